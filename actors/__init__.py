@@ -1,0 +1,1 @@
+"""One package per actor: its engine (a plain library) and its handler."""

@@ -1,0 +1,1 @@
+"""Deterministic simulation: one seed reproduces a whole run of the runtime."""

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Install everything (tools/setup.sh), type-check the package with mypy
+# --strict, then run the default test suite.  Extra arguments go to pytest,
+# e.g. `bash tools/test.sh -m slow` for the slow suites.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/setup.sh
+echo "== mypy --strict (package)"
+.venv/bin/python -m mypy -p stele
+echo "== pytest"
+if [ "$#" -eq 0 ]; then
+    set -- -m "not slow"
+fi
+exec .venv/bin/python -m pytest -q "$@"
