@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
 echo "== mypy --strict (package)"
-.venv/bin/python -m mypy -p stele
+bash tools/typecheck.sh
 echo "== pytest"
 if [ "$#" -eq 0 ]; then
     set -- -m "not slow"

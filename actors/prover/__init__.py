@@ -1,0 +1,1 @@
+"""The prover: BabyBear fields, multilinear polynomials, sum-check, commitments, and actors."""

@@ -1,0 +1,1 @@
+"""The content-addressed object store (SQLite) and names with history."""

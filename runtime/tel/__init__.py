@@ -1,0 +1,1 @@
+"""TEL, the Temporal Effect Language of stored code: syntax, types, cost, evaluation, hashing."""

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# mypy --strict over the stele package.  mypy has no notion of setuptools'
+# package-dir mapping (runtime/ -> stele, actors/ -> stele.actors,
+# protocol/ -> stele.protocol), so we lay the same mapping out as a tree of
+# symlinks under .typecheck/ and point mypy at it.  Arguments are passed to
+# mypy (default: -p stele).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rm -rf .typecheck
+mkdir -p .typecheck/stele
+for entry in runtime/*; do
+    ln -s "../../$entry" ".typecheck/stele/$(basename "$entry")"
+done
+ln -s ../../actors .typecheck/stele/actors
+ln -s ../../protocol .typecheck/stele/protocol
+if [ "$#" -eq 0 ]; then
+    set -- -p stele
+fi
+MYPYPATH=.typecheck exec .venv/bin/python -m mypy "$@"
