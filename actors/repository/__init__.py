@@ -1,0 +1,1 @@
+"""The repository actor: the code store exposed as messages."""
