@@ -1,1 +1,134 @@
 """The prover: BabyBear fields, multilinear polynomials, sum-check, commitments, and actors."""
+
+from ._errors import InvalidParameters as InvalidParameters
+from ._errors import MalformedProof as MalformedProof
+from ._errors import ProverError as ProverError
+from ._errors import VerificationFailed as VerificationFailed
+from ._field import EXT_ONE as EXT_ONE
+from ._field import EXT_W as EXT_W
+from ._field import EXT_ZERO as EXT_ZERO
+from ._field import GENERATOR as GENERATOR
+from ._field import P as P
+from ._field import TWO_ADICITY as TWO_ADICITY
+from ._field import ByteSource as ByteSource
+from ._field import Ext as Ext
+from ._field import NotInvertible as NotInvertible
+from ._field import add as add
+from ._field import as_base as as_base
+from ._field import as_ext as as_ext
+from ._field import expand_base as expand_base
+from ._field import expand_ext as expand_ext
+from ._field import ext as ext
+from ._field import ext_add as ext_add
+from ._field import ext_frobenius as ext_frobenius
+from ._field import ext_inv as ext_inv
+from ._field import ext_mul as ext_mul
+from ._field import ext_neg as ext_neg
+from ._field import ext_pow as ext_pow
+from ._field import ext_scale as ext_scale
+from ._field import ext_sub as ext_sub
+from ._field import ext_zeros as ext_zeros
+from ._field import inv as inv
+from ._field import lift as lift
+from ._field import mul as mul
+from ._field import neg as neg
+from ._field import power as power
+from ._field import sample_base as sample_base
+from ._field import sub as sub
+from ._field import vadd as vadd
+from ._field import vdot as vdot
+from ._field import vext_add as vext_add
+from ._field import vext_add_scalar as vext_add_scalar
+from ._field import vext_inv as vext_inv
+from ._field import vext_mul as vext_mul
+from ._field import vext_mul_scalar as vext_mul_scalar
+from ._field import vext_neg as vext_neg
+from ._field import vext_scale as vext_scale
+from ._field import vext_sub as vext_sub
+from ._field import vext_sum as vext_sum
+from ._field import vext_to_list as vext_to_list
+from ._field import vinv as vinv
+from ._field import vmul as vmul
+from ._field import vneg as vneg
+from ._field import vpow as vpow
+from ._field import vsub as vsub
+from ._field import vsum as vsum
+from ._ntt import coset_intt as coset_intt
+from ._ntt import coset_ntt as coset_ntt
+from ._ntt import intt as intt
+from ._ntt import lde as lde
+from ._ntt import ntt as ntt
+from ._ntt import ntt_reference as ntt_reference
+from ._ntt import root_of_unity as root_of_unity
+from ._ntt import rs_encode as rs_encode
+from ._transcript import HashName as HashName
+from ._transcript import Transcript as Transcript
+
+__all__ = [
+    "ProverError",
+    "MalformedProof",
+    "VerificationFailed",
+    "InvalidParameters",
+    "NotInvertible",
+    # field
+    "P",
+    "TWO_ADICITY",
+    "GENERATOR",
+    "EXT_W",
+    "EXT_ZERO",
+    "EXT_ONE",
+    "Ext",
+    "ByteSource",
+    "add",
+    "sub",
+    "mul",
+    "neg",
+    "inv",
+    "power",
+    "as_base",
+    "vadd",
+    "vsub",
+    "vmul",
+    "vneg",
+    "vinv",
+    "vpow",
+    "vsum",
+    "vdot",
+    "sample_base",
+    "expand_base",
+    "ext",
+    "ext_add",
+    "ext_sub",
+    "ext_mul",
+    "ext_neg",
+    "ext_inv",
+    "ext_pow",
+    "ext_scale",
+    "ext_frobenius",
+    "as_ext",
+    "ext_zeros",
+    "lift",
+    "vext_add",
+    "vext_sub",
+    "vext_mul",
+    "vext_neg",
+    "vext_inv",
+    "vext_scale",
+    "vext_mul_scalar",
+    "vext_add_scalar",
+    "vext_sum",
+    "vext_to_list",
+    "expand_ext",
+    # ntt
+    "root_of_unity",
+    "ntt",
+    "intt",
+    "coset_ntt",
+    "coset_intt",
+    "lde",
+    "rs_encode",
+    "ntt_reference",
+    # transcript
+    "Transcript",
+    "HashName",
+]
