@@ -3,6 +3,7 @@
  * The stack lives in the image (.stack, NOBITS), so the guest needs nothing
  * from the loader except the entry point, and runs unchanged under
  * qemu-riscv32. */
+    .file   "crt0.S"
     .section .text.start, "ax"
     .globl _start
 _start:
