@@ -1,0 +1,31 @@
+"""Typed sandbox errors: what was denied, under which policy, and why."""
+
+from __future__ import annotations
+
+from ..._errors import SteleError
+
+__all__ = ["SandboxError", "EffectDenied", "PolicyError"]
+
+
+class SandboxError(SteleError):
+    """Root of the sandbox's errors."""
+
+
+class PolicyError(SandboxError):
+    """A policy that is malformed (unknown constraint, bad value, duplicate grant)."""
+
+
+class EffectDenied(SandboxError):
+    """An effect the policy does not allow.
+
+    ``effect`` and ``op`` name the call (``KV.put``), ``policy`` the policy
+    that denied it, and ``reason`` says why: not granted at all (deny by
+    default), the operation not granted, or the constraint that failed.
+    """
+
+    def __init__(self, effect: str, op: str, policy: str, reason: str) -> None:
+        self.effect = effect
+        self.op = op
+        self.policy = policy
+        self.reason = reason
+        super().__init__(f"effect {effect}.{op} denied by policy {policy!r}: {reason}")
