@@ -1,0 +1,324 @@
+"""SimEnv: the runtime on virtual time, in one trio run, driven by one seed.
+
+How time works
+--------------
+There is one event queue, a heap keyed by ``(virtual time ns, sequence
+number)``.  Simulated deliveries, disk completions, faults and
+:meth:`SimEnv.sleep` timers are entries in it.  trio's own deadlines (cancel
+scopes from ``fail_after``/``move_on_after``, anyio timeouts inside the
+kernel) stay in trio's deadline heap, but run on the same virtual clock:
+:class:`_SimClock` is the run's ``trio.abc.Clock``, and trio asks it for a
+sleep time *only* when no task is runnable.  At that moment the clock takes the
+earliest of (head of the event queue, trio's next deadline), jumps virtual time
+there, fires the due events in sequence order and returns 0; ties go to the
+event queue.  Time never passes while a task can run, and nothing ever waits
+on real time.
+
+Where nondeterminism hides, and what removes it
+-----------------------------------------------
+* trio shuffles each batch of runnable tasks with its module-level
+  ``random.Random`` ``_r``.  :meth:`SimEnv.run` turns on
+  ``_ALLOW_DETERMINISTIC_SCHEDULING`` (the batch is first sorted by the task's
+  spawn counter, then shuffled) and seeds ``_r`` from the run's seed, then
+  restores both.  The shuffle still explores interleavings: a different seed
+  gives a different, equally reproducible, order.
+* trio breaks deadline ties by ``id(cancel_scope)``.  All scopes whose
+  deadline has passed are cancelled in the same ``expire`` call and the woken
+  tasks are re-sorted by spawn counter before the seeded shuffle, so the
+  id-order only affects the order of abort callbacks, which only remove the
+  task from wait queues (order-independent).
+* Virtual deadlines are floats (trio's API); converting them to integer ns
+  rounds up, and all our own decisions use integer ns and exact ratios.
+* ``run_in_worker``/``run_blocking`` run inline; real sockets are refused.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import anyio.abc
+import trio
+import trio._core._run as _trio_run
+
+from .._env import Env, seconds_to_ns
+from .._random import SeededRandom
+from ._disk import SimDisk
+from ._faults import DiskFaults
+from ._errors import SimDeadlock, SimError, SimUnsupported
+from ._trace import TraceRecorder
+
+__all__ = ["SimEnv", "TimerHandle"]
+
+T = TypeVar("T")
+
+#: 2026-01-01T00:00:00Z: the virtual wall clock's epoch (wall_ns at time 0).
+DEFAULT_WALL_EPOCH_NS = 1_767_225_600 * 1_000_000_000
+_MAX_IDLE_SPINS = 10_000
+_DEADLOCK_SPINS = 50
+
+
+def _ceil_ns(deadline: float) -> int:
+    ns = math.ceil(deadline * 1e9)
+    while ns / 1e9 < deadline:
+        ns += 1
+    return ns
+
+
+class TimerHandle:
+    """An entry of the event queue; :meth:`cancel` stops it from firing."""
+
+    __slots__ = ("time_ns", "seq", "fn", "args")
+
+    def __init__(self, time_ns: int, seq: int, fn: Callable[..., None], args: tuple[Any, ...]):
+        self.time_ns = time_ns
+        self.seq = seq
+        self.fn: Callable[..., None] | None = fn
+        self.args = args
+
+    def __lt__(self, other: TimerHandle) -> bool:
+        return (self.time_ns, self.seq) < (other.time_ns, other.seq)
+
+    def cancel(self) -> None:
+        """Do not fire (idempotent)."""
+        self.fn = None
+        self.args = ()
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether :meth:`cancel` was called (or the entry already fired)."""
+        return self.fn is None
+
+
+class _SimClock(trio.abc.Clock):
+    """trio's clock for a simulated run: virtual, jumps when everything idles."""
+
+    def __init__(self, env: SimEnv) -> None:
+        self._env = env
+
+    def start_clock(self) -> None:
+        pass
+
+    def current_time(self) -> float:
+        return self._env._now / 1e9
+
+    def deadline_to_sleep_time(self, deadline: float) -> float:
+        # trio calls this only when no task is runnable.
+        return self._env._on_idle(deadline)
+
+
+class SimEnv(Env):
+    """A simulated :class:`stele.Env`: virtual time, seeded choices, fake I/O.
+
+    Run code under it with :meth:`run` (it owns the trio run, so it cannot be
+    entered from inside another one).  Components draw their randomness from
+    ``env.rng.fork(label)``; every event they want in the trace goes through
+    :attr:`trace`.  ``disk_faults`` configures :attr:`disk` (default: none).
+    """
+
+    def __init__(
+        self,
+        seed: int,
+        *,
+        disk_faults: DiskFaults | None = None,
+        wall_epoch_ns: int = DEFAULT_WALL_EPOCH_NS,
+        trace_keep: int = 64,
+    ) -> None:
+        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+            raise SimError(f"seed must be an int >= 0, got {seed!r}")
+        self.seed = seed
+        self._now = 0
+        self._seq = 0
+        self._queue: list[TimerHandle] = []
+        self._wall_epoch = wall_epoch_ns
+        self._wall_skew = 0
+        self._rng = SeededRandom(seed)
+        self.trace = TraceRecorder(self.now_ns, keep=trace_keep)
+        self._disk = SimDisk(self, self._rng.fork("disk"), disk_faults or DiskFaults())
+        self._root_scope: trio.CancelScope | None = None
+        self._failure: BaseException | None = None
+        self._deadlocked = False
+        self._idle_spins = 0
+        self._main_done = False
+        self.events_fired = 0
+        self._running = False
+
+    # -- identity / time ------------------------------------------------------
+    @property
+    def simulated(self) -> bool:
+        return True
+
+    def now_ns(self) -> int:
+        return self._now
+
+    def wall_ns(self) -> int:
+        return self._wall_epoch + self._now + self._wall_skew
+
+    def jump_wall_clock(self, delta_ns: int) -> None:
+        """Fault: the wall clock jumps by ``delta_ns`` (monotonic time does not)."""
+        self._wall_skew += delta_ns
+        self.trace.record("clock.jump", delta_ns)
+
+    async def sleep(self, seconds: float) -> None:
+        ns = seconds_to_ns(seconds)
+        if ns <= 0:
+            await trio.lowlevel.checkpoint()
+            return
+        event = trio.Event()
+        handle = self.call_later(ns, self._timer_fired, event)
+        try:
+            await event.wait()
+        finally:
+            handle.cancel()
+
+    def _timer_fired(self, event: trio.Event) -> None:
+        self.trace.record("timer")
+        event.set()
+
+    # -- the event queue ------------------------------------------------------
+    def call_later(self, delay_ns: int, fn: Callable[..., None], *args: Any) -> TimerHandle:
+        """Queue ``fn(*args)`` to run ``delay_ns`` from now, after earlier entries.
+
+        ``fn`` runs outside any task, while trio is idle: it must not await,
+        only do synchronous work such as setting an event.
+        """
+        if delay_ns < 0:
+            raise SimError(f"delay_ns must be >= 0, got {delay_ns}")
+        self._seq += 1
+        handle = TimerHandle(self._now + delay_ns, self._seq, fn, args)
+        heapq.heappush(self._queue, handle)
+        return handle
+
+    @property
+    def pending_events(self) -> int:
+        """Entries in the event queue (including cancelled ones not yet popped)."""
+        return len(self._queue)
+
+    def _on_idle(self, deadline: float) -> float:
+        queue = self._queue
+        while queue and queue[0].fn is None:
+            heapq.heappop(queue)
+        trio_ns = -1 if deadline == math.inf else _ceil_ns(deadline)
+        if queue and (trio_ns < 0 or queue[0].time_ns <= trio_ns):
+            head = queue[0].time_ns
+            if head > self._now:
+                self._now = head
+            self._fire_due()
+            self._idle_spins = 0
+            return 0.0
+        if trio_ns >= 0:
+            if trio_ns > self._now:
+                self._now = trio_ns
+            self._idle_spins = 0
+            return 0.0
+        # Nothing runnable, no timer, no event.  trio's own shutdown wakes
+        # tasks through its wakeup socket (real I/O, no deadline), so allow a
+        # few zero-timeout polls before calling it a deadlock.
+        self._idle_spins += 1
+        if self._main_done or self._idle_spins < _DEADLOCK_SPINS:
+            if self._idle_spins > _MAX_IDLE_SPINS:
+                raise SimDeadlock("trio did not shut down: tasks stay blocked")
+            return 0.0
+        if not self._deadlocked:
+            self._deadlocked = True
+            self.trace.record("deadlock")
+            if self._root_scope is not None:
+                self._root_scope.cancel()
+        if self._idle_spins > _MAX_IDLE_SPINS:
+            raise SimDeadlock("tasks stay blocked after the run was cancelled")
+        return 0.0
+
+    def _fire_due(self) -> None:
+        queue = self._queue
+        now = self._now
+        last_seq = self._seq
+        while queue and queue[0].time_ns <= now and queue[0].seq <= last_seq:
+            handle = heapq.heappop(queue)
+            fn = handle.fn
+            if fn is None:
+                continue
+            args = handle.args
+            handle.cancel()
+            self.events_fired += 1
+            try:
+                fn(*args)
+            except Exception as exc:  # a bug in a simulated component
+                self.fail(exc)
+
+    def fail(self, exc: BaseException) -> None:
+        """Stop the run: it will raise ``exc`` from :meth:`run`."""
+        if self._failure is None:
+            self._failure = exc
+            if self._root_scope is not None:
+                self._root_scope.cancel()
+
+    # -- running --------------------------------------------------------------
+    def run(self, async_fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """Run ``async_fn(*args)`` to completion under simulation; return its result.
+
+        Raises the first failure reported through :meth:`fail`, or
+        :class:`SimDeadlock` if every task blocked with nothing pending.
+        """
+        if self._running:
+            raise SimError("SimEnv.run is not reentrant")
+        self._running = True
+        saved_flag = _trio_run._ALLOW_DETERMINISTIC_SCHEDULING
+        saved_state = _trio_run._r.getstate()
+        setattr(_trio_run, "_ALLOW_DETERMINISTIC_SCHEDULING", True)
+        _trio_run._r.seed(int.from_bytes(self._rng.fork("trio.scheduler").bytes(16), "big"))
+        box: list[T] = []
+
+        async def main() -> None:
+            with trio.CancelScope() as scope:
+                self._root_scope = scope
+                box.append(await async_fn(*args))
+            self._main_done = True
+
+        try:
+            trio.run(main, clock=_SimClock(self), strict_exception_groups=True)
+        finally:
+            setattr(_trio_run, "_ALLOW_DETERMINISTIC_SCHEDULING", saved_flag)
+            _trio_run._r.setstate(saved_state)
+            self._root_scope = None
+            self._running = False
+            self._main_done = True
+        if self._failure is not None:
+            raise self._failure
+        if not box:
+            raise SimDeadlock(
+                f"simulation deadlocked at t={self._now}ns: every task blocked, nothing pending"
+            )
+        return box[0]
+
+    # -- randomness -----------------------------------------------------------
+    @property
+    def rng(self) -> SeededRandom:
+        return self._rng
+
+    # -- network (real sockets do not exist here) -----------------------------
+    async def connect_tcp(self, host: str, port: int) -> anyio.abc.ByteStream:
+        raise SimUnsupported(f"connect_tcp({host!r}, {port}) under simulation; use SimNetwork")
+
+    async def listen_tcp(self, host: str, port: int) -> anyio.abc.Listener[anyio.abc.ByteStream]:
+        raise SimUnsupported(f"listen_tcp({host!r}, {port}) under simulation; use SimNetwork")
+
+    async def connect_unix(self, path: str) -> anyio.abc.ByteStream:
+        raise SimUnsupported(f"connect_unix({path!r}) under simulation; use SimNetwork")
+
+    async def listen_unix(self, path: str) -> anyio.abc.Listener[anyio.abc.ByteStream]:
+        raise SimUnsupported(f"listen_unix({path!r}) under simulation; use SimNetwork")
+
+    # -- disk and work --------------------------------------------------------
+    @property
+    def disk(self) -> SimDisk:
+        return self._disk
+
+    async def run_in_worker(self, fn: Callable[..., T], *args: Any) -> T:
+        await trio.lowlevel.checkpoint()
+        return fn(*args)
+
+    async def run_blocking(self, fn: Callable[..., T], *args: Any) -> T:
+        await trio.lowlevel.checkpoint()
+        return fn(*args)

@@ -1,0 +1,125 @@
+"""The trace recorder: every event of a simulated run, folded into one hash.
+
+Each event is encoded canonically (a small tagged, length-prefixed encoding of
+ints, strings, bytes, booleans, ``None``, tuples/lists and dataclasses by
+field order) and fed to a running BLAKE2b-256.  Nothing is ever hashed through
+``repr``, so object addresses and ``PYTHONHASHSEED`` cannot leak into the
+hash: the same seed gives the same :attr:`TraceRecorder.trace_hash` in any
+process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+from collections import deque
+from collections.abc import Callable
+
+from ._errors import SimError
+
+__all__ = ["TraceRecorder", "TraceEvent", "canonical"]
+
+TraceEvent = tuple[int, str, tuple[object, ...]]
+
+
+def _len(n: int) -> bytes:
+    return n.to_bytes(4, "big")
+
+
+def _encode(obj: object, out: list[bytes]) -> None:
+    t = type(obj)
+    if t is int:
+        n: int = obj  # type: ignore[assignment]
+        raw = n.to_bytes((n.bit_length() + 8) // 8, "big", signed=True)
+        out.append(b"i" + _len(len(raw)) + raw)
+    elif t is str:
+        raw = obj.encode("utf-8")  # type: ignore[attr-defined]
+        out.append(b"s" + _len(len(raw)) + raw)
+    elif t is bytes:
+        out.append(b"b" + _len(len(obj)) + obj)  # type: ignore[arg-type, operator]
+    elif obj is None:
+        out.append(b"n")
+    elif t is bool:
+        out.append(b"T" if obj else b"F")
+    elif t is tuple or t is list:
+        seq: tuple[object, ...] | list[object] = obj  # type: ignore[assignment]
+        out.append(b"l" + _len(len(seq)))
+        for item in seq:
+            _encode(item, out)
+    elif isinstance(obj, enum.Enum):
+        out.append(b"e")
+        _encode(type(obj).__qualname__, out)
+        _encode(obj.name, out)
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        fields = dataclasses.fields(obj)
+        out.append(b"d" + _len(len(fields)))
+        _encode(type(obj).__qualname__, out)
+        for f in fields:
+            _encode(getattr(obj, f.name), out)
+    elif isinstance(obj, BaseException):
+        # Exceptions are recorded by type and arguments, never by repr.
+        out.append(b"x")
+        _encode(type(obj).__qualname__, out)
+        _encode(tuple(a if _is_plain(a) else type(a).__qualname__ for a in obj.args), out)
+    elif isinstance(obj, int):  # int subclasses (not bool, handled above)
+        _encode(int(obj), out)
+    elif isinstance(obj, str):
+        _encode(str(obj), out)
+    else:
+        raise SimError(
+            f"trace field of type {t.__qualname__} has no canonical encoding; "
+            "record ints, str, bytes, tuples or dataclasses of those"
+        )
+
+
+def _is_plain(obj: object) -> bool:
+    return obj is None or type(obj) in (int, str, bytes, bool)
+
+
+def canonical(obj: object) -> bytes:
+    """The canonical trace encoding of ``obj`` (stable across processes)."""
+    out: list[bytes] = []
+    _encode(obj, out)
+    return b"".join(out)
+
+
+class TraceRecorder:
+    """Records simulation events and keeps a running hash of them.
+
+    ``record(kind, *fields)`` stamps the event with the current virtual time.
+    The last ``keep`` events are kept in memory so that a failing run can show
+    what led to the failure; counts per kind feed the progress lines.
+    """
+
+    def __init__(self, now_ns: Callable[[], int], *, keep: int = 64) -> None:
+        self._now_ns = now_ns
+        self._hash = hashlib.blake2b(digest_size=32)
+        self._recent: deque[TraceEvent] = deque(maxlen=keep)
+        self.counts: dict[str, int] = {}
+        self.events = 0
+
+    def record(self, kind: str, *fields: object) -> None:
+        """Append one event (``kind`` and canonical-encodable ``fields``)."""
+        now = self._now_ns()
+        out: list[bytes] = []
+        _encode(now, out)
+        _encode(kind, out)
+        _encode(fields, out)
+        self._hash.update(b"".join(out))
+        self._recent.append((now, kind, fields))
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        self.events += 1
+
+    def count(self, kind: str) -> int:
+        """How many events of ``kind`` were recorded."""
+        return self.counts.get(kind, 0)
+
+    @property
+    def trace_hash(self) -> str:
+        """Hex BLAKE2b-256 of every event so far; it identifies the run."""
+        return self._hash.hexdigest()
+
+    def recent(self) -> list[TraceEvent]:
+        """The most recent events, oldest first."""
+        return list(self._recent)
