@@ -1,0 +1,441 @@
+"""A Ligero-style multilinear polynomial commitment over BabyBear.
+
+Layout and code
+---------------
+The ``2**n`` evaluations of a multilinear polynomial form a ``rows x cols``
+matrix ``M`` (row-major; see :class:`~._params.CommitParams`).  Each row is
+Reed-Solomon encoded with the NTT (``rs_encode``: the row as coefficients,
+evaluated on the subgroup of order ``L = cols * 2**log_inv_rate``), and a
+Merkle tree is built over the ``L`` *columns* of the encoded matrix: leaf
+``j`` is ``H_leaf(Enc(M)[0, j] || ... || Enc(M)[rows-1, j])``, each entry 4
+bytes little-endian.  The commitment is the root (with the parameters).
+
+Variable order: ``_mle.py``'s convention, the first variable is the *lowest*
+bit of the evaluation index.  Entry ``i = row * cols + col`` has the column in
+the low bits, so the point ``r = (r_1, ..., r_n)`` splits as
+``r_col = r[:log_cols]`` and ``r_row = r[log_cols:]``, and
+``f(r) = sum_{i,j} eq(r_row, i) eq(r_col, j) M[i, j]``.
+
+Opening (Fiat-Shamir over a :class:`~._transcript.Transcript`)
+---------------------------------------------------------------
+1. Absorb the parameters, the root and the point.
+2. Squeeze ``rows`` independent extension coefficients ``gamma``.
+3. The prover sends ``w = sum_i gamma_i M[i]`` (proximity test) and
+   ``u = sum_i eq(r_row, i) M[i]`` (evaluation), both length-``cols``
+   extension vectors, computed in one pass over the rows; the claimed value
+   ``<u, eq(r_col)>``, ``w`` and ``u`` are absorbed.  (``gamma`` need not
+   depend on the value: the value is a function of ``u``, which is absorbed
+   before the queries that test it.)
+4. Squeeze ``t`` column indices in ``[0, L)``, uniform, with replacement.
+5. The prover opens each distinct index (ascending): the column and its
+   Merkle path.
+
+The verifier checks the Merkle paths, that ``Enc(w)[j] = sum_i gamma_i
+U[i, j]`` and ``Enc(u)[j] = sum_i eq(r_row, i) U[i, j]`` at every opened
+column ``j`` (``Enc`` is linear, so it acts on the four coordinates of an
+extension vector separately), and that ``<u, eq(r_col)> = value``.  The
+soundness of this test, and the query count, are in ``_params.py``.
+
+Streaming and space
+-------------------
+The Merkle tree is over columns but rows arrive one block at a time, so the
+committer keeps one running BLAKE2b state per encoded column (``L`` of them,
+see :func:`~._merkle.leaf_hasher`) and feeds each block's slice of every
+column into it; after the last block the states are finalised into the
+leaves.  The leaf is therefore exactly the hash of the whole column whatever
+the block size.  Working space while committing is
+``O(L * (hash state + block_rows))`` words plus the tree, ``2 * L * 32``
+bytes: with ``cols ~ sqrt(N)`` that is ``O(sqrt(N))`` for constant
+``block_rows`` and rate.  Openings re-read the rows (a
+:data:`RowSource` must be re-iterable): one pass for ``w`` and ``u``
+(``O(cols)`` space) and one pass that re-encodes each block and keeps only
+the queried columns (``O(t * rows)`` space).  ``keep_encoding=True`` trades
+this second pass for keeping the whole encoded matrix (``4 * rows * L``
+bytes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._errors import InvalidParameters, MalformedProof, VerificationFailed
+from ._field import P, U64, Ext, vext_mul, vext_sum, vext_to_list
+from ._mle import eq_table
+from ._merkle import DIGEST_SIZE, MerkleTree, hash_leaf, leaf_hasher, merkle_root_from_path
+from ._ntt import rs_encode
+from ._params import CommitParams
+from ._transcript import Transcript
+
+__all__ = [
+    "RowSource",
+    "Commitment",
+    "EvalProof",
+    "CommittedPolynomial",
+    "commit",
+    "commit_table",
+    "commit_oracle",
+    "rows_from_table",
+    "rows_from_oracle",
+    "prove_evaluation",
+    "verify_evaluation",
+    "DEFAULT_MIN_SECURITY_BITS",
+]
+
+DEFAULT_MIN_SECURITY_BITS = 100.0
+_P64 = np.uint64(P)
+_LIMB = np.uint64(16)
+_LOW16 = np.uint64(0xFFFF)
+#: Rows per block in the limb products: 2**16 products < 2**47 sum below 2**64.
+_MAX_COMBINE_ROWS = 1 << 16
+
+RowSource = Callable[[], Iterable[U64]]
+"""A re-iterable source of matrix rows: each call yields ``(b, cols)`` blocks, in order."""
+
+
+class _Oracle(Protocol):
+    """The slice of ``PolynomialOracle`` the commitment reads (structural)."""
+
+    @property
+    def num_vars(self) -> int: ...
+
+    @property
+    def num_polys(self) -> int: ...
+
+    def read(self, polys: Sequence[int], start: int, length: int) -> U64: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Commitment:
+    """What a verifier keeps: the parameters and the Merkle root over encoded columns."""
+
+    params: CommitParams
+    root: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class EvalProof:
+    """An evaluation proof (see the module docstring, steps 3 and 5).
+
+    ``proximity_row`` is ``w`` and ``evaluation_row`` is ``u``, both
+    ``(cols, 4)``; ``columns`` is ``(k, rows)`` for the ``k`` distinct queried
+    indices in ascending order, and ``paths`` their packed Merkle paths
+    (``k * depth * 32`` bytes).
+    """
+
+    proximity_row: U64
+    evaluation_row: U64
+    columns: U64
+    paths: bytes
+
+
+@dataclass(slots=True)
+class CommittedPolynomial:
+    """The prover's side of a commitment: the tree, and how to re-read the rows."""
+
+    commitment: Commitment
+    tree: MerkleTree
+    source: RowSource
+    encoding: NDArray[np.uint32] | None = None
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _eq(point: U64) -> U64:
+    """``eq(point, x)`` over the hypercube as a ``(2**m, 4)`` table (``_mle`` layout)."""
+    return eq_table(vext_to_list(point)) if point.shape[0] else eq_table([])
+
+
+def _combine(coeffs: U64, matrix: U64) -> U64:
+    """``sum_i coeffs[i] * matrix[i, :]`` for ``(b, c)`` coefficients (``c = 4``: one
+    extension element per row; ``c = 8``: two) and a ``(b, m)`` base matrix, as
+    an ``(m, c)`` array.
+
+    Exact in uint64: ``matrix`` is split into 16-bit limbs, so each product is
+    below 2**47 and up to 2**16 of them sum without overflow.
+    """
+    b, m = matrix.shape
+    out = np.zeros((coeffs.shape[1], m), dtype=np.uint64)
+    for start in range(0, b, _MAX_COMBINE_ROWS):
+        c = np.ascontiguousarray(coeffs[start : start + _MAX_COMBINE_ROWS].T)  # (c, b')
+        blk = matrix[start : start + _MAX_COMBINE_ROWS]
+        lo = (c @ (blk & _LOW16)) % _P64
+        hi = (c @ (blk >> _LIMB)) % _P64
+        out = (out + lo + ((hi << _LIMB) % _P64)) % _P64
+    return np.ascontiguousarray(out.T)
+
+
+def _encode_ext(vec: U64, blowup: int) -> U64:
+    """Reed-Solomon encode an ``(k, 4)`` extension vector coordinate-wise -> ``(L, 4)``."""
+    return np.ascontiguousarray(rs_encode(np.ascontiguousarray(vec.T), blowup).T)
+
+
+def _split_point(point: U64, params: CommitParams) -> tuple[U64, U64]:
+    """``(r_row, r_col)``: columns are the low index bits, i.e. the first variables."""
+    return point[params.log_cols :], point[: params.log_cols]
+
+
+def _point_array(point: U64 | Sequence[Ext], num_vars: int) -> U64:
+    if isinstance(point, np.ndarray):
+        arr = point
+    else:
+        arr = np.array([list(x) for x in point], dtype=object).reshape(-1, 4)
+    if arr.ndim != 2 or arr.shape != (num_vars, 4):
+        raise InvalidParameters("point.shape", tuple(arr.shape), f"({num_vars}, 4)")
+    if arr.size and (int(arr.min()) < 0 or int(arr.max()) >= P):
+        raise InvalidParameters("point", "out of range", f"coefficients in [0, {P})")
+    return arr.astype(np.uint64)
+
+
+def _bind_statement(transcript: Transcript, commitment: Commitment, point: U64) -> None:
+    p = commitment.params
+    header = b"stele.pcs.ligero.v1" + bytes(
+        [p.num_vars, p.log_rows, p.log_inv_rate]
+    ) + p.num_queries.to_bytes(4, "little")
+    transcript.absorb_bytes("ligero.params", header)
+    transcript.absorb_bytes("ligero.root", commitment.root)
+    transcript.absorb_ext("ligero.point", point)
+
+
+def _query_set(transcript: Transcript, params: CommitParams) -> list[int]:
+    picks = transcript.challenge_indices("ligero.queries", params.num_queries, params.encoded_cols)
+    return sorted(set(picks))
+
+
+# --------------------------------------------------------------------------- row sources
+
+
+def rows_from_table(table: U64, params: CommitParams, *, block_rows: int = 64) -> RowSource:
+    """A :data:`RowSource` over an in-memory evaluation table of ``2**num_vars`` entries."""
+    arr = np.asarray(table, dtype=np.uint64).reshape(-1)
+    if arr.shape[0] != 1 << params.num_vars:
+        raise InvalidParameters("table length", arr.shape[0], f"2**{params.num_vars}")
+    matrix = arr.reshape(params.rows, params.cols)
+    step = max(1, block_rows)
+
+    def blocks() -> Iterable[U64]:
+        for i in range(0, params.rows, step):
+            yield matrix[i : i + step]
+
+    return blocks
+
+
+def rows_from_oracle(
+    oracle: _Oracle, poly: int, params: CommitParams, *, block_rows: int = 64
+) -> RowSource:
+    """A :data:`RowSource` reading polynomial ``poly`` of a ``PolynomialOracle`` in blocks."""
+    if oracle.num_vars != params.num_vars:
+        raise InvalidParameters("oracle.num_vars", oracle.num_vars, f"params.num_vars={params.num_vars}")
+    if not 0 <= poly < oracle.num_polys:
+        raise InvalidParameters("poly", poly, f"in [0, {oracle.num_polys})")
+    step = max(1, block_rows)
+
+    def blocks() -> Iterable[U64]:
+        for i in range(0, params.rows, step):
+            b = min(step, params.rows - i)
+            data = oracle.read([poly], i * params.cols, b * params.cols)
+            yield np.asarray(data, dtype=np.uint64).reshape(b, params.cols)
+
+    return blocks
+
+
+# --------------------------------------------------------------------------- committing
+
+
+def commit(
+    source: RowSource, params: CommitParams, *, keep_encoding: bool = False
+) -> CommittedPolynomial:
+    """Commit to the matrix the row source yields, streaming block by block.
+
+    Rows are encoded block by block and each encoded column's bytes are fed
+    into that column's running leaf hash, so the whole encoded matrix is never
+    held unless ``keep_encoding`` asks for it (then openings skip re-encoding).
+    """
+    blowup = 1 << params.log_inv_rate
+    length = params.encoded_cols
+    hashers = [leaf_hasher() for _ in range(length)]
+    kept: list[NDArray[np.uint32]] = []
+    seen = 0
+    for block in source():
+        blk = np.asarray(block, dtype=np.uint64)
+        if blk.ndim != 2 or blk.shape[1] != params.cols or seen + blk.shape[0] > params.rows:
+            raise InvalidParameters(
+                "row block", tuple(blk.shape), f"(b, {params.cols}) with {params.rows} rows in all"
+            )
+        if blk.size and int(blk.max()) >= P:
+            raise InvalidParameters("row value", int(blk.max()), f"canonical, below {P}")
+        enc = rs_encode(blk, blowup).astype("<u4")  # (b, L)
+        if keep_encoding:
+            kept.append(enc)
+        raw = memoryview(np.ascontiguousarray(enc.T).tobytes())
+        stride = 4 * blk.shape[0]
+        for j in range(length):
+            hashers[j].update(raw[j * stride : (j + 1) * stride])
+        seen += blk.shape[0]
+    if seen != params.rows:
+        raise InvalidParameters("rows read", seen, f"exactly {params.rows}")
+    tree = MerkleTree(b"".join(h.digest() for h in hashers))
+    encoding = np.concatenate(kept) if keep_encoding else None
+    return CommittedPolynomial(Commitment(params, tree.root), tree, source, encoding)
+
+
+def commit_table(
+    table: U64, params: CommitParams, *, block_rows: int = 64, keep_encoding: bool = False
+) -> CommittedPolynomial:
+    """Commit to an in-memory evaluation table (``2**num_vars`` canonical values)."""
+    return commit(rows_from_table(table, params, block_rows=block_rows), params, keep_encoding=keep_encoding)
+
+
+def commit_oracle(
+    oracle: _Oracle, poly: int, params: CommitParams, *, block_rows: int = 64
+) -> CommittedPolynomial:
+    """Commit to one polynomial of a ``PolynomialOracle``, reading it in row blocks."""
+    return commit(rows_from_oracle(oracle, poly, params, block_rows=block_rows), params)
+
+
+# --------------------------------------------------------------------------- opening
+
+
+def _queried_columns(committed: CommittedPolynomial, queries: list[int]) -> U64:
+    """The queried columns of the encoded matrix, ``(len(queries), rows)``."""
+    params = committed.commitment.params
+    idx = np.array(queries, dtype=np.intp)
+    if committed.encoding is not None:
+        return np.ascontiguousarray(committed.encoding[:, idx].T.astype(np.uint64))
+    blowup = 1 << params.log_inv_rate
+    parts = [rs_encode(np.asarray(b, dtype=np.uint64), blowup)[:, idx] for b in committed.source()]
+    return np.ascontiguousarray(np.concatenate(parts).T)
+
+
+def prove_evaluation(
+    committed: CommittedPolynomial, point: U64 | Sequence[Ext], transcript: Transcript
+) -> tuple[Ext, EvalProof]:
+    """Evaluate the committed polynomial at ``point`` and prove it; returns ``(value, proof)``.
+
+    ``transcript`` must be in the same state as the verifier's will be; it is
+    advanced past the opening.
+    """
+    params = committed.commitment.params
+    pt = _point_array(point, params.num_vars)
+    r_row, r_col = _split_point(pt, params)
+    eq_row, eq_col = _eq(r_row), _eq(r_col)
+    _bind_statement(transcript, committed.commitment, pt)
+    gammas = np.array(transcript.challenge_exts("ligero.gamma", params.rows), dtype=np.uint64)
+    # One pass over the rows gives both combinations.
+    w = np.zeros((params.cols, 4), dtype=np.uint64)
+    u = np.zeros((params.cols, 4), dtype=np.uint64)
+    start = 0
+    for block in committed.source():
+        blk = np.asarray(block, dtype=np.uint64)
+        stop = start + blk.shape[0]
+        both = _combine(np.concatenate([gammas[start:stop], eq_row[start:stop]], axis=1), blk)
+        w = (w + both[:, 0:4]) % _P64
+        u = (u + both[:, 4:8]) % _P64
+        start = stop
+    value = vext_sum(vext_mul(u, eq_col))
+    transcript.absorb_ext("ligero.value", value)
+    transcript.absorb_ext("ligero.w", w)
+    transcript.absorb_ext("ligero.u", u)
+    queries = _query_set(transcript, params)
+    columns = _queried_columns(committed, queries)
+    paths = b"".join(committed.tree.path(j) for j in queries)
+    return value, EvalProof(w, u, columns, paths)
+
+
+# --------------------------------------------------------------------------- verifying
+
+
+def _check_shapes(proof: EvalProof, params: CommitParams, opened: int) -> None:
+    expect = {
+        "proximity_row": (proof.proximity_row, (params.cols, 4)),
+        "evaluation_row": (proof.evaluation_row, (params.cols, 4)),
+        "columns": (proof.columns, (opened, params.rows)),
+    }
+    for name, (arr, shape) in expect.items():
+        if not isinstance(arr, np.ndarray) or arr.dtype != np.uint64 or arr.shape != shape:
+            got = getattr(arr, "shape", type(arr).__name__)
+            raise MalformedProof(name, f"shape {got}, expected {shape} uint64")
+        if arr.size and int(arr.max()) >= P:
+            raise MalformedProof(name, f"value {int(arr.max())} is not below {P}")
+    want = opened * params.log_encoded_cols * DIGEST_SIZE
+    if not isinstance(proof.paths, bytes) or len(proof.paths) != want:
+        got_len = len(proof.paths) if isinstance(proof.paths, bytes) else type(proof.paths).__name__
+        raise MalformedProof("paths", f"length {got_len}, expected {want} bytes")
+
+
+def verify_evaluation(
+    commitment: Commitment,
+    point: U64 | Sequence[Ext],
+    value: Ext,
+    proof: EvalProof,
+    transcript: Transcript,
+    *,
+    min_security_bits: float = DEFAULT_MIN_SECURITY_BITS,
+) -> None:
+    """Check that the committed polynomial takes ``value`` at ``point``.
+
+    Returns nothing on success; raises :class:`VerificationFailed` naming the
+    failed check, :class:`MalformedProof` for a proof of the wrong shape, and
+    :class:`InvalidParameters` when the commitment's parameters give fewer
+    than ``min_security_bits`` bits.  ``transcript`` is advanced exactly as
+    :func:`prove_evaluation` advanced the prover's.
+    """
+    params = commitment.params
+    if params.security_bits < min_security_bits:
+        raise InvalidParameters(
+            "params.security_bits", round(params.security_bits, 2), f">= {min_security_bits}"
+        )
+    try:
+        pt = _point_array(point, params.num_vars)
+    except InvalidParameters as exc:
+        raise MalformedProof("point", str(exc)) from None
+    if not (isinstance(value, tuple) and len(value) == 4 and all(isinstance(c, int) and 0 <= c < P for c in value)):
+        raise MalformedProof("value", f"{value!r} is not 4 coefficients in [0, {P})")
+    if not isinstance(commitment.root, bytes) or len(commitment.root) != DIGEST_SIZE:
+        raise MalformedProof("commitment.root", f"expected {DIGEST_SIZE} bytes")
+    _bind_statement(transcript, commitment, pt)
+    gammas = np.array(transcript.challenge_exts("ligero.gamma", params.rows), dtype=np.uint64)
+    # Shapes of the rows must be right before they are absorbed.
+    for name in ("proximity_row", "evaluation_row"):
+        arr = getattr(proof, name)
+        if not isinstance(arr, np.ndarray) or arr.shape != (params.cols, 4) or arr.dtype != np.uint64:
+            raise MalformedProof(name, f"expected ({params.cols}, 4) uint64")
+        if arr.size and int(arr.max()) >= P:
+            raise MalformedProof(name, f"value {int(arr.max())} is not below {P}")
+    transcript.absorb_ext("ligero.value", value)
+    transcript.absorb_ext("ligero.w", proof.proximity_row)
+    transcript.absorb_ext("ligero.u", proof.evaluation_row)
+    queries = _query_set(transcript, params)
+    _check_shapes(proof, params, len(queries))
+
+    r_row, r_col = _split_point(pt, params)
+    claimed = vext_sum(vext_mul(proof.evaluation_row, _eq(r_col)))
+    if claimed != value:
+        raise VerificationFailed("evaluation", "<u, eq(r_col)> differs from the claimed value")
+
+    depth = params.log_encoded_cols
+    step = depth * DIGEST_SIZE
+    col_bytes = proof.columns.astype("<u4")
+    for k, j in enumerate(queries):
+        leaf = hash_leaf(col_bytes[k].tobytes())
+        if merkle_root_from_path(leaf, j, proof.paths[k * step : (k + 1) * step]) != commitment.root:
+            raise VerificationFailed("merkle path", f"column {j} (opening {k})")
+
+    blowup = 1 << params.log_inv_rate
+    idx = np.array(queries, dtype=np.intp)
+    cols_t = np.ascontiguousarray(proof.columns.T)  # (rows, k)
+    enc_w = _encode_ext(proof.proximity_row, blowup)[idx]
+    got_w = _combine(gammas, cols_t)
+    bad = np.flatnonzero((enc_w != got_w).any(axis=1))
+    if bad.size:
+        raise VerificationFailed("proximity", f"column {queries[int(bad[0])]}")
+    enc_u = _encode_ext(proof.evaluation_row, blowup)[idx]
+    got_u = _combine(_eq(r_row), cols_t)
+    bad = np.flatnonzero((enc_u != got_u).any(axis=1))
+    if bad.size:
+        raise VerificationFailed("evaluation row", f"column {queries[int(bad[0])]}")
