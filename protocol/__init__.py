@@ -12,6 +12,17 @@ from ._cbor import MAX_SIZE as MAX_SIZE
 from ._cbor import check_canonical as check_canonical
 from ._cbor import decode as decode
 from ._cbor import encode as encode
+from ._connection import MAX_PENDING as MAX_PENDING
+from ._connection import Connection as Connection
+from ._connection import ConnectionClosed as ConnectionClosed
+from ._connection import ConnectionState as ConnectionState
+from ._connection import Event as Event
+from ._core import ErrorReply as ErrorReply
+from ._core import Goodbye as Goodbye
+from ._core import Ping as Ping
+from ._core import Pong as Pong
+from ._core import Reply as Reply
+from ._core import Request as Request
 from ._digest import ALGORITHMS as ALGORITHMS
 from ._digest import DEFAULT_ALGORITHM as DEFAULT_ALGORITHM
 from ._digest import Algorithm as Algorithm
@@ -28,28 +39,63 @@ from ._errors import ProtocolError as ProtocolError
 from ._errors import RegistrationError as RegistrationError
 from ._errors import RemoteProtocolError as RemoteProtocolError
 from ._errors import UnknownDigest as UnknownDigest
+from ._frames import FRAME_HEADER_SIZE as FRAME_HEADER_SIZE
+from ._frames import MAX_FRAME_SIZE as MAX_FRAME_SIZE
+from ._frames import FrameDecoder as FrameDecoder
+from ._frames import encode_frame as encode_frame
+from ._messages import TAG_MAX as TAG_MAX
+from ._messages import Message as Message
+from ._messages import decode_message as decode_message
+from ._messages import encode_message as encode_message
+from ._messages import message as message
+from ._messages import message_class as message_class
+from ._messages import message_from_value as message_from_value
+from ._messages import registered_messages as registered_messages
 
 __all__ = [
     "ALGORITHMS",
     "DEFAULT_ALGORITHM",
     "DEPTH_CEILING",
+    "FRAME_HEADER_SIZE",
     "MAX_DEPTH",
+    "MAX_FRAME_SIZE",
+    "MAX_PENDING",
     "MAX_SIZE",
+    "TAG_MAX",
     "Algorithm",
     "AmbiguousPrefix",
+    "Connection",
+    "ConnectionClosed",
+    "ConnectionState",
     "DecodeError",
     "Digest",
     "DigestError",
     "EncodeError",
+    "ErrorReply",
+    "Event",
     "FieldError",
+    "FrameDecoder",
     "FrameError",
+    "Goodbye",
     "LocalProtocolError",
+    "Message",
+    "Ping",
+    "Pong",
     "ProtocolError",
     "RegistrationError",
     "RemoteProtocolError",
+    "Reply",
+    "Request",
     "UnknownDigest",
     "check_canonical",
     "decode",
+    "decode_message",
     "encode",
+    "encode_frame",
+    "encode_message",
+    "message",
+    "message_class",
+    "message_from_value",
+    "registered_messages",
     "resolve_prefix",
 ]

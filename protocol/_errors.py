@@ -56,8 +56,10 @@ class DecodeError(ProtocolError, ValueError):
     def __init__(self, reason: str, offset: int = -1) -> None:
         self.reason = reason
         self.offset = offset
-        where = f" at byte {offset}" if offset >= 0 else ""
-        super().__init__(f"invalid CBOR{where}: {reason}")
+        if offset >= 0:
+            super().__init__(f"invalid CBOR at byte {offset}: {reason}")
+        else:
+            super().__init__(f"invalid message: {reason}")
 
 
 class FieldError(DecodeError):
