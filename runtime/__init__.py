@@ -7,6 +7,25 @@ The public surface is re-exported here; implementation lives in private
 from __future__ import annotations
 
 from ._errors import SteleError as SteleError
+from ._actor import Actor as Actor
+from ._actor import ActorRef as ActorRef
+from ._actor import ActorStats as ActorStats
+from ._actor_errors import ActorNameTaken as ActorNameTaken
+from ._actor_errors import ActorNotFound as ActorNotFound
+from ._actor_errors import ActorStartError as ActorStartError
+from ._actor_errors import ActorStopped as ActorStopped
+from ._actor_errors import AskTimeout as AskTimeout
+from ._actor_errors import InjectedCrash as InjectedCrash
+from ._actor_errors import KernelError as KernelError
+from ._actor_errors import MailboxFull as MailboxFull
+from ._actor_errors import RemoteError as RemoteError
+from ._actor_errors import SupervisorGaveUp as SupervisorGaveUp
+from ._observer import KernelObserver as KernelObserver
+from ._supervise import ChildSpec as ChildSpec
+from ._supervise import Restart as Restart
+from ._supervise import Strategy as Strategy
+from ._supervise import Supervisor as Supervisor
+from ._system import ActorSystem as ActorSystem
 from ._env import Disk as Disk
 from ._env import Env as Env
 from ._env import EnvRandom as EnvRandom

@@ -1,0 +1,207 @@
+"""Actor kernel throughput against raw channel baselines, on trio and asyncio.
+
+Prints one JSON object.  Every figure is end to end: N messages produced and
+consumed (or N ask round trips completed).  The baselines use a bounded
+buffer of the same capacity as the actor's mailbox:
+
+* ``trio_channel_send`` -- trio memory channel, ``await send`` / ``async for``;
+* ``trio_channel_send_nowait`` -- the same channel driven non-blockingly:
+  ``send_nowait`` (``await send`` only when full) and ``receive_nowait``
+  (``await receive`` only when empty);
+* ``asyncio_queue_nowait`` -- ``asyncio.Queue`` driven the same way.
+
+Actor figures: ``tell`` (``ref.tell``, falling back to ``await ref.send``
+when the mailbox is full), ``ask_sequential`` (one caller, one round trip at
+a time) and ``ask_concurrent`` (``ASKERS`` callers at once).  Ratios compare
+each backend's tell rate with the trio non-blocking channel rate measured in
+the same run.  Usage: ``python tests/bench/actors.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from typing import Any
+
+import anyio
+import trio
+
+import stele
+
+CAPACITY = 1024
+ASKERS = 64
+
+
+class Sink(stele.Actor):
+    def __init__(self, total: int, done: anyio.Event) -> None:
+        self.total = total
+        self.count = 0
+        self.done = done
+
+    async def receive(self, message: object) -> object:
+        self.count += 1
+        if self.count == self.total:
+            self.done.set()
+        return None
+
+
+class Echo(stele.Actor):
+    async def receive(self, message: object) -> object:
+        return message
+
+
+def _rate(n: int, seconds: float) -> float:
+    return round(n / seconds) if seconds > 0 else float("inf")
+
+
+async def trio_channel_send(n: int) -> float:
+    send, receive = trio.open_memory_channel[int](CAPACITY)
+
+    async def consume() -> None:
+        count = 0
+        async for _ in receive:
+            count += 1
+            if count == n:
+                return
+
+    start = time.perf_counter()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(consume)
+        for i in range(n):
+            await send.send(i)
+    return _rate(n, time.perf_counter() - start)
+
+
+async def trio_channel_send_nowait(n: int) -> float:
+    send, receive = trio.open_memory_channel[int](CAPACITY)
+
+    async def consume() -> None:
+        count = 0
+        while count < n:
+            try:
+                receive.receive_nowait()
+            except trio.WouldBlock:
+                await receive.receive()
+            count += 1
+
+    start = time.perf_counter()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(consume)
+        for i in range(n):
+            try:
+                send.send_nowait(i)
+            except trio.WouldBlock:
+                await send.send(i)
+    return _rate(n, time.perf_counter() - start)
+
+
+async def asyncio_queue_nowait(n: int) -> float:
+    queue: asyncio.Queue[int] = asyncio.Queue(CAPACITY)
+
+    async def consume() -> None:
+        count = 0
+        while count < n:
+            try:
+                queue.get_nowait()
+            except asyncio.QueueEmpty:
+                await queue.get()
+            count += 1
+
+    start = time.perf_counter()
+    consumer = asyncio.ensure_future(consume())
+    for i in range(n):
+        try:
+            queue.put_nowait(i)
+        except asyncio.QueueFull:
+            await queue.put(i)
+    await consumer
+    return _rate(n, time.perf_counter() - start)
+
+
+async def actor_tell(n: int) -> float:
+    async with stele.ActorSystem(stele.RealEnv(), capacity=CAPACITY) as system:
+        done = anyio.Event()
+        ref = await system.spawn("sink", Sink, n, done)
+        start = time.perf_counter()
+        for i in range(n):
+            try:
+                ref.tell(i)
+            except stele.MailboxFull:
+                await ref.send(i)
+        await done.wait()
+        return _rate(n, time.perf_counter() - start)
+
+
+async def actor_ask_sequential(n: int) -> float:
+    async with stele.ActorSystem(stele.RealEnv(), capacity=CAPACITY) as system:
+        ref = await system.spawn("echo", Echo)
+        start = time.perf_counter()
+        for i in range(n):
+            await ref.ask(i, timeout=10.0)
+        return _rate(n, time.perf_counter() - start)
+
+
+async def actor_ask_concurrent(n: int) -> float:
+    async with stele.ActorSystem(stele.RealEnv(), capacity=CAPACITY) as system:
+        ref = await system.spawn("echo", Echo)
+        per = n // ASKERS
+
+        async def asker() -> None:
+            for i in range(per):
+                await ref.ask(i, timeout=10.0)
+
+        start = time.perf_counter()
+        async with anyio.create_task_group() as tg:
+            for _ in range(ASKERS):
+                tg.start_soon(asker)
+        return _rate(per * ASKERS, time.perf_counter() - start)
+
+
+def best(fn: Any, n: int, backend: str, repeats: int) -> float:
+    return max(anyio.run(fn, n, backend=backend) for _ in range(repeats))
+
+
+def main(argv: list[str]) -> None:
+    quick = "--quick" in argv
+    n = 20_000 if quick else 200_000
+    n_ask = 10_000 if quick else 100_000
+    repeats = 1 if quick else 3
+    result: dict[str, Any] = {"messages": n, "asks": n_ask, "capacity": CAPACITY,
+                              "askers": ASKERS, "repeats_best_of": repeats}
+    base_send = best(trio_channel_send, n, "trio", repeats)
+    base_nowait = best(trio_channel_send_nowait, n, "trio", repeats)
+    base_asyncio = best(asyncio_queue_nowait, n, "asyncio", repeats)
+    result["baseline_msgs_per_s"] = {
+        "trio_channel_send": base_send,
+        "trio_channel_send_nowait": base_nowait,
+        "asyncio_queue_nowait": base_asyncio,
+    }
+    for backend in ("trio", "asyncio"):
+        tell = best(actor_tell, n, backend, repeats)
+        ask_seq = best(actor_ask_sequential, n_ask, backend, repeats)
+        ask_conc = best(actor_ask_concurrent, n_ask, backend, repeats)
+        result[backend] = {
+            "tell_msgs_per_s": tell,
+            "ask_sequential_per_s": ask_seq,
+            "ask_concurrent_per_s": ask_conc,
+            "tell_vs_trio_send_nowait": round(tell / base_nowait, 3),
+            "tell_vs_trio_send": round(tell / base_send, 3),
+            "tell_vs_asyncio_queue": round(tell / base_asyncio, 3),
+        }
+    result["targets"] = {
+        "tell_vs_trio_send_nowait>=0.5": all(
+            result[b]["tell_vs_trio_send_nowait"] >= 0.5 for b in ("trio", "asyncio")
+        ),
+        "ask_per_s>=100k(best of sequential/concurrent)": {
+            b: max(result[b]["ask_sequential_per_s"], result[b]["ask_concurrent_per_s"])
+            >= 100_000
+            for b in ("trio", "asyncio")
+        },
+    }
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
