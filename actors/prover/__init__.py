@@ -53,6 +53,32 @@ from ._field import vneg as vneg
 from ._field import vpow as vpow
 from ._field import vsub as vsub
 from ._field import vsum as vsum
+from ._mle import Composition as Composition
+from ._mle import Point as Point
+from ._mle import VirtualPolynomial as VirtualPolynomial
+from ._mle import eq_eval as eq_eval
+from ._mle import eq_table as eq_table
+from ._mle import evaluate as evaluate
+from ._mle import evaluate_reference as evaluate_reference
+from ._mle import fold as fold
+from ._mle import num_vars_of as num_vars_of
+from ._mle import table_mul as table_mul
+from ._mle import table_sum as table_sum
+from ._oracle import DenseOracle as DenseOracle
+from ._oracle import PolynomialOracle as PolynomialOracle
+from ._oracle import check_read as check_read
+from ._sumcheck import DEFAULT_CHUNK as DEFAULT_CHUNK
+from ._sumcheck import DEFAULT_MEMORY_BUDGET as DEFAULT_MEMORY_BUDGET
+from ._sumcheck import StreamingReport as StreamingReport
+from ._sumcheck import SumcheckProof as SumcheckProof
+from ._sumcheck import SumcheckResult as SumcheckResult
+from ._sumcheck import interpolate_at as interpolate_at
+from ._sumcheck import prove_sumcheck as prove_sumcheck
+from ._sumcheck import prove_sumcheck_streaming as prove_sumcheck_streaming
+from ._sumcheck import prove_zerocheck as prove_zerocheck
+from ._sumcheck import prove_zerocheck_streaming as prove_zerocheck_streaming
+from ._sumcheck import verify_sumcheck as verify_sumcheck
+from ._sumcheck import verify_zerocheck as verify_zerocheck
 from ._ntt import coset_intt as coset_intt
 from ._ntt import coset_ntt as coset_ntt
 from ._ntt import intt as intt
@@ -128,6 +154,35 @@ __all__ = [
     "lde",
     "rs_encode",
     "ntt_reference",
+    # multilinear
+    "Point",
+    "num_vars_of",
+    "fold",
+    "evaluate",
+    "evaluate_reference",
+    "eq_table",
+    "eq_eval",
+    "Composition",
+    "VirtualPolynomial",
+    "table_mul",
+    "table_sum",
+    # oracle
+    "PolynomialOracle",
+    "DenseOracle",
+    "check_read",
+    # sum-check
+    "SumcheckProof",
+    "SumcheckResult",
+    "StreamingReport",
+    "prove_sumcheck",
+    "prove_sumcheck_streaming",
+    "verify_sumcheck",
+    "prove_zerocheck",
+    "prove_zerocheck_streaming",
+    "verify_zerocheck",
+    "interpolate_at",
+    "DEFAULT_MEMORY_BUDGET",
+    "DEFAULT_CHUNK",
     # transcript
     "Transcript",
     "HashName",
