@@ -1,0 +1,358 @@
+"""The content-addressed object store: objects by digest, names with history.
+
+One SQLite database in WAL mode with ``synchronous=FULL``: a write call
+returns only after its transaction is durable, so every acknowledged write
+survives a crash (``tests/store/test_durability.py`` kills a writer with
+SIGKILL mid-batch and checks).  Objects are immutable byte payloads (the
+canonical CBOR their digest is taken over) with a kind and the digests they
+depend on; names map to digests with a history of every change (previous
+digest, time, author).  Names are dotted (``math.fib``): the part before the
+last dot is the namespace.
+
+Time stamps come from the ``clock`` the caller passes (an Env's ``wall_ns``).
+The store is synchronous; the repository actor runs it through
+``Env.run_blocking``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from ..protocol import ALGORITHMS, AmbiguousPrefix, Digest, DigestError, UnknownDigest
+from ._errors import (
+    DigestMismatch,
+    InvalidName,
+    MissingDependencies,
+    NameNotFound,
+    ObjectNotFound,
+)
+
+__all__ = ["ObjectStore", "StoredObject", "NameEvent", "NewObject"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS objects (
+    id TEXT PRIMARY KEY,          -- printable digest, e.g. b2:<hex>; prefix-searchable
+    kind TEXT NOT NULL,
+    payload BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS deps (
+    id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    dep TEXT NOT NULL,
+    PRIMARY KEY (id, position)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS names (
+    name TEXT PRIMARY KEY,
+    namespace TEXT NOT NULL,
+    id TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS names_namespace ON names(namespace);
+CREATE TABLE IF NOT EXISTS name_history (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    previous TEXT,
+    id TEXT,
+    time_ns INTEGER NOT NULL,
+    author TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS name_history_name ON name_history(name, seq);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class NewObject:
+    """An object to store: its kind, canonical payload and dependencies."""
+
+    kind: str
+    payload: bytes
+    deps: tuple[Digest, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    """An object read back from the store."""
+
+    digest: Digest
+    kind: str
+    payload: bytes
+    deps: tuple[Digest, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NameEvent:
+    """One change of a name: ``digest`` is None when the name was removed."""
+
+    name: str
+    previous: Digest | None
+    digest: Digest | None
+    time_ns: int
+    author: str
+
+
+class ObjectStore:
+    """Objects by digest and names with history, in one SQLite file.
+
+    ``path=None`` opens a private in-memory database (tests, simulations).
+    ``cache_size`` bounds the loader cache: an LRU of decoded objects so that
+    repeated loads of hot definitions skip SQLite.
+    """
+
+    def __init__(
+        self,
+        path: str | None = None,
+        *,
+        clock: Callable[[], int],
+        cache_size: int = 1024,
+        verify_reads: bool = True,
+    ) -> None:
+        self.path = path
+        self._clock = clock
+        self._db = sqlite3.connect(path or ":memory:", isolation_level=None)
+        if path is not None:
+            mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if str(mode).lower() != "wal":  # pragma: no cover - filesystem without WAL
+                raise OSError(f"SQLite refused WAL mode on {path!r} (got {mode!r})")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(_SCHEMA)
+        self._cache: OrderedDict[Digest, StoredObject] = OrderedDict()
+        self._cache_size = cache_size
+        self._verify = verify_reads
+        self.cache_hits = 0
+        self.cache_misses = 0
+
+    def close(self) -> None:
+        """Close the database (every acknowledged write is already durable)."""
+        self._db.close()
+
+    # -- objects ----------------------------------------------------------------
+    def put(self, obj: NewObject) -> Digest:
+        """Store one object durably; returns its digest (idempotent)."""
+        return self.put_many([obj])[0]
+
+    def put_many(self, objects: Sequence[NewObject]) -> list[Digest]:
+        """Store a batch in one durable transaction; returns the digests in order."""
+        digests = [Digest.of(o.payload) for o in objects]
+        with _transaction(self._db):
+            for digest, o in zip(digests, objects):
+                key = str(digest)
+                cur = self._db.execute(
+                    "INSERT OR IGNORE INTO objects(id, kind, payload) VALUES (?, ?, ?)",
+                    (key, o.kind, o.payload))
+                if cur.rowcount:
+                    self._db.executemany(
+                        "INSERT INTO deps(id, position, dep) VALUES (?, ?, ?)",
+                        [(key, i, str(d)) for i, d in enumerate(o.deps)])
+        return digests
+
+    def has(self, digest: Digest) -> bool:
+        """Whether an object with this digest is stored."""
+        if digest in self._cache:
+            return True
+        row = self._db.execute("SELECT 1 FROM objects WHERE id = ?", (str(digest),)).fetchone()
+        return row is not None
+
+    def get(self, digest: Digest) -> StoredObject:
+        """The object with this digest, through the loader cache."""
+        cached = self._cache.get(digest)
+        if cached is not None:
+            self._cache.move_to_end(digest)
+            self.cache_hits += 1
+            return cached
+        self.cache_misses += 1
+        key = str(digest)
+        row = self._db.execute("SELECT kind, payload FROM objects WHERE id = ?", (key,)).fetchone()
+        if row is None:
+            raise ObjectNotFound(digest)
+        payload = bytes(row[1])
+        if self._verify:
+            actual = Digest.of(payload, digest.algorithm)
+            if actual != digest:
+                raise DigestMismatch(digest, actual)
+        deps = tuple(Digest.parse(r[0]) for r in self._db.execute(
+            "SELECT dep FROM deps WHERE id = ? ORDER BY position", (key,)))
+        obj = StoredObject(digest, str(row[0]), payload, deps)
+        if self._cache_size > 0:
+            self._cache[digest] = obj
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return obj
+
+    def count(self) -> int:
+        """How many objects are stored."""
+        return int(self._db.execute("SELECT COUNT(*) FROM objects").fetchone()[0])
+
+    def resolve(self, text: str) -> Digest:
+        """A full digest from its printable form or a unique prefix of it.
+
+        Accepts ``b2:<hex>``, ``b2:<hex prefix>`` or a bare hex prefix; an
+        ambiguous prefix raises :class:`stele.protocol.AmbiguousPrefix`
+        listing the candidates, an unknown one :class:`UnknownDigest`.
+        """
+        text = text.strip().lower()
+        if ":" in text:
+            head, _, hexpart = text.partition(":")
+            prefixes = [text] if any(a.prefix == head for a in ALGORITHMS.values()) else []
+            if not prefixes:
+                raise DigestError(f"unknown digest prefix {head!r} in {text!r}")
+        else:
+            hexpart = text
+            prefixes = [f"{a.prefix}:{text}" for a in ALGORITHMS.values()]
+        if not hexpart or any(c not in "0123456789abcdef" for c in hexpart):
+            raise DigestError(f"{text!r} is not a digest or a hex prefix of one")
+        candidates: list[str] = []
+        for p in prefixes:
+            candidates += [r[0] for r in self._db.execute(
+                "SELECT id FROM objects WHERE id >= ? AND id < ? ORDER BY id LIMIT 11",
+                (p, p + "\U0010ffff"))]
+        if not candidates:
+            raise UnknownDigest(text)
+        if len(candidates) > 1:
+            # At most 11 per algorithm are fetched: enough to list ten and say "more".
+            raise AmbiguousPrefix(text, [Digest.parse(c) for c in candidates])
+        return Digest.parse(candidates[0])
+
+    # -- dependencies -------------------------------------------------------------
+    def closure(self, roots: Iterable[Digest]) -> list[StoredObject]:
+        """Every object ``roots`` need, transitively, each exactly once.
+
+        Dependencies come before their dependents (cycles -- legal inside a
+        mutually recursive group -- are broken at the back edge), shared
+        dependencies (diamonds) are loaded once, and every missing piece is
+        reported at once in one :class:`MissingDependencies`.
+        """
+        order: list[StoredObject] = []
+        state: dict[Digest, int] = {}  # 1 = in progress, 2 = done
+        missing: dict[Digest, list[Digest]] = {}
+        for root in roots:
+            if state.get(root):
+                continue
+            stack: list[tuple[Digest, Digest | None, int]] = [(root, None, 0)]
+            loaded: dict[Digest, StoredObject] = {}
+            while stack:
+                digest, parent, index = stack.pop()
+                if index == 0:
+                    if state.get(digest):
+                        continue
+                    try:
+                        loaded[digest] = self.get(digest)
+                    except ObjectNotFound:
+                        missing.setdefault(digest, []).append(parent or digest)
+                        state[digest] = 2
+                        continue
+                    state[digest] = 1
+                obj = loaded[digest]
+                if index < len(obj.deps):
+                    stack.append((digest, parent, index + 1))
+                    dep = obj.deps[index]
+                    if not state.get(dep):
+                        stack.append((dep, digest, 0))
+                    elif dep in missing:
+                        missing[dep].append(digest)
+                else:
+                    state[digest] = 2
+                    order.append(obj)
+        if missing:
+            raise MissingDependencies(missing)
+        return order
+
+    def dependents(self, digest: Digest) -> list[Digest]:
+        """Objects that directly depend on ``digest``."""
+        return [Digest.parse(r[0]) for r in self._db.execute(
+            "SELECT DISTINCT id FROM deps WHERE dep = ? ORDER BY id", (str(digest),))]
+
+    # -- names --------------------------------------------------------------------
+    def set_name(self, name: str, digest: Digest, *, author: str = "") -> NameEvent:
+        """Bind ``name`` to a stored ``digest``, recording the change durably."""
+        return self.set_names([(name, digest)], author=author)[0]
+
+    def set_names(self, bindings: Sequence[tuple[str, Digest]], *, author: str = "") -> list[NameEvent]:
+        """Bind several names in one durable transaction."""
+        events: list[NameEvent] = []
+        with _transaction(self._db):
+            for name, digest in bindings:
+                _check_name(name)
+                if self._db.execute("SELECT 1 FROM objects WHERE id = ?",
+                                    (str(digest),)).fetchone() is None:
+                    raise ObjectNotFound(digest)
+                row = self._db.execute("SELECT id FROM names WHERE name = ?", (name,)).fetchone()
+                previous = Digest.parse(row[0]) if row else None
+                if previous == digest:
+                    continue
+                now = self._clock()
+                self._db.execute(
+                    "INSERT OR REPLACE INTO names(name, namespace, id) VALUES (?, ?, ?)",
+                    (name, name.rpartition(".")[0], str(digest)))
+                self._db.execute(
+                    "INSERT INTO name_history(name, previous, id, time_ns, author) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (name, str(previous) if previous else None, str(digest), now, author))
+                events.append(NameEvent(name, previous, digest, now, author))
+        return events
+
+    def remove_name(self, name: str, *, author: str = "") -> NameEvent:
+        """Unbind ``name`` (its history is kept)."""
+        with _transaction(self._db):
+            previous = self.lookup(name)
+            now = self._clock()
+            self._db.execute("DELETE FROM names WHERE name = ?", (name,))
+            self._db.execute(
+                "INSERT INTO name_history(name, previous, id, time_ns, author) "
+                "VALUES (?, ?, NULL, ?, ?)", (name, str(previous), now, author))
+        return NameEvent(name, previous, None, now, author)
+
+    def lookup(self, name: str) -> Digest:
+        """The digest ``name`` is bound to."""
+        row = self._db.execute("SELECT id FROM names WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise NameNotFound(name)
+        return Digest.parse(row[0])
+
+    def names(self, namespace: str | None = None) -> list[tuple[str, Digest]]:
+        """Bound names, sorted; only those directly in ``namespace`` if given."""
+        if namespace is None:
+            rows = self._db.execute("SELECT name, id FROM names ORDER BY name")
+        else:
+            rows = self._db.execute(
+                "SELECT name, id FROM names WHERE namespace = ? ORDER BY name", (namespace,))
+        return [(r[0], Digest.parse(r[1])) for r in rows]
+
+    def names_of(self, digest: Digest) -> list[str]:
+        """Names currently bound to ``digest``."""
+        return [r[0] for r in self._db.execute(
+            "SELECT name FROM names WHERE id = ? ORDER BY name", (str(digest),))]
+
+    def history(self, name: str) -> list[NameEvent]:
+        """Every change of ``name``, oldest first."""
+        rows = self._db.execute(
+            "SELECT previous, id, time_ns, author FROM name_history WHERE name = ? ORDER BY seq",
+            (name,)).fetchall()
+        if not rows:
+            raise NameNotFound(name)
+        return [NameEvent(name, Digest.parse(p) if p else None, Digest.parse(i) if i else None,
+                          int(t), str(a)) for p, i, t, a in rows]
+
+    def integrity_check(self) -> str:
+        """SQLite's own integrity check ("ok" when consistent)."""
+        return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+class _transaction:
+    """BEGIN IMMEDIATE ... COMMIT (durable on return) or ROLLBACK on error."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+
+
+def _check_name(name: str) -> None:
+    if not name or any(not seg for seg in name.split(".")) or any(c.isspace() for c in name):
+        raise InvalidName(f"invalid name {name!r}: use dotted segments without whitespace")
