@@ -278,10 +278,10 @@ class _Parser:
         while True:
             t = self.tok
             if self.accept("("):
-                e = Call(e, self.args(")"), t.loc)
+                e = Call(e, self.args(")"), e.loc)
             elif self.at(".") and self.peek().kind == "int":
                 self.pos += 1
-                e = Proj(e, int(self.tok.value), t.loc)  # type: ignore[call-overload]
+                e = Proj(e, int(self.tok.value), e.loc)  # type: ignore[call-overload]
                 self.pos += 1
             else:
                 return e

@@ -1,0 +1,683 @@
+"""The reference interpreter: checked TEL compiled to Python closures, with exact metering.
+
+Every expression node becomes a closure `ev(frame) -> value` that first charges
+its cost (stopping *before* the limit would be passed) and then does its work.
+Operands that are variables or literals of a binary operator are fused into
+the operator's closure and charged together with it at the operator's entry:
+they cannot fail or have effects, so the total cost, the value and the point
+at which a limit stops a run do not change, only the number of Python calls.
+
+Locals live in one flat frame (a list) per function call; a lambda copies the
+values it captures into its closure when it is created. Ints trap outside
+signed 64 bits; `/` truncates toward zero and `%` takes the dividend's sign
+(`MIN / -1` overflows). Calls nest up to `Limits.depth`.
+
+Effects go to a plain callable `EffectHandler(effect, op, args) -> value`; its
+reply is checked against the operation's declared type. For asynchronous hosts,
+`evaluate_async` re-runs the (deterministic) program, replaying the replies
+recorded so far, each time it needs a new one -- Temporal's workflow-replay
+model; its cost is quadratic in the number of effects, its semantics identical.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Protocol, Sequence
+
+from ._ast import (
+    Binary, BoolLit, BytesLit, Call, Def, Expr, If, IntLit, Lambda, Let, ListLit, Match, NoneE,
+    Perform, Proj, Seq, SomeE, StrLit, TupleLit, Type, Unary, UnitLit, Var,
+)
+from ._builtin_impl import IMPLS, Machine, alloc, charge, out_of_fuel, size_of
+from ._builtins import BUILTINS
+from ._cost import COST_TABLE, CostTable, Limits
+from ._errors import (
+    DepthLimitExceeded, DivisionByZero, EffectError, IntegerOverflow, Loc, TelError,
+    TelRuntimeError,
+)
+from ._free import free_vars
+from ._parser import parse_expr
+from ._types import CheckedModule, check_expr
+from ._values import Closure, Some, Value, check_value
+
+__all__ = ["EffectHandler", "AsyncEffectHandler", "EvalResult", "Program", "evaluate_async"]
+
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+Ev = Callable[[list[Value]], Value]
+
+
+class EffectHandler(Protocol):
+    """The host's side of `perform`: given effect, operation and arguments, return the reply.
+
+    Raise a `SteleError` (e.g. a sandbox denial) to stop the program with that
+    error; any other exception is wrapped in `EffectError`.
+    """
+
+    def __call__(self, effect: str, op: str, args: tuple[Value, ...]) -> Value: ...
+
+
+class AsyncEffectHandler(Protocol):
+    """An asynchronous `EffectHandler` (used by `evaluate_async`)."""
+
+    def __call__(self, effect: str, op: str, args: tuple[Value, ...]) -> Awaitable[Value]: ...
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """The outcome of a successful evaluation: value, total cost, cost by kind, memory used."""
+
+    value: Value
+    cost: int
+    breakdown: dict[str, int]
+    memory: int
+    cost_table: str
+
+
+def _overflow(loc: Loc) -> None:
+    raise IntegerOverflow("Int overflow (signed 64-bit)", loc)
+
+
+def _divzero(loc: Loc) -> None:
+    raise DivisionByZero("division by zero", loc)
+
+
+def _eq_charge(m: Machine, a: Value, loc: Loc) -> None:
+    from ._values import value_units
+    charge(m, m.per_element * value_units(a), "elements", loc)
+
+
+def _concat(m: Machine, a: Value, b: Value, loc: Loc) -> Value:
+    n = len(a) + len(b)
+    charge(m, m.per_element * (n if type(a) is tuple else (n + 7) // 8), "elements", loc)
+    alloc(m, m.mem_base + (m.mem_per_item if type(a) is tuple else 1) * n, loc)
+    return a + b
+
+
+_BODIES = {
+    "+": "x = a + b\n        if x > 9223372036854775807 or x < -9223372036854775808: ovf(loc)\n        return x",
+    "-": "x = a - b\n        if x > 9223372036854775807 or x < -9223372036854775808: ovf(loc)\n        return x",
+    "*": "x = a * b\n        if x > 9223372036854775807 or x < -9223372036854775808: ovf(loc)\n        return x",
+    "/": ("if b == 0: divz(loc)\n        q = abs(a) // abs(b)\n        if (a < 0) != (b < 0): q = -q\n"
+          "        if q > 9223372036854775807: ovf(loc)\n        return q"),
+    "%": "if b == 0: divz(loc)\n        r = abs(a) % abs(b)\n        return -r if a < 0 else r",
+    "<": "return a < b", "<=": "return a <= b", ">": "return a > b", ">=": "return a >= b",
+    "==": "if type(a) is not int: eqc(m, a, loc)\n        return a == b",
+    "!=": "if type(a) is not int: eqc(m, a, loc)\n        return a != b",
+    "++": "return cat(m, a, b, loc)",
+    "&&": "return a and {B}", "||": "return a or {B}",
+}
+_TEMPLATE = """
+def make(m, hits, s, C, l, r, K1, K2, loc, fail, ovf, divz, eqc, cat):
+    def ev(f):
+        if m.fuel < C: fail(m, C, loc)
+        m.fuel -= C
+        hits[s] += 1
+        a = {A}
+        {BODY}
+    return ev
+"""
+_MAKERS: dict[tuple[str, str, str], Callable[..., Ev]] = {}
+
+
+def _binary_maker(op: str, ka: str, kb: str) -> Callable[..., Ev]:
+    """Generate (once per shape) a closure factory for `a OP b` with fused leaf operands."""
+    key = (op, ka, kb)
+    if key not in _MAKERS:
+        srcs = {"c": "l(f)", "s": "f[K1]", "k": "K1"}
+        a = srcs[ka]
+        b = {"c": "r(f)", "s": "f[K2]", "k": "K2"}[kb]
+        body = _BODIES[op]
+        if op in ("&&", "||"):
+            body = body.replace("{B}", b)
+        else:
+            body = f"b = {b}\n        " + body
+        namespace: dict[str, Any] = {}
+        exec(_TEMPLATE.format(A=a, BODY=body), namespace)  # fixed templates, no user text
+        _MAKERS[key] = namespace["make"]
+    return _MAKERS[key]
+
+
+class _Compiler:
+    """Compiles one function body (a def, a lambda or the entry expression) to closures."""
+
+    def __init__(self, prog: Program) -> None:
+        self.p = prog
+        self.m = prog.m
+        self.nslots = 0
+
+    def new_slot(self) -> int:
+        self.nslots += 1
+        return self.nslots - 1
+
+    def site(self, parts: list[tuple[str, int]]) -> tuple[int, int]:
+        self.p.sites.append(tuple(parts))
+        self.p.hits.append(0)
+        return len(self.p.sites) - 1, sum(c for _, c in parts)
+
+    def leaf(self, e: Expr, env: dict[str, int]) -> tuple[str, Value] | None:
+        """('s', slot) or ('k', constant) for operands that can be fused into their parent."""
+        if isinstance(e, (IntLit, BoolLit, StrLit, BytesLit)):
+            return ("k", e.value)
+        if isinstance(e, UnitLit):
+            return ("k", ())
+        if isinstance(e, Var) and e.name in env:
+            return ("s", env[e.name])
+        return None
+
+    def compile(self, e: Expr, env: dict[str, int]) -> Ev:
+        m, hits, table = self.m, self.p.hits, self.p.table
+        kind = type(e).__name__
+        if isinstance(e, Binary):
+            return self.binary(e, env)
+        s, C = self.site([(kind, table.node[kind])])
+        loc = e.loc
+        fail = out_of_fuel
+
+        def const(v: Value) -> Ev:
+            def ev(f: list[Value]) -> Value:
+                if m.fuel < C:
+                    fail(m, C, loc)
+                m.fuel -= C
+                hits[s] += 1
+                return v
+            return ev
+
+        if isinstance(e, (IntLit, BoolLit, StrLit, BytesLit)):
+            return const(e.value)
+        if isinstance(e, UnitLit):
+            return const(())
+        if isinstance(e, NoneE):
+            return const(None)
+        if isinstance(e, Var):
+            if e.name in env:
+                i = env[e.name]
+
+                def ev_var(f: list[Value]) -> Value:
+                    if m.fuel < C:
+                        fail(m, C, loc)
+                    m.fuel -= C
+                    hits[s] += 1
+                    return f[i]
+                return ev_var
+            return const(self.p.def_closures[e.name])
+        if isinstance(e, If):
+            fused = self.fused_if(e, env)
+            if fused is not None:
+                return fused
+            c, t, el = self.compile(e.cond, env), self.compile(e.then, env), self.compile(e.else_, env)
+
+            def ev_if(f: list[Value]) -> Value:
+                if m.fuel < C:
+                    fail(m, C, loc)
+                m.fuel -= C
+                hits[s] += 1
+                if c(f):
+                    return t(f)
+                return el(f)
+            return ev_if
+        if isinstance(e, Let):
+            slot = self.new_slot()
+            v = self.compile(e.value, env)
+            b = self.compile(e.body, {**env, e.name: slot})
+
+            def ev_let(f: list[Value]) -> Value:
+                if m.fuel < C:
+                    fail(m, C, loc)
+                m.fuel -= C
+                hits[s] += 1
+                f[slot] = v(f)
+                return b(f)
+            return ev_let
+        if isinstance(e, Seq):
+            a, b = self.compile(e.first, env), self.compile(e.second, env)
+
+            def ev_seq(f: list[Value]) -> Value:
+                if m.fuel < C:
+                    fail(m, C, loc)
+                m.fuel -= C
+                hits[s] += 1
+                a(f)
+                return b(f)
+            return ev_seq
+        if isinstance(e, Match):
+            slot = self.new_slot()
+            sc = self.compile(e.scrutinee, env)
+            sb = self.compile(e.some_body, {**env, e.some_name: slot})
+            nb = self.compile(e.none_body, env)
+
+            def ev_match(f: list[Value]) -> Value:
+                if m.fuel < C:
+                    fail(m, C, loc)
+                m.fuel -= C
+                hits[s] += 1
+                v = sc(f)
+                if v is None:
+                    return nb(f)
+                f[slot] = v.value
+                return sb(f)
+            return ev_match
+        if isinstance(e, Unary):
+            x = self.compile(e.operand, env)
+            if e.op == "!":
+                def ev_not(f: list[Value]) -> Value:
+                    if m.fuel < C:
+                        fail(m, C, loc)
+                    m.fuel -= C
+                    hits[s] += 1
+                    return not x(f)
+                return ev_not
+
+            def ev_neg(f: list[Value]) -> Value:
+                if m.fuel < C:
+                    fail(m, C, loc)
+                m.fuel -= C
+                hits[s] += 1
+                r = -x(f)
+                if r > INT_MAX:
+                    _overflow(loc)
+                return r
+            return ev_neg
+        if isinstance(e, SomeE):
+            x = self.compile(e.value, env)
+
+            def ev_some(f: list[Value]) -> Value:
+                if m.fuel < C:
+                    fail(m, C, loc)
+                m.fuel -= C
+                hits[s] += 1
+                v = x(f)
+                alloc(m, m.mem_base, loc)
+                return Some(v)
+            return ev_some
+        if isinstance(e, (ListLit, TupleLit)):
+            items = [self.compile(i, env) for i in e.items]
+            is_list = isinstance(e, ListLit)
+            n = len(items)
+
+            def ev_seqlit(f: list[Value]) -> Value:
+                if m.fuel < C:
+                    fail(m, C, loc)
+                m.fuel -= C
+                hits[s] += 1
+                if is_list:
+                    charge(m, m.per_element * n, "elements", loc)
+                vs = tuple([i(f) for i in items])
+                alloc(m, m.mem_base + m.mem_per_item * n, loc)
+                return vs
+            return ev_seqlit
+        if isinstance(e, Proj):
+            t_ev, idx = self.compile(e.tuple, env), e.index
+
+            def ev_proj(f: list[Value]) -> Value:
+                if m.fuel < C:
+                    fail(m, C, loc)
+                m.fuel -= C
+                hits[s] += 1
+                return t_ev(f)[idx]
+            return ev_proj
+        if isinstance(e, Lambda):
+            return self.lambda_(e, env, s, C)
+        if isinstance(e, Perform):
+            return self.perform(e, env, s, C)
+        assert isinstance(e, Call)
+        return self.call(e, env, s, C)
+
+    def binary(self, e: Binary, env: dict[str, int]) -> Ev:
+        table = self.p.table
+        parts = [("Binary", table.binary[e.op])]
+        la = self.leaf(e.left, env)
+        lb = None if e.op in ("&&", "||") else self.leaf(e.right, env)
+        l_ev = r_ev = None
+        k1: Value = None
+        k2: Value = None
+        if la is None:
+            l_ev = self.compile(e.left, env)
+        else:
+            parts.append((type(e.left).__name__, table.node[type(e.left).__name__]))
+            k1 = la[1]
+        if lb is None:
+            r_ev = self.compile(e.right, env)
+        else:
+            parts.append((type(e.right).__name__, table.node[type(e.right).__name__]))
+            k2 = lb[1]
+        s, C = self.site(parts)
+        make = _binary_maker(e.op, "c" if la is None else la[0], "c" if lb is None else lb[0])
+        return make(self.m, self.p.hits, s, C, l_ev, r_ev, k1, k2, e.loc, out_of_fuel,
+                    _overflow, _divzero, _eq_charge, _concat)
+
+    def fused_if(self, e: If, env: dict[str, int]) -> Ev | None:
+        """`if a CMP b then x else y` with leaf a, b as one closure (branches inlined if leaves)."""
+        c = e.cond
+        if not (isinstance(c, Binary) and c.op in ("<", "<=", ">", ">=", "==", "!=")):
+            return None
+        la, lb = self.leaf(c.left, env), self.leaf(c.right, env)
+        if la is None or lb is None:
+            return None
+        if c.op in ("==", "!=") and not (
+                isinstance(c.left, IntLit) or isinstance(c.right, IntLit)):
+            return None  # non-Int equality pays per element
+        table = self.p.table
+        s, C = self.site([("If", table.node["If"]), ("Binary", table.binary[c.op]),
+                          (type(c.left).__name__, table.node[type(c.left).__name__]),
+                          (type(c.right).__name__, table.node[type(c.right).__name__])])
+        ns: dict[str, Any] = {"m": self.m, "hits": self.p.hits, "fail": out_of_fuel,
+                              "K1": la[1], "K2": lb[1], "loc": e.loc}
+        src = {"s": "f[{}]", "k": "{}"}
+        a = "f[K1]" if la[0] == "s" else "K1"
+        b = "f[K2]" if lb[0] == "s" else "K2"
+        branches = []
+        for tag, br in (("T", e.then), ("E", e.else_)):
+            leaf = self.leaf(br, env)
+            if leaf is None:
+                ns["B" + tag] = self.compile(br, env)
+                branches.append(f"return B{tag}(f)")
+            else:
+                bs, bc = self.site([(type(br).__name__, table.node[type(br).__name__])])
+                ns.update({"S" + tag: bs, "C" + tag: bc, "V" + tag: leaf[1], "L" + tag: br.loc})
+                get = f"f[V{tag}]" if leaf[0] == "s" else f"V{tag}"
+                branches.append(
+                    f"if m.fuel < C{tag}: fail(m, C{tag}, L{tag})\n"
+                    f"        m.fuel -= C{tag}\n        hits[S{tag}] += 1\n        return {get}")
+        del src
+        code = (f"def ev(f):\n    if m.fuel < {C}: fail(m, {C}, loc)\n    m.fuel -= {C}\n"
+                f"    hits[{s}] += 1\n    if {a} {c.op} {b}:\n        {branches[0]}\n"
+                f"    else:\n        {branches[1]}\n")
+        code = code.replace("\n        if m.fuel", "\n        if m.fuel")
+        exec(compile(code, "<tel-if>", "exec"), ns)  # generated from fixed pieces, no user text
+        ev: Ev = ns["ev"]
+        return ev
+
+    def fused_call1(self, e: Call, env: dict[str, int], clo: Closure) -> Ev | None:
+        """`d(a OP b)` for a definition d and leaf a, b (+, -, *): one closure, one charge."""
+        arg = e.args[0]
+        if not (isinstance(arg, Binary) and arg.op in ("+", "-", "*")):
+            return None
+        la, lb = self.leaf(arg.left, env), self.leaf(arg.right, env)
+        if la is None or lb is None:
+            return None
+        table = self.p.table
+        s, C = self.site([("Call", table.node["Call"]), ("Binary", table.binary[arg.op]),
+                          (type(arg.left).__name__, table.node[type(arg.left).__name__]),
+                          (type(arg.right).__name__, table.node[type(arg.right).__name__])])
+        ns: dict[str, Any] = {"m": self.m, "hits": self.p.hits, "fail": out_of_fuel, "clo": clo,
+                              "K1": la[1], "K2": lb[1], "loc": e.loc, "aloc": arg.loc,
+                              "ovf": _overflow, "DL": DepthLimitExceeded}
+        a = "f[K1]" if la[0] == "s" else "K1"
+        b = "f[K2]" if lb[0] == "s" else "K2"
+        code = (
+            f"def ev(f):\n    if m.fuel < {C}: fail(m, {C}, loc)\n    m.fuel -= {C}\n"
+            f"    hits[{s}] += 1\n    x = {a} {arg.op} {b}\n"
+            f"    if x > {INT_MAX} or x < {INT_MIN}: ovf(aloc)\n"
+            f"    if m.depth >= m.max_depth: raise DL('depth', m.depth + 1, m.max_depth, loc)\n"
+            f"    m.depth += 1\n    r = clo.body([x] + clo.pad if clo.pad else [x])\n"
+            f"    m.depth -= 1\n    return r\n")
+        exec(compile(code, "<tel-call>", "exec"), ns)  # generated from fixed pieces, no user text
+        ev: Ev = ns["ev"]
+        return ev
+
+    def lambda_(self, e: Lambda, env: dict[str, int], s: int, C: int) -> Ev:
+        m, hits, loc, fail = self.m, self.p.hits, e.loc, out_of_fuel
+        names = sorted(free_vars(e) & env.keys())
+        cap_slots = [env[n] for n in names]
+        inner = _Compiler(self.p)
+        ienv = {n: inner.new_slot() for n in names}
+        for prm in e.params:
+            ienv[prm.name] = inner.new_slot()
+        body = inner.compile(e.body, ienv)
+        pad: list[Value] = [None] * (inner.nslots - len(ienv))
+        nparams = len(e.params)
+        mem = self.m.mem_base + self.m.mem_per_item * len(names)
+
+        def ev_lambda(f: list[Value]) -> Value:
+            if m.fuel < C:
+                fail(m, C, loc)
+            m.fuel -= C
+            hits[s] += 1
+            alloc(m, mem, loc)
+            return Closure(body, [f[i] for i in cap_slots], nparams, pad, "<lambda>")
+        return ev_lambda
+
+    def perform(self, e: Perform, env: dict[str, int], s: int, C: int) -> Ev:
+        m, hits, loc, fail = self.m, self.p.hits, e.loc, out_of_fuel
+        args = [self.compile(a, env) for a in e.args]
+        decl = self.p.checked.effects[e.effect]
+        ret: Type = next(o for o in decl.ops if o.name == e.op).ret
+        effect, op, per = e.effect, e.op, self.p.table.per_effect
+        label = f"{effect}.{op}"
+
+        def ev_perform(f: list[Value]) -> Value:
+            if m.fuel < C:
+                fail(m, C, loc)
+            m.fuel -= C
+            hits[s] += 1
+            vals = tuple([a(f) for a in args])
+            charge(m, per, "effects", loc)
+            if m.handler is None:
+                raise EffectError(f"no effect handler for {label}", loc)
+            try:
+                reply = m.handler(effect, op, vals)
+            except TelError:
+                raise
+            except Exception as exc:
+                from .._errors import SteleError
+                if isinstance(exc, SteleError):
+                    raise
+                raise EffectError(f"handler for {label} failed: {type(exc).__name__}: {exc}", loc) from exc
+            if not check_value(ret, reply):
+                raise EffectError(f"handler for {label} replied {reply!r}, not a value of the declared type", loc)
+            alloc(m, size_of(m, reply), loc)
+            return reply
+        return ev_perform
+
+    def call(self, e: Call, env: dict[str, int], s: int, C: int) -> Ev:
+        m, hits, loc, fail = self.m, self.p.hits, e.loc, out_of_fuel
+        f_ = e.func
+        args = [self.compile(a, env) for a in e.args]
+        if isinstance(f_, Var) and f_.name not in env and f_.name not in self.p.def_closures \
+                and f_.name in BUILTINS:
+            impl = IMPLS[f_.name]
+            s, C = s, C + self.p.table.builtin[f_.name]
+            self.p.sites[s] = self.p.sites[s] + ((f"builtin:{f_.name}", self.p.table.builtin[f_.name]),)
+
+            def ev_builtin(f: list[Value]) -> Value:
+                if m.fuel < C:
+                    fail(m, C, loc)
+                m.fuel -= C
+                hits[s] += 1
+                return impl(m, loc, *[a(f) for a in args])
+            return ev_builtin
+        if isinstance(f_, Var) and f_.name not in env:
+            clo = self.p.def_closures[f_.name]
+            if len(e.args) == 1:
+                fused = self.fused_call1(e, env, clo)
+                if fused is not None:
+                    self.p.sites[s] = ()  # the fused site replaces this one
+                    return fused
+            if len(args) == 1:
+                a0 = args[0]
+
+                def ev_call1(f: list[Value]) -> Value:
+                    if m.fuel < C:
+                        fail(m, C, loc)
+                    m.fuel -= C
+                    hits[s] += 1
+                    x = a0(f)
+                    if m.depth >= m.max_depth:
+                        raise DepthLimitExceeded("depth", m.depth + 1, m.max_depth, loc)
+                    m.depth += 1
+                    r = clo.body([x] + clo.pad if clo.pad else [x])
+                    m.depth -= 1
+                    return r
+                return ev_call1
+
+            def ev_calld(f: list[Value]) -> Value:
+                if m.fuel < C:
+                    fail(m, C, loc)
+                m.fuel -= C
+                hits[s] += 1
+                xs = [a(f) for a in args]
+                if m.depth >= m.max_depth:
+                    raise DepthLimitExceeded("depth", m.depth + 1, m.max_depth, loc)
+                m.depth += 1
+                r = clo.body(xs + clo.pad)
+                m.depth -= 1
+                return r
+            return ev_calld
+        fn = self.compile(f_, env)
+
+        def ev_callv(f: list[Value]) -> Value:
+            if m.fuel < C:
+                fail(m, C, loc)
+            m.fuel -= C
+            hits[s] += 1
+            fv = fn(f)
+            xs = [a(f) for a in args]
+            if m.depth >= m.max_depth:
+                raise DepthLimitExceeded("depth", m.depth + 1, m.max_depth, loc)
+            m.depth += 1
+            r = fv.body(fv.captured + xs + fv.pad)
+            m.depth -= 1
+            return r
+        return ev_callv
+
+
+class _Suspend(BaseException):
+    """Internal: the async wrapper needs a reply it does not have yet."""
+
+    def __init__(self, request: tuple[str, str, tuple[Value, ...]]) -> None:
+        self.request = request
+
+
+class Program:
+    """A checked module compiled to closures, ready to run many times (not reentrant).
+
+    `call(name, args)` runs a definition; `evaluate(expr)` type-checks and runs
+    an expression in the module's scope. Both return an `EvalResult` or raise a
+    `TelError` whose `cost` says what was spent before it stopped.
+    """
+
+    def __init__(self, checked: CheckedModule, table: CostTable = COST_TABLE) -> None:
+        self.checked = checked
+        self.table = table
+        self.m = Machine()
+        self.sites: list[tuple[tuple[str, int], ...]] = []
+        self.hits: list[int] = []
+        self.def_closures: dict[str, Closure] = {}
+        for name, d in checked.defs.items():
+            self.def_closures[name] = Closure(_unset, [], len(d.params), [], name)
+        for name, d in checked.defs.items():
+            self._compile_def(d)
+
+    def _compile_def(self, d: Def) -> None:
+        comp = _Compiler(self)
+        env = {p.name: comp.new_slot() for p in d.params}
+        body = comp.compile(d.body, env)
+        clo = self.def_closures[d.name]
+        clo.body = body
+        clo.pad = [None] * (comp.nslots - len(d.params))
+
+    def call(self, name: str, args: Sequence[Value] = (), *, limits: Limits = Limits(),
+             handler: EffectHandler | None = None) -> EvalResult:
+        """Run definition `name` on `args` (checked against its parameter types)."""
+        d = self.checked.defs.get(name)
+        if d is None:
+            raise TelError(f"no definition named {name!r}")
+        if len(args) != len(d.params):
+            raise TelError(f"{name} takes {len(d.params)} argument(s), got {len(args)}")
+        for p, v in zip(d.params, args):
+            if not check_value(p.type, v):
+                raise TelError(f"argument {p.name!r} of {name}: {v!r} is not a TEL value of its type")
+        clo = self.def_closures[name]
+        return self._run(clo.body, list(args) + clo.pad, limits, handler)
+
+    def compile_expr(self, expr: Expr | str) -> Callable[[], list[Value]]:
+        """Type-check and compile an entry expression; returns (body, frame factory) internals."""
+        raise NotImplementedError
+
+    def evaluate(self, expr: Expr | str, *, limits: Limits = Limits(),
+                 handler: EffectHandler | None = None) -> EvalResult:
+        """Type-check `expr` in the module's scope and run it."""
+        body, nslots = self._entry(expr)
+        return self._run(body, [None] * nslots, limits, handler)
+
+    def _entry(self, expr: Expr | str) -> tuple[Ev, int]:
+        e = parse_expr(expr) if isinstance(expr, str) else expr
+        check_expr(self.checked, e)
+        comp = _Compiler(self)
+        return comp.compile(e, {}), comp.nslots
+
+    def _run(self, body: Ev, frame: list[Value], limits: Limits,
+             handler: EffectHandler | None) -> EvalResult:
+        m = self.m
+        if m.running:
+            raise TelError("this Program is already running (evaluation is not reentrant)")
+        t = self.table
+        m.fuel = m.limit = limits.fuel
+        m.mem = m.mem_limit = limits.memory
+        m.depth, m.max_depth = 0, limits.depth
+        m.handler, m.dyn = handler, {}
+        m.per_element, m.per_hash_block, m.per_effect = t.per_element, t.per_hash_block, t.per_effect
+        m.mem_base, m.mem_per_item = t.mem_base, t.mem_per_item
+        hits = self.hits
+        for i in range(len(hits)):
+            hits[i] = 0
+        old = sys.getrecursionlimit()
+        need = 5000 + 40 * limits.depth
+        m.running = True
+        try:
+            if need > old:
+                sys.setrecursionlimit(need)
+            value = body(frame)
+        except TelRuntimeError as exc:
+            exc.cost = m.limit - m.fuel
+            raise
+        except RecursionError:
+            err = DepthLimitExceeded("host stack", m.depth, limits.depth)
+            err.cost = m.limit - m.fuel
+            raise err from None
+        finally:
+            m.running = False
+            m.handler = None
+            if need > old:
+                sys.setrecursionlimit(old)
+        return EvalResult(value, m.limit - m.fuel, self._breakdown(), m.mem_limit - m.mem, t.version)
+
+    def _breakdown(self) -> dict[str, int]:
+        out: dict[str, int] = dict(self.m.dyn)
+        for site, h in zip(self.sites, self.hits):
+            if h:
+                for kind, c in site:
+                    out[kind] = out.get(kind, 0) + h * c
+        return dict(sorted(out.items()))
+
+
+def _unset(frame: list[Value]) -> Value:
+    raise TelError("definition called before it was compiled")
+
+
+async def evaluate_async(program: Program, expr: Expr | str, handler: AsyncEffectHandler, *,
+                         limits: Limits = Limits(), max_effects: int = 10_000) -> EvalResult:
+    """Run `expr` with an async effect handler by deterministic replay (see module docstring)."""
+    body, nslots = program._entry(expr)
+    replies: list[tuple[tuple[str, str, tuple[Value, ...]], Value]] = []
+
+    def replay(effect: str, op: str, args: tuple[Value, ...]) -> Value:
+        i = replay.calls  # type: ignore[attr-defined]
+        replay.calls = i + 1  # type: ignore[attr-defined]
+        if i < len(replies):
+            if replies[i][0] != (effect, op, args):
+                raise EffectError(f"replay diverged at effect #{i}: {effect}.{op}{args!r}")
+            return replies[i][1]
+        raise _Suspend((effect, op, args))
+
+    while True:
+        replay.calls = 0  # type: ignore[attr-defined]
+        try:
+            return program._run(body, [None] * nslots, limits, replay)
+        except _Suspend as s:
+            if len(replies) >= max_effects:
+                raise EffectError(f"more than {max_effects} effects") from None
+            effect, op, args = s.request
+            reply = await handler(effect, op, args)
+            replies.append((s.request, reply))
