@@ -351,21 +351,22 @@ def prove_evaluation(
 
 
 def _check_shapes(proof: EvalProof, params: CommitParams, opened: int) -> None:
-    expect = {
-        "proximity_row": (proof.proximity_row, (params.cols, 4)),
-        "evaluation_row": (proof.evaluation_row, (params.cols, 4)),
-        "columns": (proof.columns, (opened, params.rows)),
-    }
-    for name, (arr, shape) in expect.items():
-        if not isinstance(arr, np.ndarray) or arr.dtype != np.uint64 or arr.shape != shape:
-            got = getattr(arr, "shape", type(arr).__name__)
-            raise MalformedProof(name, f"shape {got}, expected {shape} uint64")
-        if arr.size and int(arr.max()) >= P:
-            raise MalformedProof(name, f"value {int(arr.max())} is not below {P}")
-    want = opened * params.log_encoded_cols * DIGEST_SIZE
-    if not isinstance(proof.paths, bytes) or len(proof.paths) != want:
+    """Malformed parts raise :class:`MalformedProof`; a well-formed proof opening the
+    wrong number of columns for this transcript fails the ``"openings"`` check."""
+    cols = proof.columns
+    if not isinstance(cols, np.ndarray) or cols.dtype != np.uint64 or cols.ndim != 2 or cols.shape[1] != params.rows:
+        got = getattr(cols, "shape", type(cols).__name__)
+        raise MalformedProof("columns", f"shape {got}, expected (k, {params.rows}) uint64")
+    if cols.size and int(cols.max()) >= P:
+        raise MalformedProof("columns", f"value {int(cols.max())} is not below {P}")
+    step = params.log_encoded_cols * DIGEST_SIZE
+    if not isinstance(proof.paths, bytes) or len(proof.paths) != cols.shape[0] * step:
         got_len = len(proof.paths) if isinstance(proof.paths, bytes) else type(proof.paths).__name__
-        raise MalformedProof("paths", f"length {got_len}, expected {want} bytes")
+        raise MalformedProof("paths", f"length {got_len}, expected {cols.shape[0] * step} bytes")
+    if cols.shape[0] != opened:
+        raise VerificationFailed(
+            "openings", f"{cols.shape[0]} columns opened, the transcript queries {opened} distinct ones"
+        )
 
 
 def verify_evaluation(
@@ -387,8 +388,8 @@ def verify_evaluation(
     """
     params = commitment.params
     if params.security_bits < min_security_bits:
-        raise InvalidParameters(
-            "params.security_bits", round(params.security_bits, 2), f">= {min_security_bits}"
+        raise VerificationFailed(
+            "parameters", f"{params.security_bits:.1f} bits of soundness < floor {min_security_bits}"
         )
     try:
         pt = _point_array(point, params.num_vars)

@@ -1,0 +1,193 @@
+"""Commitments and opening proofs as canonical CBOR.
+
+Wire forms (all maps have exactly these keys; ints are canonical field
+elements or small parameters; vectors are packed little-endian ``uint32``)::
+
+    commitment = {"params": [num_vars, log_rows, log_inv_rate, num_queries],
+                  "root": bytes(32)}
+    opening    = {"kind": "stele.pcs.ligero.opening/1",
+                  "commitment": commitment,
+                  "point": bytes(16 * num_vars),     # extension elements
+                  "value": [c0, c1, c2, c3],         # extension element
+                  "w": bytes(16 * cols), "u": bytes(16 * cols),
+                  "columns": bytes(4 * rows * k),    # k opened columns
+                  "paths": bytes(32 * depth * k)}
+
+Decoding checks every length and range and raises :class:`MalformedProof`;
+the strict canonical decoder of :mod:`stele.protocol` rejects any other
+encoding of the same value, so a proof has exactly one serialization.  The
+parameters inside a proof are never trusted: the verifier rejects ones below
+its security floor, and the Fiat-Shamir transcript absorbs them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from stele.protocol import DecodeError, decode, encode
+
+from ._commit import (
+    DEFAULT_MIN_SECURITY_BITS,
+    Commitment,
+    EvalProof,
+    verify_evaluation,
+)
+from ._errors import InvalidParameters, MalformedProof, VerificationFailed
+from ._field import U64, Ext
+from ._merkle import DIGEST_SIZE
+from ._params import MAX_NUM_VARS, MAX_QUERIES, CommitParams
+from ._transcript import Transcript
+from ._wire import (
+    pack_base,
+    pack_ext,
+    read_base_vector,
+    read_bytes,
+    read_ext,
+    read_ext_vector,
+    read_int,
+    read_list,
+    read_map,
+)
+
+__all__ = [
+    "OPENING_KIND",
+    "MAX_PROOF_BYTES",
+    "OpeningProof",
+    "commitment_to_obj",
+    "commitment_from_obj",
+    "encode_commitment",
+    "decode_commitment",
+    "encode_opening",
+    "decode_opening",
+    "verify_opening",
+    "decode_cbor",
+]
+
+OPENING_KIND = "stele.pcs.ligero.opening/1"
+MAX_PROOF_BYTES = 64 * 1024 * 1024
+_COMMITMENT_KEYS = frozenset({"params", "root"})
+_OPENING_KEYS = frozenset(
+    {"kind", "commitment", "point", "value", "w", "u", "columns", "paths"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OpeningProof:
+    """A self-contained evaluation claim: commitment, point, value, and its proof."""
+
+    commitment: Commitment
+    point: U64
+    value: Ext
+    proof: EvalProof
+
+
+def decode_cbor(data: bytes, *, max_size: int = MAX_PROOF_BYTES) -> object:
+    """Strict canonical CBOR decoding, with decoder errors turned into :class:`MalformedProof`."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise MalformedProof("data", f"expected bytes, got {type(data).__name__}")
+    try:
+        return decode(bytes(data), max_size=max_size)
+    except DecodeError as exc:
+        raise MalformedProof("cbor", str(exc)) from None
+
+
+def commitment_to_obj(commitment: Commitment) -> dict[str, object]:
+    """The CBOR-ready form of a commitment."""
+    return {"params": commitment.params.to_cbor(), "root": commitment.root}
+
+
+def commitment_from_obj(obj: object, field: str = "commitment") -> Commitment:
+    """Parse a commitment's CBOR form, checking every field."""
+    m = read_map(obj, _COMMITMENT_KEYS, field)
+    raw = read_list(m["params"], 4, 4, f"{field}.params")
+    num_vars = read_int(raw[0], 0, MAX_NUM_VARS, f"{field}.params[0]")
+    log_rows = read_int(raw[1], 0, num_vars, f"{field}.params[1]")
+    log_inv_rate = read_int(raw[2], 1, 8, f"{field}.params[2]")
+    num_queries = read_int(raw[3], 1, MAX_QUERIES, f"{field}.params[3]")
+    try:
+        params = CommitParams(num_vars, log_rows, log_inv_rate, num_queries)
+    except InvalidParameters as exc:
+        raise MalformedProof(f"{field}.params", str(exc)) from None
+    root = read_bytes(m["root"], DIGEST_SIZE, f"{field}.root")
+    return Commitment(params, root)
+
+
+def encode_commitment(commitment: Commitment) -> bytes:
+    """Canonical CBOR bytes of a commitment."""
+    return encode(commitment_to_obj(commitment))
+
+
+def decode_commitment(data: bytes) -> Commitment:
+    """Parse :func:`encode_commitment`'s output; :class:`MalformedProof` otherwise."""
+    return commitment_from_obj(decode_cbor(data))
+
+
+def encode_opening(opening: OpeningProof) -> bytes:
+    """Canonical CBOR bytes of an opening proof."""
+    proof = opening.proof
+    return encode(
+        {
+            "kind": OPENING_KIND,
+            "commitment": commitment_to_obj(opening.commitment),
+            "point": pack_ext(opening.point),
+            "value": list(opening.value),
+            "w": pack_ext(proof.proximity_row),
+            "u": pack_ext(proof.evaluation_row),
+            "columns": pack_base(proof.columns),
+            "paths": proof.paths,
+        }
+    )
+
+
+def decode_opening(data: bytes, *, max_size: int = MAX_PROOF_BYTES) -> OpeningProof:
+    """Parse :func:`encode_opening`'s output, checking every length and range."""
+    m = read_map(decode_cbor(data, max_size=max_size), _OPENING_KEYS, "opening")
+    kind = m["kind"]
+    if kind != OPENING_KIND:
+        raise MalformedProof("opening.kind", f"{kind!r}, expected {OPENING_KIND!r}")
+    commitment = commitment_from_obj(m["commitment"], "opening.commitment")
+    params = commitment.params
+    point = read_ext_vector(m["point"], params.num_vars, "opening.point")
+    value = read_ext(m["value"], "opening.value")
+    w = read_ext_vector(m["w"], params.cols, "opening.w")
+    u = read_ext_vector(m["u"], params.cols, "opening.u")
+    col_bytes = read_bytes(m["columns"], None, "opening.columns")
+    per_column = 4 * params.rows
+    opened, rest = divmod(len(col_bytes), per_column)
+    if rest or not 1 <= opened <= params.num_queries:
+        raise MalformedProof(
+            "opening.columns",
+            f"{len(col_bytes)} bytes is not 1..{params.num_queries} columns of {per_column} bytes",
+        )
+    columns = read_base_vector(col_bytes, opened * params.rows, "opening.columns")
+    paths = read_bytes(
+        m["paths"], opened * params.log_encoded_cols * DIGEST_SIZE, "opening.paths"
+    )
+    proof = EvalProof(w, u, columns.reshape(opened, params.rows), paths)
+    return OpeningProof(commitment, point, value, proof)
+
+
+def verify_opening(
+    opening: OpeningProof,
+    transcript: Transcript,
+    *,
+    expected: Commitment | None = None,
+    min_security_bits: float = DEFAULT_MIN_SECURITY_BITS,
+) -> None:
+    """Verify a decoded opening; with ``expected``, also require that commitment.
+
+    Raises :class:`VerificationFailed` (naming the check) or
+    :class:`MalformedProof`; returns nothing when the proof is good.
+    """
+    if expected is not None and opening.commitment != expected:
+        raise VerificationFailed("commitment", "the proof opens a different commitment")
+    verify_evaluation(
+        opening.commitment,
+        np.asarray(opening.point, dtype=np.uint64),
+        opening.value,
+        opening.proof,
+        transcript,
+        min_security_bits=min_security_bits,
+    )
