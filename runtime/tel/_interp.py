@@ -591,10 +591,6 @@ class Program:
         clo = self.def_closures[name]
         return self._run(clo.body, list(args) + clo.pad, limits, handler)
 
-    def compile_expr(self, expr: Expr | str) -> Callable[[], list[Value]]:
-        """Type-check and compile an entry expression; returns (body, frame factory) internals."""
-        raise NotImplementedError
-
     def evaluate(self, expr: Expr | str, *, limits: Limits = Limits(),
                  handler: EffectHandler | None = None) -> EvalResult:
         """Type-check `expr` in the module's scope and run it."""
