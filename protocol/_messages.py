@@ -113,12 +113,12 @@ def message(tag: int) -> Callable[[_C], _C]:
             )
         cls.__stele_tag__ = tag
         cls.__stele_fields__ = tuple(f.name for f in fields)
-        _BY_TAG[tag] = cls
         _DECODERS.pop(cls, None)
         try:
             _compile(cls)  # fail early on unsupported annotations
         except NameError:
             pass  # a forward reference not yet defined: compile on first decode
+        _BY_TAG[tag] = cls
         return cls
 
     return register
