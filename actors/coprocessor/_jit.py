@@ -269,7 +269,7 @@ class Jit:
             m.cycle = start + done
             done += m.advance(min(size, n - done))
             pc = m.pc
-            if m.halted:
+            if m.stopped():
                 break
         m.pc = pc
         m.cycle = start + done
