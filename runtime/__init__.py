@@ -18,6 +18,7 @@ from ._actor_errors import AskTimeout as AskTimeout
 from ._actor_errors import InjectedCrash as InjectedCrash
 from ._actor_errors import KernelError as KernelError
 from ._actor_errors import MailboxFull as MailboxFull
+from ._actor_errors import RejectMessage as RejectMessage
 from ._actor_errors import RemoteError as RemoteError
 from ._actor_errors import SupervisorGaveUp as SupervisorGaveUp
 from ._observer import KernelObserver as KernelObserver

@@ -33,7 +33,9 @@ class Actor:
     reply to an ``ask`` (ignored for ``tell``).  An exception escaping
     ``receive`` is a crash: the asker gets :class:`stele.RemoteError`, and the
     supervisor decides whether to restart the actor with fresh state.
-    Return error values for expected failures instead of raising.
+    For expected failures (bad input) raise :class:`stele.RejectMessage`
+    instead: the asker still gets :class:`stele.RemoteError`, but the actor
+    keeps running with its state.
     """
 
     env: Env

@@ -15,6 +15,7 @@ __all__ = [
     "MailboxFull",
     "AskTimeout",
     "RemoteError",
+    "RejectMessage",
     "ActorStopped",
     "ActorNotFound",
     "ActorNameTaken",
@@ -68,6 +69,21 @@ class RemoteError(KernelError):
         )
         self.actor = actor
         self.message_type = message_type
+        self.cause = cause
+        self.__cause__ = cause
+
+
+class RejectMessage(KernelError):
+    """Raise from ``receive`` to refuse one message without crashing.
+
+    The actor keeps running with its state; an asker gets
+    :class:`RemoteError` whose ``cause`` is ``cause``.  Use it for expected
+    failures (bad input); any other exception is a crash that supervision
+    handles.
+    """
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(f"message rejected: {type(cause).__name__}: {cause}")
         self.cause = cause
         self.__cause__ = cause
 

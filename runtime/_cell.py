@@ -16,7 +16,13 @@ import anyio
 import anyio.abc
 import anyio.lowlevel
 
-from ._actor_errors import ActorStartError, ActorStopped, InjectedCrash, RemoteError
+from ._actor_errors import (
+    ActorStartError,
+    ActorStopped,
+    InjectedCrash,
+    RejectMessage,
+    RemoteError,
+)
 from ._mailbox import _Ask, _Sys
 
 if TYPE_CHECKING:
@@ -268,17 +274,20 @@ class _Cell:
                     if ask is not None:
                         ask.fail(RemoteError(name, cls, crash))
                     raise crash
-            if ask is None:
-                await receive(message)
-            else:
-                self.current = ask
-                try:
-                    result = await receive(message)
-                except Exception as exc:
+            self.current = ask
+            try:
+                result = await receive(message)
+            except RejectMessage as exc:
+                if ask is not None:
+                    ask.fail(RemoteError(name, cls, exc.cause))
+            except Exception as exc:
+                if ask is not None:
                     ask.fail(RemoteError(name, cls, exc))
-                    raise
-                self.current = None
-                ask.ok(result)
+                raise
+            else:
+                if ask is not None:
+                    ask.ok(result)
+            self.current = None
             self.handled += 1
             if self.exit_requested:
                 return

@@ -26,7 +26,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from ._actor import Actor
-from ._actor_errors import ActorNameTaken, ActorStopped, KernelError, SupervisorGaveUp
+from ._actor_errors import (
+    ActorNameTaken,
+    ActorStopped,
+    KernelError,
+    RejectMessage,
+    SupervisorGaveUp,
+)
 from ._env import seconds_to_ns
 from ._mailbox import _Ask, _Sys
 
@@ -115,9 +121,11 @@ class Supervisor(Actor):
             await self._start_new(spec)
 
     async def receive(self, message: object) -> object:
-        raise KernelError(
-            f"supervisor {self.name!r} takes no user messages "
-            f"(got {type(message).__qualname__})"
+        raise RejectMessage(
+            KernelError(
+                f"supervisor {self.name!r} takes no user messages "
+                f"(got {type(message).__qualname__})"
+            )
         )
 
     def child_names(self) -> list[str]:

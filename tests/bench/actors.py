@@ -8,7 +8,10 @@ buffer of the same capacity as the actor's mailbox:
 * ``trio_channel_send_nowait`` -- the same channel driven non-blockingly:
   ``send_nowait`` (``await send`` only when full) and ``receive_nowait``
   (``await receive`` only when empty);
-* ``asyncio_queue_nowait`` -- ``asyncio.Queue`` driven the same way.
+* ``asyncio_queue_nowait`` -- ``asyncio.Queue`` driven the same way;
+* round trips: ``trio_naive_channel_actor`` (a reply channel per call, the
+  usual hand-written trio actor) and ``*_event_pingpong`` (two tasks passing
+  a token with one-shot events: two task switches per round trip, a floor).
 
 Actor figures: ``tell`` (``ref.tell``, falling back to ``await ref.send``
 when the mailbox is full), ``ask_sequential`` (one caller, one round trip at
@@ -120,6 +123,52 @@ async def asyncio_queue_nowait(n: int) -> float:
     return _rate(n, time.perf_counter() - start)
 
 
+async def trio_naive_actor_ask(n: int) -> float:
+    """The naive trio actor: a request channel and a reply channel per call."""
+    send, receive = trio.open_memory_channel[Any](CAPACITY)
+
+    async def serve() -> None:
+        async for message, reply in receive:
+            reply.send_nowait(message)
+
+    start = time.perf_counter()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(serve)
+        for i in range(n):
+            reply_send, reply_receive = trio.open_memory_channel[int](1)
+            await send.send((i, reply_send))
+            await reply_receive.receive()
+        nursery.cancel_scope.cancel()
+    return _rate(n, time.perf_counter() - start)
+
+
+async def event_pingpong(n: int) -> float:
+    """Two tasks handing a token back and forth with one-shot anyio Events.
+
+    Two task switches per round trip and nothing else: a floor for any ask.
+    """
+    box: list[Any] = [None]
+    server_wake: list[anyio.Event] = [anyio.Event()]
+
+    async def serve() -> None:
+        while True:
+            await server_wake[0].wait()
+            server_wake[0] = anyio.Event()
+            reply = box[0]
+            reply.set()
+
+    start = time.perf_counter()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(serve)
+        for _ in range(n):
+            reply = anyio.Event()
+            box[0] = reply
+            server_wake[0].set()
+            await reply.wait()
+        tg.cancel_scope.cancel()
+    return _rate(n, time.perf_counter() - start)
+
+
 async def actor_tell(n: int) -> float:
     async with stele.ActorSystem(stele.RealEnv(), capacity=CAPACITY) as system:
         done = anyio.Event()
@@ -178,6 +227,13 @@ def main(argv: list[str]) -> None:
         "trio_channel_send_nowait": base_nowait,
         "asyncio_queue_nowait": base_asyncio,
     }
+    naive_ask = best(trio_naive_actor_ask, n_ask, "trio", repeats)
+    pingpong = {b: best(event_pingpong, n_ask, b, repeats) for b in ("trio", "asyncio")}
+    result["baseline_round_trips_per_s"] = {
+        "trio_naive_channel_actor": naive_ask,
+        "trio_event_pingpong": pingpong["trio"],
+        "asyncio_event_pingpong": pingpong["asyncio"],
+    }
     for backend in ("trio", "asyncio"):
         tell = best(actor_tell, n, backend, repeats)
         ask_seq = best(actor_ask_sequential, n_ask, backend, repeats)
@@ -189,6 +245,8 @@ def main(argv: list[str]) -> None:
             "tell_vs_trio_send_nowait": round(tell / base_nowait, 3),
             "tell_vs_trio_send": round(tell / base_send, 3),
             "tell_vs_asyncio_queue": round(tell / base_asyncio, 3),
+            "ask_sequential_vs_event_pingpong": round(ask_seq / pingpong[backend], 3),
+            "ask_sequential_vs_trio_naive_actor": round(ask_seq / naive_ask, 3),
         }
     result["targets"] = {
         "tell_vs_trio_send_nowait>=0.5": all(

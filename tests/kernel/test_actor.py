@@ -294,6 +294,34 @@ def test_observer_hooks_and_injected_crash(backend: str) -> None:
     run(backend, main)
 
 
+class Picky(stele.Actor):
+    def __init__(self) -> None:
+        self.total = 0
+
+    async def receive(self, message: object) -> object:
+        if not isinstance(message, int) or message < 0:
+            raise stele.RejectMessage(ValueError(f"bad amount {message!r}"))
+        self.total += message
+        return self.total
+
+
+@backends
+def test_reject_message_fails_the_ask_without_a_crash(backend: str) -> None:
+    async def main() -> None:
+        async with system() as sys_:
+            ref = await sys_.spawn("picky", Picky)
+            await ref.ask(5)
+            ref.tell(-1)
+            with pytest.raises(stele.RemoteError) as info:
+                await ref.ask(-3)
+            assert isinstance(info.value.cause, ValueError) and "-3" in str(info.value)
+            assert await ref.ask(1) == 6  # state kept
+            stats = ref.stats()
+            assert (stats.failures, stats.restarts, stats.handled) == (0, 0, 4)
+
+    run(backend, main)
+
+
 class SelfStopper(stele.Actor):
     async def receive(self, message: object) -> object:
         self.stop_self()
@@ -325,5 +353,76 @@ def test_body_exception_propagates_unwrapped(backend: str) -> None:
                 await sys_.spawn("a", Log, log)
                 raise KeyError("body")
         assert log == [("start", "a"), ("stop", "a")]
+
+    run(backend, main)
+
+
+def _live_tasks(backend: str) -> int:
+    """Tasks alive in this run, besides the calling one."""
+    if backend == "asyncio":
+        import asyncio
+
+        return len(asyncio.all_tasks()) - 1
+    import trio
+
+    def count(task: trio.lowlevel.Task) -> int:
+        return 1 + sum(count(t) for n in task.child_nurseries for t in n.child_tasks)
+
+    root = trio.lowlevel.current_root_task()
+    assert root is not None
+    return count(root) - 2  # the root task and the test's own task
+
+
+class Forever(stele.Actor):
+    def __init__(self, log: list[object]) -> None:
+        self.log = log
+
+    async def receive(self, message: object) -> object:
+        try:
+            await anyio.sleep_forever()
+        finally:
+            self.log.append(("cancelled", message))
+        return None
+
+
+@backends
+def test_nothing_outlives_the_system_block(backend: str) -> None:
+    async def main() -> None:
+        log: list[object] = []
+        before = _live_tasks(backend)
+        async with system() as sys_:
+            sup = ChildSpecs = [stele.ChildSpec(f"f{i}", Forever, (log,)) for i in range(3)]
+            await sys_.spawn("sup", stele.Supervisor, ChildSpecs)
+            for i in range(3):
+                sys_.lookup(f"f{i}").tell(i)
+            ref = await sys_.spawn("c", Counter)
+            await ref.ask(1, timeout=100.0)  # leaves a deadline in the reaper
+            assert _live_tasks(backend) > before + 4
+            del sup
+        assert sorted(log, key=str) == [("cancelled", 0), ("cancelled", 1), ("cancelled", 2)]
+        assert _live_tasks(backend) == before
+        with pytest.raises(stele.ActorStopped):
+            await ref.ask(1)
+
+    run(backend, main)
+
+
+@backends
+def test_stopping_a_supervisor_stops_its_subtree_in_reverse(backend: str) -> None:
+    async def main() -> None:
+        log: list[object] = []
+        async with system() as sys_:
+            children = [stele.ChildSpec(n, Log, (log,)) for n in ("a", "b", "c")]
+            await sys_.spawn("sup", stele.Supervisor, children)
+            await sys_.spawn("d", Log, log, supervisor="sup")
+            with pytest.raises(stele.KernelError, match="not a Supervisor"):
+                await sys_.spawn("e", Log, log, supervisor="d")
+            with pytest.raises(stele.RemoteError, match="takes no user messages"):
+                await sys_.lookup("sup").ask("hello")
+            assert sys_.stats("sup").failures == 0  # rejected, not crashed
+            del log[:]
+            await sys_.stop("sup")
+            assert log == [("stop", n) for n in "dcba"]
+            assert sys_.names() == []
 
     run(backend, main)
