@@ -476,9 +476,21 @@ def vext_scale(a: U64, s: U64) -> U64:
     return vmul(a, np.asarray(s, dtype=np.uint64)[..., None])
 
 
+def _mul_matrix(s: Ext) -> U64:
+    """The 4x4 matrix M of multiplication by s: row i holds the coefficients of X^i · s."""
+    rows = [ext_mul(tuple(1 if j == i else 0 for j in range(4)), s) for i in range(4)]  # type: ignore[arg-type]
+    return np.array(rows, dtype=np.uint64)
+
+
 def vext_mul_scalar(a: U64, s: Ext) -> U64:
-    """Every row of an (n, 4) array times one extension scalar."""
-    return vext_mul(a, np.array(s, dtype=np.uint64))
+    """Every row of an (n, 4) array times one extension scalar.
+
+    One integer matrix product with s's multiplication matrix: each output
+    coefficient sums four products (< 4·P^2 < 2^64), then one reduction.
+    """
+    out: U64 = np.matmul(np.asarray(a, dtype=np.uint64), _mul_matrix(s))
+    np.remainder(out, _P64, out=out)
+    return out
 
 
 def vext_add_scalar(a: U64, s: Ext) -> U64:

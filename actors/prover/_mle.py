@@ -102,17 +102,19 @@ def table_sum(a: U64) -> Ext:
     return vext_sum(a)
 
 
-def fold(table: U64, r: int | Ext) -> U64:
+def fold(table: U64, r: int | Ext, diff: U64 | None = None) -> U64:
     """Bind the first variable (the index's lowest bit) to ``r``; halves the table.
 
     A base table folded by a base int stays base; anything else becomes an
-    extension table.  ``new[j] = t[2j] + r·(t[2j+1] - t[2j])``.
+    extension table.  ``new[j] = t[2j] + r·(t[2j+1] - t[2j])``.  ``diff``, if
+    given, must be ``t[1::2] - t[0::2]`` already computed (the sum-check
+    round computes it anyway).
     """
     if table.shape[0] < 2:
         raise InvalidParameters("table length", int(table.shape[0]), ">= 2 to bind a variable")
     lo = table[0::2]
-    hi = table[1::2]
-    diff = vsub(hi, lo)
+    if diff is None:
+        diff = vsub(table[1::2], lo)
     if isinstance(r, int):
         return vadd(lo, vmul(diff, np.uint64(r % P)))  # type: ignore[arg-type]
     if table.ndim == 1:

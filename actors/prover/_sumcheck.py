@@ -210,12 +210,17 @@ def _round_partial(
     comp: Composition,
     d: int,
     skip_one: bool,
+    diffs: dict[int, U64] | None = None,
 ) -> list[Ext]:
-    """Σ over the given pairs of g(.., X, ..) for X = 0..d (X = 1 left zero if skip_one)."""
-    diffs: dict[int, U64] = {}
+    """Σ over the given pairs of g(.., X, ..) for X = 0..d (X = 1 left zero if skip_one).
+
+    ``diffs`` (if given) receives hi - lo per polynomial, key -1 for the eq
+    table, so that binding the variable afterwards need not recompute them.
+    """
+    if diffs is None:
+        diffs = {}
     cur = dict(los)
     eq_cur = eq_lo
-    eq_diff = None
     out: list[Ext] = []
     for x in range(d + 1):
         if x == 1:
@@ -227,9 +232,9 @@ def _round_partial(
                     diffs[k] = _sub(his[k], los[k])
                 cur[k] = vadd(cur[k], diffs[k])
             if eq_lo is not None and eq_hi is not None and eq_cur is not None:
-                if eq_diff is None:
-                    eq_diff = _sub(eq_hi, eq_lo)
-                eq_cur = vadd(eq_cur, eq_diff)
+                if -1 not in diffs:
+                    diffs[-1] = _sub(eq_hi, eq_lo)
+                eq_cur = vadd(eq_cur, diffs[-1])
         if x == 1 and skip_one:
             out.append(EXT_ZERO)
             continue
@@ -270,18 +275,22 @@ class _DenseState:
         self.eq = eq
         self.comp = comp
         self.d = d
+        self.diffs: dict[int, U64] = {}
 
     def round(self, claim: Ext | None) -> tuple[Ext, ...]:
         los = {k: t[0::2] for k, t in self.tables.items()}
         his = {k: t[1::2] for k, t in self.tables.items()}
         eq_lo = None if self.eq is None else self.eq[0::2]
         eq_hi = None if self.eq is None else self.eq[1::2]
-        return _finish(_round_partial(los, his, eq_lo, eq_hi, self.comp, self.d, claim is not None), claim)
+        self.diffs = {}
+        partial = _round_partial(los, his, eq_lo, eq_hi, self.comp, self.d, claim is not None, self.diffs)
+        return _finish(partial, claim)
 
     def bind(self, r: Ext) -> None:
-        self.tables = {k: fold(t, r) for k, t in self.tables.items()}
+        diffs, self.diffs = self.diffs, {}
+        self.tables = {k: fold(t, r, diffs.get(k)) for k, t in self.tables.items()}
         if self.eq is not None:
-            self.eq = fold(self.eq, r)
+            self.eq = fold(self.eq, r, diffs.get(-1))
 
     def finals(self) -> tuple[Ext, ...]:
         out: list[Ext] = []
