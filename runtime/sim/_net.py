@@ -77,15 +77,16 @@ class SimNetwork:
         rng = self._rng
         trace = self._env.trace
         self.sent += 1
-        trace.record("net.send", src, dst, payload)
+        msg_id = self.sent
+        trace.record("net.send", msg_id, src, dst, payload)
         if f.loss.hit(rng):
             self.faults_injected += 1
-            trace.record("fault.net.loss", src, dst)
+            trace.record("fault.net.loss", msg_id)
             return
         copies = 1
         if f.duplicate.hit(rng):
             self.faults_injected += 1
-            trace.record("fault.net.duplicate", src, dst)
+            trace.record("fault.net.duplicate", msg_id)
             copies = 2
         for _ in range(copies):
             delay = f.delay_min_ns
@@ -93,11 +94,11 @@ class SimNetwork:
                 delay += rng.randbelow(f.delay_jitter_ns + 1)
             if f.reorder.hit(rng):
                 self.faults_injected += 1
-                trace.record("fault.net.reorder", src, dst)
+                trace.record("fault.net.reorder", msg_id)
                 delay += f.reorder_ns
-            self._env.call_later(delay, self._arrive, src, dst, payload)
+            self._env.call_later(delay, self._arrive, msg_id, src, dst, payload)
 
-    def _arrive(self, src: str, dst: str, payload: object) -> None:
+    def _arrive(self, msg_id: int, src: str, dst: str, payload: object) -> None:
         self.delivered += 1
-        self._env.trace.record("net.deliver", src, dst, payload)
+        self._env.trace.record("net.deliver", msg_id)
         self._endpoints[dst]._deliver(src, payload)

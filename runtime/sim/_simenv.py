@@ -78,9 +78,6 @@ class TimerHandle:
         self.fn: Callable[..., None] | None = fn
         self.args = args
 
-    def __lt__(self, other: TimerHandle) -> bool:
-        return (self.time_ns, self.seq) < (other.time_ns, other.seq)
-
     def cancel(self) -> None:
         """Do not fire (idempotent)."""
         self.fn = None
@@ -131,7 +128,7 @@ class SimEnv(Env):
         self.seed = seed
         self._now = 0
         self._seq = 0
-        self._queue: list[TimerHandle] = []
+        self._queue: list[tuple[int, int, TimerHandle]] = []
         self._wall_epoch = wall_epoch_ns
         self._wall_skew = 0
         self._rng = SeededRandom(seed)
@@ -162,7 +159,10 @@ class SimEnv(Env):
         self.trace.record("clock.jump", delta_ns)
 
     async def sleep(self, seconds: float) -> None:
-        ns = seconds_to_ns(seconds)
+        await self.sleep_ns(seconds_to_ns(seconds))
+
+    async def sleep_ns(self, ns: int) -> None:
+        """Sleep exactly ``ns`` virtual nanoseconds (an event-queue timer)."""
         if ns <= 0:
             await trio.lowlevel.checkpoint()
             return
@@ -188,7 +188,7 @@ class SimEnv(Env):
             raise SimError(f"delay_ns must be >= 0, got {delay_ns}")
         self._seq += 1
         handle = TimerHandle(self._now + delay_ns, self._seq, fn, args)
-        heapq.heappush(self._queue, handle)
+        heapq.heappush(self._queue, (handle.time_ns, self._seq, handle))
         return handle
 
     @property
@@ -198,11 +198,11 @@ class SimEnv(Env):
 
     def _on_idle(self, deadline: float) -> float:
         queue = self._queue
-        while queue and queue[0].fn is None:
+        while queue and queue[0][2].fn is None:
             heapq.heappop(queue)
         trio_ns = -1 if deadline == math.inf else _ceil_ns(deadline)
-        if queue and (trio_ns < 0 or queue[0].time_ns <= trio_ns):
-            head = queue[0].time_ns
+        if queue and (trio_ns < 0 or queue[0][0] <= trio_ns):
+            head = queue[0][0]
             if head > self._now:
                 self._now = head
             self._fire_due()
@@ -234,8 +234,8 @@ class SimEnv(Env):
         queue = self._queue
         now = self._now
         last_seq = self._seq
-        while queue and queue[0].time_ns <= now and queue[0].seq <= last_seq:
-            handle = heapq.heappop(queue)
+        while queue and queue[0][0] <= now and queue[0][1] <= last_seq:
+            handle = heapq.heappop(queue)[2]
             fn = handle.fn
             if fn is None:
                 continue
@@ -278,6 +278,10 @@ class SimEnv(Env):
 
         try:
             trio.run(main, clock=_SimClock(self), strict_exception_groups=True)
+        except BaseException as exc:
+            if self._failure is not None and not isinstance(exc, KeyboardInterrupt):
+                raise self._failure from exc
+            raise
         finally:
             setattr(_trio_run, "_ALLOW_DETERMINISTIC_SCHEDULING", saved_flag)
             _trio_run._r.setstate(saved_state)

@@ -23,40 +23,51 @@ __all__ = ["TraceRecorder", "TraceEvent", "canonical"]
 TraceEvent = tuple[int, str, tuple[object, ...]]
 
 
-def _len(n: int) -> bytes:
-    return n.to_bytes(4, "big")
+_DC_CACHE: dict[type, tuple[bytes, tuple[str, ...]]] = {}
+
+
+def _dataclass_info(t: type) -> tuple[bytes, tuple[str, ...]]:
+    info = _DC_CACHE.get(t)
+    if info is None:
+        names = tuple(f.name for f in dataclasses.fields(t))
+        qual = t.__qualname__.encode("utf-8")
+        head = b"d" + len(names).to_bytes(4, "big") + b"s" + len(qual).to_bytes(4, "big") + qual
+        info = _DC_CACHE[t] = (head, names)
+    return info
 
 
 def _encode(obj: object, out: list[bytes]) -> None:
     t = type(obj)
-    if t is int:
-        n: int = obj  # type: ignore[assignment]
-        raw = n.to_bytes((n.bit_length() + 8) // 8, "big", signed=True)
-        out.append(b"i" + _len(len(raw)) + raw)
-    elif t is str:
+    if t is str:
         raw = obj.encode("utf-8")  # type: ignore[attr-defined]
-        out.append(b"s" + _len(len(raw)) + raw)
+        out.append(b"s" + len(raw).to_bytes(4, "big") + raw)
+    elif t is int:
+        n: int = obj  # type: ignore[assignment]
+        if -(1 << 62) <= n < (1 << 62):
+            out.append(b"q" + n.to_bytes(8, "big", signed=True))
+        else:
+            raw = n.to_bytes((n.bit_length() + 8) // 8, "big", signed=True)
+            out.append(b"i" + len(raw).to_bytes(4, "big") + raw)
+    elif t is tuple or t is list:
+        seq: tuple[object, ...] | list[object] = obj  # type: ignore[assignment]
+        out.append(b"l" + len(seq).to_bytes(4, "big"))
+        for item in seq:
+            _encode(item, out)
     elif t is bytes:
-        out.append(b"b" + _len(len(obj)) + obj)  # type: ignore[arg-type, operator]
+        out.append(b"b" + len(obj).to_bytes(4, "big") + obj)  # type: ignore[arg-type, operator]
     elif obj is None:
         out.append(b"n")
     elif t is bool:
         out.append(b"T" if obj else b"F")
-    elif t is tuple or t is list:
-        seq: tuple[object, ...] | list[object] = obj  # type: ignore[assignment]
-        out.append(b"l" + _len(len(seq)))
-        for item in seq:
-            _encode(item, out)
+    elif t in _DC_CACHE or (dataclasses.is_dataclass(obj) and not isinstance(obj, type)):
+        head, names = _dataclass_info(t)
+        out.append(head)
+        for name in names:
+            _encode(getattr(obj, name), out)
     elif isinstance(obj, enum.Enum):
         out.append(b"e")
         _encode(type(obj).__qualname__, out)
         _encode(obj.name, out)
-    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        fields = dataclasses.fields(obj)
-        out.append(b"d" + _len(len(fields)))
-        _encode(type(obj).__qualname__, out)
-        for f in fields:
-            _encode(getattr(obj, f.name), out)
     elif isinstance(obj, BaseException):
         # Exceptions are recorded by type and arguments, never by repr.
         out.append(b"x")
@@ -102,9 +113,7 @@ class TraceRecorder:
     def record(self, kind: str, *fields: object) -> None:
         """Append one event (``kind`` and canonical-encodable ``fields``)."""
         now = self._now_ns()
-        out: list[bytes] = []
-        _encode(now, out)
-        _encode(kind, out)
+        out: list[bytes] = [now.to_bytes(8, "big"), kind.encode("utf-8"), b"\x00"]
         _encode(fields, out)
         self._hash.update(b"".join(out))
         self._recent.append((now, kind, fields))

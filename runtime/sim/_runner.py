@@ -1,0 +1,224 @@
+"""Run one seed of one workload and report what happened.
+
+A **tick** is one millisecond of virtual time (``TICK_NS``); ``ticks`` bounds
+a run's virtual duration, not its number of events.  Everything that decides
+the run -- fault ratios, workload parameters, scheduling, delays, crashes --
+is a function of the seed and of the options given explicitly; progress
+reporting is outside the trace (its callbacks touch no simulated state and
+record nothing), so the trace hash does not depend on how often progress is
+printed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .._random import SeededRandom
+from ._errors import InvariantViolation, SimError
+from ._faults import Faults, Ratio, draw_faults
+from ._simenv import SimEnv
+from ._workload import SimContext, Workload, get_workload
+
+__all__ = ["TICK_NS", "RunConfig", "RunResult", "run_simulation", "plan_options", "load_plugins"]
+
+#: One tick = 1 ms of virtual time.
+TICK_NS = 1_000_000
+#: The virtual period of clock-jump fault draws.
+_CLOCK_JUMP_EVERY_NS = 100 * TICK_NS
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One run: seed, length in ticks, workload, and explicit overrides.
+
+    ``faults`` and ``options`` hold only what the user gave; everything else
+    is drawn from the seed.  ``faults_enabled=False`` zeroes every fault
+    ratio that was not given explicitly.
+    """
+
+    seed: int
+    ticks: int = 20_000
+    workload: str = "bank"
+    faults: dict[str, str] = field(default_factory=dict)
+    options: dict[str, str] = field(default_factory=dict)
+    faults_enabled: bool = True
+    plugins: tuple[str, ...] = ()
+
+    def reproduce(self) -> str:
+        """The command line that replays this run exactly."""
+        parts = ["stele", "sim", "--seed", str(self.seed), "--ticks", str(self.ticks)]
+        parts += ["--workload", self.workload]
+        if not self.faults_enabled:
+            parts.append("--no-faults")
+        for k in sorted(self.faults):
+            parts += [f"--{k}", self.faults[k]]
+        for k in sorted(self.options):
+            parts += ["--opt", f"{k}={self.options[k]}"]
+        for p in self.plugins:
+            parts += ["--plugin", p]
+        return " ".join(parts)
+
+
+@dataclass
+class RunResult:
+    """What a run did: verdict, trace hash and counters."""
+
+    config: RunConfig
+    ok: bool
+    error: str | None
+    trace_hash: str
+    events: int
+    virtual_ns: int
+    real_seconds: float
+    messages: int
+    faults_injected: int
+    checks: dict[str, int]
+    options: list[tuple[str, str]]
+    recent: list[str]
+
+    @property
+    def ticks_per_second(self) -> float:
+        """Virtual ticks simulated per real second."""
+        return (self.virtual_ns / TICK_NS) / self.real_seconds if self.real_seconds > 0 else 0.0
+
+    @property
+    def speedup(self) -> float:
+        """Virtual seconds per real second."""
+        return (self.virtual_ns / 1e9) / self.real_seconds if self.real_seconds > 0 else 0.0
+
+
+def load_plugins(plugins: tuple[str, ...]) -> None:
+    """Import modules that register extra workloads."""
+    for name in plugins:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            raise SimError(f"--plugin {name!r} could not be imported: {exc}") from None
+
+
+def _first_failure(exc: BaseException) -> BaseException:
+    """The most telling exception inside (possibly nested) exception groups."""
+    if isinstance(exc, BaseExceptionGroup):
+        leaves: list[BaseException] = []
+        stack: list[BaseException] = [exc]
+        while stack:
+            e = stack.pop(0)
+            if isinstance(e, BaseExceptionGroup):
+                stack.extend(e.exceptions)
+            else:
+                leaves.append(e)
+        for leaf in leaves:
+            if isinstance(leaf, InvariantViolation):
+                return leaf
+        return leaves[0] if leaves else exc
+    return exc
+
+
+def _plan(config: RunConfig) -> tuple[Faults, Workload, list[tuple[str, str]]]:
+    if config.ticks < 1:
+        raise SimError(f"ticks must be >= 1, got {config.ticks}")
+    load_plugins(config.plugins)
+    info = get_workload(config.workload)
+    seed_rng = SeededRandom(config.seed)
+    faults: Faults = draw_faults(
+        seed_rng.fork("swarm"), config.faults, enabled=config.faults_enabled
+    )
+    workload = info.factory()
+    wl_options = workload.configure(seed_rng.fork("swarm.workload"), dict(config.options))
+    options = [("workload", config.workload), ("ticks", str(config.ticks))]
+    options += faults.options() + [(f"opt.{k}", v) for k, v in wl_options]
+    return faults, workload, options
+
+
+def plan_options(config: RunConfig) -> list[tuple[str, str]]:
+    """Every option of the run, drawn from the seed where not given."""
+    return _plan(config)[2]
+
+
+def run_simulation(
+    config: RunConfig,
+    *,
+    progress: Callable[[str], None] | None = None,
+    progress_every: int | None = None,
+) -> RunResult:
+    """Run ``config`` to completion; never raises for a failing run.
+
+    ``progress`` receives a line every ``progress_every`` ticks (default: a
+    tenth of the run).
+    """
+    faults, workload, options = _plan(config)
+
+    env = SimEnv(config.seed, disk_faults=faults.disk)
+    end_ns = config.ticks * TICK_NS
+    ctx = SimContext(env, faults, end_ns=end_ns, tick_ns=TICK_NS)
+    started = time.perf_counter()
+
+    def messages() -> int:
+        return ctx.net.delivered + ctx.observer.deliveries
+
+    if progress is not None:
+        every = max(1, progress_every or config.ticks // 10) * TICK_NS
+        last = [started, 0]
+
+        def report() -> None:
+            now = time.perf_counter()
+            ticks = env.now_ns() // TICK_NS
+            rate = (ticks - last[1]) / (now - last[0]) if now > last[0] else 0.0
+            last[0], last[1] = now, ticks
+            checks = sum(ctx.checks.values())
+            verdict = "FAIL" if ctx.violations else "ok"
+            progress(
+                f"[{100 * ticks // config.ticks:3d}%] tick={ticks}/{config.ticks} "
+                f"ticks/s={rate:.0f} events={env.trace.events} messages={messages()} "
+                f"faults={ctx.faults_injected} checks={checks} {verdict}"
+            )
+            if env.now_ns() + every <= end_ns:
+                env.call_later(every, report)
+
+        env.call_later(every, report)
+
+    if faults.clock_jump:
+        jump_rng = env.rng.fork("clock")
+        ratio: Ratio = faults.clock_jump
+
+        def maybe_jump() -> None:
+            if ratio.hit(jump_rng):
+                # Up to +-10 s; the monotonic clock never jumps.
+                env.jump_wall_clock(jump_rng.randrange(-10_000, 10_001) * TICK_NS)
+                ctx.bump("clock_jumps")
+            if env.now_ns() + _CLOCK_JUMP_EVERY_NS < end_ns:
+                env.call_later(_CLOCK_JUMP_EVERY_NS, maybe_jump)
+
+        env.call_later(_CLOCK_JUMP_EVERY_NS, maybe_jump)
+
+    error: str | None = None
+    try:
+        env.run(workload.run, ctx)
+    except BaseException as exc:  # a failing run is a result, not a crash
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        first = _first_failure(exc)
+        error = f"{type(first).__name__}: {first}"
+        if not ctx.violations:
+            env.trace.record("run.error", type(first).__qualname__)
+    if error is None and ctx.violations:
+        error = str(ctx.violations[0])
+    real = time.perf_counter() - started
+    recent = [f"t={t}ns {kind} {fields!r}" for t, kind, fields in env.trace.recent()]
+    return RunResult(
+        config=config,
+        ok=error is None,
+        error=error,
+        trace_hash=env.trace.trace_hash,
+        events=env.trace.events,
+        virtual_ns=env.now_ns(),
+        real_seconds=real,
+        messages=messages(),
+        faults_injected=ctx.faults_injected,
+        checks=dict(ctx.checks),
+        options=options,
+        recent=recent,
+    )
