@@ -1,20 +1,15 @@
-"""Errors of the co-processor's streaming half (checkpoints, witness streams).
-
-They derive from the co-processor's root error when it exists
-(``stele.actors.coprocessor.CoprocessorError``, owned by the machine's
-module); until then, from :class:`stele.SteleError`.
-"""
+"""Errors of the co-processor's streaming half (checkpoints, witness streams)."""
 
 from __future__ import annotations
 
-from stele import SteleError
+from ._errors import CoprocessorError
 
 __all__ = ["StreamError", "CheckpointError"]
 
 
-class StreamError(SteleError):
+class StreamError(CoprocessorError):
     """A witness stream, checkpoint set or guest request was invalid."""
 
 
 class CheckpointError(StreamError):
-    """A serialized checkpoint failed validation (digest, shape or version)."""
+    """A serialized checkpoint set failed validation (digest, shape or version)."""
