@@ -100,7 +100,7 @@ _BODIES = {
     "*": "x = a * b\n        if x > 9223372036854775807 or x < -9223372036854775808: ovf(loc)\n        return x",
     "/": ("if b == 0: divz(loc)\n        q = abs(a) // abs(b)\n        if (a < 0) != (b < 0): q = -q\n"
           "        if q > 9223372036854775807: ovf(loc)\n        return q"),
-    "%": "if b == 0: divz(loc)\n        r = abs(a) % abs(b)\n        return -r if a < 0 else r",
+    "%": "if b == 0: divz(loc)\n        x = abs(a) % abs(b)\n        return -x if a < 0 else x",
     "<": "return a < b", "<=": "return a <= b", ">": "return a > b", ">=": "return a >= b",
     "==": "if type(a) is not int: eqc(m, a, loc)\n        return a == b",
     "!=": "if type(a) is not int: eqc(m, a, loc)\n        return a != b",

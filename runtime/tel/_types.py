@@ -430,7 +430,8 @@ def check_module(module: Module, source: str | None = None) -> CheckedModule:
 
 
 def check_expr(checked: CheckedModule, expr: Expr, env: dict[str, Type] | None = None,
-               allowed: frozenset[str] | None = None) -> tuple[Type, frozenset[str]]:
+               allowed: frozenset[str] | None = None,
+               source: str | None = None) -> tuple[Type, frozenset[str]]:
     """Type of `expr` in the scope of `checked` (plus `env`) and the effects it may perform.
 
     With `allowed` given, performing an effect outside it is a type error.
@@ -442,5 +443,5 @@ def check_expr(checked: CheckedModule, expr: Expr, env: dict[str, Type] | None =
     if allowed is not None and not row <= allowed:
         checker.error(expr.loc, "expression performs effects outside the allowed row")
     if checker.diags:
-        raise TelTypeError(checker.diags)
+        raise TelTypeError(checker.diags, source)
     return t, row  # type: ignore[return-value]
