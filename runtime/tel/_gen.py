@@ -101,7 +101,7 @@ class _Gen:
 
     def fresh(self, env: dict[str, Type]) -> str:
         if env and self.choose(6) == 0:  # sometimes shadow an existing name
-            return (self.pick(sorted(env)))
+            return self.pick(sorted(env))
         self.counter += 1
         return f"v{self.counter}"
 
@@ -123,7 +123,7 @@ class _Gen:
         if t == BOOL:
             return BoolLit(self.choose(2) == 1)
         if t == STRING:
-            return StrLit(self.pick(_STRS)))
+            return StrLit(self.pick(_STRS))
         if t == BYTES:
             n = (0, 1, 4, 8, 32, 64, 65)[self.choose(7)]
             return BytesLit(bytes((i * 37 + self.choose(256)) % 256 for i in range(n)))
@@ -139,7 +139,7 @@ class _Gen:
     def leaf(self, t: Type, env: dict[str, Type]) -> Expr:
         names = sorted(n for n, nt in env.items() if nt == t)
         if names and self.choose(2) == 0:
-            return Var(self.pick(names)))
+            return Var(self.pick(names))
         return self.literal(t)
 
     # ---------------------------------------------------------------- expressions
@@ -214,7 +214,7 @@ class _Gen:
         tuple_vars = sorted(n for n, nt in env.items() if isinstance(nt, TTuple) and t in nt.items)
         if tuple_vars:
             def proj_var() -> Expr:
-                n = (self.pick(tuple_vars))
+                n = self.pick(tuple_vars)
                 tt = env[n]
                 assert isinstance(tt, TTuple)
                 return Proj(Var(n), tt.items.index(t))
@@ -238,7 +238,7 @@ class _Gen:
                 k = self.choose(3)
                 return e((TList(self.typ(1)), STRING, BYTES)[k])
             return [
-                (w.arith, lambda: Binary(self.pick(("+", "-", "*", "/", "%"))), e(INT), e(INT))),
+                (w.arith, lambda: Binary(self.pick(("+", "-", "*", "/", "%")), e(INT), e(INT))),
                 (w.arith, lambda: Unary("-", e(INT))),
                 (w.collection, lambda: b("size", seqlike())),
                 (eff, lambda: Perform("Clock", "now", ())),
@@ -247,11 +247,11 @@ class _Gen:
         if t == BOOL:
             def eq() -> Expr:
                 t2 = self.typ(1)
-                return Binary(self.pick(("==", "!="))), e(t2), e(t2))
+                return Binary(self.pick(("==", "!=")), e(t2), e(t2))
             return [
-                (w.compare, lambda: Binary(self.pick(("<", "<=", ">", ">="))), e(INT), e(INT))),
+                (w.compare, lambda: Binary(self.pick(("<", "<=", ">", ">=")), e(INT), e(INT))),
                 (w.compare, eq),
-                (w.logic, lambda: Binary(self.pick(("&&", "||"))), e(BOOL), e(BOOL))),
+                (w.logic, lambda: Binary(self.pick(("&&", "||")), e(BOOL), e(BOOL))),
                 (w.logic, lambda: Unary("!", e(BOOL))),
                 (w.collection, lambda: self.quantifier(e, pred)),
             ]
@@ -277,7 +277,7 @@ class _Gen:
             return [
                 (eff, lambda: Perform("Log", "emit", (e(STRING),))),
                 (eff, lambda: Perform("Clock", "sleep", (IntLit(self.choose(1000)),))),
-                (eff, lambda: Perform("KV", "put", (StrLit(self.pick(_KEYS))), e(BYTES)))),
+                (eff, lambda: Perform("KV", "put", (StrLit(self.pick(_KEYS)), e(BYTES)))),
             ]
         if isinstance(t, TList):
             a = t.elem
@@ -309,7 +309,7 @@ class _Gen:
             if a == STRING:
                 opts.append((w.conversion, lambda: b("bytes_to_string", e(BYTES))))
             if a == BYTES:
-                opts.append((eff, lambda: Perform("KV", "get", (StrLit(self.pick(_KEYS))),))))
+                opts.append((eff, lambda: Perform("KV", "get", (StrLit(self.pick(_KEYS)),))))
             return opts
         assert isinstance(t, TTuple)
         return [(w.leaf, lambda: TupleLit(tuple(e(i) for i in t.items)))]
