@@ -109,3 +109,26 @@ def test_bf_errors_agree(host_bins: Path, tmp_path: Path) -> None:
         emulated = run_with_fd3([QEMU, str(guest_elf("bf"))], program, tmp_path)
         assert emulated == native
         assert native[0] == 2
+
+
+@pytest.mark.parametrize("name", GUESTS)
+def test_coprocessor_agrees_with_native(name: str, host_bins: Path, tmp_path: Path) -> None:
+    from stele.actors.coprocessor._binding import Execution
+
+    image = guest_elf(name).read_bytes()
+    for size in SMALL[name]:
+        data = guest_input(name, size)
+        native = run_with_fd3([str(host_bins / name)], data, tmp_path)
+        result = Execution(image, data, max_cycles=50_000_000).run_fast()
+        assert (result.exit_code, result.stdout, result.public_output) == native, (
+            f"{name} size {size}"
+        )
+
+
+def test_coprocessor_bf_error_exit_matches_native(host_bins: Path, tmp_path: Path) -> None:
+    from stele.actors.coprocessor._binding import Execution
+
+    for program in (b"[", b"<", b"+[>+]"):
+        native = run_with_fd3([str(host_bins / "bf")], program, tmp_path)
+        result = Execution(guest_elf("bf").read_bytes(), program).run_fast()
+        assert (result.exit_code, result.stdout, result.public_output) == native
