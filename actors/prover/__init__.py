@@ -87,6 +87,33 @@ from ._ntt import ntt as ntt
 from ._ntt import ntt_reference as ntt_reference
 from ._ntt import root_of_unity as root_of_unity
 from ._ntt import rs_encode as rs_encode
+from ._argument import SumcheckArgument as SumcheckArgument
+from ._argument import prove_sum_argument as prove_sum_argument
+from ._argument import verify_sum_argument as verify_sum_argument
+from ._commit import Commitment as Commitment
+from ._commit import CommittedPolynomial as CommittedPolynomial
+from ._commit import EvalProof as EvalProof
+from ._commit import RowSource as RowSource
+from ._commit import commit as commit
+from ._commit import commit_oracle as commit_oracle
+from ._commit import commit_table as commit_table
+from ._commit import prove_evaluation as prove_evaluation
+from ._commit import rows_from_oracle as rows_from_oracle
+from ._commit import rows_from_table as rows_from_table
+from ._commit import verify_evaluation as verify_evaluation
+from ._merkle import MerkleTree as MerkleTree
+from ._params import CommitParams as CommitParams
+from ._params import choose_params as choose_params
+from ._params import soundness_bits as soundness_bits
+from ._params import soundness_error as soundness_error
+from ._proof import OpeningProof as OpeningProof
+from ._proof import decode_argument as decode_argument
+from ._proof import decode_commitment as decode_commitment
+from ._proof import decode_opening as decode_opening
+from ._proof import encode_argument as encode_argument
+from ._proof import encode_commitment as encode_commitment
+from ._proof import encode_opening as encode_opening
+from ._proof import verify_opening as verify_opening
 from ._transcript import HashName as HashName
 from ._transcript import Transcript as Transcript
 
@@ -186,4 +213,32 @@ __all__ = [
     # transcript
     "Transcript",
     "HashName",
+    # commitment, proofs, arguments
+    "SumcheckArgument",
+    "prove_sum_argument",
+    "verify_sum_argument",
+    "Commitment",
+    "CommittedPolynomial",
+    "EvalProof",
+    "RowSource",
+    "commit",
+    "commit_oracle",
+    "commit_table",
+    "prove_evaluation",
+    "rows_from_oracle",
+    "rows_from_table",
+    "verify_evaluation",
+    "MerkleTree",
+    "CommitParams",
+    "choose_params",
+    "soundness_bits",
+    "soundness_error",
+    "OpeningProof",
+    "decode_argument",
+    "decode_commitment",
+    "decode_opening",
+    "encode_argument",
+    "encode_commitment",
+    "encode_opening",
+    "verify_opening",
 ]

@@ -22,12 +22,14 @@ its security floor, and the Fiat-Shamir transcript absorbs them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from stele.protocol import DecodeError, decode, encode
 
+from ._argument import SumcheckArgument
 from ._commit import (
     DEFAULT_MIN_SECURITY_BITS,
     Commitment,
@@ -35,9 +37,11 @@ from ._commit import (
     verify_evaluation,
 )
 from ._errors import InvalidParameters, MalformedProof, VerificationFailed
-from ._field import U64, Ext
+from ._field import P, U64, Ext
+from ._mle import Composition
 from ._merkle import DIGEST_SIZE
 from ._params import MAX_NUM_VARS, MAX_QUERIES, CommitParams
+from ._sumcheck import SumcheckProof
 from ._transcript import Transcript
 from ._wire import (
     pack_base,
@@ -63,6 +67,11 @@ __all__ = [
     "decode_opening",
     "verify_opening",
     "decode_cbor",
+    "ARGUMENT_KIND",
+    "composition_to_obj",
+    "composition_from_obj",
+    "encode_argument",
+    "decode_argument",
 ]
 
 OPENING_KIND = "stele.pcs.ligero.opening/1"
@@ -71,6 +80,14 @@ _COMMITMENT_KEYS = frozenset({"params", "root"})
 _OPENING_KEYS = frozenset(
     {"kind", "commitment", "point", "value", "w", "u", "columns", "paths"}
 )
+ARGUMENT_KIND = "stele.sumcheck-argument/1"
+_ARGUMENT_KEYS = frozenset(
+    {"kind", "num_vars", "composition", "zerocheck", "commitments", "sumcheck", "openings"}
+)
+_EVAL_KEYS = frozenset({"w", "u", "columns", "paths"})
+MAX_TERMS = 256
+MAX_DEGREE = 16
+MAX_POLY_INDEX = 1023
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,19 +141,40 @@ def decode_commitment(data: bytes) -> Commitment:
     return commitment_from_obj(decode_cbor(data))
 
 
+def _eval_proof_fields(proof: EvalProof) -> dict[str, object]:
+    return {
+        "w": pack_ext(proof.proximity_row),
+        "u": pack_ext(proof.evaluation_row),
+        "columns": pack_base(proof.columns),
+        "paths": proof.paths,
+    }
+
+
+def _eval_proof_from(m: Mapping[str, object], params: CommitParams, field: str) -> EvalProof:
+    w = read_ext_vector(m["w"], params.cols, f"{field}.w")
+    u = read_ext_vector(m["u"], params.cols, f"{field}.u")
+    col_bytes = read_bytes(m["columns"], None, f"{field}.columns")
+    per_column = 4 * params.rows
+    opened, rest = divmod(len(col_bytes), per_column)
+    if rest or not 1 <= opened <= params.num_queries:
+        raise MalformedProof(
+            f"{field}.columns",
+            f"{len(col_bytes)} bytes is not 1..{params.num_queries} columns of {per_column} bytes",
+        )
+    columns = read_base_vector(col_bytes, opened * params.rows, f"{field}.columns")
+    paths = read_bytes(m["paths"], opened * params.log_encoded_cols * DIGEST_SIZE, f"{field}.paths")
+    return EvalProof(w, u, columns.reshape(opened, params.rows), paths)
+
+
 def encode_opening(opening: OpeningProof) -> bytes:
     """Canonical CBOR bytes of an opening proof."""
-    proof = opening.proof
     return encode(
         {
             "kind": OPENING_KIND,
             "commitment": commitment_to_obj(opening.commitment),
             "point": pack_ext(opening.point),
             "value": list(opening.value),
-            "w": pack_ext(proof.proximity_row),
-            "u": pack_ext(proof.evaluation_row),
-            "columns": pack_base(proof.columns),
-            "paths": proof.paths,
+            **_eval_proof_fields(opening.proof),
         }
     )
 
@@ -151,21 +189,7 @@ def decode_opening(data: bytes, *, max_size: int = MAX_PROOF_BYTES) -> OpeningPr
     params = commitment.params
     point = read_ext_vector(m["point"], params.num_vars, "opening.point")
     value = read_ext(m["value"], "opening.value")
-    w = read_ext_vector(m["w"], params.cols, "opening.w")
-    u = read_ext_vector(m["u"], params.cols, "opening.u")
-    col_bytes = read_bytes(m["columns"], None, "opening.columns")
-    per_column = 4 * params.rows
-    opened, rest = divmod(len(col_bytes), per_column)
-    if rest or not 1 <= opened <= params.num_queries:
-        raise MalformedProof(
-            "opening.columns",
-            f"{len(col_bytes)} bytes is not 1..{params.num_queries} columns of {per_column} bytes",
-        )
-    columns = read_base_vector(col_bytes, opened * params.rows, "opening.columns")
-    paths = read_bytes(
-        m["paths"], opened * params.log_encoded_cols * DIGEST_SIZE, "opening.paths"
-    )
-    proof = EvalProof(w, u, columns.reshape(opened, params.rows), paths)
+    proof = _eval_proof_from(m, params, "opening")
     return OpeningProof(commitment, point, value, proof)
 
 
@@ -191,3 +215,79 @@ def verify_opening(
         transcript,
         min_security_bits=min_security_bits,
     )
+
+
+def composition_to_obj(composition: Composition) -> list[object]:
+    """``[[coefficient, [factor, ...]], ...]``: a composition's CBOR form."""
+    return [[c, list(factors)] for c, factors in composition.terms]
+
+
+def composition_from_obj(obj: object, field: str = "composition") -> Composition:
+    """Parse :func:`composition_to_obj`'s output within fixed size limits."""
+    terms_obj = read_list(obj, 1, MAX_TERMS, field)
+    terms: list[tuple[int, tuple[int, ...]]] = []
+    for i, term in enumerate(terms_obj):
+        pair = read_list(term, 2, 2, f"{field}[{i}]")
+        coefficient = read_int(pair[0], 0, P - 1, f"{field}[{i}].coefficient")
+        factors_obj = read_list(pair[1], 1, MAX_DEGREE, f"{field}[{i}].factors")
+        factors = tuple(
+            read_int(f, 0, MAX_POLY_INDEX, f"{field}[{i}].factors[{j}]") for j, f in enumerate(factors_obj)
+        )
+        terms.append((coefficient, factors))
+    try:
+        return Composition(tuple(terms))
+    except InvalidParameters as exc:
+        raise MalformedProof(field, str(exc)) from None
+
+
+def encode_argument(argument: SumcheckArgument) -> bytes:
+    """Canonical CBOR bytes of a sum-check argument (statement, commitments, proofs)."""
+    return encode(
+        {
+            "kind": ARGUMENT_KIND,
+            "num_vars": argument.num_vars,
+            "composition": composition_to_obj(argument.composition),
+            "zerocheck": argument.zerocheck,
+            "commitments": [commitment_to_obj(c) for c in argument.commitments],
+            "sumcheck": argument.sumcheck.to_obj(),
+            "openings": [_eval_proof_fields(o) for o in argument.openings],
+        }
+    )
+
+
+def decode_argument(data: bytes, *, max_size: int = MAX_PROOF_BYTES) -> SumcheckArgument:
+    """Parse :func:`encode_argument`'s output, checking every length and range.
+
+    The counts must agree with the composition (one commitment and one opening
+    per polynomial, one round per variable); the sum-check values are checked
+    by :meth:`SumcheckProof.from_obj`.
+    """
+    m = read_map(decode_cbor(data, max_size=max_size), _ARGUMENT_KEYS, "argument")
+    if m["kind"] != ARGUMENT_KIND:
+        raise MalformedProof("argument.kind", f"{m['kind']!r}, expected {ARGUMENT_KIND!r}")
+    num_vars = read_int(m["num_vars"], 1, MAX_NUM_VARS, "argument.num_vars")
+    composition = composition_from_obj(m["composition"], "argument.composition")
+    zerocheck = m["zerocheck"]
+    if not isinstance(zerocheck, bool):
+        raise MalformedProof("argument.zerocheck", f"expected a bool, got {type(zerocheck).__name__}")
+    count = len(composition.polys)
+    commitments_obj = read_list(m["commitments"], count, count, "argument.commitments")
+    commitments = tuple(
+        commitment_from_obj(c, f"argument.commitments[{i}]") for i, c in enumerate(commitments_obj)
+    )
+    for i, c in enumerate(commitments):
+        if c.params.num_vars != num_vars:
+            raise MalformedProof(
+                f"argument.commitments[{i}].params[0]", f"{c.params.num_vars}, expected num_vars={num_vars}"
+            )
+    rounds = read_list(m["sumcheck"], 3, 3, "argument.sumcheck")
+    read_list(rounds[1], num_vars, num_vars, "argument.sumcheck.round_polys")
+    read_list(rounds[2], count, count, "argument.sumcheck.final_evals")
+    sumcheck = SumcheckProof.from_obj(rounds)
+    openings_obj = read_list(m["openings"], count, count, "argument.openings")
+    openings = tuple(
+        _eval_proof_from(read_map(o, _EVAL_KEYS, f"argument.openings[{i}]"), commitments[i].params,
+                         f"argument.openings[{i}]")
+        for i, o in enumerate(openings_obj)
+    )
+    return SumcheckArgument(num_vars, composition, zerocheck, commitments, sumcheck, openings)
