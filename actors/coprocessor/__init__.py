@@ -45,6 +45,42 @@ from ._witness import deinterleave as deinterleave
 from ._witness import flat_index as flat_index
 from ._witness import interleave as interleave
 
+from ._actor import CoprocessorActor as CoprocessorActor
+from ._actor import record_execution as record_execution
+from ._actor import run_execution as run_execution
+from ._actor import run_program as run_program
+from ._binding import WIDTHS as WIDTHS
+from ._binding import Execution as Execution
+from ._checkpoint import Checkpoint as Checkpoint
+from ._checkpoint import CheckpointSet as CheckpointSet
+from ._checkpoint import TraceMachine as TraceMachine
+from ._checkpoint import TraceProgram as TraceProgram
+from ._checkpoint import choose_interval as choose_interval
+from ._checkpoint import collect_trace as collect_trace
+from ._checkpoint import interval_for_workers as interval_for_workers
+from ._checkpoint import interval_sqrt as interval_sqrt
+from ._checkpoint import record as record
+from ._checkpoint import split_ranges as split_ranges
+from ._guests import BENCH_SIZES as BENCH_SIZES
+from ._guests import GUESTS as GUESTS
+from ._guests import guest_elf as guest_elf
+from ._guests import guest_input as guest_input
+from ._messages import ReadWitness as ReadWitness
+from ._messages import RecordWitness as RecordWitness
+from ._messages import RunLimits as RunLimits
+from ._messages import RunOutcome as RunOutcome
+from ._messages import RunProgram as RunProgram
+from ._messages import WitnessRecorded as WitnessRecorded
+from ._messages import WitnessRows as WitnessRows
+from ._oracle import WitnessOracle as WitnessOracle
+from ._stream import StreamStats as StreamStats
+from ._stream import WitnessStream as WitnessStream
+from ._stream import regenerate_ranges as regenerate_ranges
+from ._stream import regenerate_ranges_async as regenerate_ranges_async
+from ._stream_errors import CheckpointError as CheckpointError
+from ._stream_errors import GuestRunFailed as GuestRunFailed
+from ._stream_errors import StreamError as StreamError
+
 __all__ = [
     "Program", "Segment", "load_elf", "load_program", "load_raw",
     "AccessFault", "Breakpoint", "CoprocessorError", "CycleLimitExceeded", "ElfError",
@@ -53,4 +89,13 @@ __all__ = [
     "Instr", "decode", "encode",
     "SYS_EFFECT", "Machine", "MachineConfig", "RunResult", "Snapshot",
     "COLUMNS", "K", "deinterleave", "flat_index", "interleave",
+    # streaming half, checkpoints, guests and the actor
+    "CoprocessorActor", "record_execution", "run_execution", "run_program",
+    "WIDTHS", "Execution", "Checkpoint", "CheckpointSet", "TraceMachine", "TraceProgram",
+    "choose_interval", "collect_trace", "interval_for_workers", "interval_sqrt", "record",
+    "split_ranges", "BENCH_SIZES", "GUESTS", "guest_elf", "guest_input",
+    "ReadWitness", "RecordWitness", "RunLimits", "RunOutcome", "RunProgram",
+    "WitnessRecorded", "WitnessRows", "WitnessOracle", "StreamStats", "WitnessStream",
+    "regenerate_ranges", "regenerate_ranges_async", "CheckpointError", "GuestRunFailed",
+    "StreamError",
 ]
