@@ -22,9 +22,9 @@ byte / code point.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
+from typing import ClassVar, Mapping
 
 from ._ast import EXPR_KINDS
 from ._builtins import BUILTINS
@@ -88,9 +88,14 @@ class Limits:
 
     fuel: int = 10_000_000
     memory: int = 64 * 1024 * 1024
-    depth: int = field(default=400)
+    depth: int = 400
+
+    #: the largest call-depth limit (keeps the host's own stack within bounds)
+    MAX_DEPTH: ClassVar[int] = 10_000
 
     def __post_init__(self) -> None:
         for name in ("fuel", "memory", "depth"):
             if getattr(self, name) < 0:
                 raise TelError(f"Limits.{name} must be >= 0, got {getattr(self, name)}")
+        if self.depth > self.MAX_DEPTH:
+            raise TelError(f"Limits.depth must be <= {self.MAX_DEPTH}, got {self.depth}")

@@ -49,9 +49,9 @@ def source_excerpt(source: str | None, loc: Loc) -> str:
     if source is None or loc.line <= 0:
         return ""
     lines = source.splitlines()
-    if loc.line > len(lines):
+    if loc.line > len(lines) + 1:
         return ""
-    text = lines[loc.line - 1].replace("\t", " ")
+    text = lines[loc.line - 1].replace("\t", " ") if loc.line <= len(lines) else ""
     return f"\n  {text}\n  {' ' * max(loc.col - 1, 0)}^"
 
 

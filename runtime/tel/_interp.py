@@ -619,7 +619,7 @@ class Program:
         for i in range(len(hits)):
             hits[i] = 0
         old = sys.getrecursionlimit()
-        need = 5000 + 40 * limits.depth
+        need = 5000 + 60 * limits.depth  # Python frames: a few per TEL call level
         m.running = True
         try:
             if need > old:
