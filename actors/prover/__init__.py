@@ -87,6 +87,19 @@ from ._ntt import ntt as ntt
 from ._ntt import ntt_reference as ntt_reference
 from ._ntt import root_of_unity as root_of_unity
 from ._ntt import rs_encode as rs_encode
+from ._actors import ProverActor as ProverActor
+from ._actors import VerifierActor as VerifierActor
+from ._messages import Committed as Committed
+from ._messages import CommitPolynomial as CommitPolynomial
+from ._messages import Loaded as Loaded
+from ._messages import LoadPolynomials as LoadPolynomials
+from ._messages import Opened as Opened
+from ._messages import OpenPolynomial as OpenPolynomial
+from ._messages import ProveSum as ProveSum
+from ._messages import SumProved as SumProved
+from ._messages import Verdict as Verdict
+from ._messages import VerifyOpening as VerifyOpening
+from ._messages import VerifySum as VerifySum
 from ._argument import SumcheckArgument as SumcheckArgument
 from ._argument import prove_sum_argument as prove_sum_argument
 from ._argument import verify_sum_argument as verify_sum_argument
@@ -241,4 +254,18 @@ __all__ = [
     "encode_commitment",
     "encode_opening",
     "verify_opening",
+    # actors and messages
+    "ProverActor",
+    "VerifierActor",
+    "Committed",
+    "CommitPolynomial",
+    "Loaded",
+    "LoadPolynomials",
+    "Opened",
+    "OpenPolynomial",
+    "ProveSum",
+    "SumProved",
+    "Verdict",
+    "VerifyOpening",
+    "VerifySum",
 ]

@@ -31,6 +31,10 @@ class MalformedProof(ProverError):
         self.field = field
         self.detail = detail
 
+    def __reduce__(self) -> tuple[type[MalformedProof], tuple[str, str]]:
+        # Errors cross process boundaries (worker processes): pickle by fields.
+        return (type(self), (self.field, self.detail))
+
 
 class VerificationFailed(ProverError):
     """A well-formed proof did not verify.
@@ -45,6 +49,9 @@ class VerificationFailed(ProverError):
         self.check = check
         self.detail = detail
 
+    def __reduce__(self) -> tuple[type[VerificationFailed], tuple[str, str]]:
+        return (type(self), (self.check, self.detail))
+
 
 class InvalidParameters(ProverError):
     """Parameters out of range: names the parameter, its value and the limit."""
@@ -54,3 +61,6 @@ class InvalidParameters(ProverError):
         self.name = name
         self.value = value
         self.limit = limit
+
+    def __reduce__(self) -> tuple[type[InvalidParameters], tuple[str, object, str]]:
+        return (type(self), (self.name, self.value, self.limit))
