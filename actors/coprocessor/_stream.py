@@ -25,6 +25,7 @@ convert between (T, K) rows and the flat vector.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -47,6 +48,10 @@ __all__ = [
     "regenerate_range",
     "regenerate_ranges",
     "regenerate_ranges_async",
+    "digest_range",
+    "digest_ranges_async",
+    "rows_hasher",
+    "rows_bytes",
     "MapFn",
     "DEFAULT_WINDOW",
 ]
@@ -229,14 +234,8 @@ def _snapshot_bytes(program: TraceProgram, snapshot: object) -> bytes:
     return encode({"state": state, "pages": {n: bytes(p) for n, p in pages.items()}})
 
 
-def regenerate_range(
-    program: TraceProgram, snapshot_data: bytes, start: int, stop: int
-) -> NDArray[np.uint32]:
-    """Rows [start, stop) regenerated from one serialized checkpoint.
-
-    A module-level function so that worker processes can run it; the
-    checkpoint travels as canonical CBOR (see :func:`regenerate_ranges`).
-    """
+def _resume_at(program: TraceProgram, snapshot_data: bytes, start: int) -> TraceMachine:
+    """A machine restored from a serialized checkpoint and advanced to ``start``."""
     obj = decode(snapshot_data, max_size=1 << 30)
     if not isinstance(obj, dict) or not isinstance(obj.get("state"), dict):
         raise StreamError("serialized checkpoint must be a map with a 'state' map")
@@ -245,13 +244,56 @@ def regenerate_range(
     if start < machine.cycle:
         raise StreamError(f"range start {start} is before its checkpoint at {machine.cycle}")
     machine.advance(start - machine.cycle)
-    rows = machine.trace(stop - start)
-    if rows.shape[0] != stop - start:
+    return machine
+
+
+def _trace_exact(machine: TraceMachine, start: int, n: int) -> NDArray[np.uint32]:
+    rows = machine.trace(n)
+    if rows.shape[0] != n:
         raise StreamError(
-            f"regeneration diverged: expected {stop - start} rows from cycle {start}, "
-            f"got {rows.shape[0]}"
+            f"regeneration diverged: expected {n} rows from cycle {start}, got {rows.shape[0]}"
         )
     return rows
+
+
+def regenerate_range(
+    program: TraceProgram, snapshot_data: bytes, start: int, stop: int
+) -> NDArray[np.uint32]:
+    """Rows [start, stop) regenerated from one serialized checkpoint.
+
+    A module-level function so that worker processes can run it; the
+    checkpoint travels as canonical CBOR (see :func:`regenerate_ranges`).
+    """
+    return _trace_exact(_resume_at(program, snapshot_data, start), start, stop - start)
+
+
+def rows_hasher() -> hashlib.blake2b:
+    """The hash :func:`digest_range` uses: BLAKE2b-256 over rows as little-endian uint32."""
+    return hashlib.blake2b(digest_size=32)
+
+
+def rows_bytes(rows: NDArray[np.uint32]) -> bytes:
+    """Rows as little-endian uint32 bytes, row-major (what :func:`rows_hasher` hashes)."""
+    return np.ascontiguousarray(rows, dtype="<u4").tobytes()
+
+
+def digest_range(
+    program: TraceProgram, snapshot_data: bytes, start: int, stop: int,
+    chunk: int = DEFAULT_WINDOW,
+) -> bytes:
+    """The :func:`rows_hasher` digest of rows [start, stop), regenerated in chunks.
+
+    A worker fingerprints a range of any size in O(K * chunk) memory and
+    returns 32 bytes instead of the rows; compare with the same hash of the
+    recorded rows.
+    """
+    if chunk < 1:
+        raise StreamError(f"chunk={chunk} is below the minimum 1")
+    machine = _resume_at(program, snapshot_data, start)
+    hasher = rows_hasher()
+    for s in range(start, stop, chunk):
+        hasher.update(rows_bytes(_trace_exact(machine, s, min(chunk, stop - s))))
+    return hasher.digest()
 
 
 def _jobs(
@@ -295,6 +337,20 @@ def regenerate_ranges(
     return results
 
 
+async def _run_jobs(
+    env: Env, fn: Callable[..., R], jobs: Sequence[tuple[Any, ...]]
+) -> list[R]:
+    results: list[R | None] = [None] * len(jobs)
+
+    async def one(i: int) -> None:
+        results[i] = await env.run_in_worker(fn, *jobs[i])
+
+    async with anyio.create_task_group() as tg:
+        for i in range(len(jobs)):
+            tg.start_soon(one, i)
+    return [r for r in results if r is not None]
+
+
 async def regenerate_ranges_async(
     env: Env,
     program: TraceProgram,
@@ -306,13 +362,18 @@ async def regenerate_ranges_async(
     Under RealEnv the ranges run in parallel worker processes (as many as
     the Env's pool allows); under SimEnv they run inline, in order.
     """
-    jobs = _jobs(program, checkpoints, ranges)
-    results: list[NDArray[np.uint32] | None] = [None] * len(jobs)
+    return await _run_jobs(env, regenerate_range, _jobs(program, checkpoints, ranges))
 
-    async def one(i: int) -> None:
-        results[i] = await env.run_in_worker(regenerate_range, *jobs[i])
 
-    async with anyio.create_task_group() as tg:
-        for i in range(len(jobs)):
-            tg.start_soon(one, i)
-    return [r for r in results if r is not None]
+async def digest_ranges_async(
+    env: Env,
+    program: TraceProgram,
+    checkpoints: CheckpointSet,
+    ranges: Sequence[tuple[int, int]],
+) -> list[bytes]:
+    """Like :func:`regenerate_ranges_async`, returning each range's :func:`digest_range`.
+
+    The parallel regeneration of a long run without shipping its rows back:
+    each worker holds O(K * window + checkpoint).
+    """
+    return await _run_jobs(env, digest_range, _jobs(program, checkpoints, ranges))
