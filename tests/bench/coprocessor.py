@@ -1,0 +1,230 @@
+"""Co-processor speed and space on the example guests; prints one JSON object.
+
+For each guest (``examples/guests``, at its bench size of >= 10M
+instructions unless ``--quick``) one run measures:
+
+* ``fast``: the fast path (compiled basic blocks, no witness), whole run;
+* ``interpreter``: the machine's predecoded interpreter, on a prefix;
+* ``naive``: a naive fetch-decode-execute loop (``_rv32_naive.py``) on a
+  prefix -- the same-run baseline every ``*_vs_naive`` ratio divides by;
+* ``witness``: witness generation with checkpointing (``record``), whole run;
+* ``qemu``: ``qemu-riscv32`` on the same ELF and input, wall time including
+  its start-up (absent if qemu is not installed);
+* ``checkpoints``: serialized checkpoint bytes for M = 1, 2, 4 (interval
+  ~T/M) against the full trace's T * K * 4 bytes;
+* ``regenerate``: wall time to regenerate the whole witness with M = 1, 2, 4
+  worker processes (RealEnv's pool, each worker from its own checkpoint,
+  hashing its rows), as a ratio to one witness-generating run
+  (``overhead``); every range's digest is checked against the recording.
+
+Targets (from issue 3): fast path >= 10 MIPS, witness >= 2 MIPS, checkpoint
+space O(M * K) rather than O(T).  The figures are reported as measured, met
+or not.  Usage::
+
+    python tests/bench/coprocessor.py [--quick] [--guests sha256,bf] [--workers 1,2,4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import trio
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _rv32_naive import NaiveMachine  # noqa: E402
+
+import stele  # noqa: E402
+from stele.actors.coprocessor import (  # noqa: E402
+    BENCH_SIZES,
+    GUESTS,
+    CheckpointSet,
+    Execution,
+    Machine,
+    guest_elf,
+    guest_input,
+    interval_for_workers,
+    record,
+    split_ranges,
+)
+from stele.actors.coprocessor._stream import (  # noqa: E402
+    digest_ranges_async,
+    rows_bytes,
+    rows_hasher,
+)
+
+QUICK_DIVISOR = {"sha256": 32, "sort": 20, "matmul": 3, "bf": 16}
+NAIVE_PREFIX = 300_000
+INTERP_PREFIX = 2_000_000
+
+
+def _mips(cycles: int, seconds: float) -> float:
+    return round(cycles / seconds / 1e6, 3) if seconds > 0 else 0.0
+
+
+def _fast(ex: Execution) -> tuple[Any, float]:
+    t0 = time.perf_counter()
+    result = ex.run_fast()
+    return result, time.perf_counter() - t0
+
+
+def _interpreter(ex: Execution, cycles: int) -> dict[str, Any]:
+    m = Machine(ex.program, input=ex.input, config=ex.config)
+    t0 = time.perf_counter()
+    done = m.advance(cycles)
+    dt = time.perf_counter() - t0
+    return {"cycles": done, "seconds": round(dt, 3), "mips": _mips(done, dt)}
+
+
+def _naive(ex: Execution, cycles: int) -> dict[str, Any]:
+    m = NaiveMachine(ex.image, ex.input)
+    t0 = time.perf_counter()
+    done = m.run(cycles)
+    dt = time.perf_counter() - t0
+    return {"cycles": done, "seconds": round(dt, 3), "mips": _mips(done, dt)}
+
+
+def _qemu(elf: Path, data: bytes, expect_stdout: bytes) -> dict[str, Any] | None:
+    qemu = shutil.which("qemu-riscv32")
+    if qemu is None:
+        return None
+    with tempfile.NamedTemporaryFile() as pub:
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            ["sh", "-c", 'exec "$@" 3>"$PUB"', "sh", qemu, str(elf)],
+            input=data, stdout=subprocess.PIPE, env={"PUB": pub.name, "PATH": "/usr/bin:/bin"},
+            check=False,
+        )
+        dt = time.perf_counter() - t0
+    return {"seconds": round(dt, 3), "exit_code": proc.returncode,
+            "same_stdout": proc.stdout == expect_stdout}
+
+
+def _record(ex: Execution, total: int, workers: list[int]) -> dict[str, Any]:
+    """One witness-generating run, checkpointing at the finest interval needed.
+
+    The sink hashes the rows of every range every M would regenerate, so the
+    regenerated digests can be checked without keeping the trace.
+    """
+    finest = interval_for_workers(total, max(workers))
+    intervals = {m: finest * -(-max(workers) // m) for m in workers}
+    ranges = {m: split_ranges(total, m, intervals[m]) for m in workers}
+    hashers = {m: [rows_hasher() for _ in ranges[m]] for m in workers}
+
+    def sink(start: int, rows: Any) -> None:
+        data = rows_bytes(rows)
+        for m in workers:
+            hashers[m][start // intervals[m]].update(data)
+
+    t0 = time.perf_counter()
+    cps = record(ex, finest, sink=sink)
+    dt = time.perf_counter() - t0
+    assert cps.total_cycles == total
+    subsets = {}
+    for m in workers:
+        step = intervals[m] // finest
+        subsets[m] = CheckpointSet(intervals[m], total, cps.columns, cps.checkpoints[::step])
+    return {
+        "seconds": dt, "cps": subsets, "ranges": ranges,
+        "digests": {m: [h.digest() for h in hashers[m]] for m in workers},
+    }
+
+
+async def _regenerate(ex: Execution, rec: dict[str, Any], m: int) -> dict[str, Any]:
+    env = stele.RealEnv(max_workers=m)
+    # start the worker processes first, so the timing is of regeneration only
+    async with trio.open_nursery() as nursery:
+        for _ in range(m):
+            nursery.start_soon(env.run_in_worker, sum, (1, 2))
+    t0 = time.perf_counter()
+    got = await digest_ranges_async(env, ex, rec["cps"][m], rec["ranges"][m])
+    dt = time.perf_counter() - t0
+    return {
+        "workers": m,
+        "ranges": len(rec["ranges"][m]),
+        "seconds": round(dt, 3),
+        "overhead": round(dt / rec["seconds"], 3),
+        "consistent": got == rec["digests"][m],
+    }
+
+
+def bench_guest(name: str, size: int, workers: list[int]) -> dict[str, Any]:
+    ex = Execution(guest_elf(name).read_bytes(), guest_input(name, size), max_cycles=1 << 40)
+    result, fast_s = _fast(ex)
+    total = result.cycles
+    out: dict[str, Any] = {"size": size, "cycles": total, "exit_code": result.exit_code}
+    out["fast"] = {"seconds": round(fast_s, 3), "mips": _mips(total, fast_s)}
+    out["interpreter"] = _interpreter(ex, min(total, INTERP_PREFIX))
+    naive = _naive(ex, min(total, NAIVE_PREFIX))
+    out["naive"] = naive
+    rec = _record(ex, total, workers)
+    out["witness"] = {"seconds": round(rec["seconds"], 3), "mips": _mips(total, rec["seconds"])}
+    k = len(ex.columns)
+    trace_bytes = total * k * 4
+    cp_out = {}
+    for m in workers:
+        cps = rec["cps"][m]
+        data, _ = cps.to_bytes(ex)
+        cp_out[str(m)] = {
+            "interval": cps.interval,
+            "count": len(cps.checkpoints),
+            "bytes": len(data),
+            "fraction_of_trace": round(len(data) / trace_bytes, 6),
+        }
+    out["checkpoints"] = {"trace_bytes": trace_bytes, "k": k, "by_workers": cp_out}
+    out["regenerate"] = [trio.run(_regenerate, ex, rec, m) for m in workers]
+    out["qemu"] = _qemu(guest_elf(name), ex.input, result.stdout)
+    if out["qemu"] is not None:
+        out["qemu"]["mips"] = _mips(total, out["qemu"]["seconds"])
+    base = naive["mips"] or 1e-9
+    out["ratios"] = {
+        "fast_vs_naive": round(out["fast"]["mips"] / base, 2),
+        "interpreter_vs_naive": round(out["interpreter"]["mips"] / base, 2),
+        "witness_vs_naive": round(out["witness"]["mips"] / base, 2),
+        "witness_vs_fast": round(out["witness"]["mips"] / (out["fast"]["mips"] or 1e-9), 3),
+    }
+    return out
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small inputs (a smoke run)")
+    parser.add_argument("--guests", default=",".join(GUESTS))
+    parser.add_argument("--workers", default="1,2,4")
+    args = parser.parse_args(argv)
+    workers = sorted({int(w) for w in args.workers.split(",")})
+    guests = [g for g in args.guests.split(",") if g]
+    report: dict[str, Any] = {
+        "bench": "coprocessor",
+        "quick": args.quick,
+        "targets": {"fast_mips": 10, "witness_mips": 2, "checkpoint_space": "O(M*K)"},
+        "guests": {},
+    }
+    for name in guests:
+        size = BENCH_SIZES[name] // (QUICK_DIVISOR[name] if args.quick else 1)
+        report["guests"][name] = bench_guest(name, max(1, size), workers)
+    rows = report["guests"].values()
+    fast = min(g["fast"]["mips"] for g in rows)
+    witness = min(g["witness"]["mips"] for g in rows)
+    report["summary"] = {
+        "fast_mips_min": fast,
+        "witness_mips_min": witness,
+        "fast_target_met": fast >= 10,
+        "witness_target_met": witness >= 2,
+        "regeneration_consistent": all(r["consistent"] for g in rows for r in g["regenerate"]),
+        "min_cycles": min(g["cycles"] for g in rows),
+    }
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
