@@ -347,3 +347,25 @@ def test_streaming_equals_dense_at_2_18() -> None:
     zc = Composition(((1, (0, 1)), (P - 1, (2,))))
     tables[2] = vsub(vmul(tables[0], tables[1]), np.zeros_like(tables[0]))
     verify_zerocheck(prove_zerocheck(tables, zc, Transcript(LABEL)), zc, 18, Transcript(LABEL))
+
+
+@pytest.mark.parametrize(("budget", "streamed"), [(2**19, True), (2**20, True), (2**21, True), (2**23, False)])
+@pytest.mark.parametrize("zerocheck", [False, True])
+def test_streaming_peak_memory_within_budget(budget: int, streamed: bool, zerocheck: bool) -> None:
+    """tracemalloc peak stays within the budget whichever round the prover switches at."""
+    n = 14
+    oracle = GeneratedOracle(n, 3)
+    comp = Composition(((1, (0, 1, 2)), (3, (1,))))
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base, _ = tracemalloc.get_traced_memory()
+        if zerocheck:
+            _, report = prove_zerocheck_streaming(oracle, comp, Transcript(LABEL), memory_budget=budget, chunk_size=2**10)
+        else:
+            _, report = prove_sumcheck_streaming(oracle, comp, Transcript(LABEL), memory_budget=budget, chunk_size=2**10)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak - base <= budget, (peak - base, report)
+    assert (report.streamed_rounds > 0) == streamed
