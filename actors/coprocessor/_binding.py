@@ -16,7 +16,7 @@ the guest halting raises :class:`CycleLimitExceeded`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -135,11 +135,15 @@ class Execution:
     def snapshot_cycle(self, snapshot: object) -> int:
         return _snapshot(snapshot).cycle
 
-    def encode_snapshot(self, snapshot: object) -> tuple[dict[str, Any], dict[int, bytes]]:
-        obj = _snapshot(snapshot).to_obj()
-        pages = obj.pop("pages")
-        assert isinstance(pages, dict)
-        return obj, pages
+    def encode_snapshot(
+        self, snapshot: object
+    ) -> tuple[dict[str, Any], dict[int, bytes | bytearray]]:
+        snap = _snapshot(snapshot)
+        # the state without copying pages; the pages themselves keep their
+        # identity, so pages shared copy-on-write are hashed once
+        obj = replace(snap, pages={}).to_obj()
+        del obj["pages"]
+        return obj, dict(snap.pages)
 
     def decode_snapshot(self, state: dict[str, Any], pages: dict[int, bytes]) -> object:
         return Snapshot.from_obj({**state, "pages": pages})

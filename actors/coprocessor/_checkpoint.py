@@ -107,8 +107,14 @@ class TraceProgram(Protocol):
     def snapshot_cycle(self, snapshot: object) -> int:
         """The cycle at which ``snapshot`` was taken."""
 
-    def encode_snapshot(self, snapshot: object) -> tuple[dict[str, Any], dict[int, bytes]]:
-        """Split a snapshot into CBOR-able state and its pages (page number -> bytes)."""
+    def encode_snapshot(
+        self, snapshot: object
+    ) -> tuple[dict[str, Any], dict[int, bytes | bytearray]]:
+        """Split a snapshot into CBOR-able state and its pages (page number -> bytes).
+
+        Pages that are shared between snapshots should be the same objects, so
+        that serialization hashes each only once.
+        """
 
     def decode_snapshot(self, state: dict[str, Any], pages: dict[int, bytes]) -> object:
         """The inverse of :meth:`encode_snapshot`."""
@@ -192,12 +198,19 @@ class CheckpointSet:
         """The canonical-CBOR-able form (see the module docstring)."""
         page_store: dict[bytes, bytes] = {}
         entries: list[dict[str, Any]] = []
+        # copy-on-write snapshots share page objects: hash each object once
+        by_identity: dict[int, tuple[object, bytes]] = {}
         for cp in self.checkpoints:
             state, pages = program.encode_snapshot(cp.snapshot)
             refs: dict[int, bytes] = {}
             for number, data in pages.items():
-                key = Digest.of(bytes(data)).value
-                page_store.setdefault(key, bytes(data))
+                known = by_identity.get(id(data))
+                if known is not None and known[0] is data:
+                    key = known[1]
+                else:
+                    key = Digest.of(bytes(data)).value
+                    by_identity[id(data)] = (data, key)
+                    page_store.setdefault(key, bytes(data))
                 refs[number] = key
             entries.append({"cycle": cp.cycle, "state": state, "pages": refs})
         return {
