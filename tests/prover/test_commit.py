@@ -180,12 +180,23 @@ def test_streaming_commit_space_is_far_below_the_encoded_matrix() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("n", [16, 20])
-def test_large_instances_complete(n: int) -> None:
+@given(st.sampled_from([16, 20]), st.sampled_from(["random", "zeros", "max", "sparse"]), st.integers(0, 2**32))
+@settings(max_examples=4)
+def test_large_instances_complete(n: int, shape: str, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    if shape == "random":
+        table = rng.integers(0, P, 1 << n).astype(np.uint64)
+    elif shape == "zeros":
+        table = np.zeros(1 << n, dtype=np.uint64)
+    elif shape == "max":
+        table = np.full(1 << n, P - 1, dtype=np.uint64)
+    else:
+        table = np.zeros(1 << n, dtype=np.uint64)
+        hits = rng.integers(0, 1 << n, 50)
+        table[hits] = rng.integers(0, P, 50).astype(np.uint64)
     params = choose_params(n)
-    table = _table(n, n)
     committed = commit_table(table, params)
-    point = _point(n, n)
+    point = rng.integers(0, P, (n, 4)).astype(np.uint64)
     value, proof = prove_evaluation(committed, point, Transcript("big"))
     verify_evaluation(committed.commitment, point, value, proof, Transcript("big"))
     assert value == evaluate(table, [tuple(int(c) for c in r) for r in point])
