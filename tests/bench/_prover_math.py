@@ -173,7 +173,7 @@ def bench_math(*, log_sumcheck: int = 20, log_ntt: int = 20) -> dict[str, Any]:
             "dense_speedup_vs_naive": dense["per_wall_s"] / naive["per_wall_s"],
         }
     out["sumcheck"] = sc
-    out["witness_integration"] = bench_witness_share()
+    out["witness_integration"] = bench_witness_share(size=500 if log_sumcheck >= 20 else 100)
     return out
 
 
