@@ -26,7 +26,7 @@ from ._printer import print_module
 
 __all__ = [
     "Weights", "GenProgram", "generate", "programs", "splitmix_chooser", "Coverage",
-    "coverage_of", "ALL_EFFECT_OPS", "SWARM_PROFILES",
+    "coverage_of", "ALL_EFFECT_OPS", "SWARM_PROFILES", "seeded_programs",
 ]
 
 INT, BOOL, STRING, BYTES, UNIT = (TName(n) for n in ("Int", "Bool", "String", "Bytes", "Unit"))
@@ -179,7 +179,7 @@ class _Gen:
             args = tuple(e(pt) for _, pt in ps)
             if self.choose(2) == 0:
                 return Call(lam, args)
-            f = self.fresh(env)
+            f = self.fresh({})  # never shadows: the arguments were built in the outer scope
             return Let(f, None, lam, Call(Var(f), args))
 
         def proj_() -> Expr:
@@ -217,7 +217,10 @@ class _Gen:
                 n = self.pick(tuple_vars)
                 tt = env[n]
                 assert isinstance(tt, TTuple)
-                return Proj(Var(n), tt.items.index(t))
+                # through an annotated let: the checker needs the tuple's type where it projects,
+                # and a variable bound by `match` on `None` may not have one yet
+                y = self.fresh({})
+                return Let(y, tt, Var(n), Proj(Var(y), tt.items.index(t)))
             opts.append((w.proj, proj_var))
         opts += self.typed_options(t, env, d, pure, e)
         return [(wt, mk) for wt, mk in opts if wt > 0]
@@ -374,6 +377,22 @@ def programs(weights: Weights | None = None, max_depth: int = 4) -> Any:
         w = weights if weights is not None else draw(st.sampled_from(list(SWARM_PROFILES.values())))
         return generate(lambda n: draw(st.integers(0, n - 1)) if n > 1 else 0, w, max_depth)
     return build()
+
+
+def seeded_programs(weights: Weights | None = None, max_depth: int = 4) -> Any:
+    """A hypothesis strategy of programs from one drawn 64-bit seed (fast; shrinks the seed only).
+
+    A failure reports the seed; `generate(splitmix_chooser(seed), weights)`
+    rebuilds the program anywhere, e.g. in the simulator.
+    """
+    from hypothesis import strategies as st
+
+    profiles = list(SWARM_PROFILES.values())
+
+    def build(seed: int) -> GenProgram:
+        w = weights if weights is not None else profiles[seed % len(profiles)]
+        return generate(splitmix_chooser(seed), w, max_depth)
+    return st.integers(0, 2**64 - 1).map(build)
 
 
 @dataclass

@@ -22,6 +22,7 @@ model; its cost is quadratic in the number of effects, its semantics identical.
 from __future__ import annotations
 
 import sys
+from types import CodeType
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Protocol, Sequence
 
@@ -136,6 +137,17 @@ def _binary_maker(op: str, ka: str, kb: str) -> Callable[..., Ev]:
         exec(_TEMPLATE.format(A=a, BODY=body), namespace)  # fixed templates, no user text
         _MAKERS[key] = namespace["make"]
     return _MAKERS[key]
+
+
+_CODE: dict[str, CodeType] = {}
+
+
+def _code(text: str) -> CodeType:
+    """Compiled code for a generated closure factory, cached by its (shape-only) text."""
+    code = _CODE.get(text)
+    if code is None:
+        code = _CODE[text] = compile(text, "<tel-fused>", "exec")
+    return code
 
 
 class _Compiler:
@@ -380,11 +392,11 @@ class _Compiler:
                     f"if m.fuel < C{tag}: fail(m, C{tag}, L{tag})\n"
                     f"        m.fuel -= C{tag}\n        hits[S{tag}] += 1\n        return {get}")
         del src
-        code = (f"def ev(f):\n    if m.fuel < {C}: fail(m, {C}, loc)\n    m.fuel -= {C}\n"
-                f"    hits[{s}] += 1\n    if {a} {c.op} {b}:\n        {branches[0]}\n"
+        ns.update({"C": C, "S": s})
+        code = (f"def ev(f):\n    if m.fuel < C: fail(m, C, loc)\n    m.fuel -= C\n"
+                f"    hits[S] += 1\n    if {a} {c.op} {b}:\n        {branches[0]}\n"
                 f"    else:\n        {branches[1]}\n")
-        code = code.replace("\n        if m.fuel", "\n        if m.fuel")
-        exec(compile(code, "<tel-if>", "exec"), ns)  # generated from fixed pieces, no user text
+        exec(_code(code), ns)  # generated from fixed pieces, no user text
         ev: Ev = ns["ev"]
         return ev
 
@@ -405,14 +417,15 @@ class _Compiler:
                               "ovf": _overflow, "DL": DepthLimitExceeded}
         a = "f[K1]" if la[0] == "s" else "K1"
         b = "f[K2]" if lb[0] == "s" else "K2"
+        ns.update({"C": C, "S": s})
         code = (
-            f"def ev(f):\n    if m.fuel < {C}: fail(m, {C}, loc)\n    m.fuel -= {C}\n"
-            f"    hits[{s}] += 1\n    x = {a} {arg.op} {b}\n"
+            f"def ev(f):\n    if m.fuel < C: fail(m, C, loc)\n    m.fuel -= C\n"
+            f"    hits[S] += 1\n    x = {a} {arg.op} {b}\n"
             f"    if x > {INT_MAX} or x < {INT_MIN}: ovf(aloc)\n"
             f"    if m.depth >= m.max_depth: raise DL('depth', m.depth + 1, m.max_depth, loc)\n"
             f"    m.depth += 1\n    r = clo.body([x] + clo.pad if clo.pad else [x])\n"
             f"    m.depth -= 1\n    return r\n")
-        exec(compile(code, "<tel-call>", "exec"), ns)  # generated from fixed pieces, no user text
+        exec(_code(code), ns)  # generated from fixed pieces, no user text
         ev: Ev = ns["ev"]
         return ev
 
