@@ -387,11 +387,17 @@ def verify_sumcheck(
     Raises :class:`MalformedProof` for a wrong shape and
     :class:`VerificationFailed` for a failed round or final check.
     """
+    if num_vars < 1:
+        raise InvalidParameters("num_vars", num_vars, ">= 1")
     d = _degree(composition, eq_point)
     _check_eq_point(eq_point, num_vars)
     if not isinstance(proof, SumcheckProof):
         raise MalformedProof("sumcheck", f"expected SumcheckProof, got {type(proof).__name__}")
-    proof = SumcheckProof.from_obj(proof.to_obj())  # revalidates every value and shape
+    try:
+        obj = proof.to_obj()
+    except (TypeError, ValueError) as exc:
+        raise MalformedProof("sumcheck", f"not a well-formed proof object ({exc})") from None
+    proof = SumcheckProof.from_obj(obj)  # revalidates every value and shape
     if len(proof.round_polys) != num_vars:
         raise MalformedProof("sumcheck.round_polys", f"{len(proof.round_polys)} rounds, expected {num_vars}")
     for i, rnd in enumerate(proof.round_polys):
@@ -644,6 +650,8 @@ def verify_zerocheck(
     proof: SumcheckProof, composition: Composition, num_vars: int, transcript: Transcript
 ) -> SumcheckResult:
     """Verify a zero-check; the caller must still check ``final_evals`` at ``point``."""
+    if num_vars < 1:
+        raise InvalidParameters("num_vars", num_vars, ">= 1")
     e = _zerocheck_point(transcript, composition, num_vars)
     if not isinstance(proof, SumcheckProof):
         raise MalformedProof("zerocheck", f"expected SumcheckProof, got {type(proof).__name__}")

@@ -369,3 +369,17 @@ def test_streaming_peak_memory_within_budget(budget: int, streamed: bool, zeroch
         tracemalloc.stop()
     assert peak - base <= budget, (peak - base, report)
     assert (report.streamed_rounds > 0) == streamed
+
+
+def test_garbage_inside_a_proof_object_is_malformed() -> None:
+    _, comp, proof = _instance()
+    for bad in (
+        SumcheckProof(5, proof.round_polys, proof.final_evals),  # type: ignore[arg-type]
+        SumcheckProof(proof.claimed_sum, 7, proof.final_evals),  # type: ignore[arg-type]
+        SumcheckProof(proof.claimed_sum, proof.round_polys, (None,)),  # type: ignore[arg-type]
+        SumcheckProof(proof.claimed_sum, ((1.5,),) * 6, proof.final_evals),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(MalformedProof):
+            verify_sumcheck(bad, comp, 6, Transcript(LABEL))
+    with pytest.raises(MalformedProof):
+        verify_sumcheck("not a proof", comp, 6, Transcript(LABEL))  # type: ignore[arg-type]
