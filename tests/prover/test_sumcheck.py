@@ -383,3 +383,16 @@ def test_garbage_inside_a_proof_object_is_malformed() -> None:
             verify_sumcheck(bad, comp, 6, Transcript(LABEL))
     with pytest.raises(MalformedProof):
         verify_sumcheck("not a proof", comp, 6, Transcript(LABEL))  # type: ignore[arg-type]
+
+
+@settings(max_examples=15)
+@given(st.integers(1, 8), st.integers(1, 300), st.sampled_from([1, 5_000, 10**9]), st.sampled_from([2, 16]))
+def test_streaming_over_zero_padded_oracle(n: int, length: int, budget: int, chunk: int) -> None:
+    length = min(length, 1 << n)
+    data = np.stack([expand_base(b"p0", length), expand_base(b"p1", length)])
+    oracle = DenseOracle(data, num_vars=n)
+    tables = [oracle.table(0), oracle.table(1)]
+    assert (tables[0][length:] == 0).all()
+    comp = Composition(((1, (0, 1)), (2, (1,))))
+    stream, _ = prove_sumcheck_streaming(oracle, comp, Transcript(LABEL), memory_budget=budget, chunk_size=chunk)
+    assert stream == prove_sumcheck(tables, comp, Transcript(LABEL))
