@@ -28,6 +28,7 @@ than `MAX_TIE_ORDERS` candidate orders is a `TelHashError`.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from stele.protocol import DEPTH_CEILING, Digest, encode
@@ -209,14 +210,20 @@ def _refs_in_order(form: object, out: list[int]) -> list[int]:
     return out
 
 
-def hash_module(module: Module) -> HashedModule:
-    """Content-address every definition of a (type-checked) module."""
+def hash_module(module: Module, *, externals: Mapping[str, Digest] | None = None) -> HashedModule:
+    """Content-address every definition of a (type-checked) module.
+
+    `externals` maps names that are not defined in the module to the digests
+    of definitions stored elsewhere (e.g. in the repository); a reference to
+    one is `["r", digest]`, exactly like a reference inside the module. A
+    module definition of the same name takes precedence.
+    """
     defs = module.defs
     effects = dict(PRELUDE) | module.effects
     graph = {n: sorted((free_vars(d.body) - {p.name for p in d.params}) & defs.keys())
              for n, d in defs.items()}
     out = HashedModule()
-    refs: dict[str, object] = {}
+    refs: dict[str, object] = {n: ["r", d] for n, d in (externals or {}).items() if n not in defs}
     for comp in _sccs(graph):
         if len(comp) == 1 and comp[0] not in graph[comp[0]]:
             name = comp[0]
@@ -282,6 +289,6 @@ def _hash_cycle(comp: list[str], defs: dict[str, Def], effects: dict[str, Effect
         _record(out, n, d, graph, refs)
 
 
-def hash_definitions(module: Module) -> dict[str, Digest]:
-    """name -> content digest of every definition in `module`."""
-    return hash_module(module).digests
+def hash_definitions(module: Module, *, externals: Mapping[str, Digest] | None = None) -> dict[str, Digest]:
+    """name -> content digest of every definition in `module` (see `hash_module`)."""
+    return hash_module(module, externals=externals).digests

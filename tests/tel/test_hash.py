@@ -186,3 +186,13 @@ def test_digests_are_identical_across_processes_and_hash_seeds() -> None:
         for name, d in hash_definitions(parse_module(p.read_text())).items():
             here[p.name + ":" + name] = str(d)
     assert results[0] == here and len(here) >= 15
+
+
+def test_external_references_hash_like_internal_ones() -> None:
+    lib = "def inc(x: Int) -> Int = x + 1\n"
+    user = "def twice(y: Int) -> Int = inc(inc(y))\n"
+    together = hash_definitions(parse_module(lib + user))
+    alone = hash_definitions(parse_module(user), externals={"inc": together["inc"]})
+    assert alone == {"twice": together["twice"]}
+    with pytest.raises(TelHashError, match="unresolved name 'inc'"):
+        hash_definitions(parse_module(user))
