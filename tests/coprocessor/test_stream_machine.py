@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import trio
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,11 +22,7 @@ from stele.actors.coprocessor._stream import WitnessStream, regenerate_ranges, r
 from ._randprog import programs
 
 
-@settings(max_examples=40)
-@given(programs(), st.integers(1, 400), st.integers(1, 200), st.data())
-def test_regenerated_witness_equals_recorded(
-    image: bytes, interval: int, window: int, data: st.DataObject
-) -> None:
+def _check_regeneration(image: bytes, interval: int, window: int, data: st.DataObject) -> None:
     ex = Execution(image, max_cycles=100_000)
     cps, trace = collect_trace(ex, interval)
     t = trace.shape[0]
@@ -42,6 +39,50 @@ def test_regenerated_witness_equals_recorded(
     got = regenerate_ranges(ex, cps, ranges, lambda fn, jobs: [fn(*j) for j in jobs[::-1]][::-1])
     assert np.array_equal(np.concatenate(got), trace)
 
+
+@settings(max_examples=40)
+@given(programs(), st.integers(1, 400), st.integers(1, 200), st.data())
+def test_regenerated_witness_equals_recorded(
+    image: bytes, interval: int, window: int, data: st.DataObject
+) -> None:
+    _check_regeneration(image, interval, window, data)
+
+
+@pytest.mark.slow
+@settings(max_examples=600)
+@given(programs(max_body=60, max_iterations=200), st.integers(1, 3000), st.integers(1, 500), st.data())
+def test_regenerated_witness_equals_recorded_slow(
+    image: bytes, interval: int, window: int, data: st.DataObject
+) -> None:
+    _check_regeneration(image, interval, window, data)
+
+
+def _check_parallel(image: bytes, interval: int, parts: int) -> None:
+    from stele import RealEnv
+
+    ex = Execution(image, max_cycles=100_000)
+    cps, trace = collect_trace(ex, interval)
+    ranges = split_ranges(trace.shape[0], parts, interval)
+
+    async def go() -> list[np.ndarray]:
+        return await regenerate_ranges_async(RealEnv(max_workers=2), ex, cps, ranges)
+
+    assert np.array_equal(np.concatenate(trio.run(go)), trace)
+
+
+@settings(max_examples=4)
+@given(programs(), st.integers(1, 300), st.integers(2, 4))
+def test_parallel_regeneration_in_processes_equals_recorded(image: bytes, interval: int, parts: int) -> None:
+    _check_parallel(image, interval, parts)
+
+
+@pytest.mark.slow
+@settings(max_examples=40)
+@given(programs(max_body=60, max_iterations=100), st.integers(1, 2000), st.integers(2, 6))
+def test_parallel_regeneration_in_processes_equals_recorded_slow(
+    image: bytes, interval: int, parts: int
+) -> None:
+    _check_parallel(image, interval, parts)
 
 @settings(max_examples=10)
 @given(programs(max_iterations=10), st.integers(1, 100))
