@@ -78,6 +78,9 @@ class _Traced:
                 raise CycleLimitExceeded(self._limit, pc=m.pc, cycle=m.cycle)
             raise StreamError(f"guest halted at cycle {m.cycle}, {cycles - done} cycles early")
 
+    def skip(self, max_cycles: int) -> int:
+        return self.machine.advance_fast(self._budget(max_cycles))
+
     def snapshot(self) -> object:
         return self.machine.snapshot()
 

@@ -83,6 +83,12 @@ class TraceMachine(Protocol):
     def advance(self, cycles: int) -> None:
         """Execute exactly ``cycles`` cycles without recording (fast path)."""
 
+    def skip(self, max_cycles: int) -> int:
+        """Execute up to ``max_cycles`` cycles without recording; stops at halt.
+
+        Returns the cycles executed (fewer only when the machine halts).
+        """
+
     def snapshot(self) -> object:
         """An immutable snapshot of the whole machine state (copy-on-write)."""
 
@@ -301,22 +307,33 @@ def record(
     *,
     sink: TraceSink | None = None,
     chunk: int = RECORD_CHUNK,
+    witness: bool = True,
 ) -> CheckpointSet:
     """Run ``program`` to the end generating its witness, checkpointing every ``interval``.
 
     Each chunk of witness rows goes to ``sink`` (if given) and is then
     dropped, so recording holds O(K * chunk) rows plus the checkpoints.
+    With ``witness=False`` the run takes the fast path and produces only the
+    checkpoints (the witness is then generated from them, in parallel, by
+    :mod:`._stream`): the "fast-forward, then regenerate" schedule.
     Guest errors (cycle limit, faults) propagate from the machine.
     """
     if interval < 1:
         raise StreamError(f"checkpoint interval={interval} is below the minimum 1")
     if chunk < 1:
         raise StreamError(f"record chunk={chunk} is below the minimum 1")
+    if sink is not None and not witness:
+        raise StreamError("a trace sink needs witness=True")
     machine = program.start()
     checkpoints = [Checkpoint(0, machine.snapshot())]
     while not machine.halted:
         start = machine.cycle
         to_boundary = interval - start % interval
+        if not witness:
+            machine.skip(to_boundary)
+            if machine.cycle % interval == 0 and not machine.halted and machine.cycle > start:
+                checkpoints.append(Checkpoint(machine.cycle, machine.snapshot()))
+            continue
         rows = machine.trace(min(chunk, to_boundary))
         if rows.shape[0] != machine.cycle - start:
             raise StreamError(

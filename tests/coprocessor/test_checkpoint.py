@@ -127,3 +127,16 @@ def test_split_ranges_tile_the_run(t: int, parts: int, align: int) -> None:
         assert s == pos and s % align == 0 and e > s
         pos = e
     assert pos == t
+
+
+@given(st.integers(0, 300), st.integers(1, 100))
+def test_fast_checkpoints_equal_witness_checkpoints(t: int, interval: int) -> None:
+    program = ToyProgram(t, seed=17)
+    slow = record(program, interval)
+    fast = record(program, interval, witness=False)
+    assert fast.total_cycles == slow.total_cycles == t
+    assert [(c.cycle, c.snapshot) for c in fast.checkpoints] == [
+        (c.cycle, c.snapshot) for c in slow.checkpoints
+    ]
+    with pytest.raises(StreamError, match="sink"):
+        record(program, interval, sink=lambda s, r: None, witness=False)

@@ -113,3 +113,16 @@ def test_cycle_limit_is_exact_while_recording() -> None:
     assert record(Execution(ex.image, ex.input, max_cycles=t), 100).total_cycles == t
     with pytest.raises(CycleLimitExceeded, match=f"max_cycles={t - 1}"):
         record(Execution(ex.image, ex.input, max_cycles=t - 1), 100)
+
+
+@settings(max_examples=15)
+@given(programs(), st.integers(1, 500))
+def test_fast_forward_checkpoints_equal_witness_checkpoints(image: bytes, interval: int) -> None:
+    ex = Execution(image, max_cycles=100_000)
+    slow = record(ex, interval)
+    fast = record(ex, interval, witness=False)
+    assert fast.total_cycles == slow.total_cycles
+    assert [c.cycle for c in fast.checkpoints] == [c.cycle for c in slow.checkpoints]
+    for a, b in zip(fast.checkpoints, slow.checkpoints, strict=True):
+        assert a.snapshot == b.snapshot
+    assert fast.to_bytes(ex) == slow.to_bytes(ex)
