@@ -29,6 +29,7 @@ Invariants, checked continuously by :class:`BankChecker`:
 from __future__ import annotations
 
 import hashlib
+import marshal
 import struct
 from dataclasses import dataclass
 
@@ -36,6 +37,7 @@ import trio
 
 from .._actor import Actor
 from .._actor_errors import KernelError
+from .._env import Disk
 from .._random import SeededRandom
 from .._supervise import ChildSpec, Restart, Strategy, Supervisor
 from .._system import ActorSystem
@@ -123,6 +125,43 @@ def decode_log(data: bytes) -> tuple[list[tuple[str, int, int, int, bool]], int]
     return records, pos
 
 
+COMPACT_EVERY = 128
+_SNAP_MAGIC = b"SNAP"
+
+
+def encode_snapshot(balances: list[int], decisions: dict[str, str]) -> bytes:
+    """A checksummed snapshot of a shard's state (marshal: fast, sim-internal)."""
+    body = marshal.dumps((balances, [(t, r == OK) for t, r in decisions.items()]))
+    return _SNAP_MAGIC + hashlib.blake2b(body, digest_size=_SUM).digest() + body
+
+
+def decode_snapshot(data: bytes) -> tuple[list[int], dict[str, str]] | None:
+    """The state in a snapshot, or None if it is damaged."""
+    head = len(_SNAP_MAGIC) + _SUM
+    body = data[head:]
+    if data[:len(_SNAP_MAGIC)] != _SNAP_MAGIC:
+        return None
+    if hashlib.blake2b(body, digest_size=_SUM).digest() != data[len(_SNAP_MAGIC):head]:
+        return None
+    balances, decided = marshal.loads(body)
+    return list(balances), {t: OK if ok else REJECTED for t, ok in decided}
+
+
+async def _read_or_empty(disk: Disk, path: str) -> bytes:
+    try:
+        return await disk.read(path)
+    except FileNotFoundError:
+        return b""
+
+
+async def _replace(disk: Disk, path: str, data: bytes) -> None:
+    """Crash-safe replace: write a temporary file, fsync it, rename it over."""
+    tmp = path + ".tmp"
+    await disk.write(tmp, data)
+    await disk.fsync(tmp)
+    await disk.rename(tmp, path)
+
+
 # -- the checker --------------------------------------------------------------
 class BankChecker:
     """The simulator's omniscient view of the bank: every invariant lives here."""
@@ -176,33 +215,43 @@ class Shard(Actor):
         self.initial = initial
         self.checker = checker
         self.path = f"bank/shard-{shard}.log"
+        self.snap_path = f"bank/shard-{shard}.snap"
+        self.logged = 0
         self.balances = [initial] * accounts
         self.decisions: dict[str, str] = {}
 
     async def on_start(self) -> None:
         disk = self.env.disk
-        try:
-            data = await disk.read(self.path)
-        except FileNotFoundError:
-            data = b""
+        snapshot = await _read_or_empty(disk, self.snap_path)
+        if snapshot:
+            state = decode_snapshot(snapshot)
+            if state is None:
+                self.checker.ctx.violation("snapshot-intact", f"shard {self.shard} snapshot is damaged")
+                return
+            self.balances, self.decisions = state
+        data = await _read_or_empty(disk, self.path)
         parsed, valid = decode_log(data)
         records = self.recovered(parsed)
         for tid, src, dst, amount, applied in records:
             if tid in self.decisions:
-                continue
+                continue  # already in the snapshot (crash between snapshot and truncation)
             self.decisions[tid] = OK if applied else REJECTED
             if applied:
                 self.balances[src] -= amount
                 self.balances[dst] += amount
+        self.logged = len(records)
         if valid < len(data) or len(records) < len(parsed):
             # Rewrite the log without its damaged tail (crash-safe replace).
-            clean = b"".join(encode_record(*r) for r in records)
-            tmp = self.path + ".tmp"
-            await disk.write(tmp, clean)
-            await disk.fsync(tmp)
-            await disk.rename(tmp, self.path)
+            await _replace(disk, self.path, b"".join(encode_record(*r) for r in records))
         self.checker.on_recover(self.shard, self.decisions)
         self.checker.on_state(self.shard, self.balances)
+
+    async def compact(self) -> None:
+        """Snapshot the state (durably), then empty the log."""
+        disk = self.env.disk
+        await _replace(disk, self.snap_path, encode_snapshot(self.balances, self.decisions))
+        await _replace(disk, self.path, b"")
+        self.logged = 0
 
     def recovered(
         self, records: list[tuple[str, int, int, int, bool]]
@@ -238,6 +287,9 @@ class Shard(Actor):
             except KernelError:
                 pass  # a notification; the checker still sees state and recovery
         self.checker.on_state(self.shard, self.balances)
+        self.logged += 1
+        if self.logged >= COMPACT_EVERY:
+            await self.compact()
         return result
 
 
@@ -315,13 +367,22 @@ class BankWorkload:
                         clients.start_soon(self._client, ctx, checker, j)
                 # Final audit: every acknowledged decision is in the live state.
                 for i in range(self.shards):
-                    balances, decisions = await system.lookup(f"shard-{i}").ask(
-                        Audit(), timeout=60.0
-                    )
+                    balances, decisions = await self._audit(system, i)
                     checker.on_recover(i, decisions)
                     checker.on_state(i, balances)
                 nursery.cancel_scope.cancel()
         del env
+
+    async def _audit(self, system: ActorSystem, shard: int) -> tuple[list[int], dict[str, str]]:
+        """Ask a shard for its state, retrying through injected crashes."""
+        while True:
+            try:
+                reply = await system.lookup(f"shard-{shard}").ask(Audit(), timeout=10.0)
+            except KernelError:
+                await trio.sleep(0.01)
+                continue
+            balances, decisions = reply
+            return balances, decisions
 
     async def _gateway(self, ctx: SimContext, system: ActorSystem) -> None:
         ep = ctx.net.endpoint("gateway")
@@ -387,7 +448,7 @@ class BankWorkload:
 
 def _crash_files(ctx: SimContext, actor: str) -> None:
     """A shard failure is a process crash: damage its unsynced file data."""
-    ctx.env.disk.crash(f"bank/{actor}.log")
+    ctx.env.disk.crash(f"bank/{actor}.")
 
 
 register_workload("bank", BankWorkload, "accounts behind a supervision tree, clients over the sim network")

@@ -158,7 +158,7 @@ def draw_faults(
         "disk-crash-torn": _maybe(rng, always, (Ratio(1, 4), Ratio(1, 2))),
         "disk-crash-corrupt": _maybe(rng, half, (Ratio(1, 4), Ratio(1, 2))),
         "disk-latency-ns": rng.choice((0, 50_000, 500_000)),
-        "crash": _maybe(rng, always, (Ratio(1, 500), Ratio(1, 100), Ratio(1, 30))),
+        "crash": _maybe(rng, always, (Ratio(1, 2000), Ratio(1, 500), Ratio(1, 100))),
         "clock-jump": _maybe(rng, half, (Ratio(1, 1000),)),
     }
     for name, text in ov.items():
