@@ -48,10 +48,11 @@ the block size.  Working space while committing is
 bytes: with ``cols ~ sqrt(N)`` that is ``O(sqrt(N))`` for constant
 ``block_rows`` and rate.  Openings re-read the rows (a
 :data:`RowSource` must be re-iterable): one pass for ``w`` and ``u``
-(``O(cols)`` space) and one pass that re-encodes each block and keeps only
-the queried columns (``O(t * rows)`` space).  ``keep_encoding=True`` trades
-this second pass for keeping the whole encoded matrix (``4 * rows * L``
-bytes).
+(``O(cols)`` space) and one pass that evaluates each row block only at the
+``t`` queried points of the domain (``M_block @ V`` with
+``V[c, j] = w**(q_j * c)``: ``O(cols * t + t * rows)`` space, float64 BLAS on
+16-bit limbs, exact).  ``keep_encoding=True`` trades this second pass for
+keeping the whole encoded matrix (``4 * rows * L`` bytes).
 """
 
 from __future__ import annotations
@@ -63,11 +64,12 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from ._blas import single_threaded_blas
 from ._errors import InvalidParameters, MalformedProof, VerificationFailed
 from ._field import P, U64, Ext, vext_mul, vext_sum, vext_to_list
 from ._mle import eq_table
 from ._merkle import DIGEST_SIZE, MerkleTree, hash_leaf, leaf_hasher, merkle_root_from_path
-from ._ntt import rs_encode
+from ._ntt import root_of_unity, rs_encode
 from ._params import CommitParams
 from ._transcript import Transcript
 
@@ -90,8 +92,8 @@ DEFAULT_MIN_SECURITY_BITS = 100.0
 _P64 = np.uint64(P)
 _LIMB = np.uint64(16)
 _LOW16 = np.uint64(0xFFFF)
-#: Rows per block in the limb products: 2**16 products < 2**47 sum below 2**64.
-_MAX_COMBINE_ROWS = 1 << 16
+#: Terms per exact float64 limb product: 2**20 products < 2**32 sum below 2**52.
+_MAX_LIMB_SUM = 1 << 20
 
 RowSource = Callable[[], Iterable[U64]]
 """A re-iterable source of matrix rows: each call yields ``(b, cols)`` blocks, in order."""
@@ -151,23 +153,61 @@ def _eq(point: U64) -> U64:
     return eq_table(vext_to_list(point)) if point.shape[0] else eq_table([])
 
 
+def _matmul_mod(a: U64, b: U64) -> U64:
+    """``a @ b mod P`` for canonical ``(m, k)`` and ``(k, n)`` matrices, exactly.
+
+    Both sides are split into 16-bit limbs (``x = x1 * 2**16 + x0``), so every
+    limb product is below 2**32 and a sum of up to 2**20 of them stays below
+    2**52: float64 BLAS products of the limbs are then exact integers.  Four
+    limb products are recombined mod P.  This is ~25x faster than numpy's
+    integer matmul, which does not use BLAS.
+    """
+    with single_threaded_blas():
+        return _matmul_mod_blocks(a, b)
+
+
+def _matmul_mod_blocks(a: U64, b: U64) -> U64:
+    m, k = a.shape
+    n = b.shape[1]
+    out = np.zeros((m, n), dtype=np.uint64)
+    for s in range(0, k, _MAX_LIMB_SUM):
+        ak, bk = a[:, s : s + _MAX_LIMB_SUM], b[s : s + _MAX_LIMB_SUM]
+        a0, a1 = (ak & _LOW16).astype(np.float64), (ak >> _LIMB).astype(np.float64)
+        b0, b1 = (bk & _LOW16).astype(np.float64), (bk >> _LIMB).astype(np.float64)
+        lo = (a0 @ b0).astype(np.uint64) % _P64
+        mid = ((a0 @ b1).astype(np.uint64) + (a1 @ b0).astype(np.uint64)) % _P64
+        hi = (a1 @ b1).astype(np.uint64) % _P64
+        hi = (((hi << _LIMB) % _P64) << _LIMB) % _P64  # * 2**32
+        out = (out + lo + ((mid << _LIMB) % _P64) + hi) % _P64
+    return out
+
+
 def _combine(coeffs: U64, matrix: U64) -> U64:
     """``sum_i coeffs[i] * matrix[i, :]`` for ``(b, c)`` coefficients (``c = 4``: one
     extension element per row; ``c = 8``: two) and a ``(b, m)`` base matrix, as
-    an ``(m, c)`` array.
-
-    Exact in uint64: ``matrix`` is split into 16-bit limbs, so each product is
-    below 2**47 and up to 2**16 of them sum without overflow.
+    an ``(m, c)`` array (extension coordinates are independent base products).
     """
-    b, m = matrix.shape
-    out = np.zeros((coeffs.shape[1], m), dtype=np.uint64)
-    for start in range(0, b, _MAX_COMBINE_ROWS):
-        c = np.ascontiguousarray(coeffs[start : start + _MAX_COMBINE_ROWS].T)  # (c, b')
-        blk = matrix[start : start + _MAX_COMBINE_ROWS]
-        lo = (c @ (blk & _LOW16)) % _P64
-        hi = (c @ (blk >> _LIMB)) % _P64
-        out = (out + lo + ((hi << _LIMB) % _P64)) % _P64
-    return np.ascontiguousarray(out.T)
+    return np.ascontiguousarray(_matmul_mod(np.ascontiguousarray(coeffs.T), matrix).T)
+
+
+def _domain_powers(params: CommitParams, queries: list[int]) -> U64:
+    """``V[c, j] = w**(queries[j] * c)``: row-coefficients-to-codeword-entry matrix.
+
+    ``Enc(row)[q] = sum_c row[c] * w**(q * c)`` with ``w`` the generator of the
+    order-``L`` subgroup (``rs_encode``'s evaluation domain), so the queried
+    columns of the encoded matrix are ``M @ V``.
+    """
+    w = root_of_unity(params.log_encoded_cols)
+    bases = np.array([pow(w, q, P) for q in queries], dtype=np.uint64)
+    out = np.empty((params.cols, len(queries)), dtype=np.uint64)
+    out[0] = 1
+    m = 1
+    step = bases
+    while m < params.cols:
+        out[m : 2 * m] = (out[:m] * step) % _P64  # rows [m, 2m) = rows [0, m) * b**m
+        step = (step * step) % _P64
+        m *= 2
+    return out
 
 
 def _encode_ext(vec: U64, blowup: int) -> U64:
@@ -307,8 +347,10 @@ def _queried_columns(committed: CommittedPolynomial, queries: list[int]) -> U64:
     idx = np.array(queries, dtype=np.intp)
     if committed.encoding is not None:
         return np.ascontiguousarray(committed.encoding[:, idx].T.astype(np.uint64))
-    blowup = 1 << params.log_inv_rate
-    parts = [rs_encode(np.asarray(b, dtype=np.uint64), blowup)[:, idx] for b in committed.source()]
+    # Evaluate each row only at the queried points: M @ V, block by block, in
+    # O(cols * t) extra space -- much cheaper than re-encoding every row.
+    powers = _domain_powers(params, queries)
+    parts = [_matmul_mod(np.asarray(b, dtype=np.uint64), powers) for b in committed.source()]
     return np.ascontiguousarray(np.concatenate(parts).T)
 
 
