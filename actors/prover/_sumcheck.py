@@ -36,6 +36,12 @@ folded tables fit the memory budget; one more pass then materialises them and
 the dense algorithm finishes.  Memory: O(C + 2^(n-k)) field elements,
 time O(k·N + N).  Passes are counted in the :class:`StreamingReport`.
 
+With an eq factor both provers split ``eq(e, (r_<j, X, y)) = pre·eq(e_j, X)·eq(e_>j, y)``
+and compute ``q(X) = Σ_y eq(e_>j, y)·C(r_<j, X, y)`` (degree of C) instead of
+the degree-(d+1) products: one evaluation fewer per round and no eq table
+to fold (Gruen's trick, as in Jolt's split-eq sum-check).  The messages are
+still the evaluations of ``s_i = pre·eq(e_j, X)·q`` at 0..d+1.
+
 Zero-check (``Σ_x eq(e, x)·C(x) = 0`` for ``e`` drawn from the transcript,
 which shows ``C`` vanishes on the hypercube w.h.p.) is :func:`prove_zerocheck`
 / :func:`verify_zerocheck`.
@@ -56,14 +62,13 @@ from ._field import (
     U64,
     Ext,
     ext_add,
+    ext_inv,
     ext_mul,
     ext_scale,
     ext_sub,
     inv,
     lift,
     vadd,
-    vext_mul,
-    vext_mul_scalar,
     vmul,
     vsub,
 )
@@ -194,47 +199,33 @@ def interpolate_at(evals: Sequence[Ext], r: Ext) -> Ext:
 # --------------------------------------------------------------------------- round kernel
 
 
-def _table_add(a: U64 | None, b: U64) -> U64:
-    if a is None:
-        return b
-    if a.ndim == b.ndim:
-        return vadd(a, b)
-    return vadd(lift(a) if a.ndim == 1 else a, lift(b) if b.ndim == 1 else b)
-
-
 def _round_partial(
     los: dict[int, U64],
     his: dict[int, U64],
-    eq_lo: U64 | None,
-    eq_hi: U64 | None,
+    weight: U64 | None,
     comp: Composition,
-    d: int,
     skip_one: bool,
     diffs: dict[int, U64] | None = None,
 ) -> list[Ext]:
-    """Σ over the given pairs of g(.., X, ..) for X = 0..d (X = 1 left zero if skip_one).
+    """Σ_i weight[i]·C(lo_i + X·(hi_i - lo_i)) for X = 0..deg C (X = 1 left zero if skip_one).
 
-    ``diffs`` (if given) receives hi - lo per polynomial, key -1 for the eq
-    table, so that binding the variable afterwards need not recompute them.
+    ``weight`` (extension, one entry per pair) is the eq factor of the
+    not-yet-bound variables, or None for a plain sum.  ``diffs`` (if given)
+    receives hi - lo per polynomial, so binding the variable afterwards need
+    not recompute them.
     """
     if diffs is None:
         diffs = {}
     cur = dict(los)
-    eq_cur = eq_lo
     out: list[Ext] = []
-    for x in range(d + 1):
+    for x in range(comp.degree + 1):
         if x == 1:
             cur = dict(his)
-            eq_cur = eq_hi
         elif x >= 2:
             for k in cur:
                 if k not in diffs:
-                    diffs[k] = _sub(his[k], los[k])
+                    diffs[k] = vsub(his[k], los[k])
                 cur[k] = vadd(cur[k], diffs[k])
-            if eq_lo is not None and eq_hi is not None and eq_cur is not None:
-                if -1 not in diffs:
-                    diffs[-1] = _sub(eq_hi, eq_lo)
-                eq_cur = vadd(eq_cur, diffs[-1])
         if x == 1 and skip_one:
             out.append(EXT_ZERO)
             continue
@@ -244,20 +235,57 @@ def _round_partial(
             prod = cur[factors[0]]
             for f in factors[1:]:
                 prod = table_mul(prod, cur[f])
-            if eq_cur is None:
+            if weight is None:
                 total = ext_add(total, ext_scale(table_sum(prod), c))
             else:
                 if c != 1:
                     prod = vmul(prod, np.uint64(c))  # type: ignore[arg-type]
                 comb = _table_add(comb, prod)
-        if eq_cur is not None and comb is not None:
-            total = table_sum(table_mul(comb, eq_cur))
+        if weight is not None and comb is not None:
+            total = table_sum(table_mul(comb, weight))
         out.append(total)
     return out
 
 
-def _sub(a: U64, b: U64) -> U64:
-    return vsub(a, b)
+def _eq1(e: Ext, x: int | Ext) -> Ext:
+    """eq(e, x) for one variable: e·x + (1 - e)(1 - x)."""
+    return eq_eval([e], [x])
+
+
+class _EqRound:
+    """The eq factor of one round, split as eq(e, (r_<j, X, y)) = pre · eq(e_j, X) · eq(e_>j, y).
+
+    The round polynomial is then s(X) = pre · eq(e_j, X) · q(X), where q has
+    the composition's degree and the weights eq(e_>j, y) are a table of the
+    unbound variables only (Gruen's trick: one evaluation fewer per round and
+    no eq table to fold).  Given the running claim, q(1) follows from
+    claim = pre·((1 - e_j)·q(0) + e_j·q(1)) unless pre or e_j is zero.
+    """
+
+    def __init__(self, pre: Ext, e_j: Ext) -> None:
+        self.pre = pre
+        self.e_j = e_j
+
+    def can_skip_one(self, claim: Ext | None) -> bool:
+        return claim is not None and self.pre != EXT_ZERO and self.e_j != EXT_ZERO
+
+    def finish(self, q: list[Ext], claim: Ext | None) -> tuple[Ext, ...]:
+        q = list(q)
+        if self.can_skip_one(claim):
+            assert claim is not None
+            scaled = ext_mul(claim, ext_inv(self.pre))
+            rest = ext_sub(scaled, ext_mul(ext_sub(EXT_ONE, self.e_j), q[0]))
+            q[1] = ext_mul(rest, ext_inv(self.e_j))
+        q.append(interpolate_at(q, (len(q), 0, 0, 0)))
+        return tuple(ext_mul(ext_mul(self.pre, _eq1(self.e_j, x)), qx) for x, qx in enumerate(q))
+
+
+def _table_add(a: U64 | None, b: U64) -> U64:
+    if a is None:
+        return b
+    if a.ndim == b.ndim:
+        return vadd(a, b)
+    return vadd(lift(a) if a.ndim == 1 else a, lift(b) if b.ndim == 1 else b)
 
 
 def _finish(partial: list[Ext], claim: Ext | None) -> tuple[Ext, ...]:
@@ -268,29 +296,49 @@ def _finish(partial: list[Ext], claim: Ext | None) -> tuple[Ext, ...]:
 
 
 class _DenseState:
-    """Tables in memory, bound one variable per round."""
+    """Tables in memory, bound one variable per round.
 
-    def __init__(self, tables: dict[int, U64], eq: U64 | None, comp: Composition, d: int) -> None:
+    With an eq factor it keeps ``j`` (variables already bound), the product
+    ``pre`` of eq(e_i, r_i) over them, and the weight table eq(e_>j, ·) of
+    the variables after the current one.
+    """
+
+    def __init__(
+        self,
+        tables: dict[int, U64],
+        comp: Composition,
+        eq_point: Sequence[Ext] | None = None,
+        bound: int = 0,
+        pre: Ext = EXT_ONE,
+    ) -> None:
         self.tables = tables
-        self.eq = eq
         self.comp = comp
-        self.d = d
         self.diffs: dict[int, U64] = {}
+        self.eq_point = None if eq_point is None else list(eq_point)
+        self.j = bound
+        self.pre = pre
+        self.weights = None if self.eq_point is None else eq_table(self.eq_point[bound + 1 :])
 
     def round(self, claim: Ext | None) -> tuple[Ext, ...]:
         los = {k: t[0::2] for k, t in self.tables.items()}
         his = {k: t[1::2] for k, t in self.tables.items()}
-        eq_lo = None if self.eq is None else self.eq[0::2]
-        eq_hi = None if self.eq is None else self.eq[1::2]
         self.diffs = {}
-        partial = _round_partial(los, his, eq_lo, eq_hi, self.comp, self.d, claim is not None, self.diffs)
-        return _finish(partial, claim)
+        if self.eq_point is None:
+            partial = _round_partial(los, his, None, self.comp, claim is not None, self.diffs)
+            return _finish(partial, claim)
+        eq = _EqRound(self.pre, self.eq_point[self.j])
+        q = _round_partial(los, his, self.weights, self.comp, eq.can_skip_one(claim), self.diffs)
+        return eq.finish(q, claim)
 
     def bind(self, r: Ext) -> None:
         diffs, self.diffs = self.diffs, {}
         self.tables = {k: fold(t, r, diffs.get(k)) for k, t in self.tables.items()}
-        if self.eq is not None:
-            self.eq = fold(self.eq, r, diffs.get(-1))
+        if self.eq_point is not None and self.weights is not None:
+            self.pre = ext_mul(self.pre, _eq1(self.eq_point[self.j], r))
+            self.j += 1
+            # eq(e_i, 0) + eq(e_i, 1) = 1, so summing pairs drops the lowest variable.
+            if self.weights.shape[0] > 1:
+                self.weights = vadd(self.weights[0::2], self.weights[1::2])
 
     def finals(self) -> tuple[Ext, ...]:
         out: list[Ext] = []
@@ -369,8 +417,7 @@ def prove_sumcheck(
         if num_vars_of(tables[k]) != n:
             raise InvalidParameters(f"tables[{k}] num_vars", num_vars_of(tables[k]), f"= {n}")
     _check_eq_point(eq_point, n)
-    eq = None if eq_point is None else eq_table(eq_point)
-    state = _DenseState({k: tables[k] for k in composition.polys}, eq, composition, _degree(composition, eq_point))
+    state = _DenseState({k: tables[k] for k in composition.polys}, composition, eq_point)
     return _drive(state, n, composition, transcript, eq_point)
 
 
@@ -444,7 +491,6 @@ class _StreamingState:
         self.comp = comp
         self.polys = comp.polys
         self.eq_point = None if eq_point is None else list(eq_point)
-        self.d = _degree(comp, eq_point)
         self.n = oracle.num_vars
         self.chunk = chunk_size
         self.rs: list[Ext] = []
@@ -520,25 +566,27 @@ class _StreamingState:
         size = 1 << self.n
         c = self._chunk_for(j + 1)
         log_c = c.bit_length() - 1
-        acc = [EXT_ZERO] * (self.d + 1)
-        eq_low = None
-        eq_pre = EXT_ONE
+        acc = [EXT_ZERO] * (self.comp.degree + 1)
+        weights = None
+        eq = None
+        skip_one = claim is not None
         if self.eq_point is not None:
-            eq_low = eq_table(self.eq_point[j:log_c])
-            eq_pre = self._eq_prefix(j)
+            weights = eq_table(self.eq_point[j + 1 : log_c])
+            eq = _EqRound(self._eq_prefix(j), self.eq_point[j])
+            skip_one = eq.can_skip_one(claim)
         for start in range(0, size, c):
             raw = self._read(start, c)
             folded = {k: self._fold_all(raw[i]) for i, k in enumerate(self.polys)}
             los = {k: t[0::2] for k, t in folded.items()}
             his = {k: t[1::2] for k, t in folded.items()}
-            eq_lo = eq_hi = None
-            if eq_low is not None:
-                scale = np.array(ext_mul(eq_pre, self._eq_high(start, log_c)), dtype=np.uint64)
-                eq_chunk = vext_mul(eq_low, scale)
-                eq_lo, eq_hi = eq_chunk[0::2], eq_chunk[1::2]
-            part = _round_partial(los, his, eq_lo, eq_hi, self.comp, self.d, claim is not None)
+            part = _round_partial(los, his, weights, self.comp, skip_one)
+            if eq is not None:
+                high = self._eq_high(start, log_c)
+                part = [ext_mul(v, high) for v in part]
             acc = [ext_add(a, b) for a, b in zip(acc, part)]
         self.passes += 1
+        if eq is not None:
+            return eq.finish(acc, claim)
         return _finish(acc, claim)
 
     def _materialize(self) -> None:
@@ -554,10 +602,8 @@ class _StreamingState:
             for i, key in enumerate(self.polys):
                 tables[key][start >> k : (start + c) >> k] = self._fold_all(raw[i])
         self.passes += 1
-        eq = None
-        if self.eq_point is not None:
-            eq = vext_mul_scalar(eq_table(self.eq_point[k:]), self._eq_prefix(k))
-        self.dense = _DenseState(tables, eq, self.comp, self.d)
+        pre = self._eq_prefix(k) if self.eq_point is not None else EXT_ONE
+        self.dense = _DenseState(tables, self.comp, self.eq_point, k, pre)
 
     def bind(self, r: Ext) -> None:
         if self.dense is not None:
