@@ -396,3 +396,23 @@ def test_streaming_over_zero_padded_oracle(n: int, length: int, budget: int, chu
     comp = Composition(((1, (0, 1)), (2, (1,))))
     stream, _ = prove_sumcheck_streaming(oracle, comp, Transcript(LABEL), memory_budget=budget, chunk_size=chunk)
     assert stream == prove_sumcheck(tables, comp, Transcript(LABEL))
+
+
+@settings(max_examples=20)
+@given(st.lists(st.sampled_from(["zero", "one", "random"]), min_size=5, max_size=5), st.sampled_from([1, 3_000, 10**9]))
+def test_eq_factor_with_degenerate_coordinates(kinds: list[str], budget: int) -> None:
+    """eq coordinates 0 or 1 take the path that computes q(1) directly; all provers agree."""
+    n = 5
+    point = [
+        (0, 0, 0, 0) if k == "zero" else (1, 0, 0, 0) if k == "one" else (11 + i, 3, 5, 7)
+        for i, k in enumerate(kinds)
+    ]
+    tables = [expand_base(bytes([i]), 1 << n) for i in range(3)]
+    comp = Composition(((1, (0, 1, 2)), (5, (1,))))
+    dense = prove_sumcheck(tables, comp, Transcript(LABEL), eq_point=point)
+    stream, _ = prove_sumcheck_streaming(
+        _oracle(tables), comp, Transcript(LABEL), eq_point=point, memory_budget=budget, chunk_size=4
+    )
+    assert stream == dense
+    result = verify_sumcheck(dense, comp, n, Transcript(LABEL), eq_point=point)
+    assert list(result.final_evals) == [evaluate(t, result.point) for t in tables]
