@@ -12,6 +12,11 @@ __all__ = [
     "MissingDependencies",
     "DigestMismatch",
     "InvalidName",
+    "CorruptObject",
+    "UnknownTarget",
+    "WrongKind",
+    "UnresolvedImport",
+    "EffectConflict",
 ]
 
 
@@ -60,3 +65,44 @@ class MissingDependencies(StoreError):
         lines = [f"  {d} (needed by {', '.join(x.short() for x in by)})"
                  for d, by in self.missing.items()]
         super().__init__(f"{len(self.missing)} missing dependencies:\n" + "\n".join(lines))
+
+
+class CorruptObject(StoreError):
+    """A stored object whose payload is not a well-formed object of its kind."""
+
+
+class UnknownTarget(StoreError):
+    """Text that is neither a bound name nor a digest (or unique prefix) in the store."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        super().__init__(
+            f"{target!r} is not a name, a digest or a digest prefix in the store "
+            "(see 'stele names')")
+
+
+class WrongKind(StoreError):
+    """An object of another kind than the operation needs (e.g. showing a blob as TEL)."""
+
+    def __init__(self, digest: Digest, kind: str, expected: str) -> None:
+        self.digest = digest
+        self.kind = kind
+        self.expected = expected
+        super().__init__(f"object {digest} is a {kind!r} object, expected {expected}")
+
+
+class UnresolvedImport(StoreError):
+    """A ``#use`` directive (or a reference) naming nothing in the repository."""
+
+    def __init__(self, where: str, alias: str, target: str, reason: str) -> None:
+        self.alias = alias
+        self.target = target
+        super().__init__(f"{where}: cannot resolve '#use {alias} = {target}': {reason}")
+
+
+class EffectConflict(StoreError):
+    """Two different declarations of one effect name meet (in a file and its imports)."""
+
+    def __init__(self, effect: str, detail: str) -> None:
+        self.effect = effect
+        super().__init__(f"effect {effect!r} has two different declarations: {detail}")

@@ -59,6 +59,12 @@ CREATE TABLE IF NOT EXISTS name_history (
     author TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS name_history_name ON name_history(name, seq);
+CREATE TABLE IF NOT EXISTS meta (
+    id TEXT NOT NULL,             -- the object the annotation describes
+    key TEXT NOT NULL,
+    value BLOB NOT NULL,          -- canonical CBOR, not part of the object's digest
+    PRIMARY KEY (id, key)
+) WITHOUT ROWID;
 """
 
 
@@ -110,7 +116,10 @@ class ObjectStore:
     ) -> None:
         self.path = path
         self._clock = clock
-        self._db = sqlite3.connect(path or ":memory:", isolation_level=None)
+        # check_same_thread=False: the repository actor moves calls between worker
+        # threads (Env.run_blocking); it never makes two at once.
+        self._db = sqlite3.connect(path or ":memory:", isolation_level=None,
+                                   check_same_thread=False)
         if path is not None:
             mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if str(mode).lower() != "wal":  # pragma: no cover - filesystem without WAL
@@ -135,6 +144,24 @@ class ObjectStore:
 
     def put_many(self, objects: Sequence[NewObject]) -> list[Digest]:
         """Store a batch in one durable transaction; returns the digests in order."""
+        return self.commit(objects)[0]
+
+    def commit(
+        self,
+        objects: Sequence[NewObject] = (),
+        *,
+        bindings: Sequence[tuple[str, Digest]] = (),
+        meta: Sequence[tuple[Digest, str, bytes]] = (),
+        author: str = "",
+    ) -> tuple[list[Digest], list[NameEvent]]:
+        """Store objects, annotations and name bindings in ONE durable transaction.
+
+        Either all of it is on disk when this returns, or (on error or crash)
+        none of it is.  ``meta`` entries ``(digest, key, value)`` are
+        descriptive annotations (e.g. the local names a TEL definition was
+        written with) that are not part of any digest; a later write of the
+        same key replaces the value.  Bindings may name objects of this batch.
+        """
         digests = [Digest.of(o.payload) for o in objects]
         with _transaction(self._db):
             for digest, o in zip(digests, objects):
@@ -146,7 +173,18 @@ class ObjectStore:
                     self._db.executemany(
                         "INSERT INTO deps(id, position, dep) VALUES (?, ?, ?)",
                         [(key, i, str(d)) for i, d in enumerate(o.deps)])
-        return digests
+            if meta:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO meta(id, key, value) VALUES (?, ?, ?)",
+                    [(str(d), k, v) for d, k, v in meta])
+            events = self._bind(bindings, author)
+        return digests, events
+
+    def get_meta(self, digest: Digest, key: str) -> bytes | None:
+        """The annotation ``key`` of ``digest`` (None if there is none)."""
+        row = self._db.execute("SELECT value FROM meta WHERE id = ? AND key = ?",
+                               (str(digest), key)).fetchone()
+        return None if row is None else bytes(row[0])
 
     def has(self, digest: Digest) -> bool:
         """Whether an object with this digest is stored."""
@@ -212,7 +250,14 @@ class ObjectStore:
             raise UnknownDigest(text)
         if len(candidates) > 1:
             # At most 11 per algorithm are fetched: enough to list ten and say "more".
-            raise AmbiguousPrefix(text, [Digest.parse(c) for c in candidates])
+            error = AmbiguousPrefix(text, [Digest.parse(c) for c in candidates])
+            if len(candidates) > 10:
+                total = sum(int(self._db.execute(
+                    "SELECT COUNT(*) FROM objects WHERE id >= ? AND id < ?",
+                    (p, p + "\U0010ffff")).fetchone()[0]) for p in prefixes)
+                error.args = (f"digest prefix {text!r} is ambiguous: it matches {total} "
+                              f"objects, e.g. {', '.join(candidates[:10])}",)
+            raise error
         return Digest.parse(candidates[0])
 
     # -- dependencies -------------------------------------------------------------
@@ -266,31 +311,40 @@ class ObjectStore:
 
     # -- names --------------------------------------------------------------------
     def set_name(self, name: str, digest: Digest, *, author: str = "") -> NameEvent:
-        """Bind ``name`` to a stored ``digest``, recording the change durably."""
-        return self.set_names([(name, digest)], author=author)[0]
+        """Bind ``name`` to a stored ``digest``, recording the change durably.
+
+        Binding a name to the digest it already has changes nothing and
+        returns the event that bound it.
+        """
+        events = self.set_names([(name, digest)], author=author)
+        return events[0] if events else self.history(name)[-1]
 
     def set_names(self, bindings: Sequence[tuple[str, Digest]], *, author: str = "") -> list[NameEvent]:
         """Bind several names in one durable transaction."""
-        events: list[NameEvent] = []
         with _transaction(self._db):
-            for name, digest in bindings:
-                _check_name(name)
-                if self._db.execute("SELECT 1 FROM objects WHERE id = ?",
-                                    (str(digest),)).fetchone() is None:
-                    raise ObjectNotFound(digest)
-                row = self._db.execute("SELECT id FROM names WHERE name = ?", (name,)).fetchone()
-                previous = Digest.parse(row[0]) if row else None
-                if previous == digest:
-                    continue
-                now = self._clock()
-                self._db.execute(
-                    "INSERT OR REPLACE INTO names(name, namespace, id) VALUES (?, ?, ?)",
-                    (name, name.rpartition(".")[0], str(digest)))
-                self._db.execute(
-                    "INSERT INTO name_history(name, previous, id, time_ns, author) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (name, str(previous) if previous else None, str(digest), now, author))
-                events.append(NameEvent(name, previous, digest, now, author))
+            return self._bind(bindings, author)
+
+    def _bind(self, bindings: Sequence[tuple[str, Digest]], author: str) -> list[NameEvent]:
+        """Bind names inside the caller's transaction."""
+        events: list[NameEvent] = []
+        for name, digest in bindings:
+            _check_name(name)
+            if self._db.execute("SELECT 1 FROM objects WHERE id = ?",
+                                (str(digest),)).fetchone() is None:
+                raise ObjectNotFound(digest)
+            row = self._db.execute("SELECT id FROM names WHERE name = ?", (name,)).fetchone()
+            previous = Digest.parse(row[0]) if row else None
+            if previous == digest:
+                continue
+            now = self._clock()
+            self._db.execute(
+                "INSERT OR REPLACE INTO names(name, namespace, id) VALUES (?, ?, ?)",
+                (name, name.rpartition(".")[0], str(digest)))
+            self._db.execute(
+                "INSERT INTO name_history(name, previous, id, time_ns, author) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (name, str(previous) if previous else None, str(digest), now, author))
+            events.append(NameEvent(name, previous, digest, now, author))
         return events
 
     def remove_name(self, name: str, *, author: str = "") -> NameEvent:
@@ -311,10 +365,20 @@ class ObjectStore:
             raise NameNotFound(name)
         return Digest.parse(row[0])
 
-    def names(self, namespace: str | None = None) -> list[tuple[str, Digest]]:
-        """Bound names, sorted; only those directly in ``namespace`` if given."""
-        if namespace is None:
+    def names(self, namespace: str | None = None, *,
+              recursive: bool = False) -> list[tuple[str, Digest]]:
+        """Bound names, sorted; only those directly in ``namespace`` if given.
+
+        With ``recursive``, names in the namespace's sub-namespaces too
+        (``a`` covers ``a.x`` and ``a.b.y``).
+        """
+        if namespace is None or (recursive and not namespace):
             rows = self._db.execute("SELECT name, id FROM names ORDER BY name")
+        elif recursive:
+            # "." < "/" in code point order: [ns + ".", ns + "/") is every name under ns
+            rows = self._db.execute(
+                "SELECT name, id FROM names WHERE name >= ? AND name < ? ORDER BY name",
+                (namespace + ".", namespace + "/"))
         else:
             rows = self._db.execute(
                 "SELECT name, id FROM names WHERE namespace = ? ORDER BY name", (namespace,))

@@ -1,0 +1,120 @@
+"""The repository actor: `stele.store.Repository` behind typed messages.
+
+One actor owns one `Repository` (one SQLite connection).  It handles one
+message at a time, so the connection is never used concurrently; every
+SQLite call runs through ``await self.env.run_blocking(...)`` (a worker
+thread under RealEnv, inline under SimEnv), so the event loop never waits on
+the disk.  A store is acknowledged (the reply sent) only after its
+transaction is durable.
+
+Expected failures -- bad TEL, unknown names, ambiguous prefixes, missing
+dependencies -- are refused with `stele.RejectMessage`: the asker gets
+`stele.RemoteError` whose ``cause`` is the typed error, and the actor keeps
+running.  Anything else is a crash, and supervision decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from stele import Actor, RejectMessage, SteleError
+from stele.store import Repository
+
+from ._messages import (
+    DependencyInfo, GetHistory, GetObject, HistoryReply, ListNames, LoadReply, LoadTarget,
+    NameChange, NamesReply, ObjectRecord, PutBlob, RemoveName, Resolve, Resolved, SetName,
+    ShowReply, ShowTarget, StoredNames, StoreSource,
+)
+
+__all__ = ["RepositoryActor", "load_reply"]
+
+T = TypeVar("T")
+
+
+def load_reply(repo: Repository, target: str) -> LoadReply:
+    """The `LoadReply` for `target` (synchronous; the actor runs it off the event loop)."""
+    loaded = repo.load(target)
+    ids = tuple(sorted(loaded.identifiers.items()))
+    local_names = []
+    for d, _ in ids:
+        names = repo.local_names(d)
+        if names is not None:
+            local_names.append((d, tuple(names)))
+    return LoadReply(loaded.root, tuple(ObjectRecord.of(o) for o in loaded.objects), ids,
+                     tuple(local_names))
+
+
+def _show(repo: Repository, target: str) -> ShowReply:
+    s = repo.show(target)
+    deps = tuple(DependencyInfo(d.digest, d.kind, d.identifier, d.names) for d in s.dependencies)
+    return ShowReply(s.digest, s.kind, s.names, s.text, deps)
+
+
+class RepositoryActor(Actor):
+    """Serves a code repository as messages (see `stele.actors.repository` for the list).
+
+    ``path=None`` keeps the store in memory (tests, simulations);
+    ``cache_size`` bounds the loader cache.
+    """
+
+    def __init__(self, path: str | None = None, *, cache_size: int = 1024) -> None:
+        self.path = path
+        self.cache_size = cache_size
+        self.repo: Repository | None = None
+
+    async def on_start(self) -> None:
+        self.repo = await self.env.run_blocking(self._open)
+
+    def _open(self) -> Repository:
+        return Repository(self.path, clock=self.env.wall_ns, cache_size=self.cache_size)
+
+    async def on_stop(self) -> None:
+        if self.repo is not None:
+            self.repo.close()  # a close is quick, and on_stop runs shielded
+            self.repo = None
+
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        try:
+            return await self.env.run_blocking(fn, *args)
+        except SteleError as exc:
+            raise RejectMessage(exc) from None
+
+    async def receive(self, message: object) -> object:
+        repo = self.repo
+        assert repo is not None
+        if isinstance(message, StoreSource):
+            def store() -> StoredNames:
+                bound = repo.store(message.source, filename=message.filename,
+                                   author=message.author, namespace=message.namespace)
+                return StoredNames(tuple(bound.items()))
+            return await self._call(store)
+        if isinstance(message, LoadTarget):
+            return await self._call(load_reply, repo, message.target)
+        if isinstance(message, ShowTarget):
+            return await self._call(_show, repo, message.target)
+        if isinstance(message, Resolve):
+            return Resolved(await self._call(repo.resolve, message.target))
+        if isinstance(message, GetObject):
+            return ObjectRecord.of(await self._call(repo.get, message.target))
+        if isinstance(message, PutBlob):
+            def put() -> Resolved:
+                return Resolved(repo.put_blob(message.data, kind=message.kind, name=message.name,
+                                              author=message.author))
+            return await self._call(put)
+        if isinstance(message, ListNames):
+            return NamesReply(tuple(await self._call(repo.names, message.namespace)))
+        if isinstance(message, GetHistory):
+            events = await self._call(repo.history, message.name)
+            return HistoryReply(tuple(NameChange.of(e) for e in events))
+        if isinstance(message, SetName):
+            def set_name() -> NameChange:
+                return NameChange.of(repo.set_name(message.name, message.target,
+                                                   author=message.author))
+            return await self._call(set_name)
+        if isinstance(message, RemoveName):
+            def remove() -> NameChange:
+                return NameChange.of(repo.remove_name(message.name, author=message.author))
+            return await self._call(remove)
+        raise RejectMessage(TypeError(
+            f"the repository actor does not handle {type(message).__name__} messages"))

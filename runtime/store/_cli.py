@@ -1,0 +1,201 @@
+"""``stele store | show | names | history``: the repository from the command line.
+
+Every command takes ``--store PATH``; the default is ``$STELE_STORE`` if set,
+else ``./.stele/store.sqlite`` (``stele store`` creates the parent
+directories; the read-only commands refuse a store that does not exist
+rather than creating an empty one).
+
+* ``stele store FILE.tel [--namespace NS] [--author A]`` prints one
+  ``name -> digest`` line per definition;
+  ``stele store --blob FILE --name NAME [--kind riscv.elf]`` stores raw bytes.
+* ``stele show NAME|DIGEST|PREFIX`` prints the definition (rebuilt from its
+  stored canonical form) and its direct dependencies.
+* ``stele names [NAMESPACE]`` prints ``name -> digest`` lines (the namespace
+  and everything under it).
+* ``stele history NAME`` prints every change of a name, oldest first.
+
+Exit status: 0 success, 1 a user error (bad TEL, unknown name, ambiguous
+prefix, missing dependency ...), 2 bad usage or unreadable input.  Errors
+are one paragraph on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import sqlite3
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from .._errors import SteleError
+from ..protocol import AmbiguousPrefix, Digest
+from ._repository import ELF_KIND, Repository
+
+__all__ = ["store_main", "show_main", "names_main", "history_main", "default_store_path"]
+
+DEFAULT_STORE = os.path.join(".stele", "store.sqlite")
+
+
+def default_store_path() -> str:
+    """``$STELE_STORE`` if set and non-empty, else ``./.stele/store.sqlite``."""
+    return os.environ.get("STELE_STORE") or DEFAULT_STORE
+
+
+class _Usage(Exception):
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that returns instead of exiting, so `main` functions return a status."""
+
+    def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
+        if message:
+            sys.stderr.write(message)
+        raise _Usage(status)
+
+
+def _parser(prog: str, description: str) -> _Parser:
+    ap = _Parser(prog=f"stele {prog}", description=description)
+    ap.add_argument("--store", metavar="PATH", default=None,
+                    help="the store file (default: $STELE_STORE or ./.stele/store.sqlite)")
+    return ap
+
+
+def _open(path: str | None, *, create: bool) -> Repository:
+    from .. import RealEnv
+
+    target = path or default_store_path()
+    if not create and not os.path.exists(target):
+        raise _Fail(f"no store at {target!r}: store something first ('stele store FILE.tel') "
+                    "or pass --store PATH / set STELE_STORE", 1)
+    if create:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+    return Repository(target, clock=RealEnv(seed=0).wall_ns)
+
+
+class _Fail(Exception):
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _run(prog: str, body: Callable[[], int]) -> int:
+    try:
+        return body()
+    except _Usage as u:
+        return u.code
+    except _Fail as f:
+        print(f"stele {prog}: error: {f}", file=sys.stderr)
+        return f.code
+    except AmbiguousPrefix as exc:
+        print(f"stele {prog}: error: {exc}", file=sys.stderr)
+        return 1
+    except SteleError as exc:
+        print(f"stele {prog}: error: {exc}", file=sys.stderr)
+        return 1
+    except sqlite3.Error as exc:
+        print(f"stele {prog}: error: the store could not be used: {exc}", file=sys.stderr)
+        return 1
+
+
+def store_main(argv: list[str]) -> int:
+    """``stele store FILE.tel`` (or ``--blob FILE``): store and print name -> digest."""
+    ap = _parser("store", "Store the TEL definitions of a file (or a binary blob).")
+    ap.add_argument("file", help="a TEL source file (or with --blob, any file)")
+    ap.add_argument("--namespace", "-n", default="", help="bind names as NAMESPACE.name")
+    ap.add_argument("--author", default=os.environ.get("USER", ""),
+                    help="recorded in the names' history (default: $USER)")
+    ap.add_argument("--blob", action="store_true", help="store the file's raw bytes")
+    ap.add_argument("--kind", default=ELF_KIND, help="kind of a --blob (default %(default)s)")
+    ap.add_argument("--name", default=None, help="name of a --blob")
+
+    def body() -> int:
+        args = ap.parse_args(argv)
+        try:
+            data = Path(args.file).read_bytes()
+        except OSError as exc:
+            raise _Fail(f"cannot read {args.file}: {exc.strerror or exc}", 2) from None
+        with _open(args.store, create=True) as repo:
+            if args.blob:
+                digest = repo.put_blob(data, kind=args.kind, name=args.name, author=args.author)
+                print(f"{args.name or '(unnamed)'} -> {digest}")
+                return 0
+            try:
+                source = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise _Fail(f"{args.file} is not UTF-8 text (byte {exc.start}); "
+                            "use --blob for binaries", 2) from None
+            for name, digest in repo.store(source, filename=args.file, author=args.author,
+                                           namespace=args.namespace).items():
+                print(f"{name} -> {digest}")
+        return 0
+
+    return _run("store", body)
+
+
+def show_main(argv: list[str]) -> int:
+    """``stele show NAME|DIGEST|PREFIX``: the definition pretty-printed, with its dependencies."""
+    ap = _parser("show", "Show a stored definition and its dependencies.")
+    ap.add_argument("target", help="a name, a digest or a unique digest prefix")
+
+    def body() -> int:
+        args = ap.parse_args(argv)
+        with _open(args.store, create=False) as repo:
+            shown = repo.show(args.target)
+            print(f"# {', '.join(shown.names) or '(no name)'}")
+            print(f"# {shown.digest}  {shown.kind}")
+            print(shown.text)
+            if shown.dependencies:
+                print(f"\n# dependencies ({len(shown.dependencies)}):")
+                for d in shown.dependencies:
+                    names = f"  ({', '.join(d.names)})" if d.names else ""
+                    print(f"#   {d.identifier} -> {d.digest}{names}")
+            else:
+                print("\n# no dependencies")
+        return 0
+
+    return _run("show", body)
+
+
+def names_main(argv: list[str]) -> int:
+    """``stele names [NAMESPACE]``: bound names with their digests."""
+    ap = _parser("names", "List the names in the repository.")
+    ap.add_argument("namespace", nargs="?", default=None,
+                    help="only names in this namespace (and below)")
+
+    def body() -> int:
+        args = ap.parse_args(argv)
+        with _open(args.store, create=False) as repo:
+            for name, digest in repo.names(args.namespace):
+                print(f"{name} -> {digest}")
+        return 0
+
+    return _run("names", body)
+
+
+def history_main(argv: list[str]) -> int:
+    """``stele history NAME``: every change of a name (time, author, previous -> new)."""
+    ap = _parser("history", "Show the history of a name.")
+    ap.add_argument("name")
+
+    def body() -> int:
+        args = ap.parse_args(argv)
+        with _open(args.store, create=False) as repo:
+            for e in repo.history(args.name):
+                print(f"{_time(e.time_ns)}  {e.author or '-'}  "
+                      f"{_short(e.previous)} -> {_short(e.digest)}")
+        return 0
+
+    return _run("history", body)
+
+
+def _short(d: Digest | None) -> str:
+    return "(none)" if d is None else str(d)
+
+
+def _time(ns: int) -> str:
+    t = datetime.datetime.fromtimestamp(ns / 1e9, tz=datetime.timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -1,0 +1,436 @@
+"""The code repository: TEL definitions and guest binaries by digest, with names.
+
+`Repository` sits on an `ObjectStore` (one SQLite file, WAL, durable before
+return) and adds what stored code needs: `store` parses, type-checks and
+content-addresses a TEL file with the TEL engine and writes every object,
+annotation and name binding of it in ONE durable transaction; `show`
+pretty-prints a stored definition from its canonical form; `load` returns a
+runnable module for a definition and its whole dependency closure.
+
+**References between files.**  A free name in a file that the file does not
+define (and that is not a builtin) refers to stored code: with
+``namespace="app"``, ``f`` means the name ``app.f`` if bound, else ``f``.
+TEL identifiers cannot contain dots, so other namespaces and explicit
+versions are imported with a directive comment (the TEL parser ignores
+comments)::
+
+    #use fib = math.fib             -- the definition math.fib is bound to now
+    #use old = b2:1f3c9a            -- a digest or unique prefix: a pinned version
+
+Either way the canonical form stores the *digest* the name meant at store
+time, so later moves of the name never change what stored code runs.
+
+**Blobs** (RISC-V guest ELFs, kind ``riscv.elf``) are stored as raw bytes,
+their digest the BLAKE2b-256 of the file itself; see `put_blob`.
+
+Payload formats and the on-disk schema are documented in
+``runtime/store/README.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from ..protocol import (
+    DEPTH_CEILING, AmbiguousPrefix, Digest, DigestError, UnknownDigest, decode, encode,
+)
+from ..tel import BUILTINS, PRELUDE, check_module, hash_module, parse_module, print_decl
+from ..tel._ast import Call, Decl, Def, EffectDecl, Module, Param, Var
+from ..tel._free import free_vars
+from ._assemble import (
+    TEL_KINDS, Loaded, assemble, decode_form, member_digest, unique_identifiers,
+)
+from ._errors import (
+    CorruptObject, EffectConflict, InvalidName, NameNotFound, UnknownTarget, UnresolvedImport,
+    WrongKind,
+)
+from ._store import NameEvent, NewObject, ObjectStore, StoredObject
+from ._telform import (
+    CYCLE_KIND, DEF_KIND, MEMBER_KIND, Decompiler, binder_names, effect_form, effect_from_form,
+    type_from_form,
+)
+
+__all__ = ["Repository", "Shown", "Dependency", "ELF_KIND", "SOURCE_META"]
+
+ELF_KIND = "riscv.elf"
+#: meta key of a TEL definition: CBOR {"name": written name, "locals": binder names}
+SOURCE_META = "tel.source"
+
+_USE = re.compile(r"[ \t]*#use[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*(\S+)[ \t]*\Z")
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    """A direct dependency as `show` prints it: how the text names it, and its current names."""
+
+    digest: Digest
+    kind: str
+    identifier: str
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """A stored object made readable: TEL source (or a blob summary) and its dependencies."""
+
+    digest: Digest
+    kind: str
+    names: tuple[str, ...]
+    text: str
+    dependencies: tuple[Dependency, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Use:
+    alias: str
+    target: str
+    line: int
+
+
+class Repository:
+    """TEL definitions and blobs by digest, names with history, dependency loading.
+
+    ``path=None`` is a private in-memory store.  ``clock`` stamps name
+    history (an Env's ``wall_ns``).  ``cache_size`` bounds the loader cache
+    (the object store's LRU of stored objects, and an LRU of decoded forms).
+    Synchronous: actors run it through ``Env.run_blocking``.
+    """
+
+    def __init__(self, path: str | None = None, *, clock: Callable[[], int],
+                 cache_size: int = 1024) -> None:
+        self.objects = ObjectStore(path, clock=clock, cache_size=cache_size)
+        self._forms: OrderedDict[Digest, object] = OrderedDict()
+        self._cache_size = cache_size
+
+    def close(self) -> None:
+        """Close the store (every acknowledged write is already durable)."""
+        self.objects.close()
+
+    def __enter__(self) -> Repository:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- storing --------------------------------------------------------------
+    def store(self, source: str, *, filename: str = "<input>", author: str = "",
+              namespace: str = "") -> dict[str, Digest]:
+        """Parse, type-check and hash `source`; store it durably; bind its names.
+
+        Returns bound name -> digest for every definition, in source order.
+        Raises `stele.tel.TelSyntaxError` / `TelTypeError` (with file:line:col
+        and a caret), `UnresolvedImport`, `EffectConflict` or `InvalidName`;
+        nothing is written unless everything succeeds.
+        """
+        objects, bindings, meta = self.prepare(source, filename=filename, namespace=namespace)
+        self.objects.commit(objects, bindings=bindings, meta=meta, author=author)
+        return dict(bindings)
+
+    def prepare(self, source: str, *, filename: str = "<input>", namespace: str = ""
+                ) -> tuple[list[NewObject], list[tuple[str, Digest]], list[tuple[Digest, str, bytes]]]:
+        """Everything `store` would write for `source`: objects, bindings, annotations."""
+        if namespace and (any(not s for s in namespace.split(".")) or any(c.isspace() for c in namespace)):
+            raise InvalidName(f"invalid namespace {namespace!r}: use dotted segments without whitespace")
+        module = parse_module(source, filename)
+        defs = module.defs
+        externals = self._externals(module, _uses(source, filename), filename, namespace)
+        stubs, imported = self._signatures(externals, module.effects, filename)
+        own = Module(tuple(module.decls) + tuple(imported), module.loc)
+        check_module(Module(own.decls + tuple(stubs), module.loc), source)
+        hashed = hash_module(own, externals=externals)
+        objects = []
+        for form in hashed.objects.values():
+            assert isinstance(form, list)
+            objects.append(NewObject(str(form[0]), encode(form, max_depth=DEPTH_CEILING),
+                                     _deps(form)))
+        prefix = f"{namespace}." if namespace else ""
+        bindings = [(prefix + name, hashed.digests[name]) for name in defs]
+        meta = [(hashed.digests[name], SOURCE_META,
+                 encode({"name": name, "locals": binder_names(d)}))
+                for name, d in defs.items()]
+        return objects, bindings, meta
+
+    def _externals(self, module: Module, uses: list[_Use], filename: str,
+                   namespace: str) -> dict[str, Digest]:
+        defs = module.defs
+        out: dict[str, Digest] = {}
+        for u in uses:
+            where = f"{filename}:{u.line}"
+            if u.alias in defs:
+                raise UnresolvedImport(where, u.alias, u.target,
+                                       f"the file itself defines {u.alias!r}")
+            if u.alias in BUILTINS:
+                raise UnresolvedImport(where, u.alias, u.target, f"{u.alias!r} is a builtin")
+            if u.alias in out:
+                raise UnresolvedImport(where, u.alias, u.target, f"{u.alias!r} is imported twice")
+            try:
+                out[u.alias] = self.resolve(u.target)
+            except (UnknownTarget, AmbiguousPrefix) as exc:
+                raise UnresolvedImport(where, u.alias, u.target, str(exc)) from None
+        free: set[str] = set()
+        for d in defs.values():
+            free |= free_vars(d.body) - {p.name for p in d.params}
+        for name in sorted(free - defs.keys() - BUILTINS.keys() - out.keys()):
+            for candidate in ([f"{namespace}.{name}"] if namespace else []) + [name]:
+                try:
+                    out[name] = self.objects.lookup(candidate)
+                    break
+                except NameNotFound:
+                    continue
+        return out
+
+    def _signatures(self, externals: Mapping[str, Digest], declared: Mapping[str, EffectDecl],
+                    filename: str) -> tuple[list[Def], list[EffectDecl]]:
+        """Stub definitions giving the type checker each import's signature.
+
+        A stub ``def f(a0: A) -> R ! {E} = f(a0)`` has exactly the imported
+        type and row; stubs are checked but never hashed or stored.
+        """
+        stubs: list[Def] = []
+        effect_forms: dict[str, object] = {}
+        for alias, digest in externals.items():
+            form, _cycle = self.definition_form(digest)
+            assert isinstance(form, list)
+            params = tuple(Param(f"a{i}", type_from_form(t)) for i, t in enumerate(form[1]))
+            row = form[3]
+            assert isinstance(row, list)
+            for eform in row:
+                name = effect_from_form(eform).name
+                if effect_forms.setdefault(name, eform) != eform:
+                    raise EffectConflict(name, f"imports in {filename} use two declarations of it")
+            effects = frozenset(effect_from_form(e).name for e in row)
+            body = Call(Var(alias), tuple(Var(p.name) for p in params))
+            stubs.append(Def(alias, params, type_from_form(form[2]), effects, body))
+        imported: list[EffectDecl] = []
+        for name, eform in sorted(effect_forms.items()):
+            decl = effect_from_form(eform)
+            if name in declared:
+                if effect_form(declared[name]) != eform:
+                    raise EffectConflict(name, f"{filename} declares it differently from the "
+                                         "stored code it imports")
+                continue
+            if decl is not _prelude(name):
+                if _prelude(name) is not None:
+                    raise EffectConflict(name, "stored code declares it differently from the prelude")
+                imported.append(decl)
+        return stubs, imported
+
+    # -- blobs ----------------------------------------------------------------
+    def put_blob(self, data: bytes, *, kind: str = ELF_KIND, name: str | None = None,
+                 author: str = "") -> Digest:
+        """Store raw bytes (e.g. a RISC-V guest ELF) by digest, optionally naming them."""
+        if kind in TEL_KINDS or kind.startswith("tel."):
+            raise WrongKind(Digest.of(data), kind, "a non-TEL blob kind")
+        digest = Digest.of(data)
+        self.objects.commit([NewObject(kind, data)],
+                            bindings=[(name, digest)] if name else [], author=author)
+        return digest
+
+    def get_blob(self, target: str | Digest) -> StoredObject:
+        """The blob `target` names (a name, digest or unique prefix); not a TEL object."""
+        obj = self.objects.get(self._digest(target))
+        if obj.kind in TEL_KINDS:
+            raise WrongKind(obj.digest, obj.kind, "a blob")
+        return obj
+
+    # -- lookup ---------------------------------------------------------------
+    def resolve(self, target: str | Digest) -> Digest:
+        """The digest `target` denotes: a bound name first, else a digest or unique prefix.
+
+        An ambiguous prefix raises `stele.protocol.AmbiguousPrefix` listing
+        the candidates; anything else unknown raises `UnknownTarget`.
+        """
+        if isinstance(target, Digest):
+            return target
+        try:
+            return self.objects.lookup(target)
+        except NameNotFound:
+            pass
+        try:
+            return self.objects.resolve(target)
+        except AmbiguousPrefix:
+            raise
+        except (UnknownDigest, DigestError):
+            raise UnknownTarget(target) from None
+
+    _digest = resolve
+
+    def lookup(self, name: str) -> Digest:
+        """The digest `name` is bound to (`NameNotFound` otherwise)."""
+        return self.objects.lookup(name)
+
+    def get(self, target: str | Digest) -> StoredObject:
+        """The stored object `target` denotes."""
+        return self.objects.get(self.resolve(target))
+
+    def names(self, namespace: str | None = None, *, recursive: bool = True
+              ) -> list[tuple[str, Digest]]:
+        """Bound names (all, or those under `namespace`), sorted."""
+        return self.objects.names(namespace, recursive=recursive)
+
+    def history(self, name: str) -> list[NameEvent]:
+        """Every change of `name`, oldest first."""
+        return self.objects.history(name)
+
+    def set_name(self, name: str, target: str | Digest, *, author: str = "") -> NameEvent:
+        """Bind (or move) `name` to what `target` denotes; the change is kept in history."""
+        return self.objects.set_name(name, self.resolve(target), author=author)
+
+    def remove_name(self, name: str, *, author: str = "") -> NameEvent:
+        """Unbind `name` (its history is kept; stored code referring to it is unaffected)."""
+        return self.objects.remove_name(name, author=author)
+
+    # -- reading code -----------------------------------------------------------
+    def form(self, digest: Digest) -> object:
+        """The decoded canonical form of a TEL object (through a bounded LRU)."""
+        cached = self._forms.get(digest)
+        if cached is not None:
+            self._forms.move_to_end(digest)
+            return cached
+        obj = self.objects.get(digest)
+        if obj.kind not in TEL_KINDS:
+            raise WrongKind(digest, obj.kind, "a TEL definition")
+        form = decode_form(obj)
+        if self._cache_size > 0:
+            self._forms[digest] = form
+            if len(self._forms) > self._cache_size:
+                self._forms.popitem(last=False)
+        return form
+
+    def definition_form(self, digest: Digest) -> tuple[object, tuple[Digest, int] | None]:
+        """The ``tel.def.1`` form of a definition or cycle member, and (cycle, index) if a member."""
+        form = self.form(digest)
+        assert isinstance(form, list)
+        if form[0] == DEF_KIND:
+            return form, None
+        if form[0] == MEMBER_KIND and len(form) == 3 and isinstance(form[1], bytes):
+            cycle = Digest.from_binary(form[1])
+            cform = self.form(cycle)
+            assert isinstance(cform, list)
+            k = form[2]
+            if not isinstance(k, int) or not 0 <= k < len(cform[1]):
+                raise CorruptObject(f"member {digest} has index {k!r} outside its cycle")
+            return cform[1][k], (cycle, k)
+        raise WrongKind(digest, str(form[0]), "a definition (not a whole cycle)")
+
+    def hints(self, digest: Digest) -> list[str]:
+        """Identifiers to print `digest` under: current names' last segments, then the written name."""
+        out = [n.rpartition(".")[2] for n in self.objects.names_of(digest)]
+        meta = self._source_meta(digest)
+        written = None if meta is None else meta.get("name")
+        if isinstance(written, str):
+            out.append(written)
+        return out
+
+    def _source_meta(self, digest: Digest) -> dict[str, object] | None:
+        raw = self.objects.get_meta(digest, SOURCE_META)
+        if raw is None:
+            return None
+        value = decode(raw)
+        return value if isinstance(value, dict) else None
+
+    def local_names(self, digest: Digest) -> list[str] | None:
+        """The local names `digest` was written with, in binder order (None if unknown)."""
+        meta = self._source_meta(digest)
+        names = None if meta is None else meta.get("locals")
+        if isinstance(names, list) and all(isinstance(n, str) for n in names):
+            return names
+        return None
+
+    def load(self, target: str | Digest) -> Loaded:
+        """A runnable module for `target` and its whole closure (see `assemble`).
+
+        Raises `MissingDependencies` listing every missing piece at once.
+        """
+        root = self.resolve(target)
+        objects = self.objects.closure([root])
+        hints: dict[Digest, list[str]] = {}
+        locals_: dict[Digest, list[str]] = {}
+        for obj in objects:
+            ds = [obj.digest]
+            if obj.kind == CYCLE_KIND:
+                form = self.form(obj.digest)
+                assert isinstance(form, list)
+                ds = [member_digest(obj.digest, k) for k in range(len(form[1]))]
+            for d in ds:
+                hints[d] = self.hints(d)
+                names = self.local_names(d)
+                if names is not None:
+                    locals_[d] = names
+        return assemble(objects, root, hints=hints, locals_=locals_)
+
+    def show(self, target: str | Digest) -> Shown:
+        """`target` pretty-printed from its stored form, with its direct dependencies."""
+        digest = self.resolve(target)
+        obj = self.objects.get(digest)
+        names = tuple(self.objects.names_of(digest))
+        if obj.kind not in TEL_KINDS:
+            text = f"<{obj.kind} blob, {len(obj.payload)} bytes>"
+            deps = tuple(Dependency(d, self.objects.get(d).kind, d.short(),
+                                    tuple(self.objects.names_of(d))) for d in obj.deps)
+            return Shown(digest, obj.kind, names, text, deps)
+        form = self.form(digest)
+        assert isinstance(form, list)
+        if form[0] == DEF_KIND:
+            own = [(digest, form)]
+            external = list(obj.deps)
+        else:
+            if form[0] == MEMBER_KIND:
+                _, (cycle, _k) = self.definition_form(digest)  # type: ignore[misc]
+            else:
+                cycle = digest
+            cform = self.form(cycle)
+            assert isinstance(cform, list)
+            own = [(member_digest(cycle, k), f) for k, f in enumerate(cform[1])]
+            own.sort(key=lambda item: item[0] != digest)  # the one asked for first
+            external = list(self.objects.get(cycle).deps)
+        first = [digest] if any(d == digest for d, _ in own) else []
+        ids = unique_identifiers(first + [d for d, _ in own] + external,
+                                 {d: self.hints(d) for d in first + [d for d, _ in own] + external})
+        dec = Decompiler(lambda d: ids.get(d) or f"d_{d.hex[:10]}", [ids[d] for d, _ in own])
+        decls: list[Decl] = []
+        effects: dict[str, EffectDecl] = {}
+        for d, f in own:
+            assert isinstance(f, list)
+            for eform in f[3]:
+                e = effect_from_form(eform)
+                if e is not _prelude(e.name):
+                    effects[e.name] = e
+            decls.append(dec.definition(f, ids[d], self.local_names(d)))
+        text = "\n\n".join(print_decl(x) for x in [effects[n] for n in sorted(effects)] + decls)
+        deps = tuple(Dependency(d, self.objects.get(d).kind if self.objects.has(d) else "missing",
+                                ids[d], tuple(self.objects.names_of(d))) for d in external)
+        return Shown(digest, obj.kind, names, text, deps)
+
+
+def _prelude(name: str) -> EffectDecl | None:
+    return PRELUDE.get(name)
+
+
+def _deps(form: list[object]) -> tuple[Digest, ...]:
+    """The digests a canonical form refers to, in first-occurrence order, once each."""
+    seen: dict[Digest, None] = {}
+    stack: list[object] = [form]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, Digest):
+            seen.setdefault(x, None)
+        elif isinstance(x, list):
+            stack += reversed(x)
+    return tuple(seen)
+
+
+def _uses(source: str, filename: str) -> list[_Use]:
+    """The ``#use alias = target`` directives of a file (a malformed one is an error)."""
+    out = []
+    for i, line in enumerate(source.splitlines(), 1):
+        if line.lstrip().startswith("#use"):
+            m = _USE.match(line)
+            if m is None:
+                raise UnresolvedImport(f"{filename}:{i}", "?", line.strip(),
+                                       "expected '#use NAME = NAME|DIGEST|PREFIX'")
+            out.append(_Use(m.group(1), m.group(2), i))
+    return out
