@@ -200,3 +200,25 @@ def test_large_instances_complete(n: int, shape: str, seed: int) -> None:
     value, proof = prove_evaluation(committed, point, Transcript("big"))
     verify_evaluation(committed.commitment, point, value, proof, Transcript("big"))
     assert value == evaluate(table, [tuple(int(c) for c in r) for r in point])
+
+
+@given(st.integers(1, 5), st.integers(1, 300), st.integers(1, 5), st.data())
+@settings(max_examples=40)
+def test_blas_limb_matmul_is_exact(m: int, k: int, n: int, data: st.DataObject) -> None:
+    from stele.actors.prover._commit import _matmul_mod
+
+    elems = st.one_of(st.integers(0, P - 1), st.sampled_from([0, 1, P - 1, P - 2, 2**16, 2**16 - 1]))
+    a = data.draw(st.lists(st.lists(elems, min_size=k, max_size=k), min_size=m, max_size=m))
+    b = data.draw(st.lists(st.lists(elems, min_size=n, max_size=n), min_size=k, max_size=k))
+    got = _matmul_mod(np.array(a, dtype=np.uint64), np.array(b, dtype=np.uint64))
+    want = [[sum(a[i][t] * b[t][j] for t in range(k)) % P for j in range(n)] for i in range(m)]
+    assert got.tolist() == want
+
+
+def test_blas_limb_matmul_is_exact_at_the_limb_sum_limit() -> None:
+    from stele.actors.prover._commit import _matmul_mod
+
+    k = 3 * 2**19  # crosses one 2**20 block boundary
+    a = np.full((1, k), P - 1, dtype=np.uint64)
+    b = np.full((k, 1), P - 1, dtype=np.uint64)
+    assert int(_matmul_mod(a, b)[0, 0]) == (k * (P - 1) ** 2) % P
