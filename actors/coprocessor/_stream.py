@@ -82,11 +82,13 @@ class StreamStats:
     """What a stream has cost so far.
 
     ``regenerations``: restores from a checkpoint because a read went
-    backwards; ``cycles_executed``: every cycle the stream ran;
+    backwards; ``jumps``: restores of a checkpoint ahead of the machine (a
+    read far forward skips the cycles in between); ``cycles_executed``: every cycle the stream ran;
     ``cycles_reexecuted``: those cycles that had been generated before.
     """
 
     regenerations: int = 0
+    jumps: int = 0
     cycles_executed: int = 0
     cycles_reexecuted: int = 0
 
@@ -112,7 +114,8 @@ class WitnessStream:
         self._machine: TraceMachine = program.resume(checkpoints.checkpoints[0].snapshot)
         self._buf = np.zeros((0, self._k), dtype=np.uint32)
         self._buf_start = 0
-        self._high = 0  # every cycle below this has been generated at least once
+        # disjoint sorted [start, stop) ranges of cycles executed at least once
+        self._done: list[tuple[int, int]] = []
         self.stats = StreamStats()
 
     # -- shape -----------------------------------------------------------------
@@ -203,10 +206,14 @@ class WitnessStream:
     def _fill(self, start: int) -> None:
         """Make the window begin at ``start``, regenerating if ``start`` is behind."""
         machine = self._machine
+        cp = self._cps.nearest(start)
         if start < machine.cycle:
-            cp = self._cps.nearest(start)
             machine = self._machine = self._program.resume(cp.snapshot)
             self.stats.regenerations += 1
+        elif cp.cycle > machine.cycle:
+            # far ahead: jumping to the checkpoint beats running up to it
+            machine = self._machine = self._program.resume(cp.snapshot)
+            self.stats.jumps += 1
         skip = start - machine.cycle
         if skip:
             machine.advance(skip)
@@ -224,8 +231,24 @@ class WitnessStream:
 
     def _count(self, start: int, stop: int) -> None:
         self.stats.cycles_executed += stop - start
-        self.stats.cycles_reexecuted += max(0, min(stop, self._high) - start)
-        self._high = max(self._high, stop)
+        self.stats.cycles_reexecuted += _cover(self._done, start, stop)
+
+
+def _cover(done: list[tuple[int, int]], start: int, stop: int) -> int:
+    """Add [start, stop) to the disjoint sorted ranges ``done``; return the overlap."""
+    overlap = 0
+    merged_start, merged_stop = start, stop
+    keep: list[tuple[int, int]] = []
+    for a, b in done:
+        if b < start or a > stop:
+            keep.append((a, b))
+            continue
+        overlap += max(0, min(b, stop) - max(a, start))
+        merged_start, merged_stop = min(merged_start, a), max(merged_stop, b)
+    keep.append((merged_start, merged_stop))
+    keep.sort()
+    done[:] = keep
+    return overlap
 
 
 # -- parallel regeneration ------------------------------------------------------

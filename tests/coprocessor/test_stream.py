@@ -52,18 +52,43 @@ def test_forward_streaming_never_regenerates(t: int, interval: int, window: int,
     assert stream.stats.cycles_executed == t
 
 
+@given(st.lists(st.tuples(st.integers(0, 200), st.integers(0, 50)), max_size=30))
+def test_reexecuted_counts_each_cycle_once_per_repeat(spans: list[tuple[int, int]]) -> None:
+    from stele.actors.coprocessor._stream import _cover
+
+    done: list[tuple[int, int]] = []
+    seen = [0] * 260
+    for start, length in spans:
+        want = sum(1 for c in range(start, start + length) if seen[c])
+        assert _cover(done, start, start + length) == want
+        for c in range(start, start + length):
+            seen[c] = 1
+        assert all(b < c for (_, b), (c, _) in zip(done, done[1:]))
+    assert sum(b - a for a, b in done) == sum(seen)
+
+
 def test_backward_read_regenerates_from_the_nearest_checkpoint() -> None:
     program = ToyProgram(1000)
     cps, trace = collect_trace(program, 100)
     stream = WitnessStream(program, cps, window=10)
+    assert np.array_equal(stream.rows(0, 500), trace[:500])
     assert np.array_equal(stream.rows(900, 10), trace[900:910])
-    assert stream.stats.regenerations == 0
+    # far ahead: jumped to the checkpoint at 900 instead of running 500..900
+    assert (stream.stats.regenerations, stream.stats.jumps) == (0, 1)
+    assert stream.stats.cycles_executed == 510
     assert stream.stats.cycles_reexecuted == 0
     assert np.array_equal(stream.rows(455, 1), trace[455:456])
-    assert stream.stats.regenerations == 1
-    # restored at 400, re-ran 400..465 (catch-up 55, window 10), all seen before
+    assert (stream.stats.regenerations, stream.stats.jumps) == (1, 1)
+    # restored at 400, re-ran 400..465 (catch-up 55, window 10): 400..465 seen before
+    assert stream.stats.cycles_executed == 510 + 65
     assert stream.stats.cycles_reexecuted == 65
-    assert stream.stats.cycles_executed == 910 + 65
+    assert np.array_equal(stream.rows(495, 1), trace[495:496])
+    # on from 465 to 505: 465..500 seen before, 500..505 new
+    assert stream.stats.cycles_executed == 510 + 65 + 40
+    assert stream.stats.cycles_reexecuted == 65 + 35
+    assert np.array_equal(stream.rows(700, 1), trace[700:701])
+    assert (stream.stats.regenerations, stream.stats.jumps) == (1, 2)
+    assert stream.stats.cycles_reexecuted == 65 + 35
 
 
 def test_flat_range_crosses_rows() -> None:
