@@ -123,9 +123,11 @@ from ._proof import OpeningProof as OpeningProof
 from ._proof import decode_argument as decode_argument
 from ._proof import decode_commitment as decode_commitment
 from ._proof import decode_opening as decode_opening
+from ._proof import decode_sumcheck as decode_sumcheck
 from ._proof import encode_argument as encode_argument
 from ._proof import encode_commitment as encode_commitment
 from ._proof import encode_opening as encode_opening
+from ._proof import encode_sumcheck as encode_sumcheck
 from ._proof import verify_opening as verify_opening
 from ._transcript import HashName as HashName
 from ._transcript import Transcript as Transcript
@@ -254,6 +256,8 @@ __all__ = [
     "encode_commitment",
     "encode_opening",
     "verify_opening",
+    "encode_sumcheck",
+    "decode_sumcheck",
     # actors and messages
     "ProverActor",
     "VerifierActor",

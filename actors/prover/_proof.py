@@ -72,6 +72,9 @@ __all__ = [
     "composition_from_obj",
     "encode_argument",
     "decode_argument",
+    "SUMCHECK_KIND",
+    "encode_sumcheck",
+    "decode_sumcheck",
 ]
 
 OPENING_KIND = "stele.pcs.ligero.opening/1"
@@ -85,6 +88,8 @@ _ARGUMENT_KEYS = frozenset(
     {"kind", "num_vars", "composition", "zerocheck", "commitments", "sumcheck", "openings"}
 )
 _EVAL_KEYS = frozenset({"w", "u", "columns", "paths"})
+SUMCHECK_KIND = "stele.sumcheck/1"
+_SUMCHECK_KEYS = frozenset({"kind", "proof"})
 MAX_TERMS = 256
 MAX_DEGREE = 16
 MAX_POLY_INDEX = 1023
@@ -291,3 +296,27 @@ def decode_argument(data: bytes, *, max_size: int = MAX_PROOF_BYTES) -> Sumcheck
         for i, o in enumerate(openings_obj)
     )
     return SumcheckArgument(num_vars, composition, zerocheck, commitments, sumcheck, openings)
+
+
+def encode_sumcheck(proof: SumcheckProof) -> bytes:
+    """Canonical CBOR bytes of a bare sum-check proof: ``{"kind", "proof": to_obj()}``."""
+    return encode({"kind": SUMCHECK_KIND, "proof": proof.to_obj()})
+
+
+def decode_sumcheck(
+    data: bytes, *, num_vars: int | None = None, degree: int | None = None, max_size: int = MAX_PROOF_BYTES
+) -> SumcheckProof:
+    """Parse :func:`encode_sumcheck`'s output; with ``num_vars``/``degree``, check the shape.
+
+    (The verifier checks the shape too; checking here names the field early.)
+    """
+    m = read_map(decode_cbor(data, max_size=max_size), _SUMCHECK_KEYS, "sumcheck")
+    if m["kind"] != SUMCHECK_KIND:
+        raise MalformedProof("sumcheck.kind", f"{m['kind']!r}, expected {SUMCHECK_KIND!r}")
+    parts = read_list(m["proof"], 3, 3, "sumcheck.proof")
+    if num_vars is not None:
+        rounds = read_list(parts[1], num_vars, num_vars, "sumcheck.round_polys")
+        if degree is not None:
+            for i, rnd in enumerate(rounds):
+                read_list(rnd, degree + 1, degree + 1, f"sumcheck.round_polys[{i}]")
+    return SumcheckProof.from_obj(parts)
