@@ -132,3 +132,18 @@ def test_coprocessor_bf_error_exit_matches_native(host_bins: Path, tmp_path: Pat
         native = run_with_fd3([str(host_bins / "bf")], program, tmp_path)
         result = Execution(guest_elf("bf").read_bytes(), program).run_fast()
         assert (result.exit_code, result.stdout, result.public_output) == native
+
+
+def test_guest_inputs_are_deterministic_and_checked() -> None:
+    from stele.actors.coprocessor import StreamError
+
+    for name in GUESTS:
+        assert guest_input(name, 3) == guest_input(name, 3)
+    assert len(guest_input("sha256", 1000)) == 1000
+    assert guest_input("sort", 7) == b"7 12345\n"
+    with pytest.raises(StreamError, match="guest name 'nope'"):
+        guest_input("nope", 1)
+    with pytest.raises(StreamError, match="size 0 is below"):
+        guest_input("sort", 0)
+    with pytest.raises(StreamError, match="matmul size 513"):
+        guest_input("matmul", 513)
