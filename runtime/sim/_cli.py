@@ -83,7 +83,8 @@ def _print_result(res: RunResult) -> None:
     checks = " ".join(f"{k}={v}" for k, v in sorted(res.checks.items()))
     print(
         f"virtual={res.virtual_ns / 1e9:.3f}s real={res.real_seconds:.3f}s "
-        f"speed={res.speedup:.1f}x ticks/s={res.ticks_per_second:.0f} events={res.events} "
+        f"cpu={res.cpu_seconds:.3f}s speed={res.speedup:.1f}x "
+        f"ticks/s={res.ticks_per_second:.0f} events={res.events} "
         f"messages={res.messages} faults={res.faults_injected}"
     )
     print(f"checks: {checks or '(none)'}")

@@ -73,6 +73,7 @@ class RunResult:
     events: int
     virtual_ns: int
     real_seconds: float
+    cpu_seconds: float
     messages: int
     faults_injected: int
     checks: dict[str, int]
@@ -155,6 +156,7 @@ def run_simulation(
     end_ns = config.ticks * TICK_NS
     ctx = SimContext(env, faults, end_ns=end_ns, tick_ns=TICK_NS)
     started = time.perf_counter()
+    cpu_started = time.process_time()
 
     def messages() -> int:
         return ctx.net.delivered + ctx.observer.deliveries
@@ -207,6 +209,7 @@ def run_simulation(
     if error is None and ctx.violations:
         error = str(ctx.violations[0])
     real = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     recent = [f"t={t}ns {kind} {fields!r}" for t, kind, fields in env.trace.recent()]
     return RunResult(
         config=config,
@@ -216,6 +219,7 @@ def run_simulation(
         events=env.trace.events,
         virtual_ns=env.now_ns(),
         real_seconds=real,
+        cpu_seconds=cpu,
         messages=messages(),
         faults_injected=ctx.faults_injected,
         checks=dict(ctx.checks),

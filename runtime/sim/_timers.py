@@ -1,6 +1,7 @@
 """The ``timers`` workload: periodic timer-driven traffic over the sim network.
 
-``sensors`` tasks each wake on a fixed period (drawn per sensor) and send a
+``sensors`` tasks each wake on a fixed period (drawn per sensor, or
+``--opt period-ms=N`` for all) and send a
 numbered reading to a collector, which acknowledges it.  It measures how fast
 the simulator turns virtual time into events (one simulated hour is
 ``--ticks 3600000``) and checks three invariants continuously:
@@ -66,6 +67,14 @@ class TimersWorkload:
     def configure(self, rng: SeededRandom, options: dict[str, str]) -> list[tuple[str, str]]:
         self.sensors = _opt_int(options, "sensors", rng.choice((5, 20, 50)), 1, 10_000)
         self.periods_ms = [rng.choice((10, 50, 100, 250, 1000)) for _ in range(self.sensors)]
+        if "period-ms" in options:
+            fixed = _opt_int(options, "period-ms", 0, 1, 10**9)
+            self.periods_ms = [fixed] * self.sensors
+        unknown = set(options) - {"sensors", "period-ms"}
+        if unknown:
+            from ._errors import SimError
+
+            raise SimError(f"unknown timers option(s): {', '.join(sorted(unknown))}")
         return [("sensors", str(self.sensors)), ("periods-ms", ",".join(map(str, sorted(set(self.periods_ms)))))]
 
     async def run(self, ctx: SimContext) -> None:
