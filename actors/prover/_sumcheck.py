@@ -67,13 +67,13 @@ from ._field import (
     ext_scale,
     ext_sub,
     inv,
-    lift,
     vadd,
     vmul,
     vsub,
 )
-from ._mle import Composition, eq_eval, eq_table, fold, num_vars_of, table_mul, table_sum
+from ._mle import Composition, eq_eval, eq_table, num_vars_of
 from ._oracle import PolynomialOracle
+from ._soa import soa_add, soa_first, soa_fold, soa_from_aos, soa_mul, soa_sum
 from ._transcript import Transcript
 
 __all__ = [
@@ -234,15 +234,15 @@ def _round_partial(
         for c, factors in comp.terms:
             prod = cur[factors[0]]
             for f in factors[1:]:
-                prod = table_mul(prod, cur[f])
+                prod = soa_mul(prod, cur[f])
             if weight is None:
-                total = ext_add(total, ext_scale(table_sum(prod), c))
+                total = ext_add(total, ext_scale(soa_sum(prod), c))
             else:
                 if c != 1:
                     prod = vmul(prod, np.uint64(c))  # type: ignore[arg-type]
-                comb = _table_add(comb, prod)
+                comb = prod if comb is None else soa_add(comb, prod)
         if weight is not None and comb is not None:
-            total = table_sum(table_mul(comb, weight))
+            total = soa_sum(soa_mul(comb, weight))
         out.append(total)
     return out
 
@@ -280,14 +280,6 @@ class _EqRound:
         return tuple(ext_mul(ext_mul(self.pre, _eq1(self.e_j, x)), qx) for x, qx in enumerate(q))
 
 
-def _table_add(a: U64 | None, b: U64) -> U64:
-    if a is None:
-        return b
-    if a.ndim == b.ndim:
-        return vadd(a, b)
-    return vadd(lift(a) if a.ndim == 1 else a, lift(b) if b.ndim == 1 else b)
-
-
 def _finish(partial: list[Ext], claim: Ext | None) -> tuple[Ext, ...]:
     if claim is not None:
         partial = list(partial)
@@ -311,17 +303,17 @@ class _DenseState:
         bound: int = 0,
         pre: Ext = EXT_ONE,
     ) -> None:
-        self.tables = tables
+        self.tables = tables  # base (n,) or extension transposed to (4, n): see _soa
         self.comp = comp
         self.diffs: dict[int, U64] = {}
         self.eq_point = None if eq_point is None else list(eq_point)
         self.j = bound
         self.pre = pre
-        self.weights = None if self.eq_point is None else eq_table(self.eq_point[bound + 1 :])
+        self.weights = None if self.eq_point is None else soa_from_aos(eq_table(self.eq_point[bound + 1 :]))
 
     def round(self, claim: Ext | None) -> tuple[Ext, ...]:
-        los = {k: t[0::2] for k, t in self.tables.items()}
-        his = {k: t[1::2] for k, t in self.tables.items()}
+        los = {k: t[..., 0::2] for k, t in self.tables.items()}
+        his = {k: t[..., 1::2] for k, t in self.tables.items()}
         self.diffs = {}
         if self.eq_point is None:
             partial = _round_partial(los, his, None, self.comp, claim is not None, self.diffs)
@@ -332,20 +324,16 @@ class _DenseState:
 
     def bind(self, r: Ext) -> None:
         diffs, self.diffs = self.diffs, {}
-        self.tables = {k: fold(t, r, diffs.get(k)) for k, t in self.tables.items()}
+        self.tables = {k: soa_fold(t, r, diffs.get(k)) for k, t in self.tables.items()}
         if self.eq_point is not None and self.weights is not None:
             self.pre = ext_mul(self.pre, _eq1(self.eq_point[self.j], r))
             self.j += 1
             # eq(e_i, 0) + eq(e_i, 1) = 1, so summing pairs drops the lowest variable.
-            if self.weights.shape[0] > 1:
-                self.weights = vadd(self.weights[0::2], self.weights[1::2])
+            if self.weights.shape[-1] > 1:
+                self.weights = vadd(self.weights[..., 0::2], self.weights[..., 1::2])
 
     def finals(self) -> tuple[Ext, ...]:
-        out: list[Ext] = []
-        for k in self.comp.polys:
-            t = self.tables[k]
-            out.append((int(t[0]), 0, 0, 0) if t.ndim == 1 else (int(t[0, 0]), int(t[0, 1]), int(t[0, 2]), int(t[0, 3])))
-        return tuple(out)
+        return tuple(soa_first(self.tables[k]) for k in self.comp.polys)
 
 
 def _degree(comp: Composition, eq_point: Sequence[Ext] | None) -> int:
@@ -417,7 +405,8 @@ def prove_sumcheck(
         if num_vars_of(tables[k]) != n:
             raise InvalidParameters(f"tables[{k}] num_vars", num_vars_of(tables[k]), f"= {n}")
     _check_eq_point(eq_point, n)
-    state = _DenseState({k: tables[k] for k in composition.polys}, composition, eq_point)
+    soa = {k: soa_from_aos(tables[k]) if tables[k].ndim == 2 else tables[k] for k in composition.polys}
+    state = _DenseState(soa, composition, eq_point)
     return _drive(state, n, composition, transcript, eq_point)
 
 
@@ -556,7 +545,7 @@ class _StreamingState:
     def _fold_all(self, row: U64) -> U64:
         cur = row
         for r in self.rs:
-            cur = fold(cur, r)
+            cur = soa_fold(cur, r)
         return cur
 
     def round(self, claim: Ext | None) -> tuple[Ext, ...]:
@@ -571,14 +560,14 @@ class _StreamingState:
         eq = None
         skip_one = claim is not None
         if self.eq_point is not None:
-            weights = eq_table(self.eq_point[j + 1 : log_c])
+            weights = soa_from_aos(eq_table(self.eq_point[j + 1 : log_c]))
             eq = _EqRound(self._eq_prefix(j), self.eq_point[j])
             skip_one = eq.can_skip_one(claim)
         for start in range(0, size, c):
             raw = self._read(start, c)
             folded = {k: self._fold_all(raw[i]) for i, k in enumerate(self.polys)}
-            los = {k: t[0::2] for k, t in folded.items()}
-            his = {k: t[1::2] for k, t in folded.items()}
+            los = {k: t[..., 0::2] for k, t in folded.items()}
+            his = {k: t[..., 1::2] for k, t in folded.items()}
             part = _round_partial(los, his, weights, self.comp, skip_one)
             if eq is not None:
                 high = self._eq_high(start, log_c)
@@ -596,11 +585,11 @@ class _StreamingState:
         out_len = size >> k
         tables: dict[int, U64] = {}
         for key in self.polys:
-            tables[key] = np.zeros(out_len, dtype=np.uint64) if k == 0 else np.zeros((out_len, 4), dtype=np.uint64)
+            tables[key] = np.zeros(out_len, dtype=np.uint64) if k == 0 else np.zeros((4, out_len), dtype=np.uint64)
         for start in range(0, size, c):
             raw = self._read(start, c)
             for i, key in enumerate(self.polys):
-                tables[key][start >> k : (start + c) >> k] = self._fold_all(raw[i])
+                tables[key][..., start >> k : (start + c) >> k] = self._fold_all(raw[i])
         self.passes += 1
         pre = self._eq_prefix(k) if self.eq_point is not None else EXT_ONE
         self.dense = _DenseState(tables, self.comp, self.eq_point, k, pre)
