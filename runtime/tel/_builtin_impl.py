@@ -39,8 +39,9 @@ def charge(m: Machine, c: int, kind: str, loc: Loc) -> None:
     """Charge a dynamic cost `c` under breakdown key `kind`, or stop before passing the limit."""
     if m.fuel < c:
         out_of_fuel(m, c, loc)
-    m.fuel -= c
-    m.dyn[kind] = m.dyn.get(kind, 0) + c
+    if c:
+        m.fuel -= c
+        m.dyn[kind] = m.dyn.get(kind, 0) + c
 
 
 def alloc(m: Machine, n: int, loc: Loc) -> None:

@@ -66,13 +66,19 @@ class AsyncEffectHandler(Protocol):
 
 @dataclass(frozen=True)
 class EvalResult:
-    """The outcome of a successful evaluation: value, total cost, cost by kind, memory used."""
+    """The outcome of a successful evaluation.
+
+    `cost` is the total charged; `breakdown` splits it by node kind (plus
+    `builtin:<name>`, `elements`, `hash_blocks` and `effects`); `memory` is
+    the allocation accounted; `steps` the number of expression nodes evaluated.
+    """
 
     value: Value
     cost: int
     breakdown: dict[str, int]
     memory: int
     cost_table: str
+    steps: int = 0
 
 
 def _overflow(loc: Loc) -> None:
@@ -148,6 +154,42 @@ def _code(text: str) -> CodeType:
     if code is None:
         code = _CODE[text] = compile(text, "<tel-fused>", "exec")
     return code
+
+
+class _Gen:
+    """Builds one generated closure: code lines (shape only) and the values they name."""
+
+    def __init__(self, comp: _Compiler) -> None:
+        self.comp = comp
+        self.lines: list[str] = []
+        self.ns: dict[str, Any] = {"m": comp.m, "hits": comp.p.hits, "fail": out_of_fuel,
+                                   "ovf": _overflow, "DL": DepthLimitExceeded}
+        self.n = 0
+
+    def name(self, value: Any) -> str:
+        self.n += 1
+        key = f"_{self.n}"
+        self.ns[key] = value
+        return key
+
+    def emit(self, indent: int, line: str) -> None:
+        self.lines.append("    " * indent + line)
+
+    def leaf(self, leaf: tuple[str, Value] | None) -> str:
+        assert leaf is not None
+        return f"f[{self.name(leaf[1])}]" if leaf[0] == "s" else self.name(leaf[1])
+
+    def charge(self, parts: list[tuple[str, int]], loc: Loc, indent: int) -> None:
+        s, cost = self.comp.site(parts)
+        c, sn, lc = self.name(cost), self.name(s), self.name(loc)
+        self.emit(indent, f"if m.fuel < {c}: fail(m, {c}, {lc})")
+        self.emit(indent, f"m.fuel -= {c}")
+        self.emit(indent, f"hits[{sn}] += 1")
+
+    def build(self) -> Ev:
+        exec(_code("def ev(f):\n" + "\n".join(self.lines) + "\n"), self.ns)  # fixed pieces only
+        ev: Ev = self.ns["ev"]
+        return ev
 
 
 class _Compiler:
@@ -336,6 +378,9 @@ class _Compiler:
         return self.call(e, env, s, C)
 
     def binary(self, e: Binary, env: dict[str, int]) -> Ev:
+        fused = self.fused_binary(e, env)
+        if fused is not None:
+            return fused
         table = self.p.table
         parts = [("Binary", table.binary[e.op])]
         la = self.leaf(e.left, env)
@@ -358,76 +403,117 @@ class _Compiler:
         return make(self.m, self.p.hits, s, C, l_ev, r_ev, k1, k2, e.loc, out_of_fuel,
                     _overflow, _divzero, _eq_charge, _concat)
 
+    # ---------------------------------------------------------------- generated fast paths
+    # Straight-line code for the hottest shapes (`if a < b then .. else ..`, `d(a - 1)`,
+    # `d(..) + d(..)`). Charges that follow each other with nothing that can fail or have
+    # an effect in between are merged into one (the total and the outcome are unchanged).
+
+    def _call1_ok(self, e: Expr, env: dict[str, int]) -> bool:
+        if not (isinstance(e, Call) and len(e.args) == 1 and isinstance(e.func, Var)
+                and e.func.name not in env and e.func.name in self.p.def_closures):
+            return False
+        arg = e.args[0]
+        return (isinstance(arg, Binary) and arg.op in ("+", "-", "*")
+                and self.leaf(arg.left, env) is not None and self.leaf(arg.right, env) is not None)
+
+    def _gen_call1(self, g: _Gen, e: Call, env: dict[str, int], out: str,
+                   pre: list[tuple[str, int]], ind: int) -> None:
+        arg = e.args[0]
+        assert isinstance(arg, Binary) and isinstance(e.func, Var)
+        t = self.p.table
+        g.charge(pre + [("Call", t.node["Call"]), ("Binary", t.binary[arg.op]),
+                        self._part(arg.left), self._part(arg.right)], e.loc, ind)
+        a, b = g.leaf(self.leaf(arg.left, env)), g.leaf(self.leaf(arg.right, env))
+        clo, aloc, loc = g.name(self.p.def_closures[e.func.name]), g.name(arg.loc), g.name(e.loc)
+        g.emit(ind, f"x = {a} {arg.op} {b}")
+        g.emit(ind, f"if x > {INT_MAX} or x < {INT_MIN}: ovf({aloc})")
+        g.emit(ind, f"if m.depth >= m.max_depth: raise DL('depth', m.depth + 1, m.max_depth, {loc})")
+        g.emit(ind, "m.depth += 1")
+        g.emit(ind, f"{out} = {clo}.body([x] + {clo}.pad if {clo}.pad else [x])")
+        g.emit(ind, "m.depth -= 1")
+
+    def _binary_ok(self, e: Expr, env: dict[str, int]) -> bool:
+        if not (isinstance(e, Binary) and e.op in ("+", "-", "*", "<", "<=", ">", ">=")):
+            return False
+        return all(self.leaf(x, env) is not None or self._call1_ok(x, env) for x in (e.left, e.right))
+
+    def _gen_binary(self, g: _Gen, e: Binary, env: dict[str, int], out: str,
+                    pre: list[tuple[str, int]], ind: int) -> None:
+        parts = pre + [("Binary", self.p.table.binary[e.op])]
+        la, lb = self.leaf(e.left, env), self.leaf(e.right, env)
+        parts += [self._part(x) for x, lf in ((e.left, la), (e.right, lb)) if lf is not None]
+        if la is None:  # the left call's charge merges with the operator's
+            assert isinstance(e.left, Call)
+            self._gen_call1(g, e.left, env, "a", parts, ind)
+        else:
+            g.charge(parts, e.loc, ind)
+            g.emit(ind, f"a = {g.leaf(la)}")
+        if lb is None:
+            assert isinstance(e.right, Call)
+            self._gen_call1(g, e.right, env, "b", [], ind)
+        else:
+            g.emit(ind, f"b = {g.leaf(lb)}")
+        if e.op in ("+", "-", "*"):
+            g.emit(ind, f"{out} = a {e.op} b")
+            g.emit(ind, f"if {out} > {INT_MAX} or {out} < {INT_MIN}: ovf({g.name(e.loc)})")
+        else:
+            g.emit(ind, f"{out} = a {e.op} b")
+
+    def _part(self, e: Expr) -> tuple[str, int]:
+        kind = type(e).__name__
+        return (kind, self.p.table.node[kind])
+
     def fused_if(self, e: If, env: dict[str, int]) -> Ev | None:
-        """`if a CMP b then x else y` with leaf a, b as one closure (branches inlined if leaves)."""
+        """`if a CMP b then x else y` with leaf a, b: one closure; simple branches inlined."""
         c = e.cond
         if not (isinstance(c, Binary) and c.op in ("<", "<=", ">", ">=", "==", "!=")):
             return None
         la, lb = self.leaf(c.left, env), self.leaf(c.right, env)
         if la is None or lb is None:
             return None
-        if c.op in ("==", "!=") and not (
-                isinstance(c.left, IntLit) or isinstance(c.right, IntLit)):
+        if c.op in ("==", "!=") and not (isinstance(c.left, IntLit) or isinstance(c.right, IntLit)):
             return None  # non-Int equality pays per element
-        table = self.p.table
-        s, C = self.site([("If", table.node["If"]), ("Binary", table.binary[c.op]),
-                          (type(c.left).__name__, table.node[type(c.left).__name__]),
-                          (type(c.right).__name__, table.node[type(c.right).__name__])])
-        ns: dict[str, Any] = {"m": self.m, "hits": self.p.hits, "fail": out_of_fuel,
-                              "K1": la[1], "K2": lb[1], "loc": e.loc}
-        src = {"s": "f[{}]", "k": "{}"}
-        a = "f[K1]" if la[0] == "s" else "K1"
-        b = "f[K2]" if lb[0] == "s" else "K2"
-        branches = []
-        for tag, br in (("T", e.then), ("E", e.else_)):
+        g = _Gen(self)
+        pre = [("If", self.p.table.node["If"]), ("Binary", self.p.table.binary[c.op]),
+               self._part(c.left), self._part(c.right)]
+        g.emit(1, f"if {g.leaf(la)} {c.op} {g.leaf(lb)}:")
+        for i, br in enumerate((e.then, e.else_)):
+            if i:
+                g.emit(1, "else:")
             leaf = self.leaf(br, env)
-            if leaf is None:
-                ns["B" + tag] = self.compile(br, env)
-                branches.append(f"return B{tag}(f)")
+            if leaf is not None:
+                g.charge(pre + [self._part(br)], br.loc, 2)
+                g.emit(2, f"return {g.leaf(leaf)}")
+            elif self._binary_ok(br, env):
+                assert isinstance(br, Binary)
+                self._gen_binary(g, br, env, "r", pre, 2)
+                g.emit(2, "return r")
+            elif self._call1_ok(br, env):
+                assert isinstance(br, Call)
+                self._gen_call1(g, br, env, "r", pre, 2)
+                g.emit(2, "return r")
             else:
-                bs, bc = self.site([(type(br).__name__, table.node[type(br).__name__])])
-                ns.update({"S" + tag: bs, "C" + tag: bc, "V" + tag: leaf[1], "L" + tag: br.loc})
-                get = f"f[V{tag}]" if leaf[0] == "s" else f"V{tag}"
-                branches.append(
-                    f"if m.fuel < C{tag}: fail(m, C{tag}, L{tag})\n"
-                    f"        m.fuel -= C{tag}\n        hits[S{tag}] += 1\n        return {get}")
-        del src
-        ns.update({"C": C, "S": s})
-        code = (f"def ev(f):\n    if m.fuel < C: fail(m, C, loc)\n    m.fuel -= C\n"
-                f"    hits[S] += 1\n    if {a} {c.op} {b}:\n        {branches[0]}\n"
-                f"    else:\n        {branches[1]}\n")
-        exec(_code(code), ns)  # generated from fixed pieces, no user text
-        ev: Ev = ns["ev"]
-        return ev
+                g.charge(pre, e.loc, 2)
+                g.emit(2, f"return {g.name(self.compile(br, env))}(f)")
+        return g.build()
 
     def fused_call1(self, e: Call, env: dict[str, int], clo: Closure) -> Ev | None:
         """`d(a OP b)` for a definition d and leaf a, b (+, -, *): one closure, one charge."""
-        arg = e.args[0]
-        if not (isinstance(arg, Binary) and arg.op in ("+", "-", "*")):
+        if not self._call1_ok(e, env):
             return None
-        la, lb = self.leaf(arg.left, env), self.leaf(arg.right, env)
-        if la is None or lb is None:
+        g = _Gen(self)
+        self._gen_call1(g, e, env, "r", [], 1)
+        g.emit(1, "return r")
+        return g.build()
+
+    def fused_binary(self, e: Binary, env: dict[str, int]) -> Ev | None:
+        """`a OP b` where an operand is an inlinable call (`fib(n - 1) + fib(n - 2)`)."""
+        if not self._binary_ok(e, env) or (self.leaf(e.left, env) and self.leaf(e.right, env)):
             return None
-        table = self.p.table
-        s, C = self.site([("Call", table.node["Call"]), ("Binary", table.binary[arg.op]),
-                          (type(arg.left).__name__, table.node[type(arg.left).__name__]),
-                          (type(arg.right).__name__, table.node[type(arg.right).__name__])])
-        ns: dict[str, Any] = {"m": self.m, "hits": self.p.hits, "fail": out_of_fuel, "clo": clo,
-                              "K1": la[1], "K2": lb[1], "loc": e.loc, "aloc": arg.loc,
-                              "ovf": _overflow, "DL": DepthLimitExceeded}
-        a = "f[K1]" if la[0] == "s" else "K1"
-        b = "f[K2]" if lb[0] == "s" else "K2"
-        ns.update({"C": C, "S": s})
-        code = (
-            f"def ev(f):\n    if m.fuel < C: fail(m, C, loc)\n    m.fuel -= C\n"
-            f"    hits[S] += 1\n    x = {a} {arg.op} {b}\n"
-            f"    if x > {INT_MAX} or x < {INT_MIN}: ovf(aloc)\n"
-            f"    if m.depth >= m.max_depth: raise DL('depth', m.depth + 1, m.max_depth, loc)\n"
-            f"    m.depth += 1\n    r = clo.body([x] + clo.pad if clo.pad else [x])\n"
-            f"    m.depth -= 1\n    return r\n")
-        exec(_code(code), ns)  # generated from fixed pieces, no user text
-        ev: Ev = ns["ev"]
-        return ev
+        g = _Gen(self)
+        self._gen_binary(g, e, env, "r", [], 1)
+        g.emit(1, "return r")
+        return g.build()
 
     def lambda_(self, e: Lambda, env: dict[str, int], s: int, C: int) -> Ev:
         m, hits, loc, fail = self.m, self.p.hits, e.loc, out_of_fuel
@@ -650,7 +736,9 @@ class Program:
             m.handler = None
             if need > old:
                 sys.setrecursionlimit(old)
-        return EvalResult(value, m.limit - m.fuel, self._breakdown(), m.mem_limit - m.mem, t.version)
+        steps = sum(h * len(site) for site, h in zip(self.sites, self.hits) if h)
+        return EvalResult(value, m.limit - m.fuel, self._breakdown(), m.mem_limit - m.mem,
+                          t.version, steps)
 
     def _breakdown(self) -> dict[str, int]:
         out: dict[str, int] = dict(self.m.dyn)

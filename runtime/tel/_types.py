@@ -80,6 +80,16 @@ class _Checker:
     subst: dict[int, T] = field(default_factory=dict)
     next_var: int = 0
     rows: list[set[str]] = field(default_factory=list)
+    #: (type, loc, what) that must turn out to be List[T], String or Bytes (checked by `finish`)
+    sequences: list[tuple[T, Loc, str]] = field(default_factory=list)
+
+    def finish(self) -> None:
+        """Check the deferred sequence constraints of `size`, `slice` and `++`."""
+        for t, loc, what in self.sequences:
+            r = self.find(t)
+            if not (isinstance(r, (TList, TVar)) or r in (STRING, BYTES)):
+                self.diags.append(TypeDiagnostic(loc, what, "List[T], String or Bytes", show_type(self.zonk(r))))
+        self.sequences = []
 
     # ------------------------------------------------------------ unification
     def fresh(self) -> TVar:
@@ -275,10 +285,7 @@ class _Checker:
             return BOOL
         if e.op == "++":
             self.expect(rt, lt, e.right.loc, "right operand of '++' (must match the left)")
-            t = self.find(lt)
-            if not (isinstance(t, (TList, TVar)) or t in (STRING, BYTES)):
-                self.error(e.left.loc, "operand of '++'", None, None)
-                self.diags[-1] = TypeDiagnostic(e.left.loc, "operand of '++'", "String, Bytes or List[T]", show_type(self.zonk(t)))
+            self.sequences.append((lt, e.left.loc, "operand of '++'"))
             return lt
         self.expect(lt, INT, e.left.loc, f"left operand of {e.op!r}")
         self.expect(rt, INT, e.right.loc, f"right operand of {e.op!r}")
@@ -332,11 +339,8 @@ class _Checker:
                 self.perform(t.effects)
 
         if name in ("size", "slice"):
-            t = self.find(args[0])
-            if isinstance(t, TVar):
-                arg(0, la)
-            elif not (isinstance(t, TList) or t in (STRING, BYTES)):
-                self.diags.append(TypeDiagnostic(locs[0], f"argument 1 of {name}", "List[T], String or Bytes", show_type(self.zonk(t))))
+            # overloaded on List[T], String and Bytes; checked once the type is known
+            self.sequences.append((args[0], locs[0], f"argument 1 of {name}"))
             if name == "size":
                 return INT
             arg(1, INT)
@@ -418,6 +422,7 @@ def check_module(module: Module, source: str | None = None) -> CheckedModule:
         checker.rows = [set()]
         body = checker.infer(d.body, {p.name: p.type for p in d.params})
         checker.expect(body, d.ret, d.body.loc, f"the body of {d.name!r}", rows="sub")
+        checker.finish()
         extra = checker.rows[0] - d.effects
         for eff in sorted(extra):
             diags.append(TypeDiagnostic(
@@ -439,6 +444,7 @@ def check_expr(checked: CheckedModule, expr: Expr, env: dict[str, Type] | None =
     checker = _Checker(checked.effects, checked.def_types)
     checker.rows = [set()]
     t = checker.zonk(checker.infer(expr, dict(env or {})))
+    checker.finish()
     row = frozenset(checker.rows[0])
     if allowed is not None and not row <= allowed:
         checker.error(expr.loc, "expression performs effects outside the allowed row")
