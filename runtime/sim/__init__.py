@@ -23,6 +23,8 @@ from ._net import Endpoint as Endpoint
 from ._net import SimNetwork as SimNetwork
 from ._simenv import SimEnv as SimEnv
 from ._simenv import TimerHandle as TimerHandle
+from ._streams import SimByteStream as SimByteStream
+from ._streams import SimListener as SimListener
 from ._trace import TraceRecorder as TraceRecorder
 from ._trace import canonical as canonical
 
@@ -33,10 +35,12 @@ __all__ = [
     "InvariantViolation",
     "NetFaults",
     "Ratio",
+    "SimByteStream",
     "SimDeadlock",
     "SimDisk",
     "SimEnv",
     "SimError",
+    "SimListener",
     "SimNetwork",
     "SimUnsupported",
     "TimerHandle",

@@ -29,7 +29,8 @@ Where nondeterminism hides, and what removes it
   task from wait queues (order-independent).
 * Virtual deadlines are floats (trio's API); converting them to integer ns
   rounds up, and all our own decisions use integer ns and exact ratios.
-* ``run_in_worker``/``run_blocking`` run inline; real sockets are refused.
+* ``run_in_worker``/``run_blocking`` run inline; ``connect_tcp`` and friends
+  give simulated streams (:mod:`stele.sim._streams`), never real sockets.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ from .._env import Env, seconds_to_ns
 from .._random import SeededRandom
 from ._disk import SimDisk
 from ._faults import DiskFaults
-from ._errors import SimDeadlock, SimError, SimUnsupported
+from ._errors import SimDeadlock, SimError
+from ._streams import SimListener, StreamHub
 from ._trace import TraceRecorder
 
 __all__ = ["SimEnv", "TimerHandle"]
@@ -134,6 +136,7 @@ class SimEnv(Env):
         self._rng = SeededRandom(seed)
         self.trace = TraceRecorder(self.now_ns, keep=trace_keep)
         self._disk = SimDisk(self, self._rng.fork("disk"), disk_faults or DiskFaults())
+        self._streams = StreamHub(self, self._rng.fork("streams"))
         self._root_scope: trio.CancelScope | None = None
         self._failure: BaseException | None = None
         self._deadlocked = False
@@ -301,18 +304,18 @@ class SimEnv(Env):
     def rng(self) -> SeededRandom:
         return self._rng
 
-    # -- network (real sockets do not exist here) -----------------------------
+    # -- network: simulated, reliable, ordered streams -------------------------
     async def connect_tcp(self, host: str, port: int) -> anyio.abc.ByteStream:
-        raise SimUnsupported(f"connect_tcp({host!r}, {port}) under simulation; use SimNetwork")
+        return await self._streams.connect("tcp", f"{host}:{port}")
 
-    async def listen_tcp(self, host: str, port: int) -> anyio.abc.Listener[anyio.abc.ByteStream]:
-        raise SimUnsupported(f"listen_tcp({host!r}, {port}) under simulation; use SimNetwork")
+    async def listen_tcp(self, host: str, port: int) -> SimListener:
+        return self._streams.listen("tcp", host, port)
 
     async def connect_unix(self, path: str) -> anyio.abc.ByteStream:
-        raise SimUnsupported(f"connect_unix({path!r}) under simulation; use SimNetwork")
+        return await self._streams.connect("unix", path)
 
-    async def listen_unix(self, path: str) -> anyio.abc.Listener[anyio.abc.ByteStream]:
-        raise SimUnsupported(f"listen_unix({path!r}) under simulation; use SimNetwork")
+    async def listen_unix(self, path: str) -> SimListener:
+        return self._streams.listen("unix", path, None)
 
     # -- disk and work --------------------------------------------------------
     @property

@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import stele
-from stele.sim import SimDeadlock, SimEnv, SimError, SimUnsupported
+import anyio.abc
+
+from stele.sim import SimDeadlock, SimEnv, SimError, SimListener
 
 
 def test_simenv_is_an_env() -> None:
@@ -113,12 +115,41 @@ def test_trio_globals_are_restored() -> None:
     assert trio_run._r.getstate() == before_state
 
 
-async def test_real_sockets_are_refused() -> None:
+def test_streams_are_simulated_reliable_and_ordered() -> None:
     env = SimEnv(seed=8)
-    with pytest.raises(SimUnsupported):
-        await env.connect_tcp("localhost", 1)
-    with pytest.raises(SimUnsupported):
-        await env.listen_unix("/tmp/x")
+
+    async def main() -> tuple[bytes, int, bool]:
+        listener = await env.listen_tcp("127.0.0.1", 0)
+        assert isinstance(listener, SimListener) and listener.port is not None
+        got = bytearray()
+
+        async def echo(stream: anyio.abc.ByteStream) -> None:
+            async with stream:
+                async for chunk in stream:
+                    await stream.send(chunk.upper())
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(listener.serve, echo)
+            async with await env.connect_tcp("127.0.0.1", listener.port) as client:
+                for part in (b"hello ", b"simulated ", b"world"):
+                    await client.send(part)
+                await client.send_eof()
+                async for chunk in client:
+                    got += chunk
+            nursery.cancel_scope.cancel()
+        refused = False
+        try:
+            await env.connect_unix("/nowhere")
+        except ConnectionRefusedError:
+            refused = True
+        with pytest.raises(OSError):
+            await env.listen_tcp("127.0.0.1", listener.port)
+        return bytes(got), env.now_ns(), refused
+
+    got, t, refused = env.run(main)
+    assert got == b"HELLO SIMULATED WORLD"
+    assert t > 0 and refused
+    assert env.trace.count("stream.send") >= 6
 
 
 def _square(x: int) -> int:
