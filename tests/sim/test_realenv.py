@@ -110,3 +110,20 @@ async def test_run_blocking_and_worker() -> None:
     assert await env.run_in_worker(_workerfns.square, 9) == 81
     with pytest.raises(ValueError, match="boom 3"):
         await env.run_in_worker(_workerfns.boom, 3)
+
+
+def test_realenv_works_under_asyncio(tmp_path: Path) -> None:
+    env = stele.RealEnv(root=tmp_path, max_workers=1)
+
+    async def main() -> tuple[bytes, int, int]:
+        await env.disk.write("x", b"asyncio")
+        await env.disk.fsync("x")
+        with env.move_on_after(10):
+            await env.sleep(0)
+        return (
+            await env.disk.read("x"),
+            await env.run_blocking(_workerfns.square, 3),
+            await env.run_in_worker(_workerfns.square, 4),
+        )
+
+    assert anyio.run(main, backend="asyncio") == (b"asyncio", 9, 16)
