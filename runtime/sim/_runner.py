@@ -129,7 +129,8 @@ def _plan(config: RunConfig) -> tuple[Faults, Workload, list[tuple[str, str]]]:
     )
     workload = info.factory()
     wl_options = workload.configure(seed_rng.fork("swarm.workload"), dict(config.options))
-    options = [("workload", config.workload), ("ticks", str(config.ticks))]
+    options = [("workload", config.workload), ("ticks", str(config.ticks)),
+               ("tick-ns", str(TICK_NS))]
     options += faults.options() + [(f"opt.{k}", v) for k, v in wl_options]
     return faults, workload, options
 

@@ -102,7 +102,11 @@ class SimObserver(KernelObserver):
 
     def on_deliver(self, actor: str, message: object) -> None:
         self.deliveries += 1
-        self._ctx.env.trace.record("actor.deliver", actor, _traceable(message))
+        trace = self._ctx.env.trace
+        try:
+            trace.record("actor.deliver", actor, message)
+        except SimError:  # not canonically encodable: record its type only
+            trace.record("actor.deliver", actor, type(message).__qualname__)
 
     def should_crash(self, actor: str, message: object) -> bool:
         if self._ctx.faults.crash and self.crashable(actor):
@@ -123,16 +127,6 @@ class SimObserver(KernelObserver):
 
     def on_stop(self, actor: str) -> None:
         self._ctx.env.trace.record("actor.stop", actor)
-
-
-def _traceable(message: object) -> object:
-    from ._trace import canonical
-
-    try:
-        canonical(message)
-    except SimError:
-        return type(message).__qualname__
-    return message
 
 
 class Workload(Protocol):

@@ -229,3 +229,12 @@ def test_swarm_draw_is_a_function_of_the_seed_and_overrides_win() -> None:
     assert not off.net.loss and not off.crash and not off.disk.write_fail
     with pytest.raises(SimError, match="unknown fault option"):
         draw_faults(SeededRandom(5), {"bogus": "1/2"})
+
+
+@settings(max_examples=20)
+@given(st.integers(min_value=0, max_value=2**32), st.integers(min_value=0, max_value=300_000))
+def test_without_loss_or_duplication_every_message_arrives_once(seed: int, jitter: int) -> None:
+    faults = NetFaults(reorder=Ratio(1, 4), delay_min_ns=10_000, delay_jitter_ns=jitter,
+                       reorder_ns=1_000_000)
+    got, _net, _h = _net_run(seed, faults, n=50)
+    assert sorted(got) == list(range(50))

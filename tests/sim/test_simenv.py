@@ -199,3 +199,17 @@ def test_same_seed_same_interleaving(seed: int) -> None:
 def test_different_seeds_explore_different_interleavings() -> None:
     hashes = {_racy_run(seed)[1] for seed in range(8)}
     assert len(hashes) > 1
+
+
+@given(st.lists(st.integers(min_value=0, max_value=50), max_size=40))
+def test_event_queue_fires_in_time_then_sequence_order(delays: list[int]) -> None:
+    env = SimEnv(seed=0)
+    fired: list[tuple[int, int]] = []
+
+    async def main() -> None:
+        for i, d in enumerate(delays):
+            env.call_later(d, lambda i=i: fired.append((env.now_ns(), i)))
+        await env.sleep_ns(100)
+
+    env.run(main)
+    assert fired == sorted((d, i) for i, d in enumerate(delays))
