@@ -4,7 +4,10 @@
 choice drawn from one seeded stream; :class:`SimNetwork` and :class:`SimDisk`
 inject faults; :class:`TraceRecorder` folds every event into a hash that
 identifies the run.  ``stele sim`` drives registered workloads (see
-:func:`register_workload`).
+:func:`register_workload`); :func:`run_simulation` runs one seed from code.
+
+A *tick* is one millisecond of virtual time (:data:`TICK_NS`); ``--ticks``
+bounds a run's virtual duration.
 """
 
 from __future__ import annotations
@@ -21,12 +24,22 @@ from ._faults import Ratio as Ratio
 from ._faults import draw_faults as draw_faults
 from ._net import Endpoint as Endpoint
 from ._net import SimNetwork as SimNetwork
+from ._runner import TICK_NS as TICK_NS
+from ._runner import RunConfig as RunConfig
+from ._runner import RunResult as RunResult
+from ._runner import run_simulation as run_simulation
 from ._simenv import SimEnv as SimEnv
 from ._simenv import TimerHandle as TimerHandle
 from ._streams import SimByteStream as SimByteStream
 from ._streams import SimListener as SimListener
 from ._trace import TraceRecorder as TraceRecorder
 from ._trace import canonical as canonical
+from ._workload import SimContext as SimContext
+from ._workload import SimObserver as SimObserver
+from ._workload import Workload as Workload
+from ._workload import WorkloadInfo as WorkloadInfo
+from ._workload import register_workload as register_workload
+from ._workload import workloads as workloads
 
 __all__ = [
     "DiskFaults",
@@ -35,16 +48,26 @@ __all__ = [
     "InvariantViolation",
     "NetFaults",
     "Ratio",
+    "RunConfig",
+    "RunResult",
     "SimByteStream",
+    "SimContext",
     "SimDeadlock",
     "SimDisk",
     "SimEnv",
     "SimError",
     "SimListener",
     "SimNetwork",
+    "SimObserver",
     "SimUnsupported",
+    "TICK_NS",
     "TimerHandle",
     "TraceRecorder",
+    "Workload",
+    "WorkloadInfo",
     "canonical",
     "draw_faults",
+    "register_workload",
+    "run_simulation",
+    "workloads",
 ]
