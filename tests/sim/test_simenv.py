@@ -5,6 +5,7 @@ from __future__ import annotations
 import anyio
 import pytest
 import trio
+import trio.testing
 import trio._core._run as trio_run
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -213,3 +214,22 @@ def test_event_queue_fires_in_time_then_sequence_order(delays: list[int]) -> Non
 
     env.run(main)
     assert fired == sorted((d, i) for i, d in enumerate(delays))
+
+
+def test_wait_all_tasks_blocked_wakes_before_time_moves() -> None:
+    env = SimEnv(seed=1)
+
+    async def main() -> list[str]:
+        log: list[str] = []
+
+        async def sleeper() -> None:
+            await env.sleep(5)
+            log.append(f"slept {env.now_ns()}")
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(sleeper)
+            await trio.testing.wait_all_tasks_blocked()
+            log.append(f"idle {env.now_ns()}")
+        return log
+
+    assert env.run(main) == ["idle 0", "slept 5000000000"]
