@@ -113,6 +113,8 @@ def _run_one(config: RunConfig, ns: argparse.Namespace) -> int:
         print(f"determinism: first={res.trace_hash} second={again.trace_hash} "
               f"{'SAME' if same else 'DIFFERENT'}")
         if not same:
+            print("result=FAIL nondeterminism: the same seed gave two different traces")
+            print(f"reproduce with: {config.reproduce()} --check-determinism")
             print(f"trace_hash={res.trace_hash}")
             return 1
     print(f"trace_hash={res.trace_hash}")
