@@ -36,3 +36,23 @@ class NoFsyncBank(BankWorkload):
 
 register_workload("bank-lossy", LossyBank, "TEST ONLY: shard loses its last decision on restart")
 register_workload("bank-nofsync", NoFsyncBank, "TEST ONLY: shard acks before fsync")
+
+
+class NondeterministicWorkload:
+    """TEST ONLY: leaks real entropy into the trace (--check-determinism must say so)."""
+
+    def configure(self, rng: object, options: dict[str, str]) -> list[tuple[str, str]]:
+        return []
+
+    async def run(self, ctx: object) -> None:
+        import os
+
+        from stele.sim import SimContext
+
+        assert isinstance(ctx, SimContext)
+        ctx.env.trace.record("leak", os.urandom(8))
+        await ctx.env.sleep(0.001)
+
+
+register_workload("nondeterministic", NondeterministicWorkload,  # type: ignore[arg-type]
+                  "TEST ONLY: reads os.urandom")

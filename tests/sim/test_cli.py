@@ -133,3 +133,11 @@ def test_broken_shard_is_caught_and_its_seed_reproduces() -> None:
 def test_broken_shards_are_caught_within_200_seeds() -> None:
     _broken_sweep("bank-lossy", "0..199")
     _broken_sweep("bank-nofsync", "0..199")
+
+
+def test_check_determinism_catches_a_leak() -> None:
+    r = stele_sim("--seed", "1", "--ticks", "10", "--workload", "nondeterministic",
+                  "--plugin", "sim.broken_bank", "--check-determinism")
+    assert r.returncode == 1
+    assert "DIFFERENT" in r.stdout and "nondeterminism" in r.stdout
+    assert "reproduce with: stele sim --seed 1" in r.stdout
