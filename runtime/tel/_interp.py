@@ -187,8 +187,13 @@ class _Gen:
         self.emit(indent, f"hits[{sn}] += 1")
 
     def build(self) -> Ev:
-        exec(_code("def ev(f):\n" + "\n".join(self.lines) + "\n"), self.ns)  # fixed pieces only
-        ev: Ev = self.ns["ev"]
+        # a factory whose parameters become the closure's cells (faster than globals)
+        names = list(self.ns)
+        text = (f"def make({', '.join(names)}):\n    def ev(f):\n"
+                + "\n".join("    " + ln for ln in self.lines) + "\n    return ev\n")
+        scope: dict[str, Any] = {}
+        exec(_code(text), scope)  # generated from fixed pieces, never from program text
+        ev: Ev = scope["make"](**self.ns)
         return ev
 
 
@@ -572,6 +577,11 @@ class _Compiler:
     def call(self, e: Call, env: dict[str, int], s: int, C: int) -> Ev:
         m, hits, loc, fail = self.m, self.p.hits, e.loc, out_of_fuel
         f_ = e.func
+        if isinstance(f_, Var) and f_.name not in env and f_.name in self.p.def_closures:
+            fused = self.fused_call1(e, env, self.p.def_closures[f_.name])
+            if fused is not None:
+                self.p.sites[s] = ()  # the fused closure charges through its own site
+                return fused
         args = [self.compile(a, env) for a in e.args]
         if isinstance(f_, Var) and f_.name not in env and f_.name not in self.p.def_closures \
                 and f_.name in BUILTINS:
@@ -588,11 +598,6 @@ class _Compiler:
             return ev_builtin
         if isinstance(f_, Var) and f_.name not in env:
             clo = self.p.def_closures[f_.name]
-            if len(e.args) == 1:
-                fused = self.fused_call1(e, env, clo)
-                if fused is not None:
-                    self.p.sites[s] = ()  # the fused site replaces this one
-                    return fused
             if len(args) == 1:
                 a0 = args[0]
 
@@ -693,8 +698,17 @@ class Program:
     def evaluate(self, expr: Expr | str, *, limits: Limits = Limits(),
                  handler: EffectHandler | None = None) -> EvalResult:
         """Type-check `expr` in the module's scope and run it."""
+        mark = len(self.sites)
         body, nslots = self._entry(expr)
-        return self._run(body, [None] * nslots, limits, handler)
+        try:
+            return self._run(body, [None] * nslots, limits, handler)
+        finally:
+            self._forget(mark)
+
+    def _forget(self, mark: int) -> None:
+        """Drop the cost sites of an entry expression that will not run again."""
+        del self.sites[mark:]
+        del self.hits[mark:]
 
     def _entry(self, expr: Expr | str) -> tuple[Ev, int]:
         e = parse_expr(expr) if isinstance(expr, str) else expr
@@ -714,9 +728,7 @@ class Program:
         m.handler, m.dyn = handler, {}
         m.per_element, m.per_hash_block, m.per_effect = t.per_element, t.per_hash_block, t.per_effect
         m.mem_base, m.mem_per_item = t.mem_base, t.mem_per_item
-        hits = self.hits
-        for i in range(len(hits)):
-            hits[i] = 0
+        self.hits[:] = [0] * len(self.hits)  # in place: the closures hold this list
         old = sys.getrecursionlimit()
         need = 5000 + 60 * limits.depth  # Python frames: a few per TEL call level
         m.running = True
@@ -756,7 +768,16 @@ def _unset(frame: list[Value]) -> Value:
 async def evaluate_async(program: Program, expr: Expr | str, handler: AsyncEffectHandler, *,
                          limits: Limits = Limits(), max_effects: int = 10_000) -> EvalResult:
     """Run `expr` with an async effect handler by deterministic replay (see module docstring)."""
+    mark = len(program.sites)
     body, nslots = program._entry(expr)
+    try:
+        return await _replay(program, body, nslots, handler, limits, max_effects)
+    finally:
+        program._forget(mark)
+
+
+async def _replay(program: Program, body: Ev, nslots: int, handler: AsyncEffectHandler,
+                  limits: Limits, max_effects: int) -> EvalResult:
     replies: list[tuple[tuple[str, str, tuple[Value, ...]], Value]] = []
 
     def replay(effect: str, op: str, args: tuple[Value, ...]) -> Value:
