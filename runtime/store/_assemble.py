@@ -11,7 +11,7 @@ that moved since never changes which code a stored reference runs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..protocol import DEPTH_CEILING, Digest, DecodeError, decode, encode
@@ -128,13 +128,17 @@ class _Effects:
 
 
 def assemble(objects: Sequence[StoredObject], root: Digest, *, hints: NameHints = {},
-             locals_: Mapping[Digest, Sequence[str]] = {}) -> Loaded:
+             locals_: Mapping[Digest, Sequence[str]] = {},
+             form_of: Callable[[StoredObject], object] | None = None) -> Loaded:
     """A runnable module for `root` from its closure `objects` (dependencies first).
 
     `hints` suggests identifiers per definition digest; `locals_` gives the
     local names a definition was written with (cosmetic: the digests decide
     the meaning; names that would capture a reference are replaced).
+    `form_of` decodes an object's form (default `decode_form`; the repository
+    passes its cached decoder).
     """
+    decode_one = form_of or decode_form
     defs: dict[Digest, object] = {}
     cycles: dict[Digest, list[object]] = {}
     members: dict[Digest, tuple[Digest, int]] = {}
@@ -147,7 +151,7 @@ def assemble(objects: Sequence[StoredObject], root: Digest, *, hints: NameHints 
     for obj in objects:
         if obj.kind not in TEL_KINDS:
             raise WrongKind(obj.digest, obj.kind, f"a TEL object (needed by {root.short()})")
-        form = decode_form(obj)
+        form = decode_one(obj)
         assert isinstance(form, list)
         if obj.kind == DEF_KIND:
             defs[obj.digest] = form

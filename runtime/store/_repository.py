@@ -37,7 +37,9 @@ from dataclasses import dataclass
 from ..protocol import (
     DEPTH_CEILING, AmbiguousPrefix, Digest, DigestError, UnknownDigest, decode, encode,
 )
-from ..tel import BUILTINS, PRELUDE, check_module, hash_module, parse_module, print_decl
+from ..tel import (
+    BUILTINS, PRELUDE, HashedModule, check_module, hash_module, parse_module, print_decl,
+)
 from ..tel._ast import Call, Decl, Def, EffectDecl, Module, Param, Var
 from ..tel._free import free_vars
 from ._assemble import (
@@ -136,16 +138,16 @@ class Repository:
             raise InvalidName(f"invalid namespace {namespace!r}: use dotted segments without whitespace")
         module = parse_module(source, filename)
         defs = module.defs
-        externals = self._externals(module, _uses(source, filename), filename, namespace)
+        free = {n: free_vars(d.body) - {p.name for p in d.params} for n, d in defs.items()}
+        externals = self._externals(module, free, _uses(source, filename), filename, namespace)
         stubs, imported = self._signatures(externals, module.effects, filename)
         own = Module(tuple(module.decls) + tuple(imported), module.loc)
         check_module(Module(own.decls + tuple(stubs), module.loc), source)
         hashed = hash_module(own, externals=externals)
-        objects = []
-        for form in hashed.objects.values():
-            assert isinstance(form, list)
-            objects.append(NewObject(str(form[0]), encode(form, max_depth=DEPTH_CEILING),
-                                     _deps(form)))
+        deps = _dependencies(hashed, free, externals)
+        objects = [NewObject(str(form[0]), encode(form, max_depth=DEPTH_CEILING),  # type: ignore[index]
+                             deps.get(digest, ()))
+                   for digest, form in hashed.objects.items()]
         prefix = f"{namespace}." if namespace else ""
         bindings = [(prefix + name, hashed.digests[name]) for name in defs]
         meta = [(hashed.digests[name], SOURCE_META,
@@ -153,8 +155,8 @@ class Repository:
                 for name, d in defs.items()]
         return objects, bindings, meta
 
-    def _externals(self, module: Module, uses: list[_Use], filename: str,
-                   namespace: str) -> dict[str, Digest]:
+    def _externals(self, module: Module, free_by_def: Mapping[str, set[str]], uses: list[_Use],
+                   filename: str, namespace: str) -> dict[str, Digest]:
         defs = module.defs
         out: dict[str, Digest] = {}
         for u in uses:
@@ -170,9 +172,7 @@ class Repository:
                 out[u.alias] = self.resolve(u.target)
             except (UnknownTarget, AmbiguousPrefix) as exc:
                 raise UnresolvedImport(where, u.alias, u.target, str(exc)) from None
-        free: set[str] = set()
-        for d in defs.values():
-            free |= free_vars(d.body) - {p.name for p in d.params}
+        free: set[str] = set().union(*free_by_def.values())
         for name in sorted(free - defs.keys() - BUILTINS.keys() - out.keys()):
             for candidate in ([f"{namespace}.{name}"] if namespace else []) + [name]:
                 try:
@@ -318,27 +318,31 @@ class Repository:
 
     def hints(self, digest: Digest) -> list[str]:
         """Identifiers to print `digest` under: current names' last segments, then the written name."""
-        out = [n.rpartition(".")[2] for n in self.objects.names_of(digest)]
-        meta = self._source_meta(digest)
-        written = None if meta is None else meta.get("name")
-        if isinstance(written, str):
-            out.append(written)
-        return out
-
-    def _source_meta(self, digest: Digest) -> dict[str, object] | None:
-        raw = self.objects.get_meta(digest, SOURCE_META)
-        if raw is None:
-            return None
-        value = decode(raw)
-        return value if isinstance(value, dict) else None
+        return self.naming([digest])[0][digest]
 
     def local_names(self, digest: Digest) -> list[str] | None:
         """The local names `digest` was written with, in binder order (None if unknown)."""
-        meta = self._source_meta(digest)
-        names = None if meta is None else meta.get("locals")
-        if isinstance(names, list) and all(isinstance(n, str) for n in names):
-            return names
-        return None
+        return self.naming([digest])[1].get(digest)
+
+    def naming(self, digests: list[Digest]) -> tuple[dict[Digest, list[str]], dict[Digest, list[str]]]:
+        """For many definitions at once (batched queries): identifier hints and local names."""
+        current = self.objects.names_of_many(digests)
+        metas = self.objects.get_meta_many(digests, SOURCE_META)
+        hints: dict[Digest, list[str]] = {}
+        locals_: dict[Digest, list[str]] = {}
+        for d in digests:
+            out = [n.rpartition(".")[2] for n in current.get(d, ())]
+            raw = metas.get(d)
+            meta = decode(raw) if raw is not None else None
+            if isinstance(meta, dict):
+                written = meta.get("name")
+                if isinstance(written, str):
+                    out.append(written)
+                names = meta.get("locals")
+                if isinstance(names, list) and all(isinstance(n, str) for n in names):
+                    locals_[d] = names
+            hints[d] = out
+        return hints, locals_
 
     def load(self, target: str | Digest) -> Loaded:
         """A runnable module for `target` and its whole closure (see `assemble`).
@@ -347,20 +351,17 @@ class Repository:
         """
         root = self.resolve(target)
         objects = self.objects.closure([root])
-        hints: dict[Digest, list[str]] = {}
-        locals_: dict[Digest, list[str]] = {}
+        ds: list[Digest] = []
         for obj in objects:
-            ds = [obj.digest]
             if obj.kind == CYCLE_KIND:
                 form = self.form(obj.digest)
                 assert isinstance(form, list)
-                ds = [member_digest(obj.digest, k) for k in range(len(form[1]))]
-            for d in ds:
-                hints[d] = self.hints(d)
-                names = self.local_names(d)
-                if names is not None:
-                    locals_[d] = names
-        return assemble(objects, root, hints=hints, locals_=locals_)
+                ds += [member_digest(obj.digest, k) for k in range(len(form[1]))]
+            else:
+                ds.append(obj.digest)
+        hints, locals_ = self.naming(ds)
+        return assemble(objects, root, hints=hints, locals_=locals_,
+                        form_of=lambda o: self.form(o.digest))
 
     def show(self, target: str | Digest) -> Shown:
         """`target` pretty-printed from its stored form, with its direct dependencies."""
@@ -410,17 +411,31 @@ def _prelude(name: str) -> EffectDecl | None:
     return PRELUDE.get(name)
 
 
-def _deps(form: list[object]) -> tuple[Digest, ...]:
-    """The digests a canonical form refers to, in first-occurrence order, once each."""
-    seen: dict[Digest, None] = {}
-    stack: list[object] = [form]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, Digest):
-            seen.setdefault(x, None)
-        elif isinstance(x, list):
-            stack += reversed(x)
-    return tuple(seen)
+def _dependencies(hashed: HashedModule, free: Mapping[str, set[str]],
+                  externals: Mapping[str, Digest]) -> dict[Digest, tuple[Digest, ...]]:
+    """Each new object's dependencies (sorted digests), from the names its definitions use.
+
+    A definition depends on what its free names denote (file definitions
+    first, then imports); a cycle on its members' dependencies outside the
+    cycle; a member on its cycle.  Equal to scanning the forms for digests
+    (``tests/store/test_repository.py`` checks) without walking them again.
+    """
+    target = dict(externals) | hashed.digests
+    out: dict[Digest, tuple[Digest, ...]] = {}
+    cycle_deps: dict[Digest, set[Digest]] = {}
+    for name, digest in hashed.digests.items():
+        uses = {target[n] for n in free[name] if n in target}
+        if name in hashed.cycles:
+            cycle, _ = hashed.cycles[name]
+            out[digest] = (cycle,)
+            cycle_deps.setdefault(cycle, set()).update(uses)
+        else:
+            out[digest] = tuple(sorted(uses))
+    for name, (cycle, _) in hashed.cycles.items():
+        cycle_deps[cycle].discard(hashed.digests[name])
+    for cycle, uses in cycle_deps.items():
+        out[cycle] = tuple(sorted(uses))
+    return out
 
 
 def _uses(source: str, filename: str) -> list[_Use]:

@@ -20,6 +20,7 @@ import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ..protocol import ALGORITHMS, AmbiguousPrefix, Digest, DigestError, UnknownDigest
 from ._errors import (
@@ -31,6 +32,8 @@ from ._errors import (
 )
 
 __all__ = ["ObjectStore", "StoredObject", "NameEvent", "NewObject"]
+
+_T = TypeVar("_T")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
@@ -50,6 +53,7 @@ CREATE TABLE IF NOT EXISTS names (
     id TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS names_namespace ON names(namespace);
+CREATE INDEX IF NOT EXISTS names_id ON names(id);
 CREATE TABLE IF NOT EXISTS name_history (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     name TEXT NOT NULL,
@@ -163,22 +167,40 @@ class ObjectStore:
         same key replaces the value.  Bindings may name objects of this batch.
         """
         digests = [Digest.of(o.payload) for o in objects]
+        keys = [str(d) for d in digests]
         with _transaction(self._db):
-            for digest, o in zip(digests, objects):
-                key = str(digest)
-                cur = self._db.execute(
-                    "INSERT OR IGNORE INTO objects(id, kind, payload) VALUES (?, ?, ?)",
-                    (key, o.kind, o.payload))
-                if cur.rowcount:
-                    self._db.executemany(
-                        "INSERT INTO deps(id, position, dep) VALUES (?, ?, ?)",
-                        [(key, i, str(d)) for i, d in enumerate(o.deps)])
+            present: set[str] = set()
+            for chunk in _chunks(keys):
+                present.update(r[0] for r in self._db.execute(
+                    f"SELECT id FROM objects WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+            new: dict[str, NewObject] = {}
+            for k, o in zip(keys, objects):
+                if k not in present:
+                    new.setdefault(k, o)  # the first writer of a digest fixes its deps
+            self._db.executemany(
+                "INSERT INTO objects(id, kind, payload) VALUES (?, ?, ?)",
+                [(k, o.kind, o.payload) for k, o in new.items()])
+            self._db.executemany(
+                "INSERT INTO deps(id, position, dep) VALUES (?, ?, ?)",
+                [(k, i, str(d)) for k, o in new.items() for i, d in enumerate(o.deps)])
             if meta:
                 self._db.executemany(
                     "INSERT OR REPLACE INTO meta(id, key, value) VALUES (?, ?, ?)",
                     [(str(d), k, v) for d, k, v in meta])
-            events = self._bind(bindings, author)
+            events = self._bind(bindings, author, set(keys))
         return digests, events
+
+    def get_meta_many(self, digests: Iterable[Digest], key: str) -> dict[Digest, bytes]:
+        """The annotation ``key`` of each of ``digests`` that has one (batched lookups)."""
+        out: dict[Digest, bytes] = {}
+        for chunk in _chunks(list(digests)):
+            by_key = {str(d): d for d in chunk}
+            marks = ",".join("?" * len(by_key))
+            for i, v in self._db.execute(
+                    f"SELECT id, value FROM meta WHERE key = ? AND id IN ({marks})",
+                    (key, *by_key)):
+                out[by_key[i]] = bytes(v)
+        return out
 
     def get_meta(self, digest: Digest, key: str) -> bytes | None:
         """The annotation ``key`` of ``digest`` (None if there is none)."""
@@ -324,27 +346,45 @@ class ObjectStore:
         with _transaction(self._db):
             return self._bind(bindings, author)
 
-    def _bind(self, bindings: Sequence[tuple[str, Digest]], author: str) -> list[NameEvent]:
-        """Bind names inside the caller's transaction."""
-        events: list[NameEvent] = []
-        for name, digest in bindings:
+    def _bind(self, bindings: Sequence[tuple[str, Digest]], author: str,
+              known: frozenset[str] | set[str] = frozenset()) -> list[NameEvent]:
+        """Bind names inside the caller's transaction (``known``: ids stored by it).
+
+        Batched: one query for the current bindings, one for the objects'
+        existence, two ``executemany`` for the rows.
+        """
+        for name, _ in bindings:
             _check_name(name)
-            if self._db.execute("SELECT 1 FROM objects WHERE id = ?",
-                                (str(digest),)).fetchone() is None:
+        current: dict[str, str] = {}
+        for chunk in _chunks(list(dict.fromkeys(n for n, _ in bindings))):
+            current.update(self._db.execute(
+                f"SELECT name, id FROM names WHERE name IN ({','.join('?' * len(chunk))})", chunk))
+        unknown = list(dict.fromkeys(str(d) for _, d in bindings if str(d) not in known))
+        present: set[str] = set()
+        for chunk in _chunks(unknown):
+            present.update(r[0] for r in self._db.execute(
+                f"SELECT id FROM objects WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+        events: list[NameEvent] = []
+        name_rows: list[tuple[str, str, str]] = []
+        history_rows: list[tuple[str, str | None, str, int, str]] = []
+        for name, digest in bindings:
+            key = str(digest)
+            if key not in known and key not in present:
                 raise ObjectNotFound(digest)
-            row = self._db.execute("SELECT id FROM names WHERE name = ?", (name,)).fetchone()
-            previous = Digest.parse(row[0]) if row else None
-            if previous == digest:
+            previous = current.get(name)
+            if previous == key:
                 continue
             now = self._clock()
-            self._db.execute(
-                "INSERT OR REPLACE INTO names(name, namespace, id) VALUES (?, ?, ?)",
-                (name, name.rpartition(".")[0], str(digest)))
-            self._db.execute(
-                "INSERT INTO name_history(name, previous, id, time_ns, author) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (name, str(previous) if previous else None, str(digest), now, author))
-            events.append(NameEvent(name, previous, digest, now, author))
+            current[name] = key
+            name_rows.append((name, name.rpartition(".")[0], key))
+            history_rows.append((name, previous, key, now, author))
+            events.append(NameEvent(name, Digest.parse(previous) if previous else None, digest,
+                                    now, author))
+        self._db.executemany(
+            "INSERT OR REPLACE INTO names(name, namespace, id) VALUES (?, ?, ?)", name_rows)
+        self._db.executemany(
+            "INSERT INTO name_history(name, previous, id, time_ns, author) VALUES (?, ?, ?, ?, ?)",
+            history_rows)
         return events
 
     def remove_name(self, name: str, *, author: str = "") -> NameEvent:
@@ -389,6 +429,17 @@ class ObjectStore:
         return [r[0] for r in self._db.execute(
             "SELECT name FROM names WHERE id = ? ORDER BY name", (str(digest),))]
 
+    def names_of_many(self, digests: Iterable[Digest]) -> dict[Digest, list[str]]:
+        """Names currently bound to each of ``digests`` (batched `names_of`)."""
+        out: dict[Digest, list[str]] = {}
+        for chunk in _chunks(list(digests)):
+            by_key = {str(d): d for d in chunk}
+            marks = ",".join("?" * len(by_key))
+            for name, i in self._db.execute(
+                    f"SELECT name, id FROM names WHERE id IN ({marks}) ORDER BY name", tuple(by_key)):
+                out.setdefault(by_key[i], []).append(name)
+        return out
+
     def history(self, name: str) -> list[NameEvent]:
         """Every change of ``name``, oldest first."""
         rows = self._db.execute(
@@ -415,6 +466,11 @@ class _transaction:
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         self._db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+
+
+def _chunks(items: list[_T], size: int = 500) -> list[list[_T]]:
+    """Split a batch so each query stays under SQLite's bound-parameter limit."""
+    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 def _check_name(name: str) -> None:

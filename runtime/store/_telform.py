@@ -159,6 +159,13 @@ class Decompiler:
     def __init__(self, ref_name: Callable[[Digest], str], cycle_names: Sequence[str] = ()) -> None:
         self.ref_name = ref_name
         self.cycle_names = list(cycle_names)
+        self._refs: dict[bytes, str] = {}  # multihash bytes -> name (decoded once)
+
+    def _ref(self, binary: bytes) -> str:
+        name = self._refs.get(binary)
+        if name is None:
+            name = self._refs[binary] = self.ref_name(_digest(binary))
+        return name
 
     def definition(self, form: object, name: str, locals_: Sequence[str] | None = None) -> Def:
         """The definition `name` whose canonical form is `form` (a ``tel.def.1`` list)."""
@@ -208,7 +215,7 @@ class Decompiler:
             if not isinstance(g, list) or not g:
                 continue
             if len(g) == 2 and g[0] == "r" and isinstance(g[1], bytes):
-                self._globals.add(self.ref_name(_digest(g[1])))
+                self._globals.add(self._ref(g[1]))
             elif len(g) == 2 and g[0] == "bi" and isinstance(g[1], str):
                 self._globals.add(g[1].partition("@")[0])
             else:
@@ -256,7 +263,7 @@ class Decompiler:
                 raise _Capture()  # an inner binder of the same name would shadow it
             return Var(name)
         if h == "r" and n == 2 and isinstance(f[1], bytes):
-            return self._global(self.ref_name(_digest(f[1])), scope)
+            return self._global(self._ref(f[1]), scope)
         if h == "c" and n == 2 and isinstance(f[1], int) and 0 <= f[1] < len(self.cycle_names):
             return self._global(self.cycle_names[f[1]], scope)
         if h == "bi" and n == 2 and isinstance(f[1], str):

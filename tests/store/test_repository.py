@@ -264,3 +264,32 @@ def test_repository_cache_is_bounded() -> None:
         r.load(n)
     assert len(r._forms) <= 3
     assert r.objects.cache_hits + r.objects.cache_misses > 0
+
+
+def _scan(form: object, out: list[Digest]) -> list[Digest]:
+    if isinstance(form, Digest):
+        out.append(form)
+    elif isinstance(form, list):
+        for x in form:
+            _scan(x, out)
+    return out
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_recorded_dependencies_are_exactly_the_digests_in_each_form(name: str) -> None:
+    r = repo()
+    r.store("def helper(x: Int) -> Int = x\n", namespace="h")
+    src = example(name) + "\n#use hh = h.helper\ndef extra(x: Int) -> Int = hh(x) + hh(1)\n"
+    objects, _, _ = r.prepare(src)
+    module = tel.parse_module(src)
+    forms = tel.hash_module(module, externals={"hh": r.lookup("h.helper")}).objects
+    assert {Digest.of(o.payload) for o in objects} == set(forms)
+    for o in objects:
+        form = forms[Digest.of(o.payload)]
+        assert isinstance(form, list)
+        scanned = set(_scan(form[1:], []))
+        if o.kind == "tel.cycle.1":
+            members = {d for d, f in forms.items()
+                       if isinstance(f, list) and f[0] == "tel.member.1" and f[1] == Digest.of(o.payload)}
+            scanned -= members
+        assert set(o.deps) == scanned and len(o.deps) == len(set(o.deps))
