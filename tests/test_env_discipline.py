@@ -50,7 +50,12 @@ FORBIDDEN_FROM = {("os", "urandom"), ("os", "getrandom"), ("anyio", "to_thread")
 ENV_IMPLEMENTATIONS = ("runtime/_realenv.py", "runtime/_random.py", "runtime/sim/")
 
 #: Justified exceptions: (path, forbidden name) -> why it is acceptable.
-ALLOWED: dict[tuple[str, str], str] = {}
+ALLOWED: dict[tuple[str, str], str] = {
+    ("actors/coprocessor/_cli.py", "time"): (
+        "`stele vm --stats` prints the wall time of a run (time.perf_counter in "
+        "_wall_seconds); it is only printed, never part of a result, a hash or a decision"
+    ),
+}
 
 
 def violations_in(source: str, path: str) -> list[str]:
