@@ -109,6 +109,7 @@ def main() -> None:
         "steps_per_s_collections": round(cres.steps / t_coll),
         "definitions_hashed_per_s": round(len(module.defs) / t_hash),
         "repository": _store_rate(2000),
+        "store": __import__("_store_bench").bench_store(),  # repository engineer: tests/bench/_store_bench.py
         "cost_table": res.cost_table,
     }
     print(json.dumps(out))
