@@ -51,8 +51,7 @@ def _encode(obj: object, out: list[bytes]) -> None:
     elif t is tuple or t is list:
         seq: tuple[object, ...] | list[object] = obj  # type: ignore[assignment]
         out.append(b"l" + len(seq).to_bytes(4, "big"))
-        for item in seq:
-            _encode(item, out)
+        _encode_items(seq, out)
     elif t is bytes:
         out.append(b"b" + len(obj).to_bytes(4, "big") + obj)  # type: ignore[arg-type, operator]
     elif obj is None:
@@ -62,8 +61,7 @@ def _encode(obj: object, out: list[bytes]) -> None:
     elif t in _DC_CACHE or (dataclasses.is_dataclass(obj) and not isinstance(obj, type)):
         head, names = _dataclass_info(t)
         out.append(head)
-        for name in names:
-            _encode(getattr(obj, name), out)
+        _encode_items([getattr(obj, name) for name in names], out)
     elif isinstance(obj, enum.Enum):
         out.append(b"e")
         _encode(type(obj).__qualname__, out)
@@ -82,6 +80,20 @@ def _encode(obj: object, out: list[bytes]) -> None:
             f"trace field of type {t.__qualname__} has no canonical encoding; "
             "record ints, str, bytes, tuples or dataclasses of those"
         )
+
+
+def _encode_items(items: tuple[object, ...] | list[object], out: list[bytes]) -> None:
+    """Encode a sequence; str and small-int leaves inline (same bytes as _encode)."""
+    append = out.append
+    for item in items:
+        t = type(item)
+        if t is str:
+            raw = item.encode("utf-8")  # type: ignore[attr-defined]
+            append(b"s" + len(raw).to_bytes(4, "big") + raw)
+        elif t is int and -(1 << 62) <= item < (1 << 62):  # type: ignore[operator]
+            append(b"q" + item.to_bytes(8, "big", signed=True))  # type: ignore[attr-defined]
+        else:
+            _encode(item, out)
 
 
 def _is_plain(obj: object) -> bool:
@@ -113,8 +125,10 @@ class TraceRecorder:
     def record(self, kind: str, *fields: object) -> None:
         """Append one event (``kind`` and canonical-encodable ``fields``)."""
         now = self._now_ns()
-        out: list[bytes] = [now.to_bytes(8, "big"), kind.encode("utf-8"), b"\x00"]
-        _encode(fields, out)
+        out: list[bytes] = [
+            now.to_bytes(8, "big"), kind.encode("utf-8"), b"\x00l", len(fields).to_bytes(4, "big")
+        ]
+        _encode_items(fields, out)
         self._hash.update(b"".join(out))
         self._recent.append((now, kind, fields))
         self.counts[kind] = self.counts.get(kind, 0) + 1
