@@ -111,9 +111,11 @@ from ._commit import commit as commit
 from ._commit import commit_oracle as commit_oracle
 from ._commit import commit_table as commit_table
 from ._commit import prove_evaluation as prove_evaluation
+from ._commit import prove_evaluations as prove_evaluations
 from ._commit import rows_from_oracle as rows_from_oracle
 from ._commit import rows_from_table as rows_from_table
 from ._commit import verify_evaluation as verify_evaluation
+from ._commit import verify_evaluations as verify_evaluations
 from ._merkle import MerkleTree as MerkleTree
 from ._params import CommitParams as CommitParams
 from ._params import choose_params as choose_params
@@ -240,9 +242,11 @@ __all__ = [
     "commit_oracle",
     "commit_table",
     "prove_evaluation",
+    "prove_evaluations",
     "rows_from_oracle",
     "rows_from_table",
     "verify_evaluation",
+    "verify_evaluations",
     "MerkleTree",
     "CommitParams",
     "choose_params",

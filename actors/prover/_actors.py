@@ -65,9 +65,9 @@ MAX_LOAD_VARS = 24
 MAX_LOAD_POLYS = 64
 
 
-def _params(raw: Params | None, num_vars: int) -> CommitParams:
+def _params(raw: Params | None, num_vars: int, num_polys: int = 1) -> CommitParams:
     if raw is None:
-        return choose_params(num_vars)
+        return choose_params(num_vars, num_polys=num_polys)
     params = CommitParams(*raw)
     if params.num_vars != num_vars:
         raise InvalidParameters("params.num_vars", params.num_vars, f"= oracle num_vars {num_vars}")
@@ -99,7 +99,7 @@ def open_job(
     pt = read_ext_vector(point, params.num_vars, "point")
     source = rows_from_oracle(oracle, poly, params, block_rows=block_rows)
     value, proof = prove_evaluation(CommittedPolynomial(commitment, tree, source), pt, Transcript(label))
-    return value, encode_opening(OpeningProof(commitment, pt, value, proof))
+    return value, encode_opening(OpeningProof(commitment, pt, (value,), proof))
 
 
 def prove_sum_job(
@@ -224,8 +224,8 @@ class ProverActor(Actor):
             return Opened(value, opening)
         if isinstance(message, ProveSum):
             oracle = self._oracle(message.oracle)
-            params = _params(message.params, oracle.num_vars)
-            Composition(message.terms)  # validate here, with a typed error, before the worker
+            composition = Composition(message.terms)  # a typed error here, before the worker
+            params = _params(message.params, oracle.num_vars, len(composition.polys))
             total, argument, passes, streamed = await self.env.run_in_worker(
                 prove_sum_job, oracle, message.terms, params, message.zerocheck, message.transcript,
                 self._memory_budget, self._chunk_size,

@@ -36,9 +36,16 @@ Let ``U`` be the committed ``rows x L`` matrix (whatever the prover hashed).
   ``e`` positions, so a query passes with probability at most
   ``q_close = (e + k - 1) / L``.
 
+**Batches.**  A commitment to ``m`` polynomials stacks their matrices into
+one of ``m * rows`` rows (see ``_commit.py``); the argument above applies to
+the stacked matrix unchanged.  The evaluation test then checks
+``u = sum_k alpha_k u_k`` for ``alpha`` drawn after the claimed values
+``v_k``: if some ``v_k`` is wrong, ``sum_k alpha_k (v_k - f_k(r))`` is a
+nonzero linear form in ``alpha`` and vanishes with probability ``1 / |E|``.
+
 Hence a cheating prover is accepted with probability at most
 
-    epsilon = L / |E| + max(q_far, q_close) ** t
+    epsilon = L / |E| + [m > 1] / |E| + max(q_far, q_close) ** t
 
 and ``soundness_bits = -log2(epsilon)``.  With ``e ~ (L - k) / 2`` both
 ``q_far`` and ``q_close`` are about ``(1 + rho) / 2``: at rate 1/4 each query
@@ -74,8 +81,10 @@ MAX_QUERIES = 4096
 MAX_NUM_VARS = 30
 
 
-def soundness_error(log_cols: int, log_inv_rate: int, num_queries: int) -> Fraction:
-    """The exact bound ``L/|E| + max(q_far, q_close)**t`` of the module docstring."""
+def soundness_error(
+    log_cols: int, log_inv_rate: int, num_queries: int, *, num_polys: int = 1
+) -> Fraction:
+    """The exact bound ``L/|E| + [m > 1]/|E| + max(q_far, q_close)**t`` of the module docstring."""
     k = 1 << log_cols
     length = k << log_inv_rate
     d = length - k + 1
@@ -83,12 +92,15 @@ def soundness_error(log_cols: int, log_inv_rate: int, num_queries: int) -> Fract
     q_far = Fraction(length - e - 1, length)
     q_close = Fraction(e + k - 1, length)
     q = max(q_far, q_close)
-    return Fraction(length, BABYBEAR_P**4) + q**num_queries
+    batch = Fraction(1 if num_polys > 1 else 0, BABYBEAR_P**4)
+    return Fraction(length, BABYBEAR_P**4) + batch + q**num_queries
 
 
-def soundness_bits(log_cols: int, log_inv_rate: int, num_queries: int) -> float:
+def soundness_bits(
+    log_cols: int, log_inv_rate: int, num_queries: int, *, num_polys: int = 1
+) -> float:
     """``-log2`` of :func:`soundness_error`: the commitment's bits of security."""
-    err = soundness_error(log_cols, log_inv_rate, num_queries)
+    err = soundness_error(log_cols, log_inv_rate, num_queries, num_polys=num_polys)
     # Fraction -> float loses nothing that matters at these magnitudes, but
     # take logs of numerator and denominator separately to avoid underflow.
     return math.log2(err.denominator) - math.log2(err.numerator)
@@ -109,6 +121,10 @@ class CommitParams:
     num_queries: int
 
     def __post_init__(self) -> None:
+        for name in ("num_vars", "log_rows", "log_inv_rate", "num_queries"):
+            value = getattr(self, name)
+            if type(value) is not int:
+                raise InvalidParameters(name, value, "a Python int")
         if not 0 <= self.num_vars <= MAX_NUM_VARS:
             raise InvalidParameters("num_vars", self.num_vars, f"must be in [0, {MAX_NUM_VARS}]")
         if not 0 <= self.log_rows <= self.num_vars:
@@ -158,9 +174,9 @@ class CommitParams:
         """Bits of soundness by the module docstring's formula."""
         return soundness_bits(self.log_cols, self.log_inv_rate, self.num_queries)
 
-    def estimated_proof_bytes(self) -> int:
-        """Rough opening-proof size: two extension rows plus ``t`` columns with paths."""
-        per_query = 4 * self.rows + 32 * self.log_encoded_cols
+    def estimated_proof_bytes(self, num_polys: int = 1) -> int:
+        """Rough opening-proof size: two extension rows plus ``t`` stacked columns with paths."""
+        per_query = 4 * num_polys * self.rows + 32 * self.log_encoded_cols
         return 2 * 16 * self.cols + self.num_queries * per_query
 
     def to_cbor(self) -> list[int]:
@@ -168,13 +184,13 @@ class CommitParams:
         return [self.num_vars, self.log_rows, self.log_inv_rate, self.num_queries]
 
 
-def min_queries(log_cols: int, log_inv_rate: int, security_bits: float) -> int:
+def min_queries(log_cols: int, log_inv_rate: int, security_bits: float, *, num_polys: int = 1) -> int:
     """The fewest queries reaching ``security_bits`` for this code shape."""
     if security_bits <= 0:
         return 1
     k = 1 << log_cols
     length = k << log_inv_rate
-    floor_bits = math.log2(BABYBEAR_P**4) - math.log2(length)
+    floor_bits = math.log2(BABYBEAR_P**4) - math.log2(length + (1 if num_polys > 1 else 0))
     if floor_bits <= security_bits:
         raise InvalidParameters(
             "security_bits",
@@ -182,13 +198,13 @@ def min_queries(log_cols: int, log_inv_rate: int, security_bits: float) -> int:
             f"the extension term alone limits this code length to {floor_bits:.1f} bits",
         )
     lo, hi = 1, MAX_QUERIES
-    if soundness_bits(log_cols, log_inv_rate, hi) < security_bits:
+    if soundness_bits(log_cols, log_inv_rate, hi, num_polys=num_polys) < security_bits:
         raise InvalidParameters(
             "security_bits", security_bits, f"unreachable with {MAX_QUERIES} queries"
         )
     while lo < hi:
         mid = (lo + hi) // 2
-        if soundness_bits(log_cols, log_inv_rate, mid) >= security_bits:
+        if soundness_bits(log_cols, log_inv_rate, mid, num_polys=num_polys) >= security_bits:
             hi = mid
         else:
             lo = mid + 1
@@ -196,9 +212,10 @@ def min_queries(log_cols: int, log_inv_rate: int, security_bits: float) -> int:
 
 
 def choose_params(
-    num_vars: int, *, security_bits: float = 100.0, log_inv_rate: int = 2
+    num_vars: int, *, security_bits: float = 100.0, log_inv_rate: int = 2, num_polys: int = 1
 ) -> CommitParams:
-    """Parameters reaching ``security_bits`` with the smallest estimated proof.
+    """Parameters reaching ``security_bits`` with the smallest estimated proof
+    (for a batch of ``num_polys`` polynomials committed together).
 
     Tries every row/column split, takes the fewest queries that meet the
     bound for it, and keeps the split with the smallest
@@ -213,11 +230,11 @@ def choose_params(
         if log_cols + log_inv_rate > TWO_ADICITY:
             continue
         try:
-            t = min_queries(log_cols, log_inv_rate, security_bits)
+            t = min_queries(log_cols, log_inv_rate, security_bits, num_polys=num_polys)
         except InvalidParameters:
             continue  # this code length cannot reach the target at all
         cand = CommitParams(num_vars, log_rows, log_inv_rate, t)
-        if best is None or cand.estimated_proof_bytes() < best.estimated_proof_bytes():
+        if best is None or cand.estimated_proof_bytes(num_polys) < best.estimated_proof_bytes(num_polys):
             best = cand
     if best is None:
         raise InvalidParameters(

@@ -4,14 +4,20 @@ Wire forms (all maps have exactly these keys; ints are canonical field
 elements or small parameters; vectors are packed little-endian ``uint32``)::
 
     commitment = {"params": [num_vars, log_rows, log_inv_rate, num_queries],
+                  "polys": m,                        # polynomials committed together
                   "root": bytes(32)}
-    opening    = {"kind": "stele.pcs.ligero.opening/1",
+    opening    = {"kind": "stele.pcs.ligero.opening/2",
                   "commitment": commitment,
                   "point": bytes(16 * num_vars),     # extension elements
-                  "value": [c0, c1, c2, c3],         # extension element
+                  "values": [[c0, c1, c2, c3], ...], # m extension elements
                   "w": bytes(16 * cols), "u": bytes(16 * cols),
-                  "columns": bytes(4 * rows * k),    # k opened columns
+                  "columns": bytes(4 * m * rows * k),  # k opened stacked columns
                   "paths": bytes(32 * depth * k)}
+    argument   = {"kind": "stele.sumcheck-argument/2", "num_vars": n,
+                  "composition": [[coefficient, [poly, ...]], ...],
+                  "zerocheck": bool, "commitment": commitment,
+                  "sumcheck": [claimed_sum, [[s_i(0..d)], ...], final_evals],
+                  "opening": {"w", "u", "columns", "paths"}}
 
 Decoding checks every length and range and raises :class:`MalformedProof`;
 the strict canonical decoder of :mod:`stele.protocol` rejects any other
@@ -32,9 +38,10 @@ from stele.protocol import DecodeError, decode, encode
 from ._argument import SumcheckArgument
 from ._commit import (
     DEFAULT_MIN_SECURITY_BITS,
+    MAX_BATCH,
     Commitment,
     EvalProof,
-    verify_evaluation,
+    verify_evaluations,
 )
 from ._errors import InvalidParameters, MalformedProof, VerificationFailed
 from ._field import P, U64, Ext
@@ -77,15 +84,15 @@ __all__ = [
     "decode_sumcheck",
 ]
 
-OPENING_KIND = "stele.pcs.ligero.opening/1"
+OPENING_KIND = "stele.pcs.ligero.opening/2"
 MAX_PROOF_BYTES = 64 * 1024 * 1024
-_COMMITMENT_KEYS = frozenset({"params", "root"})
+_COMMITMENT_KEYS = frozenset({"params", "polys", "root"})
 _OPENING_KEYS = frozenset(
-    {"kind", "commitment", "point", "value", "w", "u", "columns", "paths"}
+    {"kind", "commitment", "point", "values", "w", "u", "columns", "paths"}
 )
-ARGUMENT_KIND = "stele.sumcheck-argument/1"
+ARGUMENT_KIND = "stele.sumcheck-argument/2"
 _ARGUMENT_KEYS = frozenset(
-    {"kind", "num_vars", "composition", "zerocheck", "commitments", "sumcheck", "openings"}
+    {"kind", "num_vars", "composition", "zerocheck", "commitment", "sumcheck", "opening"}
 )
 _EVAL_KEYS = frozenset({"w", "u", "columns", "paths"})
 SUMCHECK_KIND = "stele.sumcheck/1"
@@ -97,12 +104,20 @@ MAX_POLY_INDEX = 1023
 
 @dataclass(frozen=True, slots=True)
 class OpeningProof:
-    """A self-contained evaluation claim: commitment, point, value, and its proof."""
+    """A self-contained evaluation claim: commitment, point, one value per
+    committed polynomial, and the proof."""
 
     commitment: Commitment
     point: U64
-    value: Ext
+    values: tuple[Ext, ...]
     proof: EvalProof
+
+    @property
+    def value(self) -> Ext:
+        """The value of a single-polynomial commitment."""
+        if len(self.values) != 1:
+            raise InvalidParameters("values", len(self.values), "exactly one (a single polynomial)")
+        return self.values[0]
 
 
 def decode_cbor(data: bytes, *, max_size: int = MAX_PROOF_BYTES) -> object:
@@ -117,7 +132,7 @@ def decode_cbor(data: bytes, *, max_size: int = MAX_PROOF_BYTES) -> object:
 
 def commitment_to_obj(commitment: Commitment) -> dict[str, object]:
     """The CBOR-ready form of a commitment."""
-    return {"params": commitment.params.to_cbor(), "root": commitment.root}
+    return {"params": commitment.params.to_cbor(), "polys": commitment.num_polys, "root": commitment.root}
 
 
 def commitment_from_obj(obj: object, field: str = "commitment") -> Commitment:
@@ -132,8 +147,9 @@ def commitment_from_obj(obj: object, field: str = "commitment") -> Commitment:
         params = CommitParams(num_vars, log_rows, log_inv_rate, num_queries)
     except InvalidParameters as exc:
         raise MalformedProof(f"{field}.params", str(exc)) from None
+    polys = read_int(m["polys"], 1, MAX_BATCH, f"{field}.polys")
     root = read_bytes(m["root"], DIGEST_SIZE, f"{field}.root")
-    return Commitment(params, root)
+    return Commitment(params, root, polys)
 
 
 def encode_commitment(commitment: Commitment) -> bytes:
@@ -155,20 +171,22 @@ def _eval_proof_fields(proof: EvalProof) -> dict[str, object]:
     }
 
 
-def _eval_proof_from(m: Mapping[str, object], params: CommitParams, field: str) -> EvalProof:
+def _eval_proof_from(m: Mapping[str, object], commitment: Commitment, field: str) -> EvalProof:
+    params = commitment.params
     w = read_ext_vector(m["w"], params.cols, f"{field}.w")
     u = read_ext_vector(m["u"], params.cols, f"{field}.u")
     col_bytes = read_bytes(m["columns"], None, f"{field}.columns")
-    per_column = 4 * params.rows
+    height = commitment.num_polys * params.rows
+    per_column = 4 * height
     opened, rest = divmod(len(col_bytes), per_column)
     if rest or not 1 <= opened <= params.num_queries:
         raise MalformedProof(
             f"{field}.columns",
             f"{len(col_bytes)} bytes is not 1..{params.num_queries} columns of {per_column} bytes",
         )
-    columns = read_base_vector(col_bytes, opened * params.rows, f"{field}.columns")
+    columns = read_base_vector(col_bytes, opened * height, f"{field}.columns")
     paths = read_bytes(m["paths"], opened * params.log_encoded_cols * DIGEST_SIZE, f"{field}.paths")
-    return EvalProof(w, u, columns.reshape(opened, params.rows), paths)
+    return EvalProof(w, u, columns.reshape(opened, height), paths)
 
 
 def encode_opening(opening: OpeningProof) -> bytes:
@@ -178,7 +196,7 @@ def encode_opening(opening: OpeningProof) -> bytes:
             "kind": OPENING_KIND,
             "commitment": commitment_to_obj(opening.commitment),
             "point": pack_ext(opening.point),
-            "value": list(opening.value),
+            "values": [list(v) for v in opening.values],
             **_eval_proof_fields(opening.proof),
         }
     )
@@ -193,9 +211,10 @@ def decode_opening(data: bytes, *, max_size: int = MAX_PROOF_BYTES) -> OpeningPr
     commitment = commitment_from_obj(m["commitment"], "opening.commitment")
     params = commitment.params
     point = read_ext_vector(m["point"], params.num_vars, "opening.point")
-    value = read_ext(m["value"], "opening.value")
-    proof = _eval_proof_from(m, params, "opening")
-    return OpeningProof(commitment, point, value, proof)
+    raw_values = read_list(m["values"], commitment.num_polys, commitment.num_polys, "opening.values")
+    values = tuple(read_ext(v, f"opening.values[{i}]") for i, v in enumerate(raw_values))
+    proof = _eval_proof_from(m, commitment, "opening")
+    return OpeningProof(commitment, point, values, proof)
 
 
 def verify_opening(
@@ -212,10 +231,10 @@ def verify_opening(
     """
     if expected is not None and opening.commitment != expected:
         raise VerificationFailed("commitment", "the proof opens a different commitment")
-    verify_evaluation(
+    verify_evaluations(
         opening.commitment,
         np.asarray(opening.point, dtype=np.uint64),
-        opening.value,
+        opening.values,
         opening.proof,
         transcript,
         min_security_bits=min_security_bits,
@@ -246,16 +265,16 @@ def composition_from_obj(obj: object, field: str = "composition") -> Composition
 
 
 def encode_argument(argument: SumcheckArgument) -> bytes:
-    """Canonical CBOR bytes of a sum-check argument (statement, commitments, proofs)."""
+    """Canonical CBOR bytes of a sum-check argument (statement, commitment, proofs)."""
     return encode(
         {
             "kind": ARGUMENT_KIND,
             "num_vars": argument.num_vars,
             "composition": composition_to_obj(argument.composition),
             "zerocheck": argument.zerocheck,
-            "commitments": [commitment_to_obj(c) for c in argument.commitments],
+            "commitment": commitment_to_obj(argument.commitment),
             "sumcheck": argument.sumcheck.to_obj(),
-            "openings": [_eval_proof_fields(o) for o in argument.openings],
+            "opening": _eval_proof_fields(argument.opening),
         }
     )
 
@@ -263,9 +282,9 @@ def encode_argument(argument: SumcheckArgument) -> bytes:
 def decode_argument(data: bytes, *, max_size: int = MAX_PROOF_BYTES) -> SumcheckArgument:
     """Parse :func:`encode_argument`'s output, checking every length and range.
 
-    The counts must agree with the composition (one commitment and one opening
-    per polynomial, one round per variable); the sum-check values are checked
-    by :meth:`SumcheckProof.from_obj`.
+    The counts must agree with the composition (one committed polynomial and
+    one final evaluation per polynomial, one round per variable); the
+    sum-check values are checked by :meth:`SumcheckProof.from_obj`.
     """
     m = read_map(decode_cbor(data, max_size=max_size), _ARGUMENT_KEYS, "argument")
     if m["kind"] != ARGUMENT_KIND:
@@ -276,26 +295,19 @@ def decode_argument(data: bytes, *, max_size: int = MAX_PROOF_BYTES) -> Sumcheck
     if not isinstance(zerocheck, bool):
         raise MalformedProof("argument.zerocheck", f"expected a bool, got {type(zerocheck).__name__}")
     count = len(composition.polys)
-    commitments_obj = read_list(m["commitments"], count, count, "argument.commitments")
-    commitments = tuple(
-        commitment_from_obj(c, f"argument.commitments[{i}]") for i, c in enumerate(commitments_obj)
-    )
-    for i, c in enumerate(commitments):
-        if c.params.num_vars != num_vars:
-            raise MalformedProof(
-                f"argument.commitments[{i}].params[0]", f"{c.params.num_vars}, expected num_vars={num_vars}"
-            )
+    commitment = commitment_from_obj(m["commitment"], "argument.commitment")
+    if commitment.params.num_vars != num_vars:
+        raise MalformedProof(
+            "argument.commitment.params[0]", f"{commitment.params.num_vars}, expected num_vars={num_vars}"
+        )
+    if commitment.num_polys != count:
+        raise MalformedProof("argument.commitment.polys", f"{commitment.num_polys}, expected {count}")
     rounds = read_list(m["sumcheck"], 3, 3, "argument.sumcheck")
     read_list(rounds[1], num_vars, num_vars, "argument.sumcheck.round_polys")
     read_list(rounds[2], count, count, "argument.sumcheck.final_evals")
     sumcheck = SumcheckProof.from_obj(rounds)
-    openings_obj = read_list(m["openings"], count, count, "argument.openings")
-    openings = tuple(
-        _eval_proof_from(read_map(o, _EVAL_KEYS, f"argument.openings[{i}]"), commitments[i].params,
-                         f"argument.openings[{i}]")
-        for i, o in enumerate(openings_obj)
-    )
-    return SumcheckArgument(num_vars, composition, zerocheck, commitments, sumcheck, openings)
+    opening = _eval_proof_from(read_map(m["opening"], _EVAL_KEYS, "argument.opening"), commitment, "argument.opening")
+    return SumcheckArgument(num_vars, composition, zerocheck, commitment, sumcheck, opening)
 
 
 def encode_sumcheck(proof: SumcheckProof) -> bytes:

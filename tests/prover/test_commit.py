@@ -87,8 +87,8 @@ def test_streaming_block_size_and_kept_encoding_give_identical_proofs(
     assert a.commitment == b.commitment
     va, pa = prove_evaluation(a, point, Transcript("t"))
     vb, pb = prove_evaluation(b, point, Transcript("t"))
-    assert encode_opening(OpeningProof(a.commitment, point, va, pa)) == encode_opening(
-        OpeningProof(b.commitment, point, vb, pb)
+    assert encode_opening(OpeningProof(a.commitment, point, (va,), pa)) == encode_opening(
+        OpeningProof(b.commitment, point, (vb,), pb)
     )
 
 
@@ -222,3 +222,65 @@ def test_blas_limb_matmul_is_exact_at_the_limb_sum_limit() -> None:
     a = np.full((1, k), P - 1, dtype=np.uint64)
     b = np.full((k, 1), P - 1, dtype=np.uint64)
     assert int(_matmul_mod(a, b)[0, 0]) == (k * (P - 1) ** 2) % P
+
+
+# --------------------------------------------------------------------------- batches
+
+
+@given(st.integers(1, 8), st.integers(1, 6), st.integers(1, 5), st.integers(0, 2**32))
+@settings(max_examples=25)
+def test_batched_openings_equal_each_mle(n: int, m: int, block_rows: int, seed: int) -> None:
+    from stele.actors.prover._commit import prove_evaluations, verify_evaluations
+
+    rng = np.random.default_rng(seed)
+    params = CommitParams(n, int(rng.integers(0, n + 1)), 1 + int(rng.integers(0, 2)), 20)
+    tables = rng.integers(0, P, (m, 1 << n)).astype(np.uint64)
+    committed = commit_table(tables, params, block_rows=block_rows)
+    assert committed.commitment.num_polys == m
+    point = rng.integers(0, P, (n, 4)).astype(np.uint64)
+    values, proof = prove_evaluations(committed, point, Transcript("b"))
+    as_list = [tuple(int(c) for c in r) for r in point]
+    assert list(values) == [evaluate(t, as_list) for t in tables]
+    verify_evaluations(committed.commitment, point, values, proof, Transcript("b"), min_security_bits=0)
+    # Streaming from an oracle and keeping the encoding give the same commitment and proof.
+    oracle = DenseOracle(np.concatenate([tables, tables[:1]]))
+    via_oracle = commit_oracle(oracle, list(range(m)), params, block_rows=block_rows + 1)
+    kept = commit_table(tables, params, keep_encoding=True)
+    assert via_oracle.commitment == committed.commitment == kept.commitment
+    for other in (via_oracle, kept):
+        v2, p2 = prove_evaluations(other, point, Transcript("b"))
+        assert v2 == values and p2.paths == proof.paths and np.array_equal(p2.columns, proof.columns)
+
+
+def test_a_single_wrong_value_in_a_batch_is_rejected() -> None:
+    from stele.actors.prover._commit import prove_evaluations, verify_evaluations
+
+    n, m = 8, 5
+    tables = np.random.default_rng(4).integers(0, P, (m, 1 << n)).astype(np.uint64)
+    committed = commit_table(tables, choose_params(n))
+    point = _point(4, n)
+    values, proof = prove_evaluations(committed, point, Transcript("b"))
+    for k in range(m):
+        wrong = list(values)
+        wrong[k] = ((wrong[k][0] + 1) % P, *wrong[k][1:])
+        with pytest.raises(VerificationFailed):
+            verify_evaluations(committed.commitment, point, tuple(wrong), proof, Transcript("b"))
+    swapped = (values[1], values[0], *values[2:])
+    with pytest.raises(VerificationFailed):
+        verify_evaluations(committed.commitment, point, swapped, proof, Transcript("b"))
+
+
+def test_batch_and_single_apis_do_not_mix() -> None:
+    from stele.actors.prover._errors import MalformedProof
+
+    tables = np.random.default_rng(5).integers(0, P, (2, 16)).astype(np.uint64)
+    committed = commit_table(tables, choose_params(4))
+    with pytest.raises(InvalidParameters, match="num_polys"):
+        prove_evaluation(committed, _point(5, 4), Transcript("b"))
+    from stele.actors.prover._commit import prove_evaluations, verify_evaluations
+
+    values, proof = prove_evaluations(committed, _point(5, 4), Transcript("b"))
+    with pytest.raises(VerificationFailed, match="num_polys"):
+        verify_evaluation(committed.commitment, _point(5, 4), values[0], proof, Transcript("b"))
+    with pytest.raises(MalformedProof, match="values"):
+        verify_evaluations(committed.commitment, _point(5, 4), values[:1], proof, Transcript("b"))

@@ -38,7 +38,7 @@ def _make(params: CommitParams, seed: int = 7) -> tuple[CommittedPolynomial, Ope
     committed = commit_table(table, params)
     point = rng.integers(0, P, (params.num_vars, 4)).astype(np.uint64)
     value, proof = prove_evaluation(committed, point, Transcript(LABEL))
-    return committed, OpeningProof(committed.commitment, point, value, proof)
+    return committed, OpeningProof(committed.commitment, point, (value,), proof)
 
 
 def _check(opening: OpeningProof, label: str = LABEL) -> None:
@@ -158,7 +158,7 @@ class TestSoundness:
         _, op = honest
         wrong = ((op.value[0] + 1) % P, *op.value[1:])
         with pytest.raises(VerificationFailed):
-            _check(dataclasses.replace(op, value=wrong))  # type: ignore[arg-type]
+            _check(dataclasses.replace(op, values=(wrong,)))
 
     def test_wrong_point(self, honest: tuple[CommittedPolynomial, OpeningProof]) -> None:
         _, op = honest
@@ -171,7 +171,7 @@ class TestSoundness:
         # A consistent-looking proof built from a different table fails the commitment.
         _, op = honest
         _, other = _make(choose_params(8), seed=4)
-        forged = OpeningProof(op.commitment, other.point, other.value, other.proof)
+        forged = OpeningProof(op.commitment, other.point, other.values, other.proof)
         with pytest.raises(VerificationFailed):
             _check(forged)
 
@@ -217,7 +217,7 @@ class TestSoundness:
         with pytest.raises(MalformedProof, match="paths"):
             _check(_replace_proof(op, paths="not bytes"))
         with pytest.raises(MalformedProof, match="value"):
-            _check(dataclasses.replace(op, value=(1, 2, 3)))  # type: ignore[arg-type]
+            _check(dataclasses.replace(op, values=((1, 2, 3),)))  # type: ignore[arg-type]
         with pytest.raises(MalformedProof, match="point"):
             _check(dataclasses.replace(op, point=op.point[:-1]))
 
@@ -238,16 +238,19 @@ def _opening_obj(op: OpeningProof) -> dict[str, object]:
     [
         ("kind", "something/else", "opening.kind"),
         ("point", b"\x00" * 15, "opening.point"),
-        ("value", [1, 2, 3], "opening.value"),
-        ("value", [1, 2, 3, P], "opening.value[3]"),
-        ("value", [1, 2, 3, True], "opening.value[3]"),
+        ("values", [[1, 2, 3]], "opening.values[0]"),
+        ("values", [[1, 2, 3, P]], "opening.values[0][3]"),
+        ("values", [[1, 2, 3, True]], "opening.values[0][3]"),
+        ("values", [], "opening.values"),
         ("w", b"\xff" * 64, "opening.w[0]"),
         ("u", b"\x00" * 3, "opening.u"),
         ("columns", b"", "opening.columns"),
         ("paths", b"\x00", "opening.paths"),
-        ("commitment", {"params": [4, 2, 1], "root": bytes(32)}, "opening.commitment.params"),
-        ("commitment", {"params": [4, 5, 1, 9], "root": bytes(32)}, "opening.commitment.params[1]"),
-        ("commitment", {"params": [4, 2, 1, 9], "root": bytes(31)}, "opening.commitment.root"),
+        ("commitment", {"params": [4, 2, 1], "polys": 1, "root": bytes(32)}, "opening.commitment.params"),
+        ("commitment", {"params": [4, 5, 1, 9], "polys": 1, "root": bytes(32)}, "opening.commitment.params[1]"),
+        ("commitment", {"params": [4, 2, 1, 9], "polys": 1, "root": bytes(31)}, "opening.commitment.root"),
+        ("commitment", {"params": [4, 2, 1, 9], "polys": 0, "root": bytes(32)}, "opening.commitment.polys"),
+        ("commitment", {"params": [4, 2, 1, 9], "root": bytes(32)}, "opening.commitment"),
         ("commitment", [], "opening.commitment"),
     ],
 )
@@ -289,7 +292,7 @@ def test_arbitrary_cbor_values_never_crash_the_decoder(obj: object) -> None:
         pass
 
 
-@given(st.sampled_from(["kind", "commitment", "point", "value", "w", "u", "columns", "paths"]),
+@given(st.sampled_from(["kind", "commitment", "point", "values", "w", "u", "columns", "paths"]),
        st.none() | st.integers(-5, 2**40) | st.binary(max_size=64) | st.lists(st.integers(0, 9), max_size=5))
 @settings(max_examples=80)
 def test_any_field_replaced_by_junk_is_malformed_or_rejected(field: str, junk: object) -> None:
@@ -305,3 +308,27 @@ def test_eval_proof_objects_built_by_hand_are_checked() -> None:
     bogus = EvalProof(np.zeros((3, 4), dtype=np.uint64), op.proof.evaluation_row, op.proof.columns, op.proof.paths)
     with pytest.raises(MalformedProof, match="proximity_row"):
         _check(dataclasses.replace(op, proof=bogus))
+
+
+def test_every_single_bit_flip_of_a_batched_opening_is_rejected() -> None:
+    from stele.actors.prover._commit import prove_evaluations
+
+    params = CommitParams(2, 1, 1, min_queries(1, 1, 100))
+    tables = np.random.default_rng(8).integers(0, P, (3, 4)).astype(np.uint64)
+    committed = commit_table(tables, params)
+    point = np.random.default_rng(9).integers(0, P, (2, 4)).astype(np.uint64)
+    values, proof = prove_evaluations(committed, point, Transcript(LABEL))
+    data = encode_opening(OpeningProof(committed.commitment, point, values, proof))
+    back = decode_opening(data)
+    assert back.values == values and encode_opening(back) == data
+    _check(back)
+    accepted = []
+    for bit in range(8 * len(data)):
+        flipped = bytearray(data)
+        flipped[bit // 8] ^= 1 << (bit % 8)
+        try:
+            _check(decode_opening(bytes(flipped)))
+        except ProverError:
+            continue
+        accepted.append(bit)
+    assert accepted == []
