@@ -144,6 +144,7 @@ class SimEnv(Env):
         self._main_done = False
         self.events_fired = 0
         self._running = False
+        self._used = False
 
     # -- identity / time ------------------------------------------------------
     @property
@@ -270,9 +271,9 @@ class SimEnv(Env):
         Raises the first failure reported through :meth:`fail`, or
         :class:`SimDeadlock` if every task blocked with nothing pending.
         """
-        if self._running:
-            raise SimError("SimEnv.run is not reentrant")
-        self._running = True
+        if self._running or self._used:
+            raise SimError("a SimEnv runs once; make a new one (same seed) to replay")
+        self._running = self._used = True
         saved_flag = _trio_run._ALLOW_DETERMINISTIC_SCHEDULING
         saved_state = _trio_run._r.getstate()
         setattr(_trio_run, "_ALLOW_DETERMINISTIC_SCHEDULING", True)

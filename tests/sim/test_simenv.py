@@ -233,3 +233,14 @@ def test_wait_all_tasks_blocked_wakes_before_time_moves() -> None:
         return log
 
     assert env.run(main) == ["idle 0", "slept 5000000000"]
+
+
+def test_a_simenv_runs_once() -> None:
+    env = SimEnv(seed=1)
+
+    async def main() -> None:
+        await env.sleep(1)
+
+    env.run(main)
+    with pytest.raises(SimError, match="runs once"):
+        env.run(main)
