@@ -172,15 +172,25 @@ class Repository:
                 out[u.alias] = self.resolve(u.target)
             except (UnknownTarget, AmbiguousPrefix) as exc:
                 raise UnresolvedImport(where, u.alias, u.target, str(exc)) from None
+            self._check_importable(out[u.alias], where, u.alias, u.target)
         free: set[str] = set().union(*free_by_def.values())
         for name in sorted(free - defs.keys() - BUILTINS.keys() - out.keys()):
             for candidate in ([f"{namespace}.{name}"] if namespace else []) + [name]:
                 try:
                     out[name] = self.objects.lookup(candidate)
-                    break
                 except NameNotFound:
                     continue
+                self._check_importable(out[name], filename, name, candidate)
+                break
         return out
+
+    def _check_importable(self, digest: Digest, where: str, alias: str, target: str) -> None:
+        """An import must denote a TEL definition (not a blob, not a whole cycle)."""
+        kind = self.objects.get(digest).kind
+        if kind not in (DEF_KIND, MEMBER_KIND):
+            what = "a whole cycle (import one of its members)" if kind == CYCLE_KIND else \
+                f"a {kind!r} object"
+            raise UnresolvedImport(where, alias, target, f"{digest} is {what}, not a TEL definition")
 
     def _signatures(self, externals: Mapping[str, Digest], declared: Mapping[str, EffectDecl],
                     filename: str) -> tuple[list[Def], list[EffectDecl]]:
@@ -231,7 +241,7 @@ class Repository:
 
     def get_blob(self, target: str | Digest) -> StoredObject:
         """The blob `target` names (a name, digest or unique prefix); not a TEL object."""
-        obj = self.objects.get(self._digest(target))
+        obj = self.objects.get(self.resolve(target))
         if obj.kind in TEL_KINDS:
             raise WrongKind(obj.digest, obj.kind, "a blob")
         return obj
@@ -255,8 +265,6 @@ class Repository:
             raise
         except (UnknownDigest, DigestError):
             raise UnknownTarget(target) from None
-
-    _digest = resolve
 
     def lookup(self, name: str) -> Digest:
         """The digest `name` is bound to (`NameNotFound` otherwise)."""

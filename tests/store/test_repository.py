@@ -293,3 +293,19 @@ def test_recorded_dependencies_are_exactly_the_digests_in_each_form(name: str) -
                        if isinstance(f, list) and f[0] == "tel.member.1" and f[1] == Digest.of(o.payload)}
             scanned -= members
         assert set(o.deps) == scanned and len(o.deps) == len(set(o.deps))
+
+
+def test_imports_must_be_definitions() -> None:
+    r = repo()
+    r.put_blob(b"\x7fELF", name="helper")
+    with pytest.raises(UnresolvedImport, match="riscv.elf"):
+        r.store("def f() -> Int = helper()\n", filename="f.tel")
+    r.store(example("parity"), namespace="p")
+    cycle = r.objects.get(r.lookup("p.is_even")).deps[0]
+    with pytest.raises(UnresolvedImport, match="whole cycle"):
+        r.store(f"#use c = {cycle}\ndef g() -> Bool = c(1)\n", filename="g.tel")
+    # a whole cycle can still be shown and loaded by its digest
+    assert "def is_even" in r.show(str(cycle)).text and "def is_odd" in r.show(str(cycle)).text
+    loaded = r.load(cycle)
+    assert loaded.entry in ("is_even", "is_odd")
+    assert loaded.program().call("is_even", [4]).value is True
