@@ -102,31 +102,21 @@ def _key(k: Any) -> bytes:
 
 
 def _enc(obj: Any, out: bytearray, depth: int) -> None:
-    """Append the canonical encoding of ``obj`` to ``out``; ``depth`` is the remaining budget."""
+    """Append the canonical encoding of ``obj`` to ``out``; ``depth`` is the remaining budget.
+
+    Arrays and message fields inline the common scalars (small ints, str,
+    bytes) instead of recursing.
+    """
     t = type(obj)
     if t is str:
-        try:
-            b = obj.encode()
-        except UnicodeEncodeError as exc:
-            raise EncodeError(f"str is not valid UTF-8 ({exc.reason} at index {exc.start})") from None
-        out += _head(3, len(b))
-        out += b
+        _str(obj, out)
     elif t is int:
         out += _int(obj)
     elif t is bytes:
         out += _head(2, len(obj))
         out += obj
     elif t is list or t is tuple:
-        if depth <= 0:
-            raise EncodeError("nesting is deeper than the limit")
-        out += _head(4, len(obj))
-        i = 0
-        try:
-            for item in obj:
-                _enc(item, out, depth - 1)
-                i += 1
-        except EncodeError as exc:
-            raise EncodeError(exc.reason, f"[{i}]{exc.path}") from None
+        _seq(obj, None, out, depth)
     elif t is dict:
         if depth <= 0:
             raise EncodeError("nesting is deeper than the limit")
@@ -151,15 +141,7 @@ def _enc(obj: Any, out: bytearray, depth: int) -> None:
     else:
         fields = getattr(t, "__stele_fields__", None)
         if fields is not None:
-            if depth <= 0:
-                raise EncodeError("nesting is deeper than the limit")
-            out += _head(4, len(fields) + 1)
-            out += _head(0, t.__stele_tag__)
-            for name in fields:
-                try:
-                    _enc(getattr(obj, name), out, depth - 1)
-                except EncodeError as exc:
-                    raise EncodeError(exc.reason, f".{name}{exc.path}") from None
+            _seq([getattr(obj, name) for name in fields], t, out, depth)
         elif isinstance(obj, enum.Enum):
             _enc(obj.value, out, depth)
         elif isinstance(obj, float):
@@ -176,6 +158,50 @@ def _enc(obj: Any, out: bytearray, depth: int) -> None:
             _enc(dict(obj), out, depth)
         else:
             raise EncodeError(f"value of type {t.__qualname__} is not encodable")
+
+
+def _str(s: str, out: bytearray) -> None:
+    try:
+        b = s.encode()
+    except UnicodeEncodeError as exc:
+        raise EncodeError(f"str is not valid UTF-8 ({exc.reason} at index {exc.start})") from None
+    n = len(b)
+    out += _SMALL[3][n] if n < 24 else _head(3, n)
+    out += b
+
+
+def _seq(items: Any, msg: type | None, out: bytearray, depth: int) -> None:
+    """Encode an array (``msg`` is None) or a message ``[tag, *items]`` (``msg`` its class)."""
+    if depth <= 0:
+        raise EncodeError("nesting is deeper than the limit")
+    n = len(items)
+    if msg is not None:
+        n += 1
+    out += _SMALL[4][n] if n < 24 else _head(4, n)
+    if msg is not None:
+        out += _head(0, msg.__stele_tag__)  # type: ignore[attr-defined]
+    inner = depth - 1
+    i = -1
+    try:
+        for i, item in enumerate(items):
+            it = type(item)
+            if it is int:
+                if 0 <= item < 24:
+                    out.append(item)
+                else:
+                    out += _int(item)
+            elif it is str:
+                _str(item, out)
+            elif it is bytes:
+                m = len(item)
+                out += _SMALL[2][m] if m < 24 else _head(2, m)
+                out += item
+            else:
+                _enc(item, out, inner)
+    except EncodeError as exc:
+        names: tuple[str, ...] = getattr(msg, "__stele_fields__", ())
+        where = f".{names[i]}" if names else f"[{i}]"
+        raise EncodeError(exc.reason, f"{where}{exc.path}") from None
 
 
 def _first(pair: tuple[bytes, object]) -> bytes:
@@ -208,6 +234,19 @@ def _fail(reason: str, offset: int) -> DecodeError:
     return DecodeError(reason, offset)
 
 
+# Initial bytes of items that need few checks: 1 = complete in one byte (small
+# ints, false/true/null), 2 = a byte string shorter than 24 bytes, 3 = an int
+# with a one-byte argument (canonical iff that byte is >= 24), 4 = a text
+# string shorter than 24 bytes (no UTF-8 check needed if it is ASCII).
+_FAST: Final = bytes(
+    1 if b < 0x18 or 0x20 <= b < 0x38 or 0xF4 <= b <= 0xF6
+    else 2 if 0x40 <= b < 0x58
+    else 3 if b in (0x18, 0x38)
+    else 4 if 0x60 <= b < 0x78
+    else 0
+    for b in range(256)
+)
+
 _MAJOR_NAMES: Final = ("uint", "negint", "bytes", "text", "array", "map", "tag", "simple/float")
 
 
@@ -236,8 +275,32 @@ def check_canonical(data: bytes, *, max_depth: int = MAX_DEPTH) -> None:
             continue
         if pos >= n:
             raise _fail("truncated: expected another data item", pos)
-        start = pos
         ib = data[pos]
+        if not is_map:
+            # Fast path: one-byte items and short strings outside map keys.
+            kind = _FAST[ib]
+            if kind == 1:
+                pos += 1
+                remaining -= 1
+                continue
+            if kind == 2:
+                end = pos + 1 + (ib & 31)
+                if end <= n:
+                    pos = end
+                    remaining -= 1
+                    continue
+            elif kind == 3:
+                if pos + 1 < n and data[pos + 1] >= 24:
+                    pos += 2
+                    remaining -= 1
+                    continue
+            elif kind == 4:
+                end = pos + 1 + (ib & 31)
+                if end <= n and data[pos + 1 : end].isascii():
+                    pos = end
+                    remaining -= 1
+                    continue
+        start = pos
         pos += 1
         major = ib >> 5
         ai = ib & 31

@@ -91,6 +91,8 @@ def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
 
 
 _PREFIX_BYTES: Final = {a.name: _varint(a.code) + _varint(a.size) for a in ALGORITHMS.values()}
+_BY_PREFIX_BYTES: Final = {_PREFIX_BYTES[a.name]: a for a in ALGORITHMS.values()}
+_PREFIX_WIDTHS: Final = tuple(sorted({len(p) for p in _BY_PREFIX_BYTES}))
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -141,6 +143,10 @@ class Digest:
     @classmethod
     def from_binary(cls, data: bytes) -> Digest:
         """Parse the multihash form (exactly one digest, no trailing bytes)."""
+        for width in _PREFIX_WIDTHS:  # fast path: a known prefix and the exact length
+            alg = _BY_PREFIX_BYTES.get(data[:width])
+            if alg is not None and len(data) == width + alg.size:
+                return cls(alg.name, bytes(data[width:]))
         code, pos = _read_varint(data, 0)
         alg = _BY_CODE.get(code)
         if alg is None:

@@ -78,7 +78,11 @@ def _try_build(cls: type) -> Any:
 
 
 def message_strategy(cls: type[Message]) -> st.SearchStrategy[Message]:
-    """Instances of one registered message class, built from its field annotations."""
+    """Instances of one registered message class, built from its field annotations.
+
+    A message author whose ``__post_init__`` rejects most random values can
+    register a better strategy with ``hypothesis.strategies.register_type_strategy``.
+    """
     registered = _registered_strategy(cls)
     if registered is not None:
         return registered
@@ -90,7 +94,8 @@ def message_strategy(cls: type[Message]) -> st.SearchStrategy[Message]:
 def value_strategy(hint: Any) -> st.SearchStrategy[Any]:
     """Values matching one message-field annotation (mirrors the decoder's converters)."""
     simple: dict[Any, st.SearchStrategy[Any]] = {
-        int: cbor_ints,
+        # Small non-negative ints are favoured: many messages check ranges in __post_init__.
+        int: st.one_of(st.integers(0, 64), st.integers(0, 1024), cbor_ints),
         bool: st.booleans(),
         str: st.text(max_size=20),
         bytes: st.binary(max_size=20),

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Literal, NewType, Optional, Union
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stele.protocol import (
@@ -287,7 +287,7 @@ def test_all_stele_modules_were_scanned_for_messages() -> None:
 
 
 @pytest.mark.parametrize("cls", ALL_MESSAGES, ids=lambda c: f"{c.__stele_tag__}-{c.__qualname__}")
-@settings(max_examples=40)
+@settings(max_examples=25, suppress_health_check=[HealthCheck.filter_too_much])
 @given(data=st.data())
 def test_every_registered_message_round_trips(cls: type[Message], data: st.DataObject) -> None:
     msg = data.draw(message_strategy(cls))
