@@ -1,4 +1,28 @@
-"""The prover: BabyBear fields, multilinear polynomials, sum-check, commitments, and actors."""
+"""The prover: BabyBear fields, multilinear polynomials, sum-check, commitments, and actors.
+
+The math layer (each module's docstring documents its conventions)::
+
+    from stele.actors.prover import (
+        Composition, DenseOracle, Transcript, expand_base,
+        prove_sumcheck, prove_sumcheck_streaming, verify_sumcheck, evaluate,
+    )
+
+    a, b = expand_base(b"a", 1 << 16), expand_base(b"b", 1 << 16)
+    g = Composition.product(0, 1)                     # g = f_0 · f_1
+    proof = prove_sumcheck([a, b], g, Transcript("my.protocol"))
+    same, report = prove_sumcheck_streaming(DenseOracle([a, b]), g, Transcript("my.protocol"))
+    assert same == proof                              # streaming == dense, value for value
+    result = verify_sumcheck(proof, g, 16, Transcript("my.protocol"))
+    assert result.final_evals == (evaluate(a, result.point), evaluate(b, result.point))
+
+* ``_field``: P = 15·2^27 + 1 as ``uint64`` arrays; the quartic extension
+  F_p[X]/(X^4 - 11) as ``(n, 4)`` arrays or 4-tuples of ints.
+* ``_ntt``: NTT / inverse NTT / cosets / LDE / Reed–Solomon encoding.
+* ``_mle``: tables with x_1 = the index's lowest bit; fold, evaluate, eq.
+* ``_oracle``: the ``PolynomialOracle`` Protocol the co-processor implements.
+* ``_sumcheck``: dense and streaming provers, verifier, zero-check.
+* ``_transcript``: Fiat–Shamir over BLAKE2b or SHA-256, unbiased challenges.
+"""
 
 from ._errors import InvalidParameters as InvalidParameters
 from ._errors import MalformedProof as MalformedProof
