@@ -416,3 +416,15 @@ def test_eq_factor_with_degenerate_coordinates(kinds: list[str], budget: int) ->
     assert stream == dense
     result = verify_sumcheck(dense, comp, n, Transcript(LABEL), eq_point=point)
     assert list(result.final_evals) == [evaluate(t, result.point) for t in tables]
+
+
+def test_package_docstring_example_runs() -> None:
+    import textwrap
+
+    import stele.actors.prover as prover
+
+    doc = prover.__doc__ or ""
+    block = doc.split("::", 1)[1].split("\n* ", 1)[0]
+    code = textwrap.dedent(block)
+    assert "prove_sumcheck_streaming" in code
+    exec(compile(code, "stele.actors.prover docstring", "exec"), {})
