@@ -165,3 +165,50 @@ def test_load_reply_round_trips_and_assembles() -> None:
     assert again == reply and isinstance(again, LoadReply)
     loaded = again.assemble()
     assert loaded.entry == "both" and loaded.program().call("both", [12]).value == 288
+
+
+class _CrashOn(stele.KernelObserver):
+    """Crash the repository actor on the first message of a given type."""
+
+    def __init__(self, kind: type) -> None:
+        self.kind = kind
+        self.crashed = 0
+        self.restarts = 0
+
+    def should_crash(self, actor: str, message: object) -> bool:
+        if actor == "repo" and isinstance(message, self.kind) and not self.crashed:
+            self.crashed += 1
+            return True
+        return False
+
+    def on_restart(self, actor: str) -> None:
+        self.restarts += 1
+
+
+def test_crash_and_restart_keeps_acknowledged_stores(tmp_path: Path) -> None:
+    path = str(tmp_path / "crash.sqlite")
+    env = SimEnv(seed=11)
+    observer = _CrashOn(ShowTarget)
+
+    async def session() -> list[object]:
+        out: list[object] = []
+        async with stele.ActorSystem(env, observer=observer) as system:
+            ref = await system.spawn("repo", RepositoryActor, path)
+            stored = await ref.ask(StoreSource(FIB, "fib.tel", "math"), timeout=30)
+            with pytest.raises(stele.RemoteError) as info:
+                await ref.ask(ShowTarget("math.fib"), timeout=30)
+            out.append(info.value.cause)
+            # the supervisor restarted it; the new incarnation reopened the file
+            for _ in range(100):
+                try:
+                    out.append(await ref.ask(Resolve("math.fib"), timeout=30))
+                    break
+                except stele.ActorStopped:
+                    await env.sleep(0.01)
+            out.append(stored)
+        return out
+
+    crash, resolved, stored = env.run(session)
+    assert isinstance(crash, stele.InjectedCrash)
+    assert observer.restarts == 1
+    assert isinstance(stored, StoredNames) and resolved == Resolved(stored.as_dict()["math.fib"])
