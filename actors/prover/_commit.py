@@ -133,7 +133,7 @@ class Commitment:
 
 @dataclass(frozen=True, slots=True)
 class EvalProof:
-    """An evaluation proof (see the module docstring, steps 3 and 5).
+    """An evaluation proof (see the module docstring, steps 3, 4 and 6).
 
     ``proximity_row`` is ``w`` and ``evaluation_row`` is ``u``, both
     ``(cols, 4)``; ``columns`` is ``(k, m * rows)`` (stacked columns) for the
@@ -527,11 +527,11 @@ def verify_evaluations(
     """
     params = commitment.params
     m = commitment.num_polys
+    if type(m) is not int or not 1 <= m <= MAX_BATCH:
+        raise MalformedProof("commitment.num_polys", f"{m!r} is not in [1, {MAX_BATCH}]")
     bits = soundness_bits(params.log_cols, params.log_inv_rate, params.num_queries, num_polys=m)
     if bits < min_security_bits:
         raise VerificationFailed("parameters", f"{bits:.1f} bits of soundness < floor {min_security_bits}")
-    if not (isinstance(m, int) and 1 <= m <= MAX_BATCH):
-        raise MalformedProof("commitment.num_polys", f"{m!r} is not in [1, {MAX_BATCH}]")
     try:
         pt = _point_array(point, params.num_vars)
     except InvalidParameters as exc:
