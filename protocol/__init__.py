@@ -1,7 +1,35 @@
 """Sans-I/O protocol: canonical CBOR, digests, typed messages, frames, connections.
 
-Nothing in this package imports an async library (h11's bytes-in, events-out
-design); ``tests/protocol/test_no_async.py`` checks it.
+* :func:`encode` / :func:`decode` -- canonical CBOR (RFC 8949 §4.2.1) and a
+  strict decoder for anything hashed or received (:class:`DecodeError` names
+  the byte offset).
+* :class:`Digest` -- self-describing digests (BLAKE2b-256 by default),
+  ``str(d)`` = ``b2:<hex>``, ``d.short()``, :func:`resolve_prefix`.
+* :func:`message` -- the closed registry of typed messages.  Define one in
+  your own package, in your area's tag range (kernel/protocol 1-99, sim
+  100-199, TEL/store/repository 200-299, co-processor 300-399, prover
+  400-499, execution services 500-699)::
+
+      @message(201)
+      @dataclass(frozen=True, slots=True)
+      class PutObject(Message):
+          digest: Digest
+          data: bytes
+          names: tuple[str, ...] = ()
+
+  and send it with :func:`encode_message` / :func:`decode_message` (every
+  field is validated by its annotation) or through a :class:`Connection`.
+  ``tests/protocol/test_messages.py`` round-trips every registered class with
+  hypothesis; register a strategy with ``st.register_type_strategy`` if your
+  ``__post_init__`` rejects most random values.
+* :class:`FrameDecoder` / :func:`encode_frame` -- 4-byte length-prefixed
+  frames with a maximum size.
+* :class:`Connection` -- h11-style: ``receive_data(bytes)``, ``next_event()``,
+  ``send(msg) -> bytes``, ``request`` / ``reply`` with request ids, and an
+  ERROR state after a :class:`RemoteProtocolError`.
+
+Nothing in this package imports an async library, threads or sockets
+(``tests/protocol/test_no_async.py`` checks it).
 """
 
 from __future__ import annotations

@@ -156,6 +156,8 @@ def _enc(obj: Any, out: bytearray, depth: int) -> None:
             _enc(list(obj), out, depth)
         elif isinstance(obj, dict):
             _enc(dict(obj), out, depth)
+        elif hasattr(t, "__index__"):  # integer-like scalars, e.g. numpy.uint64
+            out += _int(obj.__index__())
         else:
             raise EncodeError(f"value of type {t.__qualname__} is not encodable")
 

@@ -24,11 +24,13 @@ import enum
 from dataclasses import dataclass
 from typing import Final
 
+import cbor2
+
 from ._cbor import MAX_DEPTH
 from ._core import ENVELOPES, ErrorReply, Reply, Request
 from ._errors import DecodeError, FrameError, LocalProtocolError, RemoteProtocolError
 from ._frames import MAX_FRAME_SIZE, FrameDecoder, encode_frame
-from ._messages import Message, decode_message, encode_message
+from ._messages import Message, decode_message, encode_message, message_from_value
 
 __all__ = ["Connection", "ConnectionState", "ConnectionClosed", "Event", "MAX_PENDING"]
 
@@ -55,7 +57,13 @@ Event = Message | ConnectionClosed
 
 
 class Connection:
-    """Bytes in, messages out, and the reverse, with request ids and an ERROR state; no I/O."""
+    """Bytes in, messages out, and the reverse, with request ids and an ERROR state; no I/O.
+
+    ``check_outgoing`` (default on) validates each outgoing message against its
+    annotations, as the peer will, so a badly typed field raises
+    :class:`LocalProtocolError` here instead of breaking the peer's connection.
+    Turn it off only on hot paths whose messages are known good.
+    """
 
     def __init__(
         self,
@@ -63,11 +71,13 @@ class Connection:
         max_frame_size: int = MAX_FRAME_SIZE,
         max_depth: int = MAX_DEPTH,
         max_pending: int = MAX_PENDING,
+        check_outgoing: bool = True,
     ) -> None:
         self._frames = FrameDecoder(max_frame_size)
         self._max_frame = max_frame_size
         self._max_depth = max_depth
         self._max_pending = max_pending
+        self._check_outgoing = check_outgoing
         self._state = ConnectionState.OPEN
         self._error: RemoteProtocolError | None = None
         self._next_id = 1
@@ -209,6 +219,12 @@ class Connection:
 
     def _frame(self, msg: Message) -> bytes:
         payload = encode_message(msg)
+        if self._check_outgoing:
+            # The peer validates every field; fail here, not by killing its connection.
+            try:
+                message_from_value(cbor2.loads(payload))
+            except DecodeError as exc:
+                raise LocalProtocolError(f"refusing to send an invalid message: {exc}") from None
         try:
             return encode_frame(payload, max_size=self._max_frame)
         except FrameError as exc:

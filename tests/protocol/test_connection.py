@@ -156,6 +156,20 @@ def test_local_violations() -> None:
         conn.receive_data(b"more")
 
 
+def test_outgoing_messages_are_validated_before_they_reach_the_peer() -> None:
+    conn = Connection()
+    with pytest.raises(LocalProtocolError, match="Ping.nonce: expected int, got str"):
+        conn.send(Ping("7"))  # type: ignore[arg-type]
+    with pytest.raises(LocalProtocolError, match="Request.body.Ping.nonce"):
+        conn.request(Ping(None))  # type: ignore[arg-type]
+    assert conn.pending_requests == frozenset() and conn.state is ConnectionState.OPEN
+    unchecked = Connection(check_outgoing=False)
+    peer = Connection()
+    peer.receive_data(unchecked.send(Ping("7")))  # type: ignore[arg-type]
+    with pytest.raises(RemoteProtocolError, match="Ping.nonce"):
+        peer.next_event()
+
+
 messages = st.one_of(
     st.builds(Ping, st.integers(0, 2**64 - 1)),
     st.builds(Goodbye, st.text(max_size=5)),
