@@ -520,11 +520,15 @@ class _StreamingState:
         return min(1 << self.n, max(self.chunk, 1 << bound))
 
     def _read(self, start: int, length: int) -> U64:
-        raw = self.oracle.read(list(self.polys), start, length)
+        raw = np.asarray(self.oracle.read(list(self.polys), start, length))
         if raw.shape != (len(self.polys), length):
             raise InvalidParameters("oracle.read shape", tuple(raw.shape), f"= ({len(self.polys)}, {length})")
+        if raw.dtype != np.uint64:
+            raise InvalidParameters("oracle.read dtype", str(raw.dtype), "uint64")
+        if raw.size and int(raw.max()) >= P:
+            raise InvalidParameters(f"oracle.read[{start}:{start + length}]", int(raw.max()), f"canonical, < {P}")
         self.entries_read += raw.size
-        return np.asarray(raw, dtype=np.uint64)
+        return raw
 
     def _eq_prefix(self, j: int) -> Ext:
         assert self.eq_point is not None

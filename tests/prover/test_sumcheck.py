@@ -428,3 +428,24 @@ def test_package_docstring_example_runs() -> None:
     code = textwrap.dedent(block)
     assert "prove_sumcheck_streaming" in code
     exec(compile(code, "stele.actors.prover docstring", "exec"), {})
+
+
+class _BadOracle(GeneratedOracle):
+    def __init__(self, fault: str) -> None:
+        super().__init__(4, 2)
+        self.fault = fault
+
+    def read(self, polys: Sequence[int], start: int, length: int) -> U64:
+        out = super().read(polys, start, length)
+        if self.fault == "shape":
+            return out[:, :-1]
+        if self.fault == "dtype":
+            return out.astype(np.int64)  # type: ignore[return-value]
+        out[0, 0] = P
+        return out
+
+
+@pytest.mark.parametrize("fault", ["shape", "dtype", "range"])
+def test_misbehaving_oracle_is_a_typed_error(fault: str) -> None:
+    with pytest.raises(InvalidParameters, match="oracle.read"):
+        prove_sumcheck_streaming(_BadOracle(fault), Composition.product(0, 1), Transcript(LABEL))
