@@ -116,7 +116,7 @@ def message(tag: int) -> Callable[[_C], _C]:
         _DECODERS.pop(cls, None)
         try:
             _compile(cls)  # fail early on unsupported annotations
-        except NameError:
+        except _Unresolved:
             pass  # a forward reference not yet defined: compile on first decode
         _BY_TAG[tag] = cls
         return cls
@@ -174,6 +174,10 @@ def message_from_value(value: object, expect: type[_M] = Message) -> _M:  # type
         if bad.path:
             raise FieldError(bad.path.lstrip("."), bad.reason) from None
         raise DecodeError(bad.reason) from None
+
+
+class _Unresolved(RegistrationError):
+    """A message annotation names something that is not defined (yet)."""
 
 
 class _Bad(Exception):
@@ -360,7 +364,10 @@ def _message_conv(cls: type[Message]) -> Conv:
 
 def _compile(cls: type[Message]) -> Callable[[list[Any]], Message]:
     """Build (and cache) the validating decoder of one registered class."""
-    hints = typing.get_type_hints(cls, include_extras=True)
+    try:
+        hints = typing.get_type_hints(cls, include_extras=True)
+    except NameError as exc:
+        raise _Unresolved(f"{cls.__qualname__} has an unresolvable annotation: {exc}") from None
     names = cls.__stele_fields__
     convs = [_conv(hints[n]) for n in names]
     count = len(names)

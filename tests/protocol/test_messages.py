@@ -296,3 +296,35 @@ def test_every_registered_message_round_trips(cls: type[Message], data: st.DataO
     assert type(back) is cls
     assert back == msg
     assert encode_message(back) == wire
+
+
+@message(94)
+@dataclass(frozen=True, slots=True)
+class Tree(Message):
+    """A test message with a forward reference and self-reference (compiled on first use)."""
+
+    label: str
+    leaf: LaterLeaf | None
+    children: tuple[Tree, ...] = ()
+
+
+@message(95)
+@dataclass(frozen=True, slots=True)
+class LaterLeaf(Message):
+    """Defined after :class:`Tree`, which refers to it."""
+
+    weight: int
+
+
+def test_forward_and_self_references_resolve_on_first_use() -> None:
+    tree = Tree("root", None, (Tree("a", LaterLeaf(2)), Tree("b", None, (Tree("c", LaterLeaf(-1)),))))
+    assert decode_message(encode_message(tree)) == tree
+    with pytest.raises(FieldError) as info:
+        decode_message(encode([94, "r", None, [[94, "a", [95, "x"], []]]]))
+    assert info.value.path == "Tree.children[0].Tree.leaf.LaterLeaf.weight"
+
+
+def test_messages_nest_inside_plain_data_and_digest_by_their_encoding() -> None:
+    leg = Leg("a", 1)
+    assert decode(encode({"legs": [leg]})) == {"legs": [[90, "a", 1]]}
+    assert Digest.of_object(leg) == Digest.of(encode_message(leg))
