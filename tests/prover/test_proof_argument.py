@@ -237,3 +237,26 @@ def test_completeness_at_2_20() -> None:
     assert report.streamed_rounds > 0
     verify_sum_argument(decode_argument(encode_argument(arg)), Transcript("big"),
                         expected_sum=_sum_of(tables, comp))
+
+
+_SMALL_ARG = None
+
+
+def _small_argument_bytes() -> bytes:
+    global _SMALL_ARG
+    if _SMALL_ARG is None:
+        tables = _tables(6, 3, 2)
+        arg = _prove(tables, Composition(((1, (0, 1)), (2, (1,)))), CommitParams(3, 1, 1, 12), label="fuzz")
+        _SMALL_ARG = encode_argument(arg)
+    return _SMALL_ARG
+
+
+@given(st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=6))
+@settings(max_examples=150)
+def test_random_byte_mutations_are_rejected_with_typed_errors(edits: list[tuple[int, int]]) -> None:
+    data = bytearray(_small_argument_bytes())
+    for pos, byte in edits:
+        data[pos % len(data)] = byte
+    assume(bytes(data) != _small_argument_bytes())
+    with pytest.raises(ProverError):
+        verify_sum_argument(decode_argument(bytes(data)), Transcript("fuzz"), min_security_bits=0)
