@@ -169,6 +169,8 @@ def as_base(values: Iterable[int] | NDArray[np.integer] | int, *, field: str = "
     """Canonical ``uint64`` array from ints or an array; rejects values outside [0, P)."""
     if isinstance(values, np.ndarray):
         arr = np.asarray(values)
+        if arr.dtype.kind not in "iu":
+            raise InvalidParameters(f"{field}.dtype", str(arr.dtype), "an integer dtype")
         if arr.dtype == np.uint64:
             out = arr
         else:

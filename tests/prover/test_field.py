@@ -128,6 +128,8 @@ def test_as_base_rejects_out_of_range() -> None:
         as_base(np.array([-1], dtype=np.int64))
     with pytest.raises(InvalidParameters):
         as_ext([(0, 0, 0, P)])
+    with pytest.raises(InvalidParameters, match="dtype"):
+        as_base(np.array([1.5]))
 
 
 def _ext_reference_mul(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
