@@ -158,3 +158,49 @@ def test_prover_errors_survive_pickling() -> None:
     exc = InvalidParameters("poly", 3, "in [0, 2)")
     back = pickle.loads(pickle.dumps(exc))
     assert isinstance(back, ProverError) and back.name == "poly" and str(back) == str(exc)
+
+
+class _CrashFirstOpen(stele.KernelObserver):
+    """Crash the prover on its first OpenPolynomial (once), record restarts."""
+
+    def __init__(self) -> None:
+        self.crashed = False
+        self.restarts: list[str] = []
+
+    def should_crash(self, actor: str, message: object) -> bool:
+        if actor == "prover" and isinstance(message, OpenPolynomial) and not self.crashed:
+            self.crashed = True
+            return True
+        return False
+
+    def on_restart(self, actor: str) -> None:
+        self.restarts.append(actor)
+
+
+async def _crash_session(env: stele.Env, observer: _CrashFirstOpen) -> list[object]:
+    out: list[object] = []
+    async with stele.ActorSystem(env, observer=observer) as system:
+        prover = await system.spawn("prover", ProverActor, {"o": DenseOracle(_tables(4))})
+        await prover.ask(CommitPolynomial("o", 0))
+        try:
+            await prover.ask(OpenPolynomial("o", 0, _point_bytes(1), "t"))
+        except stele.RemoteError as exc:
+            out.append(type(exc.cause).__name__)
+        # Restarted with fresh state: the commitment is gone, and that is a typed refusal.
+        try:
+            await prover.ask(OpenPolynomial("o", 0, _point_bytes(1), "t"))
+        except stele.RemoteError as exc:
+            out.append(type(exc.cause).__name__)
+        await prover.ask(CommitPolynomial("o", 0))
+        opened = await prover.ask(OpenPolynomial("o", 0, _point_bytes(1), "t"))
+        verifier = await system.spawn("verifier", VerifierActor)
+        out.append(await verifier.ask(VerifyOpening(opened.opening, "t")))
+    return out
+
+
+def test_prover_restarts_after_an_injected_crash() -> None:
+    env = SimEnv(seed=3)
+    observer = _CrashFirstOpen()
+    out = env.run(_crash_session, env, observer)
+    assert out == ["InjectedCrash", "InvalidParameters", Verdict(True)]
+    assert observer.restarts == ["prover"]
