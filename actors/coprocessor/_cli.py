@@ -1,0 +1,104 @@
+"""``stele vm``: run RISC-V guests on the co-processor from the command line.
+
+    stele vm run FILE.elf [--input FILE] [--max-cycles N] [--signature FILE]
+                          [--public FILE] [--memory-limit BYTES] [--raw BASE]
+                          [--interp] [--ecall-traps] [--stats]
+
+The guest's stdout and stderr go to ours; its public output (fd 3) to
+``--public FILE`` if given.  The exit status is the guest's (its low 8 bits,
+as a process would have).  If the run fails -- a bad ELF, a guest fault, the
+cycle or memory limit -- one line names the error on stderr and the status is
+:data:`FAILURE_STATUS` (125).  ``--stats`` prints cycles, seconds and MIPS to
+stderr; that is the only wall-clock read in the co-processor, isolated in
+:func:`_wall_seconds` (allow-listed for the determinism check).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ._elf import load_elf, load_raw
+from ._errors import CoprocessorError
+from ._machine import Machine, MachineConfig
+
+__all__ = ["main", "FAILURE_STATUS"]
+
+FAILURE_STATUS = 125
+
+
+def _wall_seconds() -> float:
+    """Monotonic wall-clock seconds, for ``--stats`` only (not part of any result)."""
+    import time
+
+    return time.perf_counter()
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="stele vm", description="Run RV32IM guests.")
+    sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run an ELF (or raw image) to completion")
+    run.add_argument("file", type=Path, help="RV32IM ELF executable (or raw image with --raw)")
+    run.add_argument("--raw", type=lambda s: int(s, 0), metavar="BASE",
+                     help="load FILE as a raw image at address BASE (entry = BASE)")
+    run.add_argument("--input", type=Path, help="file read by the guest on fd 0")
+    run.add_argument("--max-cycles", type=int, default=1_000_000_000,
+                     help="cycle limit (default 10^9); exceeding it is an error")
+    run.add_argument("--signature", type=Path,
+                     help="write the begin/end_signature words here, one %%08x per line")
+    run.add_argument("--public", type=Path, help="write the guest's public output (fd 3) here")
+    run.add_argument("--memory-limit", type=int, default=MachineConfig.memory_limit,
+                     help="bytes of guest memory (default 64 MiB)")
+    run.add_argument("--interp", action="store_true",
+                     help="use the interpreter instead of the compiled fast path")
+    run.add_argument("--ecall-traps", action="store_true",
+                     help="ecall traps to mtvec instead of being a host syscall")
+    run.add_argument("--stats", action="store_true", help="print cycles, time and MIPS to stderr")
+    return p
+
+
+def main(argv: list[str]) -> int:
+    """Entry point of ``stele vm``; returns the guest's exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        data = args.file.read_bytes()
+        stdin = args.input.read_bytes() if args.input else b""
+    except OSError as exc:
+        print(f"stele vm: {exc}", file=sys.stderr)
+        return FAILURE_STATUS
+    config = MachineConfig(memory_limit=args.memory_limit,
+                           host_syscalls=not args.ecall_traps)
+    started = _wall_seconds()
+    machine: Machine | None = None
+    try:
+        program = load_elf(data) if args.raw is None else load_raw(data, args.raw)
+        machine = Machine(program, input=stdin, config=config)
+        result = machine.run(args.max_cycles, fast=not args.interp)
+    except CoprocessorError as exc:
+        if machine is not None:
+            _flush(machine)
+        print(f"stele vm: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return FAILURE_STATUS
+    finally:
+        if args.stats and machine is not None:
+            seconds = _wall_seconds() - started
+            mips = machine.cycle / seconds / 1e6 if seconds > 0 else 0.0
+            print(f"cycles={machine.cycle} time={seconds:.3f}s mips={mips:.2f}", file=sys.stderr)
+    _flush(machine)
+    if args.public:
+        args.public.write_bytes(result.public_output)
+    if args.signature:
+        try:
+            args.signature.write_text(machine.signature_text())
+        except CoprocessorError as exc:
+            print(f"stele vm: {exc}", file=sys.stderr)
+            return FAILURE_STATUS
+    return result.exit_code & 0xFF
+
+
+def _flush(machine: Machine) -> None:
+    sys.stdout.buffer.write(bytes(machine.stdout))
+    sys.stdout.buffer.flush()
+    sys.stderr.buffer.write(bytes(machine.stderr))
+    sys.stderr.buffer.flush()

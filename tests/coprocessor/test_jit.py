@@ -1,0 +1,94 @@
+"""The fast path (compiled blocks) against the interpreter: same state, traps and cycles."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stele.actors.coprocessor import Breakpoint, GuestError, MachineConfig, encode
+from stele.actors.coprocessor._jit import Jit
+
+from ._rvgen import DATA, Case, case_from_bytes, cases
+
+
+def final(case: Case, fast: bool, limit: int = 100_000,
+          config: MachineConfig | None = None) -> tuple[bytes, str, int]:
+    m = case.machine(config)
+    err = ""
+    try:
+        (m.advance_fast if fast else m.advance)(limit)
+    except GuestError as e:
+        err = f"{type(e).__name__} {e}"
+    return m.snapshot().to_cbor(), err, m.cycle
+
+
+@settings(max_examples=400)
+@given(st.binary(min_size=50, max_size=800), st.integers(1, 3))
+def test_fast_path_matches_interpreter(data: bytes, threshold: int) -> None:
+    case = case_from_bytes(data)
+    config = MachineConfig(jit_threshold=threshold)
+    assert final(case, True, config=config) == final(case, False)
+
+
+@settings(max_examples=100)
+@given(cases(loops=True), st.integers(0, 200))
+def test_fast_path_stops_at_any_cycle_limit(case: Case, limit: int) -> None:
+    """advance_fast(n) stops after exactly min(n, cycles to the end) cycles, like advance(n)."""
+    config = MachineConfig(jit_threshold=1)
+    assert final(case, True, limit, config) == final(case, False, limit)
+
+
+@settings(max_examples=100)
+@given(cases(loops=True), st.lists(st.integers(1, 40), min_size=1, max_size=8))
+def test_fast_path_resumes_in_slices(case: Case, slices: list[int]) -> None:
+    a, b = case.machine(MachineConfig(jit_threshold=1)), case.machine()
+    for n in slices:
+        try:
+            got = a.advance_fast(n)
+        except Breakpoint:
+            got = -1
+        try:
+            want = b.advance(n)
+        except Breakpoint:
+            want = -1
+        assert got == want
+        assert a.snapshot().to_cbor() == b.snapshot().to_cbor()
+
+
+def test_hot_loop_is_compiled_and_block_cache_invalidated_on_write() -> None:
+    loop = [encode("addi", 5, 0, imm=50), encode("addi", 6, 6, imm=3),
+            encode("addi", 5, 5, imm=-1), encode("bne", 0, 5, 0, imm=-8)]
+    # then overwrite the loop body's first instruction (its page is compiled code)
+    patch = [encode("lui", 7, imm=0x10000), encode("lui", 8, imm=0x0),
+             encode("sw", 0, 7, 0, imm=4), encode("ebreak")]
+    case = Case(loop + patch, [0] * 31, bytes(4096))
+    m = case.machine()
+    with pytest.raises(Breakpoint):
+        m.advance_fast(10_000)
+    jit = m._jit
+    assert isinstance(jit, Jit)
+    assert jit.compiled >= 1
+    assert m.regs[6] == 150
+    assert m.memory.peek(0x10004, 4) == 0        # the patched word
+    assert not any(0x10000 <= pc < 0x11000 for pc in jit.blocks)   # invalidated
+
+
+def test_block_exit_on_unallocated_page_and_snapshot_restore() -> None:
+    """A compiled block whose stores hit a copy-on-write page after a snapshot."""
+    body = [encode("lui", 5, imm=DATA), encode("addi", 6, 0, imm=20),
+            encode("sw", 0, 5, 6), encode("addi", 5, 5, imm=4),
+            encode("addi", 6, 6, imm=-1), encode("bne", 0, 6, 0, imm=-12), encode("ebreak")]
+    case = Case(body, [0] * 31, bytes(4096))
+    m = case.machine(MachineConfig(jit_threshold=1))
+    m.advance_fast(30)
+    snap = m.snapshot()
+    before = bytes(snap.pages[DATA >> 12])
+    with pytest.raises(Breakpoint):
+        m.advance_fast(1000)
+    assert bytes(snap.pages[DATA >> 12]) == before           # the snapshot kept its page
+    end = m.snapshot().to_cbor()
+    m.restore(snap)
+    with pytest.raises(Breakpoint):
+        m.advance_fast(1000)
+    assert m.snapshot().to_cbor() == end
