@@ -8,7 +8,7 @@
 * :func:`message` -- the closed registry of typed messages.  Define one in
   your own package, in your area's tag range (kernel/protocol 1-99, sim
   100-199, TEL/store/repository 200-299, co-processor 300-399, prover
-  400-499, execution services 500-699)::
+  400-499, execution services 500-699; tests and benchmarks 65000-65535)::
 
       @message(201)
       @dataclass(frozen=True, slots=True)

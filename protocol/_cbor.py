@@ -278,8 +278,8 @@ def check_canonical(data: bytes, *, max_depth: int = MAX_DEPTH) -> None:
         if pos >= n:
             raise _fail("truncated: expected another data item", pos)
         ib = data[pos]
-        if not is_map:
-            # Fast path: one-byte items and short strings outside map keys.
+        if not is_map or remaining & 1:
+            # Fast path (not a map key: keys are the even-numbered map items).
             kind = _FAST[ib]
             if kind == 1:
                 pos += 1

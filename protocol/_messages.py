@@ -2,7 +2,8 @@
 
 Defining a message (any package; tags are allocated per area in ranges:
 kernel/protocol 1-99, sim 100-199, TEL/store/repository 200-299,
-co-processor 300-399, prover 400-499, execution services 500-699)::
+co-processor 300-399, prover 400-499, execution services 500-699; tests and
+benchmarks use 65000-65535)::
 
     from dataclasses import dataclass
     from stele.protocol import Digest, Message, message

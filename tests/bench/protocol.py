@@ -29,7 +29,7 @@ from stele.protocol import (
 )
 
 
-@message(99)
+@message(65099)
 @dataclass(frozen=True, slots=True)
 class BenchPut(Message):
     """A typical small request body: a digest, some bytes, names, an optional parent."""
@@ -52,7 +52,7 @@ def main(argv: list[str]) -> int:
     put = BenchPut(d, b"x" * 64, ("main", "v1"), 64, None)
     values: dict[str, object] = {
         "small_array": [90, "alice", -5, True, None],
-        "message_shape": [99, d.binary, b"x" * 64, ["main", "v1"], 64, None],
+        "message_shape": [65099, d.binary, b"x" * 64, ["main", "v1"], 64, None],
         "map": {"kind": "req", "id": 123, "args": [1, 2, b"abc", "hello"], "n": None, 1000: True},
         "ints_200": list(range(-100, 100)),
         "bytes_64k": b"\xab" * 65536,

@@ -45,7 +45,7 @@ class Level(enum.IntEnum):
     HIGH = 2
 
 
-@message(90)
+@message(65090)
 @dataclass(frozen=True, slots=True)
 class Leg(Message):
     """A test message: one leg of a transfer."""
@@ -54,7 +54,7 @@ class Leg(Message):
     amount: int
 
 
-@message(91)
+@message(65091)
 @dataclass(frozen=True, slots=True)
 class Kitchen(Message):
     """A test message using every supported annotation."""
@@ -83,7 +83,7 @@ class Kitchen(Message):
     empty: tuple[()] = ()
 
 
-@message(92)
+@message(65092)
 @dataclass(frozen=True, slots=True)
 class Positive(Message):
     """A test message whose ``__post_init__`` validates."""
@@ -96,22 +96,22 @@ class Positive(Message):
 
 
 def test_registry_lookup() -> None:
-    assert message_class(90) is Leg
-    assert Leg.__stele_tag__ == 90
+    assert message_class(65090) is Leg
+    assert Leg.__stele_tag__ == 65090
     assert Leg.__stele_fields__ == ("account", "amount")
     tags = [c.__stele_tag__ for c in registered_messages()]
-    assert tags == sorted(tags) and {1, 2, 3, 90, 91, 92} <= set(tags)
+    assert tags == sorted(tags) and {1, 2, 3, 65090, 65091, 65092} <= set(tags)
 
 
 def test_wire_form_is_tag_then_fields() -> None:
-    assert decode(encode_message(Leg("a", -5))) == [90, "a", -5]
+    assert decode(encode_message(Leg("a", -5))) == [65090, "a", -5]
     assert decode(encode_message(Request(7, Ping(3)))) == [1, 7, [4, 3]]
 
 
 def test_duplicate_tag_is_rejected_naming_both_classes() -> None:
-    with pytest.raises(RegistrationError, match=r"tag 90 is already registered to .*Leg; cannot register .*Other"):
+    with pytest.raises(RegistrationError, match=r"tag 65090 is already registered to .*Leg; cannot register .*Other"):
 
-        @message(90)
+        @message(65090)
         @dataclass(frozen=True, slots=True)
         class Other(Message):
             x: int
@@ -126,40 +126,40 @@ def test_bad_tags_are_rejected(tag: object) -> None:
 def test_class_shape_is_enforced() -> None:
     with pytest.raises(RegistrationError, match="must subclass stele.protocol.Message"):
 
-        @message(93)  # type: ignore[type-var]
+        @message(65093)  # type: ignore[type-var]
         @dataclass(frozen=True, slots=True)
         class NotAMessage:
             x: int
 
     with pytest.raises(RegistrationError, match="frozen=True"):
 
-        @message(93)
+        @message(65093)
         @dataclass(slots=True)
         class Mutable(Message):
             x: int
 
     with pytest.raises(RegistrationError, match="slotted"):
 
-        @message(93)
+        @message(65093)
         @dataclass(frozen=True)
         class Unslotted(Message):
             x: int
 
     with pytest.raises(RegistrationError, match="init field"):
 
-        @message(93)
+        @message(65093)
         @dataclass(frozen=True, slots=True)
         class Computed(Message):
             x: int = field(init=False, default=0)
 
     with pytest.raises(RegistrationError, match="unsupported message field annotation"):
 
-        @message(93)
+        @message(65093)
         @dataclass(frozen=True, slots=True)
         class Floaty(Message):
             x: float
 
-    assert 93 not in {c.__stele_tag__ for c in registered_messages()}
+    assert 65093 not in {c.__stele_tag__ for c in registered_messages()}
 
 
 def test_unregistered_instances_do_not_encode_as_messages() -> None:
@@ -206,14 +206,14 @@ FIELDS = Kitchen.__stele_fields__
         ("digest", "b2:00", "Kitchen.digest", "expected Digest"),
         ("maybe", "x", "Kitchen.maybe", "expected int"),
         ("either", b"x", "Kitchen.either", "expected int | str, got bytes"),
-        ("legs", [[90, "a", 1], [90, "b", "x"]], "Kitchen.legs[1].Leg.amount", "expected int"),
+        ("legs", [[65090, "a", 1], [65090, "b", "x"]], "Kitchen.legs[1].Leg.amount", "expected int"),
         ("legs", [[4, 1]], "Kitchen.legs[0]", "expected Leg, got Ping (tag 4)"),
-        ("legs", [[90, "a"]], "Kitchen.legs[0].Leg", "Leg has 2 fields, got 1"),
+        ("legs", [[65090, "a"]], "Kitchen.legs[0].Leg", "Leg has 2 fields, got 1"),
         ("pair", [1, "x", 2], "Kitchen.pair", "expected an array of 2 items"),
         ("items", [b"1", 2], "Kitchen.items[1]", "expected bytes"),
         ("table", {"k": "v"}, "Kitchen.table['k']", "expected int"),
         ("table", {1: 1}, "Kitchen.table[1]", "expected str"),
-        ("by_id", {7: [90, "a", None]}, "Kitchen.by_id[7].Leg.amount", "expected int, got NoneType"),
+        ("by_id", {7: [65090, "a", None]}, "Kitchen.by_id[7].Leg.amount", "expected int, got NoneType"),
         ("color", "green", "Kitchen.color", "expected a Color value"),
         ("level", 3, "Kitchen.level", "expected a Level value"),
         ("level", True, "Kitchen.level", "expected a Level value"),
@@ -221,7 +221,7 @@ FIELDS = Kitchen.__stele_fields__
         ("user", "u", "Kitchen.user", "expected int"),
         ("body", [999], "Kitchen.body", "unknown message tag 999"),
         ("body", [], "Kitchen.body", "expected a message"),
-        ("inner", [91], "Kitchen.inner", "expected Leg | Ping"),
+        ("inner", [65091], "Kitchen.inner", "expected Leg | Ping"),
         ("inner", [4, "x"], "Kitchen.inner.Ping.nonce", "expected int"),
         ("empty", [1], "Kitchen.empty", "expected an array of 0 items"),
     ],
@@ -238,7 +238,7 @@ def test_field_errors_name_class_field_and_value(field_name: str, bad: object, p
 
 def test_post_init_rejection_becomes_a_field_error() -> None:
     with pytest.raises(FieldError, match="Positive: ValueError: value must be positive, got 0"):
-        decode_message(encode([92, 0]))
+        decode_message(encode([65092, 0]))
 
 
 @pytest.mark.parametrize(
@@ -298,7 +298,7 @@ def test_every_registered_message_round_trips(cls: type[Message], data: st.DataO
     assert encode_message(back) == wire
 
 
-@message(94)
+@message(65094)
 @dataclass(frozen=True, slots=True)
 class Tree(Message):
     """A test message with a forward reference and self-reference (compiled on first use)."""
@@ -308,7 +308,7 @@ class Tree(Message):
     children: tuple[Tree, ...] = ()
 
 
-@message(95)
+@message(65095)
 @dataclass(frozen=True, slots=True)
 class LaterLeaf(Message):
     """Defined after :class:`Tree`, which refers to it."""
@@ -320,11 +320,11 @@ def test_forward_and_self_references_resolve_on_first_use() -> None:
     tree = Tree("root", None, (Tree("a", LaterLeaf(2)), Tree("b", None, (Tree("c", LaterLeaf(-1)),))))
     assert decode_message(encode_message(tree)) == tree
     with pytest.raises(FieldError) as info:
-        decode_message(encode([94, "r", None, [[94, "a", [95, "x"], []]]]))
+        decode_message(encode([65094, "r", None, [[65094, "a", [65095, "x"], []]]]))
     assert info.value.path == "Tree.children[0].Tree.leaf.LaterLeaf.weight"
 
 
 def test_messages_nest_inside_plain_data_and_digest_by_their_encoding() -> None:
     leg = Leg("a", 1)
-    assert decode(encode({"legs": [leg]})) == {"legs": [[90, "a", 1]]}
+    assert decode(encode({"legs": [leg]})) == {"legs": [[65090, "a", 1]]}
     assert Digest.of_object(leg) == Digest.of(encode_message(leg))
