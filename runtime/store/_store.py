@@ -291,6 +291,8 @@ class ObjectStore:
         dependencies (diamonds) are loaded once, and every missing piece is
         reported at once in one :class:`MissingDependencies`.
         """
+        roots = list(roots)
+        fetched = self._prefetch(roots)
         order: list[StoredObject] = []
         state: dict[Digest, int] = {}  # 1 = in progress, 2 = done
         missing: dict[Digest, list[Digest]] = {}
@@ -305,7 +307,7 @@ class ObjectStore:
                     if state.get(digest):
                         continue
                     try:
-                        loaded[digest] = self.get(digest)
+                        loaded[digest] = fetched[digest] if digest in fetched else self.get(digest)
                     except ObjectNotFound:
                         missing.setdefault(digest, []).append(parent or digest)
                         state[digest] = 2
@@ -325,6 +327,46 @@ class ObjectStore:
         if missing:
             raise MissingDependencies(missing)
         return order
+
+    def _prefetch(self, roots: list[Digest]) -> dict[Digest, StoredObject]:
+        """Every stored object reachable from ``roots``, read with two queries.
+
+        A recursive CTE walks the ``deps`` table inside SQLite (``UNION``
+        deduplicates, so diamonds and cycles terminate), instead of two
+        queries per object; the closure walk then runs in memory.  Missing
+        objects are simply absent (the walk reports them).  Fills the cache.
+        """
+        out: dict[Digest, StoredObject] = {}
+        for chunk in _chunks(list(dict.fromkeys(roots))):
+            reach = ("WITH RECURSIVE reach(id) AS (VALUES " + ",".join(["(?)"] * len(chunk))
+                     + " UNION SELECT deps.dep FROM deps JOIN reach ON deps.id = reach.id) ")
+            args = tuple(str(d) for d in chunk)
+            deps: dict[str, list[tuple[int, str]]] = {}
+            for i, pos, dep in self._db.execute(
+                    reach + "SELECT deps.id, deps.position, deps.dep FROM deps "
+                    "JOIN reach ON deps.id = reach.id", args):
+                deps.setdefault(i, []).append((int(pos), str(dep)))
+            for i, kind, payload in self._db.execute(
+                    reach + "SELECT objects.id, objects.kind, objects.payload FROM objects "
+                    "JOIN reach ON objects.id = reach.id", args):
+                d = Digest.parse(i)
+                cached = self._cache.get(d)
+                if cached is not None:
+                    out[d] = cached
+                    continue
+                payload = bytes(payload)
+                if self._verify:
+                    actual = Digest.of(payload, d.algorithm)
+                    if actual != d:
+                        raise DigestMismatch(d, actual)
+                obj = StoredObject(d, str(kind), payload,
+                                   tuple(Digest.parse(x) for _, x in sorted(deps.get(i, ()))))
+                out[d] = obj
+                if self._cache_size > 0:
+                    self._cache[d] = obj
+                    if len(self._cache) > self._cache_size:
+                        self._cache.popitem(last=False)
+        return out
 
     def dependents(self, digest: Digest) -> list[Digest]:
         """Objects that directly depend on ``digest``."""
