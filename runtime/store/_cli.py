@@ -104,6 +104,9 @@ def _run(prog: str, body: Callable[[], int]) -> int:
 def store_main(argv: list[str]) -> int:
     """``stele store FILE.tel`` (or ``--blob FILE``): store and print name -> digest."""
     ap = _parser("store", "Store the TEL definitions of a file (or a binary blob).")
+    ap.epilog = ("Names the file uses but does not define are looked up in the store "
+                 "(NAMESPACE.name, then name); '#use alias = NAME|DIGEST|PREFIX' lines import "
+                 "other namespaces or pin a version. Stored references never change meaning.")
     ap.add_argument("file", help="a TEL source file (or with --blob, any file)")
     ap.add_argument("--namespace", "-n", default="", help="bind names as NAMESPACE.name")
     ap.add_argument("--author", default=os.environ.get("USER", ""),

@@ -52,7 +52,7 @@ from ._errors import (
 from ._store import NameEvent, NewObject, ObjectStore, StoredObject
 from ._telform import (
     CYCLE_KIND, DEF_KIND, MEMBER_KIND, Decompiler, binder_names, effect_form, effect_from_form,
-    type_from_form,
+    is_identifier, type_from_form,
 )
 
 __all__ = ["Repository", "Shown", "Dependency", "ELF_KIND", "SOURCE_META"]
@@ -164,8 +164,9 @@ class Repository:
             if u.alias in defs:
                 raise UnresolvedImport(where, u.alias, u.target,
                                        f"the file itself defines {u.alias!r}")
-            if u.alias in BUILTINS:
-                raise UnresolvedImport(where, u.alias, u.target, f"{u.alias!r} is a builtin")
+            if not is_identifier(u.alias):
+                raise UnresolvedImport(where, u.alias, u.target,
+                                       f"{u.alias!r} is a builtin or keyword, not a usable name")
             if u.alias in out:
                 raise UnresolvedImport(where, u.alias, u.target, f"{u.alias!r} is imported twice")
             try:
