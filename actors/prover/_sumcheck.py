@@ -42,6 +42,10 @@ the degree-(d+1) products: one evaluation fewer per round and no eq table
 to fold (Gruen's trick, as in Jolt's split-eq sum-check).  The messages are
 still the evaluations of ``s_i = pre·eq(e_j, X)·q`` at 0..d+1.
 
+This module holds the proof objects, the transcript schedule and the public
+entry points; the round engine is in ``_rounds`` (with the transposed
+extension tables of ``_soa``) and the streaming pass in ``_streaming``.
+
 Zero-check (``Σ_x eq(e, x)·C(x) = 0`` for ``e`` drawn from the transcript,
 which shows ``C`` vanishes on the hypercube w.h.p.) is :func:`prove_zerocheck`
 / :func:`verify_zerocheck`.
@@ -52,28 +56,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from ._errors import InvalidParameters, MalformedProof, VerificationFailed
-from ._field import (
-    EXT_ONE,
-    EXT_ZERO,
-    P,
-    U64,
-    Ext,
-    ext_add,
-    ext_inv,
-    ext_mul,
-    ext_scale,
-    ext_sub,
-    inv,
-    vadd,
-    vmul,
-    vsub,
-)
-from ._mle import Composition, eq_eval, eq_table, num_vars_of
+from ._field import EXT_ZERO, P, U64, Ext, ext_add, ext_mul
+from ._mle import Composition, eq_eval, num_vars_of
 from ._oracle import PolynomialOracle
-from ._soa import soa_add, soa_first, soa_fold, soa_from_aos, soa_mul, soa_sum
+from ._rounds import total_degree, DenseState, interpolate_at
+from ._soa import soa_from_aos
+from ._streaming import StreamingState
 from ._transcript import Transcript
 
 __all__ = [
@@ -178,172 +167,10 @@ class StreamingReport:
     entries_read: int
 
 
-# --------------------------------------------------------------------------- interpolation
-
-
-def interpolate_at(evals: Sequence[Ext], r: Ext) -> Ext:
-    """s(r) for the polynomial of degree < len(evals) with s(i) = evals[i], i = 0..d."""
-    d = len(evals) - 1
-    acc = EXT_ZERO
-    for i in range(d + 1):
-        num = EXT_ONE
-        den = 1
-        for j in range(d + 1):
-            if j != i:
-                num = ext_mul(num, ext_sub(r, (j, 0, 0, 0)))
-                den = den * (i - j) % P
-        acc = ext_add(acc, ext_scale(ext_mul(evals[i], num), inv(den)))
-    return acc
-
-
-# --------------------------------------------------------------------------- round kernel
-
-
-def _round_partial(
-    los: dict[int, U64],
-    his: dict[int, U64],
-    weight: U64 | None,
-    comp: Composition,
-    skip_one: bool,
-    diffs: dict[int, U64] | None = None,
-) -> list[Ext]:
-    """Σ_i weight[i]·C(lo_i + X·(hi_i - lo_i)) for X = 0..deg C (X = 1 left zero if skip_one).
-
-    ``weight`` (extension, one entry per pair) is the eq factor of the
-    not-yet-bound variables, or None for a plain sum.  ``diffs`` (if given)
-    receives hi - lo per polynomial, so binding the variable afterwards need
-    not recompute them.
-    """
-    if diffs is None:
-        diffs = {}
-    cur = dict(los)
-    out: list[Ext] = []
-    for x in range(comp.degree + 1):
-        if x == 1:
-            cur = dict(his)
-        elif x >= 2:
-            for k in cur:
-                if k not in diffs:
-                    diffs[k] = vsub(his[k], los[k])
-                cur[k] = vadd(cur[k], diffs[k])
-        if x == 1 and skip_one:
-            out.append(EXT_ZERO)
-            continue
-        comb: U64 | None = None
-        total = EXT_ZERO
-        for c, factors in comp.terms:
-            prod = cur[factors[0]]
-            for f in factors[1:]:
-                prod = soa_mul(prod, cur[f])
-            if weight is None:
-                total = ext_add(total, ext_scale(soa_sum(prod), c))
-            else:
-                if c != 1:
-                    prod = vmul(prod, np.uint64(c))  # type: ignore[arg-type]
-                comb = prod if comb is None else soa_add(comb, prod)
-        if weight is not None and comb is not None:
-            total = soa_sum(soa_mul(comb, weight))
-        out.append(total)
-    return out
-
-
-def _eq1(e: Ext, x: int | Ext) -> Ext:
-    """eq(e, x) for one variable: e·x + (1 - e)(1 - x)."""
-    return eq_eval([e], [x])
-
-
-class _EqRound:
-    """The eq factor of one round, split as eq(e, (r_<j, X, y)) = pre · eq(e_j, X) · eq(e_>j, y).
-
-    The round polynomial is then s(X) = pre · eq(e_j, X) · q(X), where q has
-    the composition's degree and the weights eq(e_>j, y) are a table of the
-    unbound variables only (Gruen's trick: one evaluation fewer per round and
-    no eq table to fold).  Given the running claim, q(1) follows from
-    claim = pre·((1 - e_j)·q(0) + e_j·q(1)) unless pre or e_j is zero.
-    """
-
-    def __init__(self, pre: Ext, e_j: Ext) -> None:
-        self.pre = pre
-        self.e_j = e_j
-
-    def can_skip_one(self, claim: Ext | None) -> bool:
-        return claim is not None and self.pre != EXT_ZERO and self.e_j != EXT_ZERO
-
-    def finish(self, q: list[Ext], claim: Ext | None) -> tuple[Ext, ...]:
-        q = list(q)
-        if self.can_skip_one(claim):
-            assert claim is not None
-            scaled = ext_mul(claim, ext_inv(self.pre))
-            rest = ext_sub(scaled, ext_mul(ext_sub(EXT_ONE, self.e_j), q[0]))
-            q[1] = ext_mul(rest, ext_inv(self.e_j))
-        q.append(interpolate_at(q, (len(q), 0, 0, 0)))
-        return tuple(ext_mul(ext_mul(self.pre, _eq1(self.e_j, x)), qx) for x, qx in enumerate(q))
-
-
-def _finish(partial: list[Ext], claim: Ext | None) -> tuple[Ext, ...]:
-    if claim is not None:
-        partial = list(partial)
-        partial[1] = ext_sub(claim, partial[0])
-    return tuple(partial)
-
-
-class _DenseState:
-    """Tables in memory, bound one variable per round.
-
-    With an eq factor it keeps ``j`` (variables already bound), the product
-    ``pre`` of eq(e_i, r_i) over them, and the weight table eq(e_>j, ·) of
-    the variables after the current one.
-    """
-
-    def __init__(
-        self,
-        tables: dict[int, U64],
-        comp: Composition,
-        eq_point: Sequence[Ext] | None = None,
-        bound: int = 0,
-        pre: Ext = EXT_ONE,
-    ) -> None:
-        self.tables = tables  # base (n,) or extension transposed to (4, n): see _soa
-        self.comp = comp
-        self.diffs: dict[int, U64] = {}
-        self.eq_point = None if eq_point is None else list(eq_point)
-        self.j = bound
-        self.pre = pre
-        self.weights = None if self.eq_point is None else soa_from_aos(eq_table(self.eq_point[bound + 1 :]))
-
-    def round(self, claim: Ext | None) -> tuple[Ext, ...]:
-        los = {k: t[..., 0::2] for k, t in self.tables.items()}
-        his = {k: t[..., 1::2] for k, t in self.tables.items()}
-        self.diffs = {}
-        if self.eq_point is None:
-            partial = _round_partial(los, his, None, self.comp, claim is not None, self.diffs)
-            return _finish(partial, claim)
-        eq = _EqRound(self.pre, self.eq_point[self.j])
-        q = _round_partial(los, his, self.weights, self.comp, eq.can_skip_one(claim), self.diffs)
-        return eq.finish(q, claim)
-
-    def bind(self, r: Ext) -> None:
-        diffs, self.diffs = self.diffs, {}
-        self.tables = {k: soa_fold(t, r, diffs.get(k)) for k, t in self.tables.items()}
-        if self.eq_point is not None and self.weights is not None:
-            self.pre = ext_mul(self.pre, _eq1(self.eq_point[self.j], r))
-            self.j += 1
-            # eq(e_i, 0) + eq(e_i, 1) = 1, so summing pairs drops the lowest variable.
-            if self.weights.shape[-1] > 1:
-                self.weights = vadd(self.weights[..., 0::2], self.weights[..., 1::2])
-
-    def finals(self) -> tuple[Ext, ...]:
-        return tuple(soa_first(self.tables[k]) for k in self.comp.polys)
-
-
-def _degree(comp: Composition, eq_point: Sequence[Ext] | None) -> int:
-    return comp.degree + (1 if eq_point is not None else 0)
-
-
 def _bind_statement(
     t: Transcript, comp: Composition, n: int, eq_point: Sequence[Ext] | None, claimed: Ext
 ) -> None:
-    head = n.to_bytes(4, "little") + _degree(comp, eq_point).to_bytes(4, "little")
+    head = n.to_bytes(4, "little") + total_degree(comp, eq_point).to_bytes(4, "little")
     head += b"\x01" if eq_point is not None else b"\x00"
     t.absorb_bytes("sumcheck.statement", head + comp.to_bytes())
     if eq_point is not None:
@@ -352,7 +179,7 @@ def _bind_statement(
 
 
 def _drive(
-    state: _DenseState | _StreamingState,
+    state: DenseState | StreamingState,
     n: int,
     comp: Composition,
     transcript: Transcript,
@@ -406,7 +233,7 @@ def prove_sumcheck(
             raise InvalidParameters(f"tables[{k}] num_vars", num_vars_of(tables[k]), f"= {n}")
     _check_eq_point(eq_point, n)
     soa = {k: soa_from_aos(tables[k]) if tables[k].ndim == 2 else tables[k] for k in composition.polys}
-    state = _DenseState(soa, composition, eq_point)
+    state = DenseState(soa, composition, eq_point)
     return _drive(state, n, composition, transcript, eq_point)
 
 
@@ -425,7 +252,7 @@ def verify_sumcheck(
     """
     if num_vars < 1:
         raise InvalidParameters("num_vars", num_vars, ">= 1")
-    d = _degree(composition, eq_point)
+    d = total_degree(composition, eq_point)
     _check_eq_point(eq_point, num_vars)
     if not isinstance(proof, SumcheckProof):
         raise MalformedProof("sumcheck", f"expected SumcheckProof, got {type(proof).__name__}")
@@ -462,155 +289,6 @@ def verify_sumcheck(
     return SumcheckResult(tuple(point), proof.final_evals, proof.claimed_sum)
 
 
-# --------------------------------------------------------------------------- streaming
-
-
-class _StreamingState:
-    """Streams the first rounds over an oracle, then hands over to a _DenseState."""
-
-    def __init__(
-        self,
-        oracle: PolynomialOracle,
-        comp: Composition,
-        eq_point: Sequence[Ext] | None,
-        memory_budget: int,
-        chunk_size: int,
-    ) -> None:
-        self.oracle = oracle
-        self.comp = comp
-        self.polys = comp.polys
-        self.eq_point = None if eq_point is None else list(eq_point)
-        self.n = oracle.num_vars
-        self.chunk = chunk_size
-        self.rs: list[Ext] = []
-        self.passes = 0
-        self.entries_read = 0
-        self.dense: _DenseState | None = None
-        self.k = self._switch_round(memory_budget)
-        self.dense_bytes = self._dense_bytes(self.k)
-        if self.k == 0:
-            self._materialize()
-
-    def _dense_bytes(self, k: int) -> int:
-        size = 1 << (self.n - k)
-        per = 8 if k == 0 else 32
-        return len(self.polys) * size * per + (size * 32 if self.eq_point is not None else 0)
-
-    def _dense_peak(self, k: int) -> int:
-        """Estimated peak bytes of the dense phase after ``k`` streamed rounds.
-
-        Measured with tracemalloc: an extension table plus its round
-        temporaries and folded copy stay under 3x its size; base tables
-        (k = 0) are first folded into extension tables of half the length,
-        about 48 bytes per base entry in all.
-        """
-        size = 1 << (self.n - k)
-        per_entry = 48 if k == 0 else 96
-        eq = 96 * size if self.eq_point is not None else 0
-        return len(self.polys) * size * per_entry + eq
-
-    def _switch_round(self, budget: int) -> int:
-        for k in range(self.n + 1):
-            if self._dense_peak(k) <= budget:
-                return k
-        return self.n
-
-    def _chunk_for(self, bound: int) -> int:
-        """Entries per read: the configured chunk, at least 2^bound, at most 2^n."""
-        return min(1 << self.n, max(self.chunk, 1 << bound))
-
-    def _read(self, start: int, length: int) -> U64:
-        raw = np.asarray(self.oracle.read(list(self.polys), start, length))
-        if raw.shape != (len(self.polys), length):
-            raise InvalidParameters("oracle.read shape", tuple(raw.shape), f"= ({len(self.polys)}, {length})")
-        if raw.dtype != np.uint64:
-            raise InvalidParameters("oracle.read dtype", str(raw.dtype), "uint64")
-        if raw.size and int(raw.max()) >= P:
-            raise InvalidParameters(f"oracle.read[{start}:{start + length}]", int(raw.max()), f"canonical, < {P}")
-        self.entries_read += raw.size
-        return raw
-
-    def _eq_prefix(self, j: int) -> Ext:
-        assert self.eq_point is not None
-        acc = EXT_ONE
-        for e, r in zip(self.eq_point[:j], self.rs[:j]):
-            acc = ext_mul(acc, eq_eval([e], [r]))
-        return acc
-
-    def _eq_high(self, start: int, log_c: int) -> Ext:
-        assert self.eq_point is not None
-        acc = EXT_ONE
-        for i in range(log_c, self.n):
-            bit = (start >> i) & 1
-            e = self.eq_point[i]
-            acc = ext_mul(acc, e if bit else ext_sub(EXT_ONE, e))
-        return acc
-
-    def _fold_all(self, row: U64) -> U64:
-        cur = row
-        for r in self.rs:
-            cur = soa_fold(cur, r)
-        return cur
-
-    def round(self, claim: Ext | None) -> tuple[Ext, ...]:
-        if self.dense is not None:
-            return self.dense.round(claim)
-        j = len(self.rs)
-        size = 1 << self.n
-        c = self._chunk_for(j + 1)
-        log_c = c.bit_length() - 1
-        acc = [EXT_ZERO] * (self.comp.degree + 1)
-        weights = None
-        eq = None
-        skip_one = claim is not None
-        if self.eq_point is not None:
-            weights = soa_from_aos(eq_table(self.eq_point[j + 1 : log_c]))
-            eq = _EqRound(self._eq_prefix(j), self.eq_point[j])
-            skip_one = eq.can_skip_one(claim)
-        for start in range(0, size, c):
-            raw = self._read(start, c)
-            folded = {k: self._fold_all(raw[i]) for i, k in enumerate(self.polys)}
-            los = {k: t[..., 0::2] for k, t in folded.items()}
-            his = {k: t[..., 1::2] for k, t in folded.items()}
-            part = _round_partial(los, his, weights, self.comp, skip_one)
-            if eq is not None:
-                high = self._eq_high(start, log_c)
-                part = [ext_mul(v, high) for v in part]
-            acc = [ext_add(a, b) for a, b in zip(acc, part)]
-        self.passes += 1
-        if eq is not None:
-            return eq.finish(acc, claim)
-        return _finish(acc, claim)
-
-    def _materialize(self) -> None:
-        k = len(self.rs)
-        size = 1 << self.n
-        c = self._chunk_for(k)
-        out_len = size >> k
-        tables: dict[int, U64] = {}
-        for key in self.polys:
-            tables[key] = np.zeros(out_len, dtype=np.uint64) if k == 0 else np.zeros((4, out_len), dtype=np.uint64)
-        for start in range(0, size, c):
-            raw = self._read(start, c)
-            for i, key in enumerate(self.polys):
-                tables[key][..., start >> k : (start + c) >> k] = self._fold_all(raw[i])
-        self.passes += 1
-        pre = self._eq_prefix(k) if self.eq_point is not None else EXT_ONE
-        self.dense = _DenseState(tables, self.comp, self.eq_point, k, pre)
-
-    def bind(self, r: Ext) -> None:
-        if self.dense is not None:
-            self.dense.bind(r)
-            return
-        self.rs.append(r)
-        if len(self.rs) == self.k:
-            self._materialize()
-
-    def finals(self) -> tuple[Ext, ...]:
-        assert self.dense is not None
-        return self.dense.finals()
-
-
 def prove_sumcheck_streaming(
     oracle: PolynomialOracle,
     composition: Composition,
@@ -641,12 +319,12 @@ def prove_sumcheck_streaming(
         if k >= oracle.num_polys:
             raise InvalidParameters("composition poly index", k, f"< oracle.num_polys = {oracle.num_polys}")
     _check_eq_point(eq_point, n)
-    state = _StreamingState(oracle, composition, eq_point, memory_budget, chunk_size)
+    state = StreamingState(oracle, composition, eq_point, memory_budget, chunk_size)
     proof = _drive(state, n, composition, transcript, eq_point)
     report = StreamingReport(
         passes=state.passes,
         streamed_rounds=state.k,
-        chunk_size=state._chunk_for(state.k),
+        chunk_size=state.chunk_for(state.k),
         dense_table_bytes=state.dense_bytes,
         entries_read=state.entries_read,
     )
