@@ -8,8 +8,9 @@ rather than creating an empty one).
 * ``stele store FILE.tel [--namespace NS] [--author A]`` prints one
   ``name -> digest`` line per definition;
   ``stele store --blob FILE --name NAME [--kind riscv.elf]`` stores raw bytes.
-* ``stele show NAME|DIGEST|PREFIX`` prints the definition (rebuilt from its
-  stored canonical form) and its direct dependencies.
+* ``stele show NAME|DIGEST|PREFIX [--closure]`` prints the definition (rebuilt
+  from its stored canonical form) and its direct dependencies (with
+  ``--closure``, every transitive one too).
 * ``stele names [NAMESPACE]`` prints ``name -> digest`` lines (the namespace
   and everything under it).
 * ``stele history NAME`` prints every change of a name, oldest first.
@@ -143,6 +144,8 @@ def show_main(argv: list[str]) -> int:
     """``stele show NAME|DIGEST|PREFIX``: the definition pretty-printed, with its dependencies."""
     ap = _parser("show", "Show a stored definition and its dependencies.")
     ap.add_argument("target", help="a name, a digest or a unique digest prefix")
+    ap.add_argument("--closure", action="store_true",
+                    help="also list every transitive dependency (fails listing any missing)")
 
     def body() -> int:
         args = ap.parse_args(argv)
@@ -158,6 +161,13 @@ def show_main(argv: list[str]) -> int:
                     print(f"#   {d.identifier} -> {d.digest}{names}")
             else:
                 print("\n# no dependencies")
+            if args.closure:
+                closure = repo.objects.closure([shown.digest])
+                named = repo.objects.names_of_many([o.digest for o in closure])
+                print(f"\n# closure ({len(closure)} objects, dependencies first):")
+                for o in closure:
+                    names = f"  ({', '.join(named[o.digest])})" if o.digest in named else ""
+                    print(f"#   {o.digest}  {o.kind}{names}")
         return 0
 
     return _run("show", body)

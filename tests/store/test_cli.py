@@ -145,3 +145,16 @@ def test_subprocess_console_script(tmp_path: Path) -> None:
     bad = subprocess.run(cmd + ["show", "nope"], env=env, capture_output=True, text=True,
                          timeout=120)
     assert bad.returncode == 1 and "Traceback" not in bad.stderr and "nope" in bad.stderr
+
+
+def test_show_closure_lists_transitive_dependencies(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "s.sqlite")
+    for i, src in enumerate(["def a() -> Int = 1\n", "def b() -> Int = a() + 1\n",
+                             "def c() -> Int = b() + a()\n"]):
+        (tmp_path / f"f{i}.tel").write_text(src)
+        assert _run(capsys, "store", str(tmp_path / f"f{i}.tel"), "--store", db)[0] == 0
+    code, out, _ = _run(capsys, "show", "c", "--closure", "--store", db)
+    assert code == 0
+    closure = out.split("# closure (3 objects, dependencies first):\n")[1].splitlines()
+    assert [line.rsplit("(", 1)[1].rstrip(")") for line in closure] == ["a", "b", "c"]
