@@ -177,5 +177,5 @@ def workloads() -> list[WorkloadInfo]:
 def _load_builtins() -> None:
     import importlib
 
-    for module in ("stele.sim._bank", "stele.sim._timers"):  # they register on import
+    for module in ("stele.sim._bank", "stele.sim._ticker", "stele.sim._timers"):  # they register
         importlib.import_module(module)

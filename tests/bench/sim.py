@@ -13,6 +13,11 @@ Prints one JSON object.
   (no network, no trace): the floor for virtual-time timers on trio.
   ``timer_overhead`` is our CPU time per timer wake-up over the baseline's
   (it includes the network, checkers and trace hashing of each reading).
+* ``hour_of_actor_timers`` -- ``stele sim --workload ticker --ticks 3600000
+  --opt actors=20 --opt period-ms=1000 --opt ask-every=10``: the same timer
+  load, but each wake-up ``tell``\ s an actor of the kernel (under a
+  supervisor, with the seed's crash injection) and every 10th tick ``ask``\ s
+  a peer.
 * ``bank_seed7`` -- ``stele sim --seed 7 --ticks 20000`` (the bank).
 
 Usage: ``python tests/bench/sim.py [--quick]`` (quick: a simulated 10 minutes).
@@ -58,6 +63,11 @@ def main() -> None:
     assert res.ok, res.error
     base = baseline(sensors, seconds)
     wakeups = res.checks.get("timer-exact", 0)
+    actors = run_simulation(RunConfig(
+        seed=1, ticks=seconds * 1000, workload="ticker",
+        options={"actors": str(sensors), "period-ms": "1000", "ask-every": "10"},
+    ))
+    assert actors.ok, actors.error
     bank = run_simulation(RunConfig(seed=7, ticks=20_000))
     out = {
         "hour_of_timers": {
@@ -73,6 +83,13 @@ def main() -> None:
         "timer_overhead": round(
             (res.cpu_seconds / max(wakeups, 1)) / (base["cpu_s"] / base["wakeups"]), 1
         ),
+        "hour_of_actor_timers": {
+            "virtual_s": actors.virtual_ns / 1e9, "real_s": round(actors.real_seconds, 3),
+            "cpu_s": round(actors.cpu_seconds, 3), "speed": round(actors.speedup, 1),
+            "speed_cpu": round((actors.virtual_ns / 1e9) / actors.cpu_seconds, 1),
+            "events": actors.events, "checks": actors.checks,
+            "trace_hash": actors.trace_hash,
+        },
         "bank_seed7": {
             "ok": bank.ok, "ticks": 20_000, "real_s": round(bank.real_seconds, 3),
             "cpu_s": round(bank.cpu_seconds, 3),

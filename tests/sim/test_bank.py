@@ -75,3 +75,17 @@ def test_200_seeds_with_faults_find_no_violation() -> None:
         if not res.ok:
             failures.append((seed, res.error))
     assert failures == []
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_ticker_workload_passes(seed: int) -> None:
+    res = run_simulation(RunConfig(seed=seed, ticks=1000, workload="ticker"))
+    assert res.ok, res.error
+    assert res.checks["timer-exact"] > 0 and res.checks["tick-order"] > 0
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_timers_workload_passes(seed: int) -> None:
+    res = run_simulation(RunConfig(seed=seed, ticks=1000, workload="timers"))
+    assert res.ok, res.error
+    assert res.checks["timer-exact"] > 0
