@@ -239,12 +239,14 @@ def _fail(reason: str, offset: int) -> DecodeError:
 # Initial bytes of items that need few checks: 1 = complete in one byte (small
 # ints, false/true/null), 2 = a byte string shorter than 24 bytes, 3 = an int
 # with a one-byte argument (canonical iff that byte is >= 24), 4 = a text
-# string shorter than 24 bytes (no UTF-8 check needed if it is ASCII).
+# string shorter than 24 bytes (no UTF-8 check needed if it is ASCII), 5 = a
+# byte string with a one-byte length.
 _FAST: Final = bytes(
     1 if b < 0x18 or 0x20 <= b < 0x38 or 0xF4 <= b <= 0xF6
     else 2 if 0x40 <= b < 0x58
     else 3 if b in (0x18, 0x38)
     else 4 if 0x60 <= b < 0x78
+    else 5 if b == 0x58
     else 0
     for b in range(256)
 )
@@ -302,6 +304,13 @@ def check_canonical(data: bytes, *, max_depth: int = MAX_DEPTH) -> None:
                     pos = end
                     remaining -= 1
                     continue
+            elif kind == 5:
+                if pos + 1 < n and data[pos + 1] >= 24:
+                    end = pos + 2 + data[pos + 1]
+                    if end <= n:
+                        pos = end
+                        remaining -= 1
+                        continue
         start = pos
         pos += 1
         major = ib >> 5

@@ -76,6 +76,7 @@ _M = TypeVar("_M", bound=Message)
 _C = TypeVar("_C", bound=type[Message])
 
 _BY_TAG: dict[int, type[Message]] = {}
+_TOP: dict[type[Message], Callable[[Any], Any]] = {}  # message_from_value's converters
 _DECODERS: dict[type[Message], Callable[[list[Any]], Message]] = {}
 
 
@@ -169,8 +170,11 @@ def decode_message(
 
 def message_from_value(value: object, expect: type[_M] = Message) -> _M:  # type: ignore[assignment]
     """Build a message from its decoded plain form ``[tag, *fields]``, validating every field."""
+    conv = _TOP.get(expect)
+    if conv is None:
+        conv = _TOP[expect] = _message_conv(expect)
     try:
-        return _message_conv(expect)(value)  # type: ignore[no-any-return]
+        return conv(value)  # type: ignore[no-any-return]
     except _Bad as bad:
         if bad.path:
             raise FieldError(bad.path.lstrip("."), bad.reason) from None
