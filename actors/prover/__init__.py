@@ -22,6 +22,36 @@ The math layer (each module's docstring documents its conventions)::
 * ``_oracle``: the ``PolynomialOracle`` Protocol the co-processor implements.
 * ``_sumcheck``: dense and streaming provers, verifier, zero-check.
 * ``_transcript``: Fiat–Shamir over BLAKE2b or SHA-256, unbiased challenges.
+
+The commitment layer (a Ligero-style, hash-based multilinear commitment) and
+complete arguments over committed polynomials::
+
+    from stele.actors.prover import (
+        Composition, DenseOracle, Transcript, choose_params, commit_table, expand_base,
+        expand_ext, prove_evaluation, verify_evaluation, prove_sum_argument,
+        verify_sum_argument, encode_argument, decode_argument,
+    )
+
+    f = expand_base(b"f", 1 << 12)
+    params = choose_params(12)                        # >= 100 bits (see _params)
+    committed = commit_table(f, params)               # streams row blocks
+    point = expand_ext(b"r", 12)
+    value, proof = prove_evaluation(committed, point, Transcript("my.pcs"))
+    verify_evaluation(committed.commitment, point, value, proof, Transcript("my.pcs"))
+
+    g = expand_base(b"g", 1 << 12)
+    argument, report = prove_sum_argument(            # commit f, g; sum-check f·g; open
+        DenseOracle([f, g]), Composition.product(0, 1),
+        choose_params(12, num_polys=2), Transcript("my.sum"))
+    wire = encode_argument(argument)                  # canonical CBOR
+    verify_sum_argument(decode_argument(wire), Transcript("my.sum"))
+
+* ``_params``: shape, query count and the soundness formula.
+* ``_merkle``: BLAKE2b Merkle tree, leaves and nodes domain-separated.
+* ``_commit``: streaming batched commitment, openings, verification.
+* ``_argument``: sum-check (or zero-check) argument over committed polynomials.
+* ``_proof`` / ``_wire``: canonical CBOR forms; strict, typed decoding.
+* ``_actors`` / ``_messages``: ProverActor, VerifierActor, messages 400-410.
 """
 
 from ._errors import InvalidParameters as InvalidParameters

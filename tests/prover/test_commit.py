@@ -284,3 +284,15 @@ def test_batch_and_single_apis_do_not_mix() -> None:
         verify_evaluation(committed.commitment, _point(5, 4), values[0], proof, Transcript("b"))
     with pytest.raises(MalformedProof, match="values"):
         verify_evaluations(committed.commitment, _point(5, 4), values[:1], proof, Transcript("b"))
+
+
+def test_package_docstring_commitment_example_runs() -> None:
+    import textwrap
+
+    import stele.actors.prover as prover
+
+    doc = prover.__doc__ or ""
+    block = doc.split("::", 2)[2].split("\n* ", 1)[0]
+    code = textwrap.dedent(block)
+    assert "prove_sum_argument" in code
+    exec(compile(code, "stele.actors.prover docstring (commitment)", "exec"), {})
