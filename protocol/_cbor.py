@@ -85,19 +85,22 @@ def _key(k: Any) -> bytes:
     """Encode a map key (int, str or bytes only)."""
     t = type(k)
     if t is str:
-        b: bytes = k.encode()
-        return _head(3, len(b)) + b
+        out = bytearray()
+        _str(k, out)
+        return bytes(out)
     if t is int:
         return _int(k)
     if t is bytes:
         kb: bytes = k
         return _head(2, len(kb)) + kb
+    if isinstance(k, enum.Enum):
+        return _key(k.value)
     if isinstance(k, bool) or not isinstance(k, (int, str, bytes)):
         raise EncodeError(f"map key {k!r} of type {t.__name__}: keys must be int, str or bytes")
     if isinstance(k, int):
-        return _int(int(k))
+        return _int(int.__index__(k))
     if isinstance(k, str):
-        return _key(str(k))
+        return _key(str.__str__(k))
     return _key(bytes(k))
 
 
@@ -147,9 +150,9 @@ def _enc(obj: Any, out: bytearray, depth: int) -> None:
         elif isinstance(obj, float):
             raise EncodeError(f"float {obj!r}: floats are not allowed in canonical data")
         elif isinstance(obj, int):
-            out += _int(int(obj))
+            out += _int(int.__index__(obj))
         elif isinstance(obj, str):
-            _enc(str(obj), out, depth)
+            _str(str.__str__(obj), out)
         elif isinstance(obj, (bytes, bytearray, memoryview)):
             _enc(bytes(obj), out, depth)
         elif isinstance(obj, (list, tuple)):

@@ -88,6 +88,18 @@ def test_tuples_and_enums_and_digests_encode_as_plain_data() -> None:
 
     assert encode([Index()]) == encode([300])
 
+    class Name(str, enum.Enum):
+        A = "a"
+
+    class Loud(str):
+        def __str__(self) -> str:
+            return "LOUD"
+
+    assert encode({Name.A: Level.HIGH, Level.HIGH: Name.A}) == encode({"a": 3, 3: "a"})
+    assert encode([Loud("q")]) == encode(["q"]) and encode({Loud("q"): 1}) == encode({"q": 1})
+    with pytest.raises(EncodeError, match="not valid UTF-8"):
+        encode({"\ud800": 1})
+
 
 @pytest.mark.parametrize(
     "bad",
@@ -273,3 +285,34 @@ def test_mutated_encodings_decode_canonically_or_fail_cleanly(value: object, dat
     except DecodeError:
         return
     assert encode(decoded) == mutated
+
+
+wild_scalars = st.one_of(
+    cbor_values,
+    st.floats(allow_nan=True),
+    st.integers(),
+    st.text(st.characters(min_codepoint=0xD7F0, max_codepoint=0xE010), max_size=3),
+    st.sets(st.integers(0, 3), max_size=2),
+    st.just(object()),
+    st.builds(bytearray, st.binary(max_size=4)),
+)
+wild_values = st.recursive(
+    wild_scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.lists(inner, max_size=4).map(tuple),
+        st.dictionaries(st.one_of(cbor_ints, st.text(max_size=3), st.booleans(), st.floats(), st.none()),
+                        inner, max_size=4),
+    ),
+    max_leaves=15,
+)
+
+
+@given(wild_values)
+def test_encode_succeeds_canonically_or_raises_encode_error(value: object) -> None:
+    try:
+        data = encode(value)
+    except EncodeError as exc:
+        assert exc.reason
+        return
+    assert encode(decode(data)) == data
