@@ -44,7 +44,7 @@ class SimDisk(Disk):
     async def _op(self, kind: str, path: str) -> None:
         latency = self.faults.latency_ns
         if latency:
-            await self._env.sleep(self._rng.randbelow(latency + 1) / 1e9)
+            await self._env.sleep_ns(self._rng.randbelow(latency + 1))
         else:
             await trio.lowlevel.checkpoint()
 
