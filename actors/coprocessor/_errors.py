@@ -64,6 +64,8 @@ class GuestError(CoprocessorError):
         super().__init__(f"{message} (pc=0x{pc:08x}, cycle={cycle})")
         self.pc = pc
         self.cycle = cycle
+        #: witness rows completed before the error, when raised by ``Machine.trace``.
+        self.rows: object = None
 
 
 class GuestFault(GuestError):

@@ -36,6 +36,7 @@ from ._isa import BRANCHES, Instr
 _BRANCH_NAMES = frozenset(BRANCHES.values())
 from ._memory import I16, U16, U32, Trap
 from ._ops import ALU, IMM_ALU, SYSTEM_OPS, div, divu, rem, remu
+from ._witness import operands, trace_reference
 
 if TYPE_CHECKING:
     from ._machine import Machine
@@ -45,7 +46,6 @@ __all__ = ["Jit", "MAX_BLOCK", "block_source"]
 MAX_BLOCK = 64
 M = 0xFFFFFFFF
 _FIRST_LINE = 4          # line of a block's first instruction in the generated source
-Block = Callable[[list[int]], int]
 _COND = {
     "beq": "{a} == {b}", "bne": "{a} != {b}",
     "blt": "({a} ^ 2147483648) < ({b} ^ 2147483648)",
@@ -58,109 +58,164 @@ class _Exit(Exception):
     """Raised inside a block to hand the current instruction to the interpreter."""
 
 
+_EXIT = _Exit()
+
+
 def _x(i: int) -> str:
     return f"x{i}" if i else "0"
 
 
-def _instr_line(ins: Instr, pc: int) -> tuple[str, bool]:
-    """One line of Python for ``ins`` at ``pc``; True if it ends the block."""
-    op, rd, rs1, rs2, imm, _w = ins
+_LOAD_RAW = {
+    "lw": "U32(pages[a >> 12], (a & 4095) | ((a & 3) << 12))[0]",
+    "lh": "U16(pages[a >> 12], (a & 4095) | ((a & 1) << 12))[0]",
+    "lhu": "U16(pages[a >> 12], (a & 4095) | ((a & 1) << 12))[0]",
+    "lb": "pages[a >> 12][a & 4095]",
+    "lbu": "pages[a >> 12][a & 4095]",
+}
+_LOAD_EXT = {"lh": "((m_ ^ 32768) - 32768) & 4294967295",
+             "lb": "((m_ ^ 128) - 128) & 4294967295"}
+_STORE = {
+    "sw": ("o_ = (a & 4095) | ((a & 3) << 12); p_ = U32(g_, o_)[0]; P32(g_, o_, {v})", "{v}"),
+    "sh": ("o_ = (a & 4095) | ((a & 1) << 12); p_ = U16(g_, o_)[0]; P16(g_, o_, {v} & 65535)",
+           "{v} & 65535"),
+    "sb": ("o_ = a & 4095; p_ = g_[o_]; g_[o_] = {v} & 255", "{v} & 255"),
+}
+
+
+def _instr_line(ins: Instr, pc: int, witness: bool) -> tuple[str, bool]:
+    """One line of Python for ``ins`` at ``pc``; True if it ends the block.
+
+    Every statement that can fail (a missing page, a misaligned offset, a bad
+    jump target) comes before any side effect on the same line, so a failing
+    line leaves the block's state exactly as before that instruction.  With
+    ``witness`` the line also appends the instruction's witness row to ``out``
+    (see :mod:`._witness` for the columns).
+    """
+    op, rd, rs1, rs2, imm, word = ins
     npc = (pc + 4) & M
-    dest = f"x{rd}" if rd else "_"
-    if op in ALU:
-        if not rd:
-            return "pass", False
-        return f"{dest} = " + ALU[op].replace("A", _x(rs1)).replace("B", _x(rs2)), False
-    if op in IMM_ALU:
-        if not rd:
-            return "pass", False
-        return f"{dest} = " + ALU[IMM_ALU[op]].replace("A", _x(rs1)).replace("B", str(imm & M)), \
-            False
-    if op == "lui":
-        return (f"{dest} = {imm & M}" if rd else "pass"), False
-    if op == "auipc":
-        return (f"{dest} = {(pc + imm) & M}" if rd else "pass"), False
-    addr = f"a = ({_x(rs1)} + {imm}) & 4294967295; " if rs1 else f"a = {imm & M}; "
-    if op == "lw":
-        return addr + f"{dest} = U32(pages[a >> 12], (a & 4095) | ((a & 3) << 12))[0]", False
-    if op == "lh":
-        return addr + f"{dest} = I16(pages[a >> 12], (a & 4095) | ((a & 1) << 12))[0] " \
-            "& 4294967295", False
-    if op == "lhu":
-        return addr + f"{dest} = U16(pages[a >> 12], (a & 4095) | ((a & 1) << 12))[0]", False
-    if op == "lbu":
-        return addr + f"{dest} = pages[a >> 12][a & 4095]", False
-    if op == "lb":
-        return addr + f"{dest} = ((pages[a >> 12][a & 4095] ^ 128) - 128) & 4294967295", False
-    if op == "sw":
-        return addr + f"P32(wpages[a >> 12], (a & 4095) | ((a & 3) << 12), {_x(rs2)})", False
-    if op == "sh":
-        return addr + f"P16(wpages[a >> 12], (a & 4095) | ((a & 1) << 12), " \
-            f"{_x(rs2)} & 65535)", False
-    if op == "sb":
-        return addr + f"wpages[a >> 12][a & 4095] = {_x(rs2)} & 255", False
-    if op == "jal":
+    stmts: list[str] = []
+    v1, v2 = _x(rs1), _x(rs2)
+    if witness and rd:
+        if rd == rs1:
+            stmts.append(f"s1 = x{rs1}")
+            v1 = "s1"
+        if rd == rs2:
+            stmts.append(f"s2 = x{rs2}")
+            v2 = "s2"
+    rdv = f"x{rd}" if rd else "0"
+    nxt: str = str(npc)
+    mem = ("0", "0", "0", "0")          # addr, read, write, prev
+    ends = False
+    if op in ALU or op in IMM_ALU:
+        expr = ALU[op] if op in ALU else ALU[IMM_ALU[op]]
+        b = v2 if op in ALU else str(imm & M)
+        if rd:
+            stmts.append(f"x{rd} = " + expr.replace("A", v1).replace("B", b))
+    elif op == "lui" or op == "auipc":
+        if rd:
+            stmts.append(f"x{rd} = {imm & M if op == 'lui' else (pc + imm) & M}")
+    elif op in _LOAD_RAW or op in _STORE:
+        stmts.append(f"a = ({v1} + {imm}) & 4294967295" if rs1 else f"a = {imm & M}")
+        if op in _LOAD_RAW:
+            stmts.append(f"m_ = {_LOAD_RAW[op]}")
+            if op == "lh" and not witness:
+                stmts[-1] = "m_ = I16(pages[a >> 12], (a & 4095) | ((a & 1) << 12))[0]"
+                if rd:
+                    stmts.append(f"x{rd} = m_ & 4294967295")
+            elif rd:
+                stmts.append(f"x{rd} = " + _LOAD_EXT.get(op, "m_"))
+            mem = ("a", "m_", "0", "0")
+        else:
+            body, written = _STORE[op]
+            stmts.append("g_ = wpages[a >> 12]")
+            stmts.append(body.format(v=v2))
+            mem = ("a", "0", written.format(v=v2), "p_")
+    elif op == "jal":
         target = (pc + imm) & M
+        ends = True
         if target & 3:
-            return "raise EXIT", True
-        return (f"{dest} = {npc}; " if rd else "") + f"nxt = {target}", True
-    if op == "jalr":
-        return (f"nxt = ({_x(rs1)} + {imm}) & 4294967294\n        if nxt & 2: raise EXIT\n"
-                f"        " + (f"{dest} = {npc}" if rd else "pass")), True
-    if op in _BRANCH_NAMES:
+            return "FAIL()", True
+        if rd:
+            stmts.append(f"x{rd} = {npc}")
+        nxt = str(target)
+    elif op == "jalr":
+        ends = True
+        stmts.append(f"nxt = ({v1} + {imm}) & 4294967294" if rs1 else f"nxt = {imm & 0xFFFFFFFE}")
+        stmts.append("nxt & 2 and FAIL()")
+        if rd:
+            stmts.append(f"x{rd} = {npc}")
+        nxt = "nxt"
+    elif op in _BRANCH_NAMES:
+        ends = True
         target = (pc + imm) & M
-        cond = _COND[op].format(a=_x(rs1), b=_x(rs2))
+        cond = _COND[op].format(a=v1, b=v2)
         if target & 3:
-            return f"if {cond}: raise EXIT\n        nxt = {npc}", True
-        return f"nxt = {target} if {cond} else {npc}", True
-    return "pass", False          # fence, fence.i, wfi
+            stmts.append(f"({cond}) and FAIL()")
+            stmts.append(f"nxt = {npc}")
+        else:
+            stmts.append(f"nxt = {target} if {cond} else {npc}")
+        nxt = "nxt"
+    if ends and nxt != "nxt":
+        stmts.append(f"nxt = {nxt}")
+    if witness:
+        wrd, wrs1, wrs2, wimm = operands(ins)
+        stmts.append(f"out += ({pc}, {nxt}, {word}, {wrd}, {wrs1}, {wrs2}, {rdv}, {v1}, {v2}, "
+                     f"{wimm}, {mem[0]}, {mem[1]}, {mem[2]}, {mem[3]})")
+    return "; ".join(stmts) or "pass", ends
 
 
-def block_source(instrs: list[tuple[int, Instr]]) -> str:
-    """Python source of the block function ``blk(r)`` for (pc, instr) pairs."""
+def block_source(instrs: list[tuple[int, Instr]], witness: bool = False) -> str:
+    """Python source of the block function ``blk(r[, out])`` for (pc, instr) pairs.
+
+    Line ``_FIRST_LINE + k`` holds instruction ``k``.
+    """
     lines: list[str] = []
     used: set[int] = set()
     written: set[int] = set()
     ended = False
     for pc, ins in instrs:
-        line, ended = _instr_line(ins, pc)
+        line, ended = _instr_line(ins, pc, witness)
         lines.append(line)
         used.update(x for x in (ins.rs1, ins.rs2, ins.rd) if x)
-        if ins.rd and not line.startswith("pass"):
+        if ins.rd:
             written.add(ins.rd)
-    regs = sorted(used)
-    wregs = sorted(written)
-    load = "; ".join(f"x{i} = r[{i}]" for i in regs) or "pass"
-    back = "; ".join(f"r[{i}] = x{i}" for i in wregs) or "pass"
+    load = "; ".join(f"x{i} = r[{i}]" for i in sorted(used)) or "pass"
+    back = "; ".join(f"r[{i}] = x{i}" for i in sorted(written)) or "pass"
     tail = "nxt" if ended else str((instrs[-1][0] + 4) & M)
+    params = "r, out" if witness else "r"
     body = [
-        "def blk(r, pages=pages, wpages=wpages, U32=U32, U16=U16, I16=I16, P32=P32, P16=P16,"
-        " div=div, divu=divu, rem=rem, remu=remu, EXIT=EXIT):",
+        f"def blk({params}, pages=pages, wpages=wpages, U32=U32, U16=U16, I16=I16, P32=P32,"
+        " P16=P16, div=div, divu=divu, rem=rem, remu=remu, FAIL=FAIL):",
         f"    {load}",
         "    try:",
-    ]
-    # each instruction's code occupies exactly the lines it was given; the
-    # jalr/misaligned-branch forms take extra lines, so record a line map
-    body += [f"        {line}" for line in lines]
-    body += [
+        *(f"        {line}" for line in lines),
         "    except Exception as e:",
         f"        {back}",
-        "        return -1 - LINE[e.__traceback__.tb_lineno]",
+        f"        return {_FIRST_LINE - 1} - e.__traceback__.tb_lineno",
         f"    {back}",
         f"    return {tail}",
     ]
     return "\n".join(body) + "\n"
 
 
-def _line_map(instrs: list[tuple[int, Instr]]) -> dict[int, int]:
-    out: dict[int, int] = {}
-    line = _FIRST_LINE
-    for k, (pc, ins) in enumerate(instrs):
-        text, _ = _instr_line(ins, pc)
-        for _ in range(text.count("\n") + 1):
-            out[line] = k
-            line += 1
-    return out
+def _fail() -> None:
+    raise _EXIT
+
+
+class _Mode:
+    """The block cache of one compilation mode (fast, or witness-generating)."""
+
+    def __init__(self, witness: bool) -> None:
+        self.witness = witness
+        self.blocks: dict[int, tuple[Callable[..., int], int]] = {}
+        #: pc -> length of the interpreted run starting there (cold code).
+        self.sizes: dict[int, int] = {}
+        self.heat: dict[int, int] = {}
+
+    def drop(self, pc: int) -> None:
+        self.blocks.pop(pc, None)
+        self.sizes.pop(pc, None)
+        self.heat.pop(pc, None)
 
 
 class Jit:
@@ -168,11 +223,9 @@ class Jit:
 
     def __init__(self, machine: Machine) -> None:
         self.machine = machine
-        self.blocks: dict[int, tuple[Block, int]] = {}
-        #: pc -> length of the interpreted run starting there (cold code).
-        self.sizes: dict[int, int] = {}
-        self.heat: dict[int, int] = {}
-        self.page_starts: dict[int, list[int]] = {}
+        self.fast = _Mode(False)
+        self.witness = _Mode(True)
+        self.page_starts: dict[int, set[int]] = {}
         self.compiled = 0
         self.threshold = machine.config.jit_threshold
         mem = machine.memory
@@ -180,15 +233,19 @@ class Jit:
             "pages": mem.pages, "wpages": mem.wpages, "U32": U32.unpack_from,
             "U16": U16.unpack_from, "I16": I16.unpack_from, "P32": U32.pack_into,
             "P16": U16.pack_into, "div": div, "divu": divu, "rem": rem, "remu": remu,
-            "EXIT": _Exit(),
+            "FAIL": _fail,
         }
         machine._page_hooks.append(self._invalidate)
 
+    @property
+    def blocks(self) -> dict[int, tuple[Callable[..., int], int]]:
+        """Compiled fast-path blocks by start pc."""
+        return self.fast.blocks
+
     def _invalidate(self, pn: int) -> None:
         for pc in self.page_starts.pop(pn, ()):
-            self.blocks.pop(pc, None)
-            self.sizes.pop(pc, None)
-            self.heat.pop(pc, None)
+            self.fast.drop(pc)
+            self.witness.drop(pc)
 
     def _scan(self, pc: int) -> list[tuple[int, Instr]]:
         """The compilable instructions of the block at ``pc`` (may be empty)."""
@@ -208,34 +265,39 @@ class Jit:
             pc = (pc + 4) & M
         return out
 
-    def _prepare(self, pc: int) -> int:
+    def _prepare(self, mode: _Mode, pc: int) -> int:
         """Compile the block at ``pc`` if hot; return the interpreted run length otherwise."""
         instrs = self._scan(pc)
-        page = pc >> 12
-        self.page_starts.setdefault(page, []).append(pc)
+        self.page_starts.setdefault(pc >> 12, set()).add(pc)
         if not instrs:
-            self.sizes[pc] = 1
+            mode.sizes[pc] = 1
             return 1
-        heat = self.heat.get(pc, 0) + 1
-        self.heat[pc] = heat
+        heat = mode.heat.get(pc, 0) + 1
+        mode.heat[pc] = heat
         if heat < self.threshold:
-            self.sizes[pc] = len(instrs)
+            mode.sizes[pc] = len(instrs)
             return len(instrs)
         ns = dict(self.namespace)
-        ns["LINE"] = _line_map(instrs)
-        exec(compile(block_source(instrs), f"<block 0x{pc:08x}>", "exec"), ns)
-        self.blocks[pc] = (ns["blk"], len(instrs))  # type: ignore[assignment]
-        self.sizes.pop(pc, None)
+        exec(compile(block_source(instrs, mode.witness), f"<block 0x{pc:08x}>", "exec"), ns)
+        mode.blocks[pc] = (ns["blk"], len(instrs))  # type: ignore[assignment]
+        mode.sizes.pop(pc, None)
         self.compiled += 1
         return 0
 
     def advance(self, n: int) -> int:
         """Up to ``n`` cycles, stopping at halt; returns cycles run (see ``Machine.advance``)."""
+        return self._run(n, self.fast, None)
+
+    def trace(self, n: int, out: list[int]) -> int:
+        """Like :meth:`advance`, appending each cycle's witness row to ``out``."""
+        return self._run(n, self.witness, out)
+
+    def _run(self, n: int, mode: _Mode, out: list[int] | None) -> int:
         m = self.machine
         if m.halted or n <= 0:
             return 0
-        blocks = self.blocks
-        sizes = self.sizes
+        blocks = mode.blocks
+        sizes = mode.sizes
         r = m.regs
         pc = m.pc
         start = m.cycle
@@ -243,7 +305,7 @@ class Jit:
         while done < n:
             b = blocks.get(pc)
             if b is not None and b[1] <= n - done:
-                npc = b[0](r)
+                npc = b[0](r) if out is None else b[0](r, out)
                 if npc >= 0:
                     pc = npc
                     done += b[1]
@@ -255,19 +317,23 @@ class Jit:
             else:
                 size = sizes.get(pc, 0) if b is None else 1
                 if size == 0:
-                    size = self._prepare(pc)
+                    size = self._prepare(mode, pc)
                     if size == 0:
                         continue
-                else:
-                    heat = self.heat.get(pc)
-                    if heat is not None and b is None and size > 0:
-                        self.heat[pc] = heat + 1
+                elif b is None:
+                    heat = mode.heat.get(pc)
+                    if heat is not None:
+                        mode.heat[pc] = heat + 1
                         if heat + 1 >= self.threshold:
                             del sizes[pc]
                             continue
             m.pc = pc
             m.cycle = start + done
-            done += m.advance(min(size, n - done))
+            if out is None:
+                done += m.advance(min(size, n - done))
+            else:
+                out += trace_reference(m, min(size, n - done))
+                done = m.cycle - start
             pc = m.pc
             if m.stopped():
                 break

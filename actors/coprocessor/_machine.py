@@ -51,6 +51,7 @@ from ._errors import (
     Breakpoint,
     CoprocessorError,
     CycleLimitExceeded,
+    GuestError,
     GuestFault,
     IllegalInstruction,
     MemoryLimitExceeded,
@@ -62,6 +63,7 @@ from ._memory import PAGE_SIZE, U32, Memory, Trap
 from ._ops import Sync, make_op
 
 if TYPE_CHECKING:
+    from ._jit import Jit
     from ._snapshot import Snapshot
 
 __all__ = ["Machine", "MachineConfig", "RunResult", "EffectHandler", "SYS_EFFECT", "CSR"]
@@ -176,7 +178,7 @@ class Machine:
         self._instrs: dict[int, Instr] = {}
         self._page_pcs: dict[int, list[int]] = {}
         self._page_hooks: list[Callable[[int], None]] = []
-        self._jit: object | None = None
+        self._jit: Jit | None = None
         self.tohost = program.symbols.get("tohost")
         needed = sum(len(_pages_of(s.vaddr, s.memsz)) for s in program.segments) * PAGE_SIZE
         if needed > config.memory_limit:
@@ -307,20 +309,34 @@ class Machine:
                          bytes(self.stdout), bytes(self.public_output), bytes(self.stderr),
                          self.halt_reason)
 
-    def advance_fast(self, n: int) -> int:
-        """Like :meth:`advance` (same results, same exact limit) using compiled blocks."""
+    def _compiler(self) -> Jit:
         from ._jit import Jit
 
         if self._jit is None:
             self._jit = Jit(self)
-        assert isinstance(self._jit, Jit)
-        return self._jit.advance(n)
+        return self._jit
+
+    def advance_fast(self, n: int) -> int:
+        """Like :meth:`advance` (same results, same exact limit) using compiled blocks."""
+        return self._compiler().advance(n)
 
     def trace(self, n: int) -> NDArray[np.uint32]:
-        """Run up to ``n`` cycles and return their witness rows, shape (cycles, K)."""
-        from ._witness import trace_rows
+        """Run up to ``n`` cycles and return their witness rows, shape (cycles, K).
 
-        return trace_rows(self, n)
+        Uses witness-generating compiled blocks; equal to
+        :func:`~stele.actors.coprocessor._witness.trace_reference` row for row.
+        If the run stops with a :class:`GuestError`, the rows of the cycles that
+        did complete are attached to it as ``exc.rows``.
+        """
+        from ._witness import rows_array
+
+        out: list[int] = []
+        try:
+            self._compiler().trace(n, out)
+        except GuestError as exc:
+            exc.rows = rows_array(out)
+            raise
+        return rows_array(out)
 
     # -- traps ---------------------------------------------------------------
     def _trap(self, pc: int, t: Trap) -> int:

@@ -38,6 +38,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import array
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -48,7 +50,7 @@ if TYPE_CHECKING:
     from ._machine import Machine
 
 __all__ = ["COLUMNS", "K", "interleave", "deinterleave", "flat_index", "trace_reference",
-           "trace_rows", "column_index"]
+           "rows_array", "column_index", "operands"]
 
 COLUMNS: tuple[str, ...] = ("pc", "next_pc", "instr", "rd", "rs1", "rs2", "rd_val", "rs1_val",
                             "rs2_val", "imm", "mem_addr", "mem_read", "mem_write", "mem_prev")
@@ -134,7 +136,6 @@ def trace_reference(m: Machine, n: int) -> list[int]:
     return out
 
 
-def trace_rows(m: Machine, n: int) -> NDArray[np.uint32]:
-    """Run up to ``n`` cycles on ``m`` and return the witness, shape (cycles, K)."""
-    flat = trace_reference(m, n)
-    return np.array(flat, dtype=np.uint32).reshape(-1, K)
+def rows_array(flat: list[int]) -> NDArray[np.uint32]:
+    """A flat list of witness values as a (cycles, K) uint32 array."""
+    return np.frombuffer(array.array("I", flat), dtype=np.uint32).reshape(-1, K)
