@@ -140,6 +140,18 @@ def main(argv: list[str]) -> int:
         "for the reply; 'checked' also validates outgoing messages (the default)"
     )
     out["connection"] = rates
+
+    # Linearity of the strict check: time per item should stay flat as inputs grow.
+    scaling: dict[str, float] = {}
+    for count in (1_000, 10_000, 100_000):
+        items = encode([[i, str(i), b"v", {"k": i}] for i in range(count // 6)])
+        per = min(timeit.repeat(lambda items=items: check_canonical(items), number=1, repeat=3))
+        scaling[f"check_ns_per_byte_{len(items)}B"] = round(per / len(items) * 1e9, 2)
+    nested = b"\x81" * 64 + b"\x00"
+    scaling["check_deepest_allowed_us"] = round(
+        min(timeit.repeat(lambda: check_canonical(nested), number=100, repeat=3)) / 100 * 1e6, 2
+    )
+    out["scaling"] = scaling
     print(json.dumps(out, indent=1, sort_keys=True))
     return 0
 
