@@ -84,7 +84,7 @@ def tokenize(source: str, file: str = "<input>") -> list[Token]:
             tokens.append(Token("bytes", source[i:j + 1], here(i), value))
             i = j + 1
             continue
-        if c.isalpha() or c == "_":
+        if (c.isalpha() and c.isascii()) or c == "_":
             while i < n and (source[i].isalnum() or source[i] == "_") and source[i].isascii():
                 i += 1
             text = source[start:i]

@@ -130,3 +130,10 @@ def test_print_parse_round_trip_property(prog: object) -> None:
     text = print_module(prog.module)
     assert parse_module(text) == prog.module
     assert print_module(parse_module(text)) == text
+
+
+def test_non_ascii_letters_are_rejected_not_looped_on() -> None:
+    """Regression: a non-ASCII letter once stalled the lexer (found by test_fuzz)."""
+    with pytest.raises(TelSyntaxError, match="expected a token, found 'é'"):
+        parse_module("def é() -> Int = 1")
+    assert parse_expr('"é"').value == "é"  # type: ignore[union-attr]
