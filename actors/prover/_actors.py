@@ -147,14 +147,23 @@ def verify_opening_job(
 
 
 def verify_sum_job(
-    argument: bytes, label: str, expected_sum: Ext | None, min_security_bits: int
+    argument: bytes,
+    label: str,
+    expected_sum: Ext | None,
+    min_security_bits: int,
+    terms: tuple[tuple[int, tuple[int, ...]], ...] | None = None,
+    zerocheck: bool | None = None,
+    commitment: bytes | None = None,
 ) -> tuple[bool, str, str]:
-    """Decode and verify a sum-check argument; ``(ok, check, detail)``."""
+    """Decode and verify a sum-check argument against what the caller pins; ``(ok, check, detail)``."""
     try:
         verify_sum_argument(
             decode_argument(argument),
             Transcript(label),
             expected_sum=expected_sum,
+            expected_commitment=None if commitment is None else decode_commitment(commitment),
+            expected_composition=None if terms is None else Composition(terms),
+            expected_zerocheck=zerocheck,
             min_security_bits=min_security_bits,
         )
     except ProverError as exc:
@@ -263,7 +272,7 @@ class VerifierActor(Actor):
         if isinstance(message, VerifySum):
             ok, check, detail = await self.env.run_in_worker(
                 verify_sum_job, message.argument, message.transcript, message.expected_sum,
-                message.min_security_bits,
+                message.min_security_bits, message.terms, message.zerocheck, message.commitment,
             )
             return Verdict(ok, check, detail)
         raise RejectMessage(ProverError(f"VerifierActor does not handle {type(message).__name__}"))

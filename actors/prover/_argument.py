@@ -125,12 +125,17 @@ def verify_sum_argument(
     *,
     expected_sum: Ext | None = None,
     expected_commitment: Commitment | None = None,
+    expected_composition: Composition | None = None,
+    expected_zerocheck: bool | None = None,
     min_security_bits: float = DEFAULT_MIN_SECURITY_BITS,
 ) -> SumcheckResult:
     """Verify a :class:`SumcheckArgument`; returns the reduced claim on success.
 
-    With ``expected_sum`` the proven sum must equal it; with
-    ``expected_commitment`` the argument must be about those polynomials.
+    The argument carries its own statement; a caller that has one in mind
+    pins it: with ``expected_sum`` the proven sum must equal it, with
+    ``expected_commitment`` the argument must be about those polynomials, and
+    with ``expected_composition`` / ``expected_zerocheck`` about that ``g``
+    and that kind of claim.
     Raises :class:`VerificationFailed` or :class:`MalformedProof`.
     """
     comp = argument.composition
@@ -147,6 +152,10 @@ def verify_sum_argument(
         )
     if expected_commitment is not None and expected_commitment != commitment:
         raise VerificationFailed("commitment", "the argument is about other polynomials")
+    if expected_composition is not None and expected_composition != comp:
+        raise VerificationFailed("composition", "the argument proves a sum of another polynomial")
+    if expected_zerocheck is not None and expected_zerocheck != argument.zerocheck:
+        raise VerificationFailed("zerocheck", f"expected zerocheck={expected_zerocheck}")
     transcript.absorb_bytes("argument.commitment", statement_header(commitment))
     if argument.zerocheck:
         result = verify_zerocheck(argument.sumcheck, comp, argument.num_vars, transcript)

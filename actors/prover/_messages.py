@@ -138,12 +138,20 @@ class VerifyOpening(Message):
 @message(409)
 @dataclass(frozen=True, slots=True)
 class VerifySum(Message):
-    """Verify an encoded sum-check argument, optionally against an expected sum."""
+    """Verify an encoded sum-check argument.
+
+    The argument carries its statement; pin what you expect with
+    ``expected_sum``, ``terms`` (the composition), ``zerocheck`` and
+    ``commitment`` (encoded), or the verdict is about whatever it states.
+    """
 
     argument: bytes
     transcript: str
     expected_sum: tuple[int, int, int, int] | None = None
     min_security_bits: int = 100
+    terms: Terms | None = None
+    zerocheck: bool | None = None
+    commitment: bytes | None = None
 
 
 @message(410)

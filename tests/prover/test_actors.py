@@ -65,6 +65,9 @@ async def _session(env: stele.Env) -> list[object]:
         out.append(await verifier.ask(VerifySum(proved.argument, "t.sum", proved.claimed_sum)))
         wrong = ((proved.claimed_sum[0] + 1) % P, *proved.claimed_sum[1:])
         out.append(await verifier.ask(VerifySum(proved.argument, "t.sum", wrong)))
+        pinned = VerifySum(proved.argument, "t.sum", proved.claimed_sum, 100, ((1, (0, 1)), (3, (1,))), False)
+        other_g = VerifySum(proved.argument, "t.sum", None, 100, ((1, (0, 1)),))
+        out.append((await verifier.ask(pinned), await verifier.ask(other_g)))
         for bad in (
             CommitPolynomial("nope", 0),
             OpenPolynomial("w", 0, _point_bytes(3), "t"),  # never committed
@@ -97,10 +100,11 @@ def _check_session(out: list[object]) -> None:
     assert isinstance(proved, SumProved) and proved.passes >= 1
     assert sum_ok == Verdict(True)
     assert isinstance(sum_wrong, Verdict) and sum_wrong.check == "claimed sum"
-    refusals = out[10:17]
+    assert out[10] == (Verdict(True), Verdict(False, "composition", "the argument proves a sum of another polynomial"))
+    refusals = out[11:18]
     assert all(r[0] == "refused" for r in refusals)  # type: ignore[index]
     assert {r[1] for r in refusals} <= {"InvalidParameters", "MalformedProof", "ProverError"}  # type: ignore[index]
-    assert isinstance(out[17], Committed)
+    assert isinstance(out[18], Committed)
 
 
 def test_session_under_simulation_is_seed_independent() -> None:
@@ -128,6 +132,7 @@ MESSAGES = [
     SumProved((0, 0, 0, 0), b"arg", 3, 2),
     VerifyOpening(b"o", "t", None, 100),
     VerifySum(b"arg", "t", (1, 0, 0, 0), 80),
+    VerifySum(b"arg", "t", None, 100, ((1, (0, 1)), (2, (3,))), True, b"commitment"),
     Verdict(False, "merkle path", "column 3"),
 ]
 

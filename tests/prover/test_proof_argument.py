@@ -260,3 +260,13 @@ def test_random_byte_mutations_are_rejected_with_typed_errors(edits: list[tuple[
     assume(bytes(data) != _small_argument_bytes())
     with pytest.raises(ProverError):
         verify_sum_argument(decode_argument(bytes(data)), Transcript("fuzz"), min_security_bits=0)
+
+
+def test_pinned_statements_must_match(honest: tuple[np.ndarray, SumcheckArgument]) -> None:
+    _, arg = honest
+    verify_sum_argument(arg, Transcript("arg"), expected_composition=COMP, expected_zerocheck=False,
+                        expected_commitment=arg.commitment)
+    with pytest.raises(VerificationFailed, match="composition"):
+        verify_sum_argument(arg, Transcript("arg"), expected_composition=Composition.product(0, 1))
+    with pytest.raises(VerificationFailed, match="zerocheck"):
+        verify_sum_argument(arg, Transcript("arg"), expected_zerocheck=True)
