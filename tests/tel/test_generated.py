@@ -81,3 +81,33 @@ def test_generator_reaches_every_node_builtin_and_effect() -> None:
     print("TEL generator coverage:", json.dumps(report, sort_keys=True))
     if sum(COVERAGE.nodes.values()):  # the property tests above ran in this session
         assert COVERAGE.missing() == {"nodes": [], "builtins": [], "effects": []}
+
+
+_SCRIPT = """
+import json
+from stele.tel import Limits, MemoryHandler, Program, TelError, check_module, hash_definitions, show_value
+from stele.tel.testing import generate, splitmix_chooser
+out = []
+for seed in range(60):
+    g = generate(splitmix_chooser(seed))
+    p = Program(check_module(g.module))
+    try:
+        r = p.call("main", [], limits=Limits(fuel=100_000), handler=MemoryHandler(seed=seed))
+        res = [show_value(r.value, g.ret), r.cost, r.breakdown, r.memory]
+    except TelError as exc:
+        res = [type(exc).__name__, str(exc), exc.cost]
+    out.append([seed, {k: str(v) for k, v in hash_definitions(g.module).items()}, res])
+print(json.dumps(out, sort_keys=True))
+"""
+
+
+def test_evaluation_and_digests_do_not_depend_on_the_hash_seed() -> None:
+    import subprocess
+    import sys
+    runs = []
+    for hash_seed in ("0", "99"):
+        env = dict(os.environ, PYTHONHASHSEED=hash_seed)
+        proc = subprocess.run([sys.executable, "-c", _SCRIPT], env=env, capture_output=True,
+                              text=True, check=True, timeout=300)
+        runs.append(json.loads(proc.stdout))
+    assert runs[0] == runs[1] and len(runs[0]) == 60
