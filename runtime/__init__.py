@@ -10,6 +10,7 @@ from ._errors import SteleError as SteleError
 from ._actor import Actor as Actor
 from ._actor import ActorRef as ActorRef
 from ._actor import ActorStats as ActorStats
+from ._actor import Reply as Reply
 from ._actor_errors import ActorNameTaken as ActorNameTaken
 from ._actor_errors import ActorNotFound as ActorNotFound
 from ._actor_errors import ActorStartError as ActorStartError

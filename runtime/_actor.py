@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ._env import Env
     from ._system import ActorSystem
 
-__all__ = ["Actor", "ActorRef", "ActorStats"]
+__all__ = ["Actor", "ActorRef", "ActorStats", "Reply"]
 
 
 class Actor:
@@ -59,6 +59,24 @@ class Actor:
         Runs shielded from cancellation: keep it short.
         """
 
+    def defer_reply(self) -> Reply:
+        """Take over the reply to the message being handled, to send it later.
+
+        Like an Erlang ``gen_server`` returning ``noreply``: ``receive`` returns
+        (its value is ignored) and the actor goes on with other messages; the
+        asker keeps waiting until someone calls :meth:`Reply.ok` or
+        :meth:`Reply.fail` on the returned handle, or its deadline passes.
+        Use it for requests that must wait for a later message (an allocation
+        waiting for a release) or for work run in a child task.  For a
+        ``tell`` the handle's methods do nothing.  Call it at most once per
+        message, from within :meth:`receive`.
+        """
+        cell = self._cell
+        ask = cell.current
+        if ask is not None:
+            cell.current = None
+        return Reply(ask, self.name)
+
     def stop_self(self) -> None:
         """End this incarnation normally after the current message.
 
@@ -78,6 +96,37 @@ class Actor:
         raise KernelError(
             f"actor {self.name!r} got kernel message {message.kind!r} it cannot handle"
         )
+
+
+class Reply:
+    """A deferred reply to one ``ask`` (see :meth:`Actor.defer_reply`).
+
+    Only the first of :meth:`ok` / :meth:`fail` counts; replying after the
+    asker gave up (deadline, cancellation) is silently dropped.
+    """
+
+    __slots__ = ("_ask", "_actor")
+
+    def __init__(self, ask: _Ask | None, actor: str) -> None:
+        self._ask = ask
+        self._actor = actor
+
+    @property
+    def pending(self) -> bool:
+        """True while an asker is still waiting for this reply."""
+        return self._ask is not None and self._ask.state == PENDING
+
+    def ok(self, value: object) -> None:
+        """Send ``value`` as the reply."""
+        if self._ask is not None:
+            self._ask.ok(value)
+
+    def fail(self, exc: BaseException) -> None:
+        """Make the asker raise :class:`stele.RemoteError` boxing ``exc``."""
+        if self._ask is not None:
+            from ._actor_errors import RemoteError
+
+            self._ask.fail(RemoteError(self._actor, type(self._ask.message), exc))
 
 
 @dataclass(frozen=True, slots=True)

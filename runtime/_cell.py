@@ -278,14 +278,15 @@ class _Cell:
             try:
                 result = await receive(message)
             except RejectMessage as exc:
-                if ask is not None:
+                if ask is not None and self.current is ask:
                     ask.fail(RemoteError(name, cls, exc.cause))
             except Exception as exc:
-                if ask is not None:
+                if ask is not None and self.current is ask:
                     ask.fail(RemoteError(name, cls, exc))
                 raise
             else:
-                if ask is not None:
+                # current is None when receive deferred the reply (Actor.defer_reply).
+                if ask is not None and self.current is ask:
                     ask.ok(result)
             self.current = None
             self.handled += 1
