@@ -133,13 +133,27 @@ def _verdict_of(exc: ProverError) -> tuple[bool, str, str]:
 
 
 def verify_opening_job(
-    opening: bytes, label: str, commitment: bytes | None, min_security_bits: int
+    opening: bytes,
+    label: str,
+    commitment: bytes | None,
+    min_security_bits: int,
+    point: bytes | None = None,
+    values: tuple[Ext, ...] | None = None,
 ) -> tuple[bool, str, str]:
-    """Decode and verify an opening; ``(ok, check, detail)``, never raises on bad input."""
+    """Decode and verify an opening against the pins; ``(ok, check, detail)``, never raises on bad input."""
     try:
         expected = None if commitment is None else decode_commitment(commitment)
+        decoded = decode_opening(opening)
+        pinned_point = None
+        if point is not None:
+            pinned_point = read_ext_vector(point, decoded.commitment.params.num_vars, "point")
         verify_opening(
-            decode_opening(opening), Transcript(label), expected=expected, min_security_bits=min_security_bits
+            decoded,
+            Transcript(label),
+            expected=expected,
+            expected_point=pinned_point,
+            expected_values=values,
+            min_security_bits=min_security_bits,
         )
     except ProverError as exc:
         return _verdict_of(exc)
@@ -266,7 +280,7 @@ class VerifierActor(Actor):
         if isinstance(message, VerifyOpening):
             ok, check, detail = await self.env.run_in_worker(
                 verify_opening_job, message.opening, message.transcript, message.commitment,
-                message.min_security_bits,
+                message.min_security_bits, message.point, message.values,
             )
             return Verdict(ok, check, detail)
         if isinstance(message, VerifySum):

@@ -127,12 +127,19 @@ class SumProved(Message):
 @message(408)
 @dataclass(frozen=True, slots=True)
 class VerifyOpening(Message):
-    """Verify an encoded opening proof; ``commitment`` (encoded) pins what it opens."""
+    """Verify an encoded opening proof.
+
+    The opening carries its statement; pin what you expect with
+    ``commitment`` (encoded), ``point`` (packed extension elements) and
+    ``values``, or the verdict is about whatever it states.
+    """
 
     opening: bytes
     transcript: str
     commitment: bytes | None = None
     min_security_bits: int = 100
+    point: bytes | None = None
+    values: tuple[tuple[int, int, int, int], ...] | None = None
 
 
 @message(409)

@@ -28,7 +28,7 @@ its security floor, and the Fiat-Shamir transcript absorbs them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -222,15 +222,26 @@ def verify_opening(
     transcript: Transcript,
     *,
     expected: Commitment | None = None,
+    expected_point: U64 | None = None,
+    expected_values: Sequence[Ext] | None = None,
     min_security_bits: float = DEFAULT_MIN_SECURITY_BITS,
 ) -> None:
-    """Verify a decoded opening; with ``expected``, also require that commitment.
+    """Verify a decoded opening; the ``expected*`` arguments pin its statement.
+
+    An opening carries its commitment, point and values: without pins the
+    verdict is about whatever it states.
 
     Raises :class:`VerificationFailed` (naming the check) or
     :class:`MalformedProof`; returns nothing when the proof is good.
     """
     if expected is not None and opening.commitment != expected:
         raise VerificationFailed("commitment", "the proof opens a different commitment")
+    if expected_point is not None and not np.array_equal(
+        np.asarray(opening.point, dtype=np.uint64), np.asarray(expected_point, dtype=np.uint64)
+    ):
+        raise VerificationFailed("point", "the proof opens at a different point")
+    if expected_values is not None and tuple(expected_values) != tuple(opening.values):
+        raise VerificationFailed("values", "the proof claims different values")
     verify_evaluations(
         opening.commitment,
         np.asarray(opening.point, dtype=np.uint64),

@@ -54,7 +54,12 @@ async def _session(env: stele.Env) -> list[object]:
         out.append(committed)
         opened = await prover.ask(OpenPolynomial("w", 1, _point_bytes(3), "t.open"))
         out.append(opened)
-        out.append(await verifier.ask(VerifyOpening(opened.opening, "t.open", committed.commitment)))
+        out.append(await verifier.ask(VerifyOpening(opened.opening, "t.open", committed.commitment, 100,
+                                                    _point_bytes(3), (opened.value,))))
+        elsewhere = await verifier.ask(VerifyOpening(opened.opening, "t.open", None, 100, _point_bytes(4)))
+        other_value = ((opened.value[0] + 1) % P, *opened.value[1:])
+        wrong_value = await verifier.ask(VerifyOpening(opened.opening, "t.open", None, 100, None, (other_value,)))
+        out.append((elsewhere.check, wrong_value.check))
         out.append(await verifier.ask(VerifyOpening(opened.opening, "t.other")))
         tampered = bytearray(opened.opening)
         tampered[-5] ^= 1
@@ -87,7 +92,8 @@ async def _session(env: stele.Env) -> list[object]:
 
 
 def _check_session(out: list[object]) -> None:
-    loaded, committed, opened, ok, other_t, tampered, garbage, proved, sum_ok, sum_wrong = out[:10]
+    loaded, committed, opened, ok, pins, other_t, tampered, garbage, proved, sum_ok, sum_wrong = out[:11]
+    assert pins == ("point", "values")
     assert loaded == Loaded("w", N, 2)
     assert isinstance(committed, Committed) and isinstance(opened, Opened)
     opening = decode_opening(opened.opening)
@@ -100,11 +106,11 @@ def _check_session(out: list[object]) -> None:
     assert isinstance(proved, SumProved) and proved.passes >= 1
     assert sum_ok == Verdict(True)
     assert isinstance(sum_wrong, Verdict) and sum_wrong.check == "claimed sum"
-    assert out[10] == (Verdict(True), Verdict(False, "composition", "the argument proves a sum of another polynomial"))
-    refusals = out[11:18]
+    assert out[11] == (Verdict(True), Verdict(False, "composition", "the argument proves a sum of another polynomial"))
+    refusals = out[12:19]
     assert all(r[0] == "refused" for r in refusals)  # type: ignore[index]
     assert {r[1] for r in refusals} <= {"InvalidParameters", "MalformedProof", "ProverError"}  # type: ignore[index]
-    assert isinstance(out[18], Committed)
+    assert isinstance(out[19], Committed)
 
 
 def test_session_under_simulation_is_seed_independent() -> None:
@@ -131,6 +137,7 @@ MESSAGES = [
     ProveSum("a", ((1, (0, 1)), (2, (1,))), "t", True, None),
     SumProved((0, 0, 0, 0), b"arg", 3, 2),
     VerifyOpening(b"o", "t", None, 100),
+    VerifyOpening(b"o", "t", b"c", 90, b"\x00" * 16, ((1, 2, 3, 4),)),
     VerifySum(b"arg", "t", (1, 0, 0, 0), 80),
     VerifySum(b"arg", "t", None, 100, ((1, (0, 1)), (2, (3,))), True, b"commitment"),
     Verdict(False, "merkle path", "column 3"),

@@ -332,3 +332,15 @@ def test_every_single_bit_flip_of_a_batched_opening_is_rejected() -> None:
             continue
         accepted.append(bit)
     assert accepted == []
+
+
+def test_pinned_point_and_values(small: tuple[CommittedPolynomial, OpeningProof]) -> None:
+    committed, op = small
+    verify_opening(op, Transcript(LABEL), expected=committed.commitment, expected_point=op.point,
+                   expected_values=op.values)
+    other_point = op.point.copy()
+    other_point[0, 0] = (int(other_point[0, 0]) + 1) % P
+    with pytest.raises(VerificationFailed, match="point"):
+        verify_opening(op, Transcript(LABEL), expected_point=other_point)
+    with pytest.raises(VerificationFailed, match="values"):
+        verify_opening(op, Transcript(LABEL), expected_values=[(0, 0, 0, 0)])
