@@ -87,8 +87,12 @@ def message_strategy(cls: type[Message]) -> st.SearchStrategy[Message]:
     if registered is not None:
         return registered
     hints = typing.get_type_hints(cls, include_extras=True)
-    fields = {name: st.deferred(lambda h=hints[name]: value_strategy(h)) for name in cls.__stele_fields__}
+    fields = {name: _deferred(hints[name]) for name in cls.__stele_fields__}
     return st.fixed_dictionaries(fields).map(_try_build(cls)).filter(lambda m: m is not None)
+
+
+def _deferred(hint: Any) -> st.SearchStrategy[Any]:
+    return st.deferred(lambda: value_strategy(hint))
 
 
 def value_strategy(hint: Any) -> st.SearchStrategy[Any]:

@@ -42,8 +42,8 @@ def drain(conn: Connection) -> tuple[list[Event], str | None]:
             return events, None
 
 
-def feed(chunks: list[bytes], eof: bool, **limits: int) -> tuple[list[Event], str | None]:
-    conn = Connection(**limits)
+def feed(chunks: list[bytes], eof: bool, max_frame_size: int = 2**20) -> tuple[list[Event], str | None]:
+    conn = Connection(max_frame_size=max_frame_size)
     events: list[Event] = []
     for chunk in chunks:
         if not chunk:

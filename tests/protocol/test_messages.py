@@ -126,9 +126,9 @@ def test_bad_tags_are_rejected(tag: object) -> None:
 def test_class_shape_is_enforced() -> None:
     with pytest.raises(RegistrationError, match="must subclass stele.protocol.Message"):
 
-        @message(65093)  # type: ignore[type-var]
+        @message(65093)
         @dataclass(frozen=True, slots=True)
-        class NotAMessage:
+        class NotAMessage:  # type: ignore[type-var]
             x: int
 
     with pytest.raises(RegistrationError, match="frozen=True"):
@@ -269,7 +269,7 @@ def test_random_bytes_never_crash_decode_message(data: bytes) -> None:
 @given(st.sampled_from(sorted({c.__stele_tag__ for c in registered_messages()})), st.lists(cbor_values, max_size=6))
 def test_random_plain_values_never_crash_message_validation(tag: int, fields: list[object]) -> None:
     try:
-        msg = message_from_value([tag, *fields])
+        msg: Message = message_from_value([tag, *fields])
     except DecodeError:
         return
     assert decode(encode_message(msg)) == [tag, *fields]
