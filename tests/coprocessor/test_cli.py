@@ -1,0 +1,69 @@
+"""``stele vm run``: exit status, I/O, signatures, stats and clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stele.actors.coprocessor import encode
+from stele.actors.coprocessor._cli import FAILURE_STATUS, main
+
+from ._elfgen import DATA, li, make_elf, syscall
+
+SHA = "examples/guests/bin/sha256.elf"
+
+
+def test_run_guest_with_input_and_stats(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    inp = tmp_path / "in"
+    inp.write_bytes(b"abc")
+    assert main(["run", SHA, "--input", str(inp), "--stats"]) == 0
+    out, err = capfd.readouterr()
+    assert out == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n"
+    assert "cycles=" in err and "mips=" in err and "time=" in err
+
+
+def test_exit_status_public_output_and_signature(tmp_path: Path) -> None:
+    text = syscall(64, 3, DATA, 4) + syscall(93, 300)
+    elf = tmp_path / "t.elf"
+    elf.write_bytes(make_elf(text, b"pub!" + bytes(12),
+                             symbols={"begin_signature": DATA, "end_signature": DATA + 8}))
+    pub, sig = tmp_path / "pub", tmp_path / "sig"
+    assert main(["run", str(elf), "--public", str(pub), "--signature", str(sig)]) == 300 & 0xFF
+    assert pub.read_bytes() == b"pub!"
+    assert sig.read_text() == "21627570\n00000000\n"
+
+
+@pytest.mark.parametrize("interp", [False, True])
+def test_bad_programs_fail_with_one_clear_line(tmp_path: Path, interp: bool,
+                                               capfd: pytest.CaptureFixture[str]) -> None:
+    cases = {
+        "wrong.elf": (b"\x7fELF\x02" + bytes(60), "ElfError: bad ELF: EI_CLASS"),
+        "unmapped.elf": (make_elf(li(5, 0x5000_0000) + [encode("jalr", 0, 5)]),
+                         "AccessFault: guest trap: instruction access fault"),
+        "illegal.elf": (make_elf([0xFFFFFFFF]), "IllegalInstruction"),
+        "loop.elf": (make_elf([encode("jal", 0, imm=0)]), "CycleLimitExceeded"),
+        "memory.elf": (make_elf(li(5, 0x7FFF0000 - 4) + [
+            encode("sw", 0, 5, 0), encode("lui", 6, imm=0x1000), encode("sub", 5, 5, 6),
+            encode("jal", 0, imm=-12)]), "MemoryLimitExceeded"),
+    }
+    for name, (data, message) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        argv = ["run", str(path), "--max-cycles", "5000", "--memory-limit", "65536"]
+        assert main(argv + (["--interp"] if interp else [])) == FAILURE_STATUS
+        _, err = capfd.readouterr()
+        assert err.count("\n") == 1 and message in err, err
+
+
+def test_missing_file(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", str(tmp_path / "nope.elf")]) == FAILURE_STATUS
+    assert "No such file" in capfd.readouterr().err
+
+
+def test_raw_image(tmp_path: Path) -> None:
+    from ._elfgen import words
+
+    path = tmp_path / "raw.bin"
+    path.write_bytes(words(syscall(93, 9)))
+    assert main(["run", str(path), "--raw", "0x10000"]) == 9
