@@ -9,7 +9,8 @@ one encoding and its digest is stable.  The data model is deliberately small:
 * ``dict`` with ``int``/``str``/``bytes`` keys (maps),
 * :class:`~stele.protocol.Digest` (its binary multihash form, a byte string),
 * registered message instances (``[tag, *fields]``, see :mod:`._messages`),
-* ``enum.Enum`` members (their ``value``).
+* ``enum.Enum`` members (their ``value``), subclasses of int/str/bytes, and
+  integer-like scalars with ``__index__`` (numpy ints) -- all as plain values.
 
 Floats, tags, ``undefined``, other simple values and indefinite lengths are
 never produced and never accepted.
@@ -17,7 +18,7 @@ never produced and never accepted.
 Encoding follows §4.2.1: shortest argument forms, definite lengths, and map
 keys sorted by the bytewise lexicographic order of their encodings.  (cbor2's
 ``canonical=True`` sorts length-first, the older RFC 7049 rule, so the encoder
-is our own; it is a short, flat Python function.)
+is our own: a small recursive Python function that inlines common scalars.)
 
 Decoding is two steps: :func:`check_canonical` walks the bytes once
 (linear time, an explicit stack bounded by ``max_depth``, no recursion) and
