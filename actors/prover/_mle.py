@@ -179,7 +179,8 @@ class Composition:
     """g = Σ_j c_j · Π_k f_{j,k}: a linear combination of products of multilinears.
 
     ``terms`` is a tuple of ``(coefficient, factors)``; the coefficient is a
-    base element in [0, P), ``factors`` a non-empty tuple of polynomial
+    base element in [0, P), ``factors`` a tuple (empty for a constant term, so
+    constraints like ``a·b - c - 5`` can be written) of polynomial
     indices (into a table list, or an oracle's polynomial numbers).  The
     degree (in each variable) is the longest product.
     """
@@ -192,10 +193,10 @@ class Composition:
         for i, (c, factors) in enumerate(self.terms):
             if not 0 <= c < P:
                 raise InvalidParameters(f"terms[{i}].coefficient", c, f"in [0, {P})")
-            if not factors:
-                raise InvalidParameters(f"terms[{i}].factors", factors, "non-empty")
             if any(f < 0 for f in factors):
                 raise InvalidParameters(f"terms[{i}].factors", factors, "indices >= 0")
+        if not self.polys:
+            raise InvalidParameters("terms", self.terms, "at least one polynomial factor")
 
     @classmethod
     def product(cls, *factors: int) -> Composition:
@@ -273,6 +274,9 @@ class VirtualPolynomial:
         """Σ_x g(x) over the Boolean hypercube (the sum-check claim)."""
         acc = EXT_ZERO
         for c, factors in self.composition.terms:
+            if not factors:
+                acc = ext_add(acc, ((c << self.num_vars) % P, 0, 0, 0))
+                continue
             prod = self.tables[factors[0]]
             for f in factors[1:]:
                 prod = table_mul(prod, self.tables[f])

@@ -74,6 +74,14 @@ def round_partial(
         comb: U64 | None = None
         total = EXT_ZERO
         for c, factors in comp.terms:
+            if not factors:  # a constant term: c at every point
+                npairs = next(iter(cur.values())).shape[-1]
+                if weight is None:
+                    total = ext_add(total, (c * npairs % P, 0, 0, 0))
+                else:
+                    const = np.full(npairs, c, dtype=np.uint64)
+                    comb = const if comb is None else soa_add(comb, const)
+                continue
             prod = cur[factors[0]]
             for f in factors[1:]:
                 prod = soa_mul(prod, cur[f])

@@ -111,10 +111,10 @@ def test_virtual_polynomial(n: int, data: st.DataObject) -> None:
     tables = [as_base(data.draw(st.lists(felt, min_size=1 << n, max_size=1 << n))) for _ in range(k)]
     terms = data.draw(
         st.lists(
-            st.tuples(felt, st.lists(st.integers(0, k - 1), min_size=1, max_size=3).map(tuple)),
+            st.tuples(felt, st.lists(st.integers(0, k - 1), min_size=0, max_size=3).map(tuple)),
             min_size=1,
             max_size=3,
-        )
+        ).filter(lambda ts: any(f for _, f in ts))
     )
     comp = Composition(tuple(terms))
     vp = VirtualPolynomial(comp, tuple(tables))

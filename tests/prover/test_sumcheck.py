@@ -46,11 +46,12 @@ def compositions(draw: st.DrawFn, num_polys: int, max_degree: int = 3) -> Compos
         st.lists(
             st.tuples(
                 st.one_of(st.just(1), st.integers(0, P - 1)),
-                st.lists(st.integers(0, num_polys - 1), min_size=1, max_size=max_degree).map(tuple),
+                # Empty factors: a constant term.
+                st.lists(st.integers(0, num_polys - 1), min_size=0, max_size=max_degree).map(tuple),
             ),
             min_size=1,
             max_size=3,
-        )
+        ).filter(lambda ts: any(f for _, f in ts))
     )
     return Composition(tuple(terms))
 
@@ -449,3 +450,20 @@ class _BadOracle(GeneratedOracle):
 def test_misbehaving_oracle_is_a_typed_error(fault: str) -> None:
     with pytest.raises(InvalidParameters, match="oracle.read"):
         prove_sumcheck_streaming(_BadOracle(fault), Composition.product(0, 1), Transcript(LABEL))
+
+
+def test_zerocheck_with_a_constant_term() -> None:
+    n = 6
+    a, b = expand_base(b"a", 1 << n), expand_base(b"b", 1 << n)
+    c = vsub(vmul(a, b), np.full(1 << n, 5, dtype=np.uint64))
+    comp = Composition(((1, (0, 1)), (P - 1, (2,)), (P - 5, ())))  # a·b - c - 5
+    assert comp.degree == 2
+    dense = prove_zerocheck([a, b, c], comp, Transcript(LABEL))
+    stream, _ = prove_zerocheck_streaming(_oracle([a, b, c]), comp, Transcript(LABEL), memory_budget=2_000, chunk_size=8)
+    assert stream == dense
+    verify_zerocheck(dense, comp, n, Transcript(LABEL))
+    wrong = Composition(((1, (0, 1)), (P - 1, (2,)), (P - 4, ())))  # a·b - c - 4 does not vanish
+    with pytest.raises(VerificationFailed):
+        verify_zerocheck(prove_zerocheck([a, b, c], wrong, Transcript(LABEL)), wrong, n, Transcript(LABEL))
+    with pytest.raises(InvalidParameters, match="polynomial factor"):
+        Composition(((5, ()),))
