@@ -4,6 +4,9 @@ The engine (:class:`Allocator`) is a plain deterministic library; policies
 (:class:`StaticPolicy`, :class:`FairSharePolicy`) decide fairness.
 """
 
+from ._actor import AllocatorActor as AllocatorActor
+from ._actor import allocate as allocate
+from ._actor import release as release
 from ._allocator import Allocator as Allocator
 from ._allocator import Grant as Grant
 from ._allocator import UsageReport as UsageReport
@@ -16,10 +19,35 @@ from ._policy import AllocationPolicy as AllocationPolicy
 from ._policy import FairSharePolicy as FairSharePolicy
 from ._policy import PendingRequest as PendingRequest
 from ._policy import StaticPolicy as StaticPolicy
+from ._messages import Allocate as Allocate
+from ._messages import AllocatorStatus as AllocatorStatus
+from ._messages import CheckUsage as CheckUsage
+from ._messages import Granted as Granted
+from ._messages import RecordUsage as RecordUsage
+from ._messages import Release as Release
+from ._messages import Released as Released
+from ._messages import Status as Status
+from ._messages import Subdivide as Subdivide
+from ._messages import Subdivided as Subdivided
+from ._messages import Usage as Usage
 from ._resources import RESOURCE_KINDS as RESOURCE_KINDS
 from ._resources import Resources as Resources
 
 __all__ = [
+    "Allocate",
+    "AllocatorActor",
+    "AllocatorStatus",
+    "CheckUsage",
+    "Granted",
+    "RecordUsage",
+    "Release",
+    "Released",
+    "Status",
+    "Subdivide",
+    "Subdivided",
+    "Usage",
+    "allocate",
+    "release",
     "Allocator",
     "AllocationPolicy",
     "AllocatorError",

@@ -12,11 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import ClassVar
 
+from ...protocol import Message, message
+
 __all__ = ["Resources", "RESOURCE_KINDS"]
 
 
+@message(500)
 @dataclass(frozen=True, slots=True)
-class Resources:
+class Resources(Message):
     """An amount of each resource kind.
 
     ``fuel`` is TEL cost units, ``memory`` bytes of live values, ``wall_ns``
@@ -25,6 +28,7 @@ class Resources:
     durable storage.  Components are plain ints; a vector with a negative
     component can exist as the result of a subtraction (so callers can see
     *by how much* something does not fit) but is never stored in a grant.
+    It is a protocol message (tag 500), so it travels inside other messages.
     """
 
     fuel: int = 0

@@ -1,0 +1,135 @@
+"""The allocator actor: one :class:`Allocator` engine behind typed messages.
+
+Fail-fast requests are answered at once.  A waiting request is queued in the
+engine and its reply deferred (:meth:`stele.Actor.defer_reply`); every
+release pumps the queue in policy order.  A waiter whose asker has given up
+(deadline or cancellation) is withdrawn before anything is carved for it,
+so an abandoned request can never leak a grant.  Expired waits fail with
+:class:`InsufficientResources` naming the timeout.  All time is the Env's.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..._actor import Actor, ActorRef, Reply
+from ..._actor_errors import AskTimeout, RejectMessage, RemoteError
+from ..._errors import SteleError
+from ._allocator import Allocator, Grant
+from ._errors import InsufficientResources
+from ._messages import (
+    Allocate, AllocatorStatus, CheckUsage, Granted, RecordUsage, Release, Released, Status,
+    Subdivide, Subdivided, Usage,
+)
+from ._policy import AllocationPolicy
+from ._resources import Resources
+
+__all__ = ["AllocatorActor", "allocate", "release"]
+
+
+class AllocatorActor(Actor):
+    """Hierarchical resource grants as messages (see ``_messages``)."""
+
+    def __init__(self, capacity: Resources, policy: AllocationPolicy | None = None) -> None:
+        self._capacity = capacity
+        self._policy = policy
+        self._waiting: dict[int, Reply] = {}
+
+    async def on_start(self) -> None:
+        self.engine = Allocator(self._capacity, clock=self.env.now_ns, policy=self._policy,
+                                name="root")
+
+    async def receive(self, message: object) -> object:
+        self._expire()
+        try:
+            return self._handle(message)
+        except SteleError as exc:
+            raise RejectMessage(exc) from None
+
+    def _handle(self, message: object) -> object:
+        engine = self.engine
+        if isinstance(message, Allocate):
+            parent = engine.grant(message.parent) if message.parent else None
+            if message.wait_ms is None:
+                g = engine.allocate(message.request, parent=parent, owner=message.owner,
+                                    weight=message.weight)
+                return Granted(g.id, g.capacity)
+            result = engine.try_allocate(message.request, parent=parent, owner=message.owner,
+                                         weight=message.weight)
+            if isinstance(result, Grant):
+                return Granted(result.id, result.capacity)
+            deadline = self.env.now_ns() + message.wait_ms * 1_000_000
+            ticket = engine.enqueue(message.request, parent=parent, owner=message.owner,
+                                    weight=message.weight, deadline_ns=deadline)
+            self._waiting[ticket] = self.defer_reply()
+            return None
+        if isinstance(message, Release):
+            g = engine.grant(message.grant)
+            total = g.total_usage()
+            capacity = engine.release(g)
+            self._pump()
+            return Released(message.grant, capacity, total)
+        if isinstance(message, RecordUsage):
+            engine.record_usage(engine.grant(message.grant), message.amount)
+            return self._usage(message.grant)
+        if isinstance(message, CheckUsage):
+            return self._usage(message.grant)
+        if isinstance(message, Subdivide):
+            children = engine.subdivide(engine.grant(message.grant), message.parts,
+                                        owner=message.owner)
+            return Subdivided(tuple(c.id for c in children))
+        if isinstance(message, AllocatorStatus):
+            root = engine.root
+            return Status(root.capacity, root.available, len(engine.live_grants()) - 1,
+                          len(engine.pending()))
+        raise TypeError(f"allocator does not handle {type(message).__name__}")
+
+    def _usage(self, grant_id: str) -> Usage:
+        r = self.engine.check_usage(self.engine.grant(grant_id))
+        return Usage(r.grant, r.owner, r.capacity, r.used, r.total_used, r.reserved, r.available,
+                     r.timestamp_ns, r.age_ns)
+
+    def _pump(self) -> None:
+        for ticket, reply in list(self._waiting.items()):
+            if not reply.pending:  # the asker gave up: withdraw before carving anything
+                self.engine.cancel(ticket)
+                del self._waiting[ticket]
+        for ticket, grant in self.engine.pump():
+            self._waiting.pop(ticket).ok(Granted(grant.id, grant.capacity))
+
+    def _expire(self) -> None:
+        for p in self.engine.expire():
+            reply = self._waiting.pop(p.seq, None)
+            if reply is not None:
+                reply.fail(InsufficientResources(
+                    p.parent_id, {}, f"timed out waiting for {p.request.describe()}"))
+
+
+async def allocate(ref: ActorRef, request: Resources, *, parent: str | None = None,
+                   owner: str = "", weight: int = 1, wait: float | None = None) -> Granted:
+    """Ask the allocator for a grant; raise the allocator's own typed error on refusal.
+
+    ``wait`` is how long (seconds of Env time) to wait for room; None fails fast.
+    """
+    wait_ms = None if wait is None else max(0, math.ceil(wait * 1000))
+    timeout = None if wait is None else wait + 1.0
+    try:
+        reply = await ref.ask(Allocate(request, parent, owner, weight, wait_ms), timeout=timeout)
+    except RemoteError as exc:
+        raise exc.cause from None
+    except AskTimeout:
+        raise InsufficientResources(parent or "root", {},
+                                    f"timed out after {wait}s waiting for {request.describe()}"
+                                    ) from None
+    assert isinstance(reply, Granted)
+    return reply
+
+
+async def release(ref: ActorRef, grant: str) -> Released:
+    """Release ``grant``; raise the allocator's typed error if it is unknown."""
+    try:
+        reply = await ref.ask(Release(grant))
+    except RemoteError as exc:
+        raise exc.cause from None
+    assert isinstance(reply, Released)
+    return reply
