@@ -244,13 +244,14 @@ def _fail(reason: str, offset: int) -> DecodeError:
 # ints, false/true/null), 2 = a byte string shorter than 24 bytes, 3 = an int
 # with a one-byte argument (canonical iff that byte is >= 24), 4 = a text
 # string shorter than 24 bytes (no UTF-8 check needed if it is ASCII), 5 = a
-# byte string with a one-byte length.
+# byte string with a one-byte length, 6 = an int with a two-byte argument.
 _FAST: Final = bytes(
     1 if b < 0x18 or 0x20 <= b < 0x38 or 0xF4 <= b <= 0xF6
     else 2 if 0x40 <= b < 0x58
     else 3 if b in (0x18, 0x38)
     else 4 if 0x60 <= b < 0x78
     else 5 if b == 0x58
+    else 6 if b in (0x19, 0x39)
     else 0
     for b in range(256)
 )
@@ -306,6 +307,11 @@ def check_canonical(data: bytes, *, max_depth: int = MAX_DEPTH) -> None:
                 end = pos + 1 + (ib & 31)
                 if end <= n and data[pos + 1 : end].isascii():
                     pos = end
+                    remaining -= 1
+                    continue
+            elif kind == 6:
+                if pos + 2 < n and data[pos + 1]:  # 2-byte argument >= 256
+                    pos += 3
                     remaining -= 1
                     continue
             elif kind == 5:
