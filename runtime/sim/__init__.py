@@ -7,7 +7,25 @@ identifies the run.  ``stele sim`` drives registered workloads (see
 :func:`register_workload`); :func:`run_simulation` runs one seed from code.
 
 A *tick* is one millisecond of virtual time (:data:`TICK_NS`); ``--ticks``
-bounds a run's virtual duration.
+bounds a run's virtual duration (the workload's traffic window; final audits
+may run a little past it).
+
+Example::
+
+    from stele import ActorSystem
+    from stele.sim import SimEnv
+
+    env = SimEnv(seed=42)
+
+    async def main() -> None:
+        async with ActorSystem(env) as system:
+            ...                      # timers, asks and timeouts run on virtual time
+        await env.sleep(3600)        # an hour, instantly
+
+    env.run(main)                    # one trio run; SimEnv owns its clock
+    print(env.trace.trace_hash)      # identical for the same seed, in any process
+
+From the shell: ``stele sim --seed 42`` (see ``stele sim --help``).
 """
 
 from __future__ import annotations
