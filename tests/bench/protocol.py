@@ -94,7 +94,8 @@ def main(argv: list[str]) -> int:
     wire = encode_message(put)
     timer.add("message/encode_message_us", lambda: encode_message(put))
     timer.add("message/decode_message_us", lambda: decode_message(wire))
-    timer.add("message/cbor2_dumps_us", lambda: cbor2.dumps(decode(wire)))
+    wire_plain = decode(wire)  # the same value as plain lists/bytes, for cbor2
+    timer.add("message/cbor2_dumps_us", lambda: cbor2.dumps(wire_plain))
     timer.add("message/cbor2_loads_us", lambda: cbor2.loads(wire))
     best = timer.run()
 
