@@ -43,6 +43,9 @@ class StreamingState:
         self.passes = 0
         self.entries_read = 0
         self.dense: DenseState | None = None
+        # Folded chunks of the last streamed round, kept so that binding its
+        # challenge builds the dense tables without another pass.
+        self.kept: dict[int, list[U64]] = {}
         self.k = self._switch_round(memory_budget)
         self.dense_bytes = self._dense_bytes(self.k)
         if self.k == 0:
@@ -125,9 +128,14 @@ class StreamingState:
             weights = soa_from_aos(eq_table(self.eq_point[j + 1 : log_c]))
             eq = EqRound(self._eq_prefix(j), self.eq_point[j])
             skip_one = eq.can_skip_one(claim)
+        keep = j == self.k - 1
+        self.kept = {k: [] for k in self.polys} if keep else {}
         for start in range(0, size, c):
             raw = self._read(start, c)
             folded = {k: self._fold_all(raw[i]) for i, k in enumerate(self.polys)}
+            if keep:
+                for k, t in folded.items():
+                    self.kept[k].append(t)
             los = {k: t[..., 0::2] for k, t in folded.items()}
             his = {k: t[..., 1::2] for k, t in folded.items()}
             part = round_partial(los, his, weights, self.comp, skip_one)
@@ -163,7 +171,30 @@ class StreamingState:
             return
         self.rs.append(r)
         if len(self.rs) == self.k:
-            self._materialize()
+            self._fold_kept(r)
+
+    def _fold_kept(self, r: Ext) -> None:
+        """Dense tables from the last streamed round's kept chunks, folded by its challenge.
+
+        Each kept piece is folded and released in turn, so the peak is the
+        kept pieces (twice the dense tables) plus the tables being filled.
+        """
+        k = len(self.rs)
+        out_len = 1 << (self.n - k)
+        tables: dict[int, U64] = {}
+        for key in self.polys:
+            table = np.zeros((4, out_len), dtype=np.uint64)
+            pieces = self.kept.pop(key)
+            offset = 0
+            while pieces:
+                folded = soa_fold(pieces.pop(0), r)
+                width = folded.shape[-1]
+                table[..., offset : offset + width] = folded
+                offset += width
+            tables[key] = table
+        self.kept = {}
+        pre = self._eq_prefix(k) if self.eq_point is not None else EXT_ONE
+        self.dense = DenseState(tables, self.comp, self.eq_point, k, pre)
 
     def finals(self) -> tuple[Ext, ...]:
         """f_k(r) for every polynomial of the composition, once all variables are bound."""

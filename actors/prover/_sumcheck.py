@@ -32,9 +32,12 @@ Space", and Jolt): for the first ``k`` rounds it makes one pass over the
 oracle per round, reading chunks of ``C`` entries (``C`` a multiple of
 ``2^i``), folding each chunk by the challenges already drawn and adding the
 chunk's contribution to ``s_i``.  ``k`` is the first round after which the
-folded tables fit the memory budget; one more pass then materialises them and
-the dense algorithm finishes.  Memory: O(C + 2^(n-k)) field elements,
-time O(k·N + N).  Passes are counted in the :class:`StreamingReport`.
+folded tables fit the memory budget; the k-th pass keeps its folded chunks
+(twice the size of those tables), so binding its challenge yields the dense
+tables without another pass, and the dense algorithm finishes.  Passes:
+``max(k, 1)`` (``k = 0`` reads the whole tables once).  Memory:
+O(C + 2^(n-k)) field elements, time O(k·N).  Passes are counted in the
+:class:`StreamingReport`.
 
 With an eq factor both provers split ``eq(e, (r_<j, X, y)) = pre·eq(e_j, X)·eq(e_>j, y)``
 and compute ``q(X) = Σ_y eq(e_>j, y)·C(r_<j, X, y)`` (degree of C) instead of

@@ -50,7 +50,7 @@ def test_streaming_sumcheck_over_guest_witness(guest: str) -> None:
     rd_lo, rs1_lo = names[("rd_val", 0)], names[("rs1_val", 0)]
     comp = Composition(((1, (pc_lo, rs1_lo)), (7, (rd_lo,)), (P - 1, (pc_hi, rd_lo, rs1_lo))))
     proof, report = prove_sumcheck_streaming(oracle, comp, Transcript(LABEL), memory_budget=1 << 12, chunk_size=256)
-    assert report.streamed_rounds >= 2 and report.passes == report.streamed_rounds + 1
+    assert report.streamed_rounds >= 2 and report.passes == max(1, report.streamed_rounds)
     # Every pass after the first goes back to cycle 0: the witness was regenerated.
     assert oracle.stream.stats.regenerations >= report.passes - 1
 
