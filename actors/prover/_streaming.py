@@ -149,6 +149,7 @@ class StreamingState:
         return finish_plain(acc, claim)
 
     def _materialize(self) -> None:
+        """One pass reading the tables folded by the challenges so far (used when k = 0)."""
         k = len(self.rs)
         size = 1 << self.n
         c = self.chunk_for(k)
