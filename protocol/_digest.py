@@ -146,7 +146,11 @@ class Digest:
         for width in _PREFIX_WIDTHS:  # fast path: a known prefix and the exact length
             alg = _BY_PREFIX_BYTES.get(data[:width])
             if alg is not None and len(data) == width + alg.size:
-                return cls(alg.name, bytes(data[width:]))
+                # Already validated: skip __post_init__ (this is the decode hot path).
+                d = object.__new__(cls)
+                object.__setattr__(d, "algorithm", alg.name)
+                object.__setattr__(d, "value", bytes(data[width:]))
+                return d
         code, pos = _read_varint(data, 0)
         alg = _BY_CODE.get(code)
         if alg is None:
