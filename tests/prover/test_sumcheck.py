@@ -36,6 +36,7 @@ from stele.actors.prover import (
     vsub,
 )
 from stele.actors.prover._field import U64
+from stele.protocol import decode, encode
 
 LABEL = "test.sumcheck"
 
@@ -120,7 +121,8 @@ def test_streaming_equals_dense(
     oracle = _oracle(tables)
     stream, report = prove_sumcheck_streaming(oracle, comp, t_stream, memory_budget=budget, chunk_size=chunk)
     assert stream == dense
-    assert stream.to_obj() == dense.to_obj()
+    assert encode(stream.to_obj()) == encode(dense.to_obj())  # byte-identical canonical CBOR
+    assert SumcheckProof.from_obj(decode(encode(dense.to_obj()))) == dense
     assert t_stream.state() == t_dense.state()
     # Passes: one per streamed round (the last one keeps its folded chunks), or one to read it all.
     n = tables[0].shape[0].bit_length() - 1
