@@ -18,11 +18,11 @@ __all__ = ["Machine", "IMPLS", "charge", "alloc", "apply", "size_of", "out_of_fu
 class Machine:
     """Mutable state of one evaluation: remaining fuel and memory, depth, handler, tallies."""
 
-    __slots__ = ("fuel", "limit", "mem", "mem_limit", "depth", "max_depth", "handler", "dyn",
+    __slots__ = ("fuel", "limit", "mem", "mem_limit", "room", "max_depth", "handler", "dyn",
                  "per_element", "per_hash_block", "per_effect", "mem_base", "mem_per_item", "running")
 
     def __init__(self) -> None:
-        self.fuel = self.limit = self.mem = self.mem_limit = self.depth = self.max_depth = 0
+        self.fuel = self.limit = self.mem = self.mem_limit = self.room = self.max_depth = 0
         self.handler: Any = None
         self.dyn: dict[str, int] = {}
         self.per_element = self.per_hash_block = self.per_effect = 0
@@ -78,11 +78,11 @@ def _new_seq(m: Machine, v: Value, loc: Loc) -> Value:
 
 def apply(m: Machine, fv: Closure, args: list[Value], loc: Loc) -> Value:
     """Call a function value from a builtin, under the depth limit."""
-    if m.depth >= m.max_depth:
-        raise DepthLimitExceeded("depth", m.depth + 1, m.max_depth, loc)
-    m.depth += 1
+    if not m.room:
+        raise DepthLimitExceeded("depth", m.max_depth + 1, m.max_depth, loc)
+    m.room -= 1
     r = fv.body(fv.captured + args + fv.pad)
-    m.depth -= 1
+    m.room += 1
     return r
 
 

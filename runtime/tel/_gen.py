@@ -434,6 +434,11 @@ class Coverage:
             "builtins": f"{len(BUILTINS) - len(miss['builtins'])}/{len(BUILTINS)}",
             "effects": f"{len(ALL_EFFECT_OPS) - len(miss['effects'])}/{len(ALL_EFFECT_OPS)}",
             "missing": miss,
+            "rarest": {
+                "nodes": min(((self.nodes[k], k) for k in EXPR_KINDS), default=(0, "")),
+                "builtins": min(((self.builtins[k], k) for k in BUILTINS), default=(0, "")),
+                "effects": min(((self.effects[k], k) for k in ALL_EFFECT_OPS), default=(0, "")),
+            },
         }
 
 

@@ -432,10 +432,11 @@ class _Compiler:
         clo, aloc, loc = g.name(self.p.def_closures[e.func.name]), g.name(arg.loc), g.name(e.loc)
         g.emit(ind, f"x = {a} {arg.op} {b}")
         g.emit(ind, f"if x > {INT_MAX} or x < {INT_MIN}: ovf({aloc})")
-        g.emit(ind, f"if m.depth >= m.max_depth: raise DL('depth', m.depth + 1, m.max_depth, {loc})")
-        g.emit(ind, "m.depth += 1")
-        g.emit(ind, f"{out} = {clo}.body([x] + {clo}.pad if {clo}.pad else [x])")
-        g.emit(ind, "m.depth -= 1")
+        g.emit(ind, f"if not m.room: raise DL('depth', m.max_depth + 1, m.max_depth, {loc})")
+        g.emit(ind, "m.room -= 1")
+        pad = self.p.def_closures[e.func.name].pad  # known before any body is compiled
+        g.emit(ind, f"{out} = {clo}.body([x] + {g.name(pad)})" if pad else f"{out} = {clo}.body([x])")
+        g.emit(ind, "m.room += 1")
 
     def _binary_ok(self, e: Expr, env: dict[str, int]) -> bool:
         if not (isinstance(e, Binary) and e.op in ("+", "-", "*", "<", "<=", ">", ">=")):
@@ -607,11 +608,11 @@ class _Compiler:
                     m.fuel -= C
                     hits[s] += 1
                     x = a0(f)
-                    if m.depth >= m.max_depth:
-                        raise DepthLimitExceeded("depth", m.depth + 1, m.max_depth, loc)
-                    m.depth += 1
+                    if not m.room:
+                        raise DepthLimitExceeded("depth", m.max_depth + 1, m.max_depth, loc)
+                    m.room -= 1
                     r = clo.body([x] + clo.pad if clo.pad else [x])
-                    m.depth -= 1
+                    m.room += 1
                     return r
                 return ev_call1
 
@@ -621,11 +622,11 @@ class _Compiler:
                 m.fuel -= C
                 hits[s] += 1
                 xs = [a(f) for a in args]
-                if m.depth >= m.max_depth:
-                    raise DepthLimitExceeded("depth", m.depth + 1, m.max_depth, loc)
-                m.depth += 1
+                if not m.room:
+                    raise DepthLimitExceeded("depth", m.max_depth + 1, m.max_depth, loc)
+                m.room -= 1
                 r = clo.body(xs + clo.pad)
-                m.depth -= 1
+                m.room += 1
                 return r
             return ev_calld
         fn = self.compile(f_, env)
@@ -637,11 +638,11 @@ class _Compiler:
             hits[s] += 1
             fv = fn(f)
             xs = [a(f) for a in args]
-            if m.depth >= m.max_depth:
-                raise DepthLimitExceeded("depth", m.depth + 1, m.max_depth, loc)
-            m.depth += 1
+            if not m.room:
+                raise DepthLimitExceeded("depth", m.max_depth + 1, m.max_depth, loc)
+            m.room -= 1
             r = fv.body(fv.captured + xs + fv.pad)
-            m.depth -= 1
+            m.room += 1
             return r
         return ev_callv
 
@@ -669,7 +670,7 @@ class Program:
         self.hits: list[int] = []
         self.def_closures: dict[str, Closure] = {}
         for name, d in checked.defs.items():
-            self.def_closures[name] = Closure(_unset, [], len(d.params), [], name)
+            self.def_closures[name] = Closure(_unset, [], len(d.params), [None] * _locals(d.body), name)
         for name, d in checked.defs.items():
             self._compile_def(d)
 
@@ -678,8 +679,10 @@ class Program:
         env = {p.name: comp.new_slot() for p in d.params}
         body = comp.compile(d.body, env)
         clo = self.def_closures[d.name]
+        if comp.nslots != len(d.params) + len(clo.pad):
+            raise TelError(f"internal: {d.name} uses {comp.nslots} frame slots, expected "
+                           f"{len(d.params) + len(clo.pad)}")
         clo.body = body
-        clo.pad = [None] * (comp.nslots - len(d.params))
 
     def call(self, name: str, args: Sequence[Value] = (), *, limits: Limits = Limits(),
              handler: EffectHandler | None = None) -> EvalResult:
@@ -724,7 +727,7 @@ class Program:
         t = self.table
         m.fuel = m.limit = limits.fuel
         m.mem = m.mem_limit = limits.memory
-        m.depth, m.max_depth = 0, limits.depth
+        m.room = m.max_depth = limits.depth  # calls left before the limit
         m.handler, m.dyn = handler, {}
         m.per_element, m.per_hash_block, m.per_effect = t.per_element, t.per_hash_block, t.per_effect
         m.mem_base, m.mem_per_item = t.mem_base, t.mem_per_item
@@ -740,7 +743,7 @@ class Program:
             exc.cost = m.limit - m.fuel
             raise
         except RecursionError:
-            err = DepthLimitExceeded("host stack", m.depth, limits.depth)
+            err = DepthLimitExceeded("host stack", m.max_depth - m.room, limits.depth)
             err.cost = m.limit - m.fuel
             raise err from None
         finally:
@@ -759,6 +762,15 @@ class Program:
                 for kind, c in site:
                     out[kind] = out.get(kind, 0) + h * c
         return dict(sorted(out.items()))
+
+
+def _locals(e: Expr) -> int:
+    """Frame slots a function body needs beyond its parameters (its lets and matches)."""
+    from ._free import children
+    own = 1 if isinstance(e, (Let, Match)) else 0
+    if isinstance(e, Lambda):
+        return 0  # a lambda has its own frame
+    return own + sum(_locals(c) for c in children(e))
 
 
 def _unset(frame: list[Value]) -> Value:
