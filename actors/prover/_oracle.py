@@ -62,12 +62,22 @@ class DenseOracle:
     """
 
     def __init__(self, values: U64 | Sequence[U64], num_vars: int | None = None) -> None:
-        arr = np.atleast_2d(np.asarray(values, dtype=np.uint64))
+        try:
+            arr = np.atleast_2d(np.asarray(values))
+        except ValueError as exc:  # ragged rows
+            raise InvalidParameters("values", "ragged", f"rows of equal length ({exc})") from None
+        if arr.dtype.kind not in "iu":
+            raise InvalidParameters("values.dtype", str(arr.dtype), "an integer dtype")
+        if arr.size and arr.dtype.kind == "i" and int(arr.min()) < 0:
+            raise InvalidParameters("values", int(arr.min()), f"canonical, in [0, {P})")
+        arr = arr.astype(np.uint64)
         if arr.ndim != 2:
             raise InvalidParameters("values.ndim", arr.ndim, "2 (num_polys, length)")
         length = int(arr.shape[1])
         if num_vars is None:
             num_vars = max(0, (length - 1).bit_length())
+        if not 0 <= num_vars <= 40:
+            raise InvalidParameters("num_vars", num_vars, "in [0, 40]")
         if length > 1 << num_vars:
             raise InvalidParameters("values length", length, f"<= 2^{num_vars}")
         if arr.size and int(arr.max()) >= P:

@@ -273,6 +273,14 @@ def test_dense_oracle_pads_and_checks() -> None:
         oracle.read([0], 6, 4)
     with pytest.raises(InvalidParameters):
         DenseOracle(np.array([[P]], dtype=np.uint64))
+    with pytest.raises(InvalidParameters, match="ragged"):
+        DenseOracle([np.zeros(2, dtype=np.uint64), np.zeros(3, dtype=np.uint64)])
+    with pytest.raises(InvalidParameters):
+        DenseOracle(np.array([[-1]]))
+    with pytest.raises(InvalidParameters):
+        DenseOracle(np.array([[0.5]]))
+    with pytest.raises(InvalidParameters):
+        DenseOracle(np.zeros((1, 4), dtype=np.uint64), num_vars=1)
 
 
 class GeneratedOracle:
