@@ -18,15 +18,23 @@ IGNORED = {"annotations", "TYPE_CHECKING"}
 
 
 def public_packages() -> list[str]:
-    import stele
+    """Every public package, walking each mapped root (runtime/, actors/, protocol/).
 
-    found = ["stele"]
-    for info in pkgutil.walk_packages(stele.__path__, "stele."):
-        parts = info.name.split(".")
-        if any(p.startswith("_") for p in parts):
-            continue
-        if info.ispkg or info.name == "stele.cli":
-            found.append(info.name)
+    ``stele.actors`` and ``stele.protocol`` live outside ``stele.__path__``
+    (setuptools package-dir mapping), so each is walked from its own path.
+    """
+    import stele
+    import stele.actors
+    import stele.protocol
+
+    found = {"stele", "stele.actors", "stele.protocol", "stele.cli"}
+    for root in (stele, stele.actors, stele.protocol):
+        for info in pkgutil.walk_packages(root.__path__, root.__name__ + "."):
+            parts = info.name.split(".")
+            if any(p.startswith("_") for p in parts):
+                continue
+            if info.ispkg:
+                found.add(info.name)
     return sorted(found)
 
 
