@@ -2,7 +2,8 @@
 
 Generation is type-directed: `expr(t)` only builds expressions of type `t`
 from the productions that yield `t`, so every program type-checks by
-construction. Every expression node kind, builtin and prelude effect
+construction. Programs have helper definitions (plain, self-recursive and
+mutually recursive pairs, pure or effectful) and a `main`. Every expression node kind, builtin and prelude effect
 operation has a production; `Weights` tilt the mix (swarm testing: vary the
 weights per run). Choices come from a `choose(n) -> int in [0, n)` callable,
 so the same generator runs under hypothesis (`programs()`, which shrinks) or
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence, TypeVar
 
 from ._ast import (
-    EXPR_KINDS, Binary, BoolLit, BytesLit, Call, Def, Expr, If, IntLit, Lambda, Let, ListLit,
+    EXPR_KINDS, Binary, BoolLit, Decl, BytesLit, Call, Def, Expr, If, IntLit, Lambda, Let, ListLit,
     Match, Module, NoneE, Param, Perform, Proj, Seq, SomeE, StrLit, TList, TName, TOption,
     TTuple, TupleLit, Type, Unary, UnitLit, Var,
 )
@@ -322,10 +323,23 @@ class _Gen:
         return Call(Var(self.pick(("exists", "forall"))), (e(TList(a)), pred(a)))
 
     # ---------------------------------------------------------------- definitions
-    def helper(self, index: int) -> Def:
+    def helper(self, index: int) -> list[Def]:
         pure = self.choose(3) == 0
         row = frozenset() if pure else ALL_EFFECTS
-        if self.choose(3) == 0:
+        kind = self.choose(4)
+        if kind == 0:  # a mutually recursive pair (one cycle for the hasher)
+            names = (f"ev{index}", f"od{index}")
+            for nm in names:
+                self.helpers.append(_Helper(nm, (INT,), INT, pure, recursive=True))
+            defs = []
+            for nm, other in (names, names[::-1]):
+                base = self.expr(INT, {"n": INT}, 2, pure)
+                step = self.expr(INT, {"n": INT, "r": INT}, 2, pure)
+                body0: Expr = If(Binary("<=", Var("n"), IntLit(0)), base,
+                                 Let("r", None, Call(Var(other), (Binary("-", Var("n"), IntLit(1)),)), step))
+                defs.append(Def(nm, (Param("n", INT),), INT, row, body0))
+            return defs
+        if kind == 1:
             name = f"rec{index}"
             n, r = "n", "r"
             base = self.expr(INT, {n: INT}, 2, pure)
@@ -333,16 +347,18 @@ class _Gen:
             step = self.expr(INT, {n: INT, r: INT}, 2, pure)
             body: Expr = If(Binary("<=", Var(n), IntLit(0)), base,
                       Let(r, None, Call(Var(name), (Binary("-", Var(n), IntLit(1)),)), step))
-            return Def(name, (Param(n, INT),), INT, row, body)
+            return [Def(name, (Param(n, INT),), INT, row, body)]
         name = f"h{index}"
         params = tuple(Param(f"p{i}", self.typ(1)) for i in range(self.choose(3)))
         ret = self.typ(1)
         body = self.expr(ret, {p.name: p.type for p in params}, self.max_depth - 1, pure)
         self.helpers.append(_Helper(name, tuple(p.type for p in params), ret, pure))
-        return Def(name, params, ret, row, body)
+        return [Def(name, params, ret, row, body)]
 
     def program(self) -> GenProgram:
-        decls = [self.helper(i) for i in range(self.choose(3))]
+        decls: list[Decl] = []
+        for i in range(self.choose(3)):
+            decls.extend(self.helper(i))
         ret = self.typ(2)
         body = self.expr(ret, {}, self.max_depth, False)
         decls.append(Def("main", (), ret, ALL_EFFECTS, body))
