@@ -3,9 +3,9 @@
 Generation is type-directed: `expr(t)` only builds expressions of type `t`
 from the productions that yield `t`, so every program type-checks by
 construction. Programs have helper definitions (plain, self-recursive and
-mutually recursive pairs, pure or effectful) and a `main`. Every expression node kind, builtin and prelude effect
-operation has a production; `Weights` tilt the mix (swarm testing: vary the
-weights per run). Choices come from a `choose(n) -> int in [0, n)` callable,
+mutually recursive pairs, pure or effectful) and a `main`. Every expression
+node kind, builtin and prelude effect operation has a production; `Weights`
+tilt the mix (swarm testing: vary the weights per run). Choices come from a `choose(n) -> int in [0, n)` callable,
 so the same generator runs under hypothesis (`programs()`, which shrinks) or
 under any seeded chooser (`generate(choose)`; `splitmix_chooser(seed)`).
 """
