@@ -1,10 +1,13 @@
-"""The allocator actor: fail-fast and waiting requests, deferred grants, no leaks."""
+"""The allocator actor: fail-fast and waiting requests, deferred grants, no leaks.
+
+Each test runs under a SimEnv, so waits and deadlines are virtual time.
+"""
 
 from __future__ import annotations
 
 import anyio
 import pytest
-import trio.testing
+from collections.abc import Awaitable, Callable
 
 import stele
 from stele.actors.allocator import (
@@ -22,8 +25,19 @@ from stele.actors.allocator import (
     release,
 )
 from stele.protocol import decode_message, encode_message
+from stele.sim import SimEnv
 
 CAP = Resources(fuel=100, slots=2)
+
+
+def simulate(fn: Callable[[stele.ActorSystem], Awaitable[None]]) -> None:
+    env = SimEnv(seed=1)
+
+    async def main() -> None:
+        async with stele.ActorSystem(env) as system:
+            await fn(system)
+
+    env.run(main)
 
 
 async def status(ref: stele.ActorRef) -> Status:
@@ -32,8 +46,8 @@ async def status(ref: stele.ActorRef) -> Status:
     return s
 
 
-async def test_fail_fast_and_release(autojump_clock: trio.testing.MockClock) -> None:
-    async with stele.ActorSystem() as system:
+def test_fail_fast_and_release() -> None:
+    async def body(system: stele.ActorSystem) -> None:
         ref = await system.spawn("alloc", AllocatorActor, CAP)
         g = await allocate(ref, Resources(fuel=60, slots=1), owner="t1")
         with pytest.raises(InsufficientResources) as info:
@@ -45,9 +59,12 @@ async def test_fail_fast_and_release(autojump_clock: trio.testing.MockClock) -> 
         assert released.total_used == Resources(fuel=10)
         assert (await status(ref)).available == CAP
 
+    simulate(body)
 
-async def test_waiting_request_is_granted_on_release(autojump_clock: trio.testing.MockClock) -> None:
-    async with stele.ActorSystem() as system:
+
+
+def test_waiting_request_is_granted_on_release() -> None:
+    async def body(system: stele.ActorSystem) -> None:
         ref = await system.spawn("alloc", AllocatorActor, CAP)
         first = await allocate(ref, Resources(fuel=100))
         got: list[str] = []
@@ -64,9 +81,12 @@ async def test_waiting_request_is_granted_on_release(autojump_clock: trio.testin
         assert len(got) == 1
         assert (await status(ref)).available == Resources(fuel=50, slots=2)
 
+    simulate(body)
 
-async def test_wait_times_out_without_leaking(autojump_clock: trio.testing.MockClock) -> None:
-    async with stele.ActorSystem() as system:
+
+
+def test_wait_times_out_without_leaking() -> None:
+    async def body(system: stele.ActorSystem) -> None:
         ref = await system.spawn("alloc", AllocatorActor, CAP)
         first = await allocate(ref, Resources(fuel=100))
         with pytest.raises(InsufficientResources, match="timed out"):
@@ -75,9 +95,12 @@ async def test_wait_times_out_without_leaking(autojump_clock: trio.testing.MockC
         s = await status(ref)
         assert s.available == CAP and s.waiting == 0 and s.live_grants == 0
 
+    simulate(body)
 
-async def test_abandoned_waiter_never_gets_a_grant(autojump_clock: trio.testing.MockClock) -> None:
-    async with stele.ActorSystem() as system:
+
+
+def test_abandoned_waiter_never_gets_a_grant() -> None:
+    async def body(system: stele.ActorSystem) -> None:
         ref = await system.spawn("alloc", AllocatorActor, CAP)
         first = await allocate(ref, Resources(fuel=100))
         with anyio.move_on_after(1):  # the asker is cancelled while waiting
@@ -86,9 +109,12 @@ async def test_abandoned_waiter_never_gets_a_grant(autojump_clock: trio.testing.
         s = await status(ref)
         assert s.available == CAP and s.live_grants == 0
 
+    simulate(body)
 
-async def test_subdivide_and_check(autojump_clock: trio.testing.MockClock) -> None:
-    async with stele.ActorSystem() as system:
+
+
+def test_subdivide_and_check() -> None:
+    async def body(system: stele.ActorSystem) -> None:
         ref = await system.spawn("alloc", AllocatorActor, CAP)
         g = await allocate(ref, Resources(fuel=80, slots=2))
         sub = await ref.ask(Subdivide(g.grant, (Resources(fuel=30, slots=1),) * 2))
@@ -100,6 +126,9 @@ async def test_subdivide_and_check(autojump_clock: trio.testing.MockClock) -> No
         assert isinstance(u, Usage) and u.reserved == Resources(fuel=60, slots=2)
         await release(ref, g.grant)  # releases the children too
         assert (await status(ref)).live_grants == 0
+
+    simulate(body)
+
 
 
 def test_messages_round_trip() -> None:
