@@ -23,7 +23,9 @@ Invariants, checked continuously by :class:`BankChecker`:
   decision a client saw is in the shard's recovered log, unchanged;
 * ``no-reply-without-request`` -- a client only gets replies for transfer ids
   it sent, and every reply for an id agrees with the first;
-* ``applied-once`` -- the auditor is never told of the same transfer twice.
+* ``applied-once`` -- the auditor is never told of the same transfer twice;
+* ``liveness`` -- after the traffic window faults are healed and every
+  client's transfer in flight must be acknowledged within ``LIVENESS_NS``.
 """
 
 from __future__ import annotations
@@ -48,6 +50,9 @@ __all__ = ["BankWorkload", "Shard", "BankChecker", "Transfer", "TransferRequest"
 
 OK = "ok"
 REJECTED = "rejected"
+#: After the traffic window, faults stop and every transfer in flight must be
+#: acknowledged within this much virtual time.
+LIVENESS_NS = 30 * 10**9
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,7 +425,17 @@ class BankWorkload:
             req = TransferRequest(tid, shard, src, dst, amount)
             sent[tid] = shard
             ctx.bump("transfers")
-            while tid not in seen and ctx.time_left():
+            while tid not in seen:
+                if not ctx.time_left():
+                    # Liveness: with faults healed, the transfer in flight must finish.
+                    ctx.heal()
+                    if env.now_ns() >= ctx.end_ns + LIVENESS_NS:
+                        ctx.violation(
+                            "liveness",
+                            f"{name}'s transfer {tid} not acknowledged "
+                            f"{LIVENESS_NS // 10**9}s after faults were healed",
+                        )
+                        return
                 ep.send("gateway", req)
                 with trio.move_on_after(self.retry_ms / 1000):
                     while tid not in seen:
@@ -442,6 +457,8 @@ class BankWorkload:
                             )
                             return
                         ctx.passed("no-reply-without-request")
+            if not ctx.time_left():
+                ctx.passed("liveness")
             if self.think_ms:
                 await env.sleep(rng.randbelow(self.think_ms + 1) / 1000)
 

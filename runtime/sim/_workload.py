@@ -52,6 +52,7 @@ class SimContext:
         self.stats: dict[str, int] = {}
         self.violations: list[InvariantViolation] = []
         self.observer = SimObserver(self)
+        self.healed = False
 
     def passed(self, checker: str, n: int = 1) -> None:
         """Record that ``checker`` held ``n`` more times."""
@@ -77,6 +78,22 @@ class SimContext:
             + self.observer.crashes
             + self.stats.get("clock_jumps", 0)
         )
+
+    def heal(self) -> None:
+        """Stop injecting faults (network, disk, crashes) for a liveness phase.
+
+        Messages still take their minimum delay; nothing is lost, duplicated,
+        held back, failed or crashed from now on.
+        """
+        from ._faults import DiskFaults, NetFaults
+
+        if self.healed:
+            return
+        self.healed = True
+        self.net.faults = NetFaults(delay_min_ns=self.faults.net.delay_min_ns)
+        self.env.disk.faults = DiskFaults()
+        self.faults = Faults(net=self.net.faults, disk=self.env.disk.faults)
+        self.env.trace.record("faults.healed")
 
     def time_left(self) -> bool:
         """Whether virtual time has not reached the end of the run."""

@@ -141,3 +141,10 @@ def test_check_determinism_catches_a_leak() -> None:
     assert r.returncode == 1
     assert "DIFFERENT" in r.stdout and "nondeterminism" in r.stdout
     assert "reproduce with: stele sim --seed 1" in r.stdout
+
+
+def test_liveness_checker_catches_a_mute_shard() -> None:
+    r = stele_sim("--seeds", "0..9", "--ticks", "2000", "--workload", "bank-mute",
+                  "--plugin", "sim.broken_bank")
+    assert r.returncode == 1
+    assert "invariant 'liveness' violated" in r.stdout
