@@ -35,3 +35,18 @@ from ._env import seconds_to_ns as seconds_to_ns
 from ._realenv import RealEnv as RealEnv
 
 __version__ = "0.1.0"
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._runtime import Runtime as Runtime
+    from ._runtime import RuntimeStats as RuntimeStats
+    from ._runtime import open_runtime as open_runtime
+
+
+def __getattr__(name: str) -> object:
+    # The embedding API imports every service; load it on first use, not with `import stele`.
+    if name in ("open_runtime", "Runtime", "RuntimeStats"):
+        from . import _runtime
+        return getattr(_runtime, name)
+    raise AttributeError(f"module 'stele' has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""The sandbox: deny-by-default effect policies (the handlers come with the executor).
+"""The sandbox: deny-by-default effect policies and the standard effects' handlers.
 
 Every TEL ``perform`` and every co-processor effect ``ecall`` is checked
 against a :class:`Policy`; a violation is an :class:`EffectDenied` naming
@@ -6,6 +6,16 @@ the effect, the policy and the reason.
 """
 
 from ._errors import EffectDenied as EffectDenied
+from ._handlers import BadEffectRequest as BadEffectRequest
+from ._handlers import DeterministicRandom as DeterministicRandom
+from ._handlers import EffectSession as EffectSession
+from ._handlers import ExecCallback as ExecCallback
+from ._handlers import Journal as Journal
+from ._handlers import KVStore as KVStore
+from ._handlers import LogSink as LogSink
+from ._values import UnencodableValue as UnencodableValue
+from ._values import value_from_cbor as value_from_cbor
+from ._values import value_to_cbor as value_to_cbor
 from ._errors import PolicyError as PolicyError
 from ._errors import SandboxError as SandboxError
 from ._policy import DENY_ALL as DENY_ALL
@@ -18,6 +28,16 @@ from ._policy import MaxBytes as MaxBytes
 from ._policy import Policy as Policy
 
 __all__ = [
+    "BadEffectRequest",
+    "DeterministicRandom",
+    "EffectSession",
+    "ExecCallback",
+    "Journal",
+    "KVStore",
+    "LogSink",
+    "UnencodableValue",
+    "value_from_cbor",
+    "value_to_cbor",
     "Constraint",
     "DENY_ALL",
     "EffectDenied",

@@ -1,0 +1,83 @@
+"""The memo cache actor: one :class:`MemoCache` behind messages.
+
+``MemoLookup(key, limits)`` answers the :class:`CachedResult` or ``None``
+(a hit only when the recorded usage fits ``limits``); ``MemoStore(key,
+result)`` remembers a pure execution's result (send it with ``tell``);
+``MemoStatsRequest()`` answers a copy of the :class:`CacheStats` plus sizes.
+The level-two SQLite calls are short and local, so they run inline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ..._actor import Actor
+from ..._actor_errors import RejectMessage
+from ._cache import CacheStats, MemoCache
+from ._key import CachedResult, MemoKey
+
+__all__ = ["MemoCacheActor", "MemoLookup", "MemoStore", "MemoStatsRequest", "MemoStatsReply"]
+
+
+@dataclass(frozen=True, slots=True)
+class MemoLookup:
+    """Look ``key`` up for a request whose limits are ``limits``."""
+
+    key: MemoKey
+    limits: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class MemoStore:
+    """Remember ``result`` for ``key``."""
+
+    key: MemoKey
+    result: CachedResult
+
+
+@dataclass(frozen=True, slots=True)
+class MemoStatsRequest:
+    """Ask for the cache's statistics."""
+
+
+@dataclass(frozen=True, slots=True)
+class MemoStatsReply:
+    """Counters and sizes of the memo cache."""
+
+    stats: CacheStats
+    entries: int
+    memory_bytes: int
+    disk_bytes: int
+
+
+class MemoCacheActor(Actor):
+    """Serves a :class:`MemoCache` (``disk_path=None``: level one only)."""
+
+    def __init__(self, disk_path: str | None = None, *, memory_entries: int = 4096,
+                 memory_bytes: int = 64 << 20, disk_bytes: int = 512 << 20) -> None:
+        self._args = (disk_path, memory_entries, memory_bytes, disk_bytes)
+        self.cache: MemoCache | None = None
+
+    async def on_start(self) -> None:
+        path, entries, mem, disk = self._args
+        self.cache = MemoCache(memory_entries=entries, memory_bytes=mem, disk_path=path,
+                               disk_bytes=disk)
+
+    async def on_stop(self) -> None:
+        if self.cache is not None:
+            self.cache.close()
+            self.cache = None
+
+    async def receive(self, message: object) -> object:
+        cache = self.cache
+        assert cache is not None
+        if isinstance(message, MemoLookup):
+            return cache.get(message.key, message.limits)
+        if isinstance(message, MemoStore):
+            cache.put(message.key, message.result)
+            return None
+        if isinstance(message, MemoStatsRequest):
+            return MemoStatsReply(replace(cache.stats), len(cache), cache.memory_bytes,
+                                  cache.disk_bytes())
+        raise RejectMessage(TypeError(
+            f"the memo cache actor does not handle {type(message).__name__} messages"))

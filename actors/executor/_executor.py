@@ -1,0 +1,373 @@
+"""The executor actor: stored code by name or digest, in the sandbox, under grants.
+
+``Execute`` messages are admitted by :meth:`ExecutorActor.receive`, which
+takes over the reply (:meth:`stele.Actor.defer_reply`) and starts the run as
+a child task in the runtime's task group (``spawn``); the actor is free for
+the next message at once.  Concurrency is bounded by the allocator's
+``slots``: a top-level execution holds one slot for its lifetime (waiting
+for one if all are taken).
+
+One execution:
+
+1. resolve the target through the repository actor (name, digest or prefix);
+2. consult the memo cache (top level, ``memo=True``): a hit is answered
+   without running anything;
+3. take a grant from the allocator actor -- a top-level execution under the
+   root, an ``Exec.call`` child under its parent's grant, sized to what the
+   parent has left, so it can never exceed it;
+4. run under a cancel scope (``env.fail_after`` for a timeout):
+
+   * TEL: ``Program.call`` with effects served by deterministic replay -- a
+     ``perform`` suspends the run, the :class:`EffectSession` answers it
+     (policy check, handler, journal), and the program is re-run with the
+     replies so far (the same technique as ``stele.tel.evaluate_async``,
+     applied to a definition call).  The fuel and memory a run had spent at
+     the suspension bound an ``Exec.call`` child; the child's cost is then
+     subtracted from the parent's fuel for the rest of the run and added
+     to the parent's cost (``breakdown["exec"]``).
+   * RISC-V: the guest ELF (a repository blob) runs on the co-processor
+     engine *inline* in this task, in chunks of cycles with a checkpoint
+     between chunks (so timeouts and cancellation take effect and other
+     tasks progress), with the session's synchronous handler on the effect
+     ``ecall``.  Inline rather than in a worker process because the effect
+     handler must reach this execution's sandbox; a guest is therefore
+     limited to the synchronous effects (see ``stele.actors.sandbox``).
+
+5. record usage on the grant, release it in a shielded ``finally`` (also on
+   failure, timeout and cancellation), log the usage, and store a pure
+   result (no effect performed) in the memo cache.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, replace
+from typing import Any
+
+import anyio
+
+from ..._actor import Actor, ActorRef, Reply
+from ..._actor_errors import RejectMessage, RemoteError
+from ...protocol import Digest, decode, encode
+from ...store import ELF_KIND, WrongKind
+from ...tel import COST_TABLE, Limits, Program
+from ..allocator import Granted, RecordUsage, Release, Released, Resources
+from ..allocator import allocate as allocator_allocate
+from ..cache import CachedResult, MemoKey
+from ..cache._actor import MemoLookup, MemoStore
+from ..coprocessor import CycleLimitExceeded, Machine, MachineConfig, load_elf
+from ..coprocessor import Program as GuestProgram
+from ..repository._messages import GetObject, LoadReply, LoadTarget, ObjectRecord, Resolve, Resolved
+from ..sandbox import EffectSession, KVStore, LogSink
+from ..sandbox._values import value_from_cbor, value_to_cbor
+from ._context import ExecutionContext
+from ._errors import BadArguments, ExecutionTimeout, UnknownEngine
+from ._types import ENGINES, ExecLimits, Execute, ExecResult
+
+__all__ = ["ExecutorActor", "Spawner", "ExecutorStatsRequest", "ExecutorStats"]
+
+log = logging.getLogger("stele.executor")
+
+#: Starts a coroutine function as a child task (the runtime's task group's ``start_soon``).
+Spawner = Callable[[Callable[[], Awaitable[None]]], None]
+
+_GUEST_CHUNK = 1 << 20  # cycles between checkpoints
+_ROOT_WAIT = 60.0  # seconds a top-level execution waits for a free slot
+
+
+class _Suspend(BaseException):
+    """Unwinds a TEL run at a ``perform`` whose reply is not known yet."""
+
+    def __init__(self, request: tuple[str, str, tuple[Any, ...]]) -> None:
+        self.request = request
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutorStatsRequest:
+    """Ask for the executor's counters."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutorStats:
+    """Counters of the executor (since it started)."""
+
+    started: int
+    succeeded: int
+    failed: int
+    memo_hits: int
+    running: int
+    programs_cached: int
+
+
+class ExecutorActor(Actor):
+    """Runs stored code (see the module docstring)."""
+
+    def __init__(self, spawn: Spawner, kv: KVStore, *, repository: str = "repository",
+                 allocator: str = "allocator", cache: str = "cache",
+                 log_sink: LogSink | None = None) -> None:
+        self._spawn = spawn
+        self._kv = kv
+        self._names = (repository, allocator, cache)
+        self._log_sink = log_sink
+        self._programs: dict[Digest, tuple[Program, str]] = {}
+        self._guests: dict[Digest, GuestProgram] = {}
+        self._counter = 0
+        self._started = self._ok = self._failed = self._hits = self._running = 0
+
+    async def on_start(self) -> None:
+        repo, alloc, cache = self._names
+        self.repository: ActorRef = self.system.lookup(repo)
+        self.allocator: ActorRef = self.system.lookup(alloc)
+        self.cache: ActorRef = self.system.lookup(cache)
+
+    async def receive(self, message: object) -> object:
+        if isinstance(message, Execute):
+            if message.engine not in ENGINES:
+                raise RejectMessage(UnknownEngine(message.engine))
+            reply = self.defer_reply()
+            self._spawn(lambda: self._serve(message, reply))
+            return None
+        if isinstance(message, ExecutorStatsRequest):
+            return ExecutorStats(self._started, self._ok, self._failed, self._hits,
+                                 self._running, len(self._programs))
+        raise RejectMessage(TypeError(
+            f"the executor does not handle {type(message).__name__} messages"))
+
+    async def _serve(self, request: Execute, reply: Reply) -> None:
+        self._running += 1
+        try:
+            result = await self.execute(request)
+        except Exception as exc:  # every failure goes back to the asker, typed
+            self._failed += 1
+            reply.fail(exc)
+        else:
+            self._ok += 1
+            reply.ok(result)
+        finally:
+            self._running -= 1
+
+    # -- one execution ----------------------------------------------------------
+    async def execute(self, request: Execute, parent: ExecutionContext | None = None,
+                      budget: Resources | None = None) -> ExecResult:
+        """Run ``request`` (as a child of ``parent`` within ``budget`` when nested)."""
+        self._started += 1
+        digest = await self._resolve(request.target)
+        limits = request.limits
+        if budget is not None:  # a child never gets more than its parent has left
+            limits = ExecLimits(fuel=min(limits.fuel, budget.fuel),
+                                memory=min(limits.memory, budget.memory), depth=limits.depth,
+                                cycles=min(limits.cycles, budget.cycles), timeout=limits.timeout)
+        key: MemoKey | None = None
+        if request.memo:
+            key = MemoKey.build(digest, _args_cbor(request), COST_TABLE.version,
+                                request.engine, limits.profile())
+            hit = await self.cache.ask(MemoLookup(key, limits.amounts()))
+            if isinstance(hit, CachedResult):
+                self._hits += 1
+                return _from_cache(request, digest, hit)
+        self._counter += 1
+        label = f"{self.name}#{self._counter}"
+        ctx = (ExecutionContext(label, request.target, request.engine) if parent is None
+               else parent.child(label, request.target, request.engine))
+        ctx.event(self.env.now_ns(), "start", f"{request.engine} {digest.short()}")
+        want = Resources(fuel=limits.fuel, memory=limits.memory,
+                         wall_ns=0 if limits.timeout is None else int(limits.timeout * 1e9),
+                         cycles=limits.cycles if request.engine == "riscv" else 0,
+                         slots=1 if parent is None else 0)
+        granted: Granted = await allocator_allocate(
+            self.allocator, want, parent=None if parent is None else parent.grant,
+            owner=label, wait=_ROOT_WAIT if parent is None else None)
+        ctx.grant = granted.grant
+        start = self.env.now_ns()
+        session = EffectSession(
+            self.env, request.policy, label=label, tenant=request.tenant,
+            seed=Digest.of_object(["stele.rand.v1", digest.binary, _args_cbor(request),
+                                   request.tenant]).value,
+            kv=self._kv, log_sink=self._log_sink)
+        result: ExecResult | None = None
+        try:
+            scope = (self.env.fail_after(limits.timeout) if limits.timeout is not None
+                     else nullcontext())
+            try:
+                with scope:
+                    if request.engine == "tel":
+                        result = await self._run_tel(request, digest, limits, session, ctx)
+                    else:
+                        result = await self._run_guest(request, digest, limits, session, ctx)
+            except TimeoutError:
+                raise ExecutionTimeout(request.target, limits.timeout or 0.0) from None
+            result = replace(result, usage=result.usage + Resources(
+                wall_ns=self.env.now_ns() - start))
+            return result
+        finally:
+            wall = self.env.now_ns() - start
+            own = Resources(fuel=result.cost if result else 0,
+                            memory=result.usage.memory if result else 0,
+                            wall_ns=min(wall, granted.capacity.wall_ns or wall),
+                            cycles=result.usage.cycles if result else 0)
+            ctx.add_usage(own)
+            ctx.event(self.env.now_ns(), "end", "ok" if result else "failed")
+            with anyio.CancelScope(shield=True):
+                try:
+                    self.allocator.tell(RecordUsage(granted.grant, _fit(own, granted.capacity)))
+                    released = await self.allocator.ask(Release(granted.grant))
+                    assert isinstance(released, Released)
+                except Exception as exc:  # the allocator restarted: its grants are gone
+                    log.warning("release of %s failed: %s", granted.grant, exc)
+            ctx.close()
+            log.info("exec %s %s depth=%d ok=%s usage=%s", label, request.target, ctx.depth,
+                     result is not None, own.describe())
+            if result is not None and key is not None and result.effects == 0:
+                self.cache.tell(MemoStore(key, _to_cache(result)))
+
+    async def _run_tel(self, request: Execute, digest: Digest, limits: ExecLimits,
+                       session: EffectSession, ctx: ExecutionContext) -> ExecResult:
+        program, entry = await self._program(digest)
+        replies: list[tuple[tuple[str, str, tuple[Any, ...]], Any]] = []
+        child_cost = 0
+        child_usage = Resources.ZERO
+        children = 0
+        remaining = Resources.ZERO
+
+        async def exec_call(target: str, arg: int, fuel_left: int) -> int:
+            nonlocal child_cost, child_usage, children
+            children += 1
+            sub = Execute(target, (arg,), ExecLimits(fuel=fuel_left, memory=remaining.memory,
+                                                     depth=limits.depth),
+                          request.policy, "tel", request.tenant, memo=False)
+            out = await self.execute(sub, ctx, remaining)
+            child_cost += out.cost
+            child_usage = child_usage + out.usage
+            if not isinstance(out.value, int) or isinstance(out.value, bool):
+                raise BadArguments(f"Exec.call({target!r}) returned {out.value!r}, not an Int")
+            return out.value
+
+        session.exec_call = exec_call
+        calls = 0
+
+        def replay(effect: str, op: str, args: tuple[Any, ...]) -> Any:
+            nonlocal calls
+            i = calls
+            calls += 1
+            if i < len(replies):
+                return replies[i][1]
+            raise _Suspend((effect, op, args))
+
+        while True:
+            calls = 0
+            run_limits = Limits(fuel=max(0, limits.fuel - child_cost),
+                                memory=limits.memory, depth=limits.depth)
+            try:
+                res = program.call(entry, list(request.args), limits=run_limits, handler=replay)
+                break
+            except _Suspend as s:
+                m = program.m
+                remaining = Resources(fuel=m.fuel, memory=m.mem)
+                effect, op, args = s.request
+                reply = await session.handle(effect, op, args, remaining_fuel=m.fuel)
+                replies.append((s.request, reply))
+            except Exception as exc:
+                if hasattr(exc, "cost") and isinstance(getattr(exc, "cost"), int):
+                    exc.cost += child_cost  # type: ignore[attr-defined]
+                raise
+        breakdown = dict(res.breakdown)
+        if child_cost:
+            breakdown["exec"] = child_cost
+        cost = res.cost + child_cost
+        usage = Resources(fuel=cost, memory=res.memory + child_usage.memory,
+                          cycles=child_usage.cycles)
+        return ExecResult(request.target, digest, "tel", res.value, usage, cost, breakdown,
+                          session.journal.digest(), len(session.journal),
+                          logs=tuple(session.logs), children=children,
+                          events=tuple(f"{e.kind} {e.detail}" for e in ctx.events))
+
+    async def _run_guest(self, request: Execute, digest: Digest, limits: ExecLimits,
+                         session: EffectSession, ctx: ExecutionContext) -> ExecResult:
+        if len(request.args) != 1 or not isinstance(request.args[0], bytes):
+            raise BadArguments("a RISC-V guest takes exactly one argument: its input bytes")
+        prog = await self._guest(digest)
+        config = MachineConfig(memory_limit=max(1 << 16, min(limits.memory, 1 << 32)))
+        m = Machine(prog, input=request.args[0], config=config,
+                    effect_handler=session.handle_sync)
+        while not m.halted:
+            left = limits.cycles - m.cycle
+            if left <= 0:
+                raise CycleLimitExceeded(limits.cycles, pc=m.pc, cycle=m.cycle)
+            m.advance_fast(min(_GUEST_CHUNK, left))
+            await anyio.lowlevel.checkpoint()
+        out = m.result()
+        usage = Resources(memory=len(m.memory.pages) * 4096, cycles=out.cycles)
+        return ExecResult(request.target, digest, "riscv", out.exit_code, usage, 0,
+                          {"cycles": out.cycles}, session.journal.digest(), len(session.journal),
+                          exit_code=out.exit_code, stdout=out.stdout,
+                          public_output=out.public_output, logs=tuple(session.logs),
+                          events=tuple(f"{e.kind} {e.detail}" for e in ctx.events))
+
+    # -- repository access ------------------------------------------------------
+    async def _ask_repo(self, message: object) -> object:
+        try:
+            return await self.repository.ask(message)
+        except RemoteError as exc:
+            raise exc.cause from None
+
+    async def _resolve(self, target: str) -> Digest:
+        reply = await self._ask_repo(Resolve(target))
+        assert isinstance(reply, Resolved)
+        return reply.digest
+
+    async def _program(self, digest: Digest) -> tuple[Program, str]:
+        got = self._programs.get(digest)
+        if got is None:
+            reply = await self._ask_repo(LoadTarget(str(digest)))
+            assert isinstance(reply, LoadReply)
+            loaded = reply.assemble()
+            got = (loaded.program(), loaded.entry)
+            if len(self._programs) >= 256:
+                self._programs.pop(next(iter(self._programs)))
+            self._programs[digest] = got
+        return got
+
+    async def _guest(self, digest: Digest) -> GuestProgram:
+        got = self._guests.get(digest)
+        if got is None:
+            reply = await self._ask_repo(GetObject(str(digest)))
+            assert isinstance(reply, ObjectRecord)
+            if reply.kind != ELF_KIND:
+                raise WrongKind(digest, reply.kind, f"a {ELF_KIND} blob (engine='riscv')")
+            got = load_elf(reply.payload)
+            if len(self._guests) >= 64:
+                self._guests.pop(next(iter(self._guests)))
+            self._guests[digest] = got
+        return got
+
+
+def _args_cbor(request: Execute) -> Any:
+    return [value_to_cbor(a) for a in request.args]
+
+
+def _fit(used: Resources, cap: Resources) -> Resources:
+    return used.componentwise_min(cap)
+
+
+def _to_cache(result: ExecResult) -> CachedResult:
+    value = encode([value_to_cbor(result.value), result.stdout, result.public_output,
+                    result.cost, sorted(result.breakdown.items())])
+    usage = (("fuel", result.usage.fuel), ("memory", result.usage.memory),
+             ("cycles", result.usage.cycles))
+    return CachedResult(value, usage)
+
+
+def _from_cache(request: Execute, digest: Digest, hit: CachedResult) -> ExecResult:
+    obj = decode(hit.value)
+    assert isinstance(obj, list) and len(obj) == 5
+    value, stdout, public, cost, breakdown = obj
+    amounts = dict(hit.usage)
+    usage = Resources(fuel=amounts.get("fuel", 0), memory=amounts.get("memory", 0),
+                      cycles=amounts.get("cycles", 0))
+    from ..sandbox import Journal
+    return ExecResult(request.target, digest, request.engine, value_from_cbor(value), usage,
+                      cost, {k: v for k, v in breakdown}, Journal().digest(), 0, memo_hit=True,
+                      exit_code=value if request.engine == "riscv" else None,
+                      stdout=stdout, public_output=public)

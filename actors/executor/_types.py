@@ -1,0 +1,95 @@
+"""What the executor is asked and what it answers (in-process values, not wire messages)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...protocol import Digest
+from ..allocator import Resources
+from ..sandbox import DENY_ALL, Policy
+
+__all__ = ["ExecLimits", "Execute", "ExecResult", "ENGINES"]
+
+#: The engines an execution can run on: the TEL interpreter or the RISC-V co-processor.
+ENGINES = ("tel", "riscv")
+
+
+@dataclass(frozen=True, slots=True)
+class ExecLimits:
+    """Limits of one execution.
+
+    ``fuel`` (TEL cost units), ``memory`` (bytes: TEL allocation budget, or
+    guest pages), ``depth`` (TEL call depth), ``cycles`` (co-processor
+    cycles), ``timeout`` (seconds of Env time; ``None``: none).  An
+    ``Exec.call`` child gets at most what its parent has left.
+    """
+
+    fuel: int = 10_000_000
+    memory: int = 64 << 20
+    depth: int = 400
+    cycles: int = 200_000_000
+    timeout: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("fuel", "memory", "depth", "cycles"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                raise ValueError(f"ExecLimits.{name}={v!r} must be an int >= 0")
+        if self.timeout is not None and not self.timeout > 0:
+            raise ValueError(f"ExecLimits.timeout={self.timeout!r} must be > 0 or None")
+
+    def amounts(self) -> dict[str, int]:
+        """The amounts a cached result's recorded usage must fit (memo lookups)."""
+        return {"fuel": self.fuel, "memory": self.memory, "cycles": self.cycles}
+
+    def profile(self) -> dict[str, Any]:
+        """The semantic profile for memo keys: settings that change results, not only success."""
+        return {"depth": self.depth}
+
+
+@dataclass(frozen=True, slots=True)
+class Execute:
+    """Ask the executor to run ``target`` (a name, digest or unique prefix) on ``args``.
+
+    For ``engine="tel"`` ``args`` is the list of TEL argument values of the
+    target's definition; for ``engine="riscv"`` it is one ``bytes`` value,
+    the guest's input.  ``tenant`` scopes the KV effect.
+    """
+
+    target: str
+    args: tuple[Any, ...] = ()
+    limits: ExecLimits = ExecLimits()
+    policy: Policy = DENY_ALL
+    engine: str = "tel"
+    tenant: str = "default"
+    memo: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ExecResult:
+    """The outcome of one execution.
+
+    ``value`` is the TEL result (for a guest: its exit code, with ``stdout``
+    and ``public_output``).  ``usage`` covers this execution *and* its nested
+    ones; ``cost`` is TEL fuel including children (``breakdown`` by kind,
+    children under ``"exec"``).  ``journal_digest`` digests the effect
+    journal; ``memo_hit`` says the result came from the memo cache.
+    """
+
+    target: str
+    digest: Digest
+    engine: str
+    value: Any
+    usage: Resources
+    cost: int
+    breakdown: dict[str, int]
+    journal_digest: Digest
+    effects: int
+    memo_hit: bool = False
+    exit_code: int | None = None
+    stdout: bytes = b""
+    public_output: bytes = b""
+    logs: tuple[str, ...] = ()
+    children: int = 0
+    events: tuple[str, ...] = field(default=())

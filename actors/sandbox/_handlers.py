@@ -1,0 +1,265 @@
+"""Handlers of the standard effects, behind the policy check, with an effect journal.
+
+One :class:`EffectSession` serves one execution.  Every request -- a TEL
+``perform`` or a co-processor effect ``ecall`` -- goes through
+:meth:`Policy.check` first (deny by default; ``max_calls`` counts per
+effect), then to its handler, and is appended to the :class:`Journal` as
+canonical CBOR ``[effect, op, args, reply]``.  The journal's digest is part
+of the execution's result: two runs performed the same effects with the same
+replies exactly when their journal digests agree.
+
+Handlers:
+
+* ``Log.emit(msg)``: journaled and passed to a log sink ``(execution, msg)``.
+* ``Clock.now()``: the Env's wall clock in milliseconds; ``Clock.sleep(ms)``
+  sleeps on Env time (virtual under simulation).
+* ``Rand.int(lo, hi)`` / ``Rand.bytes(n)``: a BLAKE2b counter-mode stream
+  seeded from the execution's identity (code digest, arguments, tenant), so a
+  re-execution draws the same numbers.
+* ``KV.get/put/delete``: tenant-scoped, durable in SQLite (:class:`KVStore`).
+* ``Exec.call(target, arg)``: delegated to the executor (which runs the
+  target in a child context under a subdivided grant), through an async
+  callback given to the session.
+
+Guests (co-processor ``ecall``) are served synchronously by
+:meth:`EffectSession.handle_sync`: Log, Clock.now, Rand and KV.  The two
+effects that must wait (``Clock.sleep``, ``Exec.call``) are refused to guests
+with :class:`EffectDenied` (reason: asynchronous effect unavailable to
+guests): a guest runs in one synchronous stretch and cannot be suspended
+mid-ecall.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from ..._env import Env
+from ...protocol import Digest, encode
+from ...tel import Some
+from ._errors import EffectDenied, SandboxError
+from ._policy import Policy
+from ._values import UnencodableValue, value_to_cbor
+
+__all__ = ["EffectSession", "Journal", "KVStore", "DeterministicRandom", "ExecCallback",
+           "LogSink", "BadEffectRequest"]
+
+#: ``(target, arg, remaining_fuel) -> Int``: runs stored code in a child context.
+ExecCallback = Callable[[str, int, int], Awaitable[int]]
+#: ``(execution label, message) -> None``: where ``Log.emit`` lines go besides the journal.
+LogSink = Callable[[str, str], None]
+
+_KV_SCHEMA = """
+CREATE TABLE IF NOT EXISTS kv (
+    tenant TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value BLOB NOT NULL,
+    PRIMARY KEY (tenant, key)
+) WITHOUT ROWID;
+"""
+
+
+class BadEffectRequest(SandboxError):
+    """A request that is not ``[effect, op, [args...]]`` or names an unknown operation."""
+
+
+class KVStore:
+    """The KV effect's storage: a ``kv`` table keyed by ``(tenant, key)`` in SQLite.
+
+    ``path`` is the store's SQLite file (the table lives beside the code
+    objects) or ``None`` for an in-memory store.  Every ``put``/``delete``
+    commits before it returns (WAL, ``synchronous=FULL``).
+    """
+
+    def __init__(self, path: str | None = None) -> None:
+        self._db = sqlite3.connect(path or ":memory:", isolation_level=None,
+                                   check_same_thread=False, timeout=30.0)
+        if path is not None:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_KV_SCHEMA)
+
+    def get(self, tenant: str, key: str) -> bytes | None:
+        """The value under ``key`` for ``tenant``, or ``None``."""
+        row = self._db.execute("SELECT value FROM kv WHERE tenant = ? AND key = ?",
+                               (tenant, key)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def put(self, tenant: str, key: str, value: bytes) -> None:
+        """Store ``value`` under ``key`` for ``tenant`` (durable on return)."""
+        self._db.execute("INSERT OR REPLACE INTO kv (tenant, key, value) VALUES (?, ?, ?)",
+                         (tenant, key, value))
+
+    def delete(self, tenant: str, key: str) -> None:
+        """Remove ``key`` for ``tenant`` (no error if absent)."""
+        self._db.execute("DELETE FROM kv WHERE tenant = ? AND key = ?", (tenant, key))
+
+    def keys(self, tenant: str) -> list[str]:
+        """Every key of ``tenant``, sorted."""
+        return [r[0] for r in self._db.execute(
+            "SELECT key FROM kv WHERE tenant = ? ORDER BY key", (tenant,))]
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+
+class DeterministicRandom:
+    """A BLAKE2b counter-mode byte stream from a seed: the Rand effect's source."""
+
+    def __init__(self, seed: bytes) -> None:
+        self._seed = seed
+        self._counter = 0
+        self._buf = b""
+
+    def bytes(self, n: int) -> bytes:
+        """The next ``n`` bytes of the stream."""
+        while len(self._buf) < n:
+            self._buf += Digest.of(self._seed + self._counter.to_bytes(8, "big")).value
+            self._counter += 1
+        out, self._buf = self._buf[:n], self._buf[n:]
+        return out
+
+    def int(self, lo: int, hi: int) -> int:
+        """A number in ``[lo, hi]`` (128 random bits reduced; bias below 2**-64)."""
+        return lo + int.from_bytes(self.bytes(16), "big") % (hi - lo + 1)
+
+
+class Journal:
+    """The ordered record of an execution's effects and their replies."""
+
+    def __init__(self) -> None:
+        self.entries: list[bytes] = []
+
+    def append(self, effect: str, op: str, args: Sequence[Any], reply: Any) -> None:
+        """Record one effect as canonical CBOR ``[effect, op, args, reply]``."""
+        try:
+            item = [effect, op, [value_to_cbor(a) for a in args], value_to_cbor(reply)]
+        except UnencodableValue:
+            item = [effect, op, ["<function>"], None]
+        self.entries.append(encode(item))
+
+    def digest(self) -> Digest:
+        """The digest of the whole journal (the empty journal has a digest too)."""
+        return Digest.of(encode(["stele.journal.v1", self.entries]))
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+class EffectSession:
+    """The sandbox for one execution: policy check, handlers, call counts, journal."""
+
+    def __init__(self, env: Env, policy: Policy, *, label: str, tenant: str, seed: bytes,
+                 kv: KVStore, log_sink: LogSink | None = None,
+                 exec_call: ExecCallback | None = None) -> None:
+        self.env = env
+        self.policy = policy
+        self.label = label
+        self.tenant = tenant
+        self.kv = kv
+        self.log_sink = log_sink
+        self.exec_call = exec_call
+        self.rand = DeterministicRandom(seed)
+        self.calls: Counter[str] = Counter()
+        self.journal = Journal()
+        self.logs: list[str] = []
+
+    def check(self, effect: str, op: str, args: Sequence[Any]) -> None:
+        """The policy check every request passes (raises :class:`EffectDenied`)."""
+        self.policy.check(effect, op, args, calls_so_far=self.calls[effect])
+        self.calls[effect] += 1
+
+    async def handle(self, effect: str, op: str, args: tuple[Any, ...],
+                     remaining_fuel: int = 0) -> Any:
+        """Serve a TEL ``perform`` (``remaining_fuel`` bounds an ``Exec.call``)."""
+        self.check(effect, op, args)
+        if effect == "Clock" and op == "sleep":
+            ms = _int_arg(effect, op, args, 0)
+            if ms > 0:
+                await self.env.sleep(ms / 1000)
+            reply: Any = ()
+        elif effect == "Exec" and op == "call":
+            if self.exec_call is None:
+                raise EffectDenied(effect, op, self.policy.name, "no executor to run stored code")
+            target, arg = args[0], _int_arg(effect, op, args, 1)
+            if not isinstance(target, str):
+                raise BadEffectRequest(f"Exec.call target must be a String, got {target!r}")
+            reply = await self.exec_call(target, arg, remaining_fuel)
+        else:
+            reply = self._sync(effect, op, args, guest=False)
+        self.journal.append(effect, op, args, reply)
+        return reply
+
+    def handle_sync(self, request: object) -> object:
+        """Serve a co-processor effect ``ecall``: ``[effect, op, [args...]]`` -> reply.
+
+        Replies are CBOR-ready: ``KV.get`` answers ``[value]`` or ``[]``;
+        ``Unit`` answers ``None``.
+        """
+        if (not isinstance(request, list) or len(request) != 3
+                or not isinstance(request[0], str) or not isinstance(request[1], str)
+                or not isinstance(request[2], list)):
+            raise BadEffectRequest(f"a guest effect request is [effect, op, [args]], got "
+                                   f"{request!r:.80}")
+        effect, op, args = request[0], request[1], tuple(request[2])
+        self.check(effect, op, args)
+        reply = self._sync(effect, op, args, guest=True)
+        self.journal.append(effect, op, args, reply)
+        if isinstance(reply, Some):
+            return [reply.value]
+        if reply is None and effect == "KV" and op == "get":
+            return []
+        return None if reply == () else reply
+
+    def _sync(self, effect: str, op: str, args: tuple[Any, ...], *, guest: bool) -> Any:
+        if effect == "Log" and op == "emit":
+            msg = args[0] if args else ""
+            text = msg if isinstance(msg, str) else repr(msg)
+            self.logs.append(text)
+            if self.log_sink is not None:
+                self.log_sink(self.label, text)
+            return ()
+        if effect == "Clock" and op == "now":
+            return self.env.wall_ns() // 1_000_000
+        if effect == "Rand" and op == "int":
+            lo, hi = _int_arg(effect, op, args, 0), _int_arg(effect, op, args, 1)
+            if hi < lo:
+                raise BadEffectRequest(f"Rand.int: hi={hi} is below lo={lo}")
+            return self.rand.int(lo, hi)
+        if effect == "Rand" and op == "bytes":
+            n = _int_arg(effect, op, args, 0)
+            if not 0 <= n <= 1 << 20:
+                raise BadEffectRequest(f"Rand.bytes: n={n} is outside [0, 1048576]")
+            return self.rand.bytes(n)
+        if effect == "KV":
+            key = args[0] if args else None
+            if isinstance(key, bytes):
+                key = key.decode("utf-8", "replace")
+            if not isinstance(key, str):
+                raise BadEffectRequest(f"KV.{op}: key must be a String, got {key!r:.40}")
+            if op == "get":
+                got = self.kv.get(self.tenant, key)
+                return None if got is None else Some(got)
+            if op == "put":
+                value = args[1] if len(args) > 1 else None
+                if not isinstance(value, bytes):
+                    raise BadEffectRequest(f"KV.put: value must be Bytes, got {value!r:.40}")
+                self.kv.put(self.tenant, key, value)
+                return ()
+            if op == "delete":
+                self.kv.delete(self.tenant, key)
+                return ()
+        if guest and (effect, op) in (("Clock", "sleep"), ("Exec", "call")):
+            raise EffectDenied(effect, op, self.policy.name,
+                               "asynchronous effects are not available to RISC-V guests")
+        raise BadEffectRequest(f"no handler for {effect}.{op}")
+
+
+def _int_arg(effect: str, op: str, args: tuple[Any, ...], i: int) -> int:
+    v = args[i] if len(args) > i else None
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise BadEffectRequest(f"{effect}.{op}: argument {i} must be an Int, got {v!r:.40}")
+    return v

@@ -1,0 +1,172 @@
+"""The embedding API: ``stele.open_runtime`` starts the execution services in-process.
+
+::
+
+    async with stele.open_runtime("./.stele") as rt:
+        names = await rt.store(source)                  # name -> Digest
+        r = await rt.execute("fib", [20], limits=ExecLimits(fuel=10**6))
+        r.value, r.cost, r.usage, r.journal_digest, r.memo_hit
+
+It starts one supervisor (``services``) with the repository, allocator,
+memo cache, co-processor and executor actors on an :class:`stele.ActorSystem`
+over the given Env (``RealEnv`` by default; ``stele.sim.SimEnv`` under
+simulation).  Executions run as tasks of the runtime's own task group, so
+leaving the ``async with`` cancels whatever is still running (and every
+grant is released).  Only anyio is used, so the runtime works inside trio
+and asyncio programs alike.
+
+``path`` is the store: a ``.sqlite`` file, or a directory holding
+``store.sqlite`` (created if missing); ``None`` keeps everything in memory.
+The KV effect's table and the memo cache's level two live in the same file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import anyio
+
+from ._actor import ActorRef
+from ._actor_errors import RemoteError
+from ._env import Env
+from ._supervise import ChildSpec, Supervisor
+from ._system import ActorSystem
+from .protocol import Digest
+
+__all__ = ["open_runtime", "Runtime", "RuntimeStats"]
+
+
+def _default_capacity() -> Any:
+    from .actors.allocator import Resources
+    return Resources(fuel=1 << 60, memory=1 << 40, wall_ns=1 << 62, cycles=1 << 60, slots=64,
+                     storage=1 << 40)
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeStats:
+    """A snapshot of the runtime's counters."""
+
+    executor: Any
+    cache: Any
+    allocator: Any
+
+
+class Runtime:
+    """A running set of execution services (returned by :func:`open_runtime`)."""
+
+    def __init__(self, system: ActorSystem, path: str | None) -> None:
+        self.system = system
+        self.path = path
+
+    def _ref(self, name: str) -> ActorRef:
+        return self.system.lookup(name)
+
+    async def _ask(self, name: str, message: object, timeout: float | None = None) -> Any:
+        try:
+            return await self._ref(name).ask(message, timeout=timeout)
+        except RemoteError as exc:
+            raise exc.cause from None
+
+    async def store(self, source: str, *, filename: str = "<input>", namespace: str = ""
+                    ) -> dict[str, Digest]:
+        """Store TEL ``source``; returns bound name -> digest (typed TEL/store errors)."""
+        from .actors.repository._messages import StoreSource, StoredNames
+        reply = await self._ask("repository", StoreSource(source, filename, namespace))
+        assert isinstance(reply, StoredNames)
+        return reply.as_dict()
+
+    async def store_blob(self, data: bytes, *, name: str | None = None) -> Digest:
+        """Store a RISC-V guest ELF (kind ``riscv.elf``), optionally naming it."""
+        from .actors.repository._messages import PutBlob, Resolved
+        reply = await self._ask("repository", PutBlob(data, name=name))
+        assert isinstance(reply, Resolved)
+        return reply.digest
+
+    async def resolve(self, target: str) -> Digest:
+        """The digest a name, digest or unique prefix denotes."""
+        from .actors.repository._messages import Resolve, Resolved
+        reply = await self._ask("repository", Resolve(target))
+        assert isinstance(reply, Resolved)
+        return reply.digest
+
+    async def execute(self, target: str | Digest, args: Sequence[Any] = (), *,
+                      limits: Any = None, policy: Any = None, engine: str = "tel",
+                      tenant: str = "default", memo: bool = True) -> Any:
+        """Run stored code; returns an :class:`stele.actors.executor.ExecResult`.
+
+        Raises the execution's typed error (``EffectDenied``,
+        ``CostLimitExceeded``, ``ExecutionTimeout``, ``UnknownTarget``, ...).
+        """
+        from .actors.executor import ExecLimits, Execute, ExecResult
+        from .actors.sandbox import DENY_ALL
+        request = Execute(str(target), tuple(args), limits or ExecLimits(),
+                          policy or DENY_ALL, engine, tenant, memo)
+        reply = await self._ask("executor", request, timeout=float("inf"))
+        assert isinstance(reply, ExecResult)
+        return reply
+
+    async def stats(self) -> RuntimeStats:
+        """Executor, memo cache and allocator counters."""
+        from .actors.allocator import AllocatorStatus
+        from .actors.cache import MemoStatsRequest
+        from .actors.executor import ExecutorStatsRequest
+        return RuntimeStats(await self._ask("executor", ExecutorStatsRequest()),
+                            await self._ask("cache", MemoStatsRequest()),
+                            await self._ask("allocator", AllocatorStatus()))
+
+
+def _store_file(path: str | None) -> str | None:
+    if path is None:
+        return None
+    if path.endswith((".sqlite", ".db")):
+        parent = os.path.dirname(path)
+        if parent:
+            os.makedirs(parent, exist_ok=True)
+        return path
+    os.makedirs(path, exist_ok=True)
+    return os.path.join(path, "store.sqlite")
+
+
+@asynccontextmanager
+async def open_runtime(path: str | None = None, *, env: Env | None = None,
+                       capacity: Any = None, log_sink: Any = None) -> AsyncIterator[Runtime]:
+    """Start the supervised execution services; stop them (and running executions) on exit.
+
+    ``capacity`` is the root allocator's :class:`Resources` (default: 64
+    slots, effectively unlimited amounts); ``log_sink(execution, message)``
+    receives every ``Log.emit``.
+    """
+    from ._realenv import RealEnv
+    from .actors.allocator import AllocatorActor
+    from .actors.cache import MemoCacheActor
+    from .actors.coprocessor import CoprocessorActor
+    from .actors.executor import ExecutorActor
+    from .actors.repository import RepositoryActor
+    from .actors.sandbox import KVStore
+
+    env = env or RealEnv()
+    file = _store_file(path)
+    kv = KVStore(file)
+    try:
+        async with ActorSystem(env) as system:
+            async with anyio.create_task_group() as executions:
+                children = [
+                    ChildSpec("repository", RepositoryActor, (file,)),
+                    ChildSpec("allocator", AllocatorActor, (capacity or _default_capacity(),)),
+                    ChildSpec("cache", MemoCacheActor, (file,)),
+                    ChildSpec("coprocessor", CoprocessorActor, ()),
+                    ChildSpec("executor", partial(ExecutorActor, log_sink=log_sink),
+                              (executions.start_soon, kv)),
+                ]
+                await system.spawn("services", Supervisor, children)
+                try:
+                    yield Runtime(system, file)
+                finally:
+                    executions.cancel_scope.cancel()
+    finally:
+        kv.close()
