@@ -137,6 +137,7 @@ class ExecutorActor(Actor):
 
     async def _serve(self, request: Execute, reply: Reply) -> None:
         self._running += 1
+        self._started += 1
         try:
             result = await self.execute(request)
         except Exception as exc:  # every failure goes back to the asker, typed
@@ -152,7 +153,6 @@ class ExecutorActor(Actor):
     async def execute(self, request: Execute, parent: ExecutionContext | None = None,
                       budget: Resources | None = None) -> ExecResult:
         """Run ``request`` (as a child of ``parent`` within ``budget`` when nested)."""
-        self._started += 1
         digest = await self._resolve(request.target)
         limits = request.limits
         if budget is not None:  # a child never gets more than its parent has left
