@@ -126,3 +126,40 @@ def test_fast_forward_checkpoints_equal_witness_checkpoints(image: bytes, interv
     for a, b in zip(fast.checkpoints, slow.checkpoints, strict=True):
         assert a.snapshot == b.snapshot
     assert fast.to_bytes(ex) == slow.to_bytes(ex)
+
+
+def _loop_storing_after_snapshot() -> bytes:
+    """Init, then 3 iterations of a 6-instruction loop with a stack store at index 2."""
+    import struct
+
+    from stele.actors.coprocessor import encode
+
+    words = [encode("addi", 28, 0, 0, 3)] * 1 + [encode("addi", 0, 0, 0, 0)] * 22
+    words += [
+        encode("add", 5, 5, 5), encode("lui", 5, imm=0), encode("sw", 0, 2, 5, -4),
+        encode("add", 5, 5, 5), encode("addi", 28, 28, 0, -1), encode("bne", 0, 28, 0, -20),
+        encode("addi", 17, 0, 0, 93), encode("addi", 10, 0, 0, 0), encode("ecall"),
+    ]
+    return struct.pack(f"<{len(words)}I", *words)
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 6, 7, 12])
+def test_snapshots_between_chunks_inside_a_compiled_loop(chunk: int) -> None:
+    """Regression (found by the property test above): a snapshot freezes the pages,
+    so the loop block's store falls back to the interpreter in its first
+    iteration; the block must report the cycles it completed before the store
+    (in _jit.block_source: ``-1 - (it * n + k)``, not ``-1 - it * n + k``)."""
+    ex = Execution(_loop_storing_after_snapshot())
+    whole = ex.machine().trace(1000)
+    final = ex.machine()
+    final.advance_fast(1000)
+    witness, fast = ex.machine(), ex.machine()
+    parts = []
+    while not witness.halted:
+        parts.append(witness.trace(chunk))
+        witness.snapshot()
+    while not fast.halted:
+        fast.advance_fast(chunk)
+        fast.snapshot()
+    assert np.array_equal(np.concatenate(parts), whole)
+    assert fast.snapshot() == final.snapshot()
