@@ -1,0 +1,166 @@
+"""The executor: targets, memo, timeouts, cancellation, concurrency, determinism, capacity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from stele.actors.executor import ExecLimits, ExecutionTimeout, UnknownEngine
+from stele.actors.sandbox import Policy
+from stele.store import UnknownTarget
+from stele.tel import CostLimitExceeded, DepthLimitExceeded
+
+from ._support import ROOT, assert_full_capacity, run
+
+SUMS = (ROOT / "examples" / "sum_squares.tel").read_text()
+FIB = (ROOT / "examples" / "fib.tel").read_text()
+
+
+@pytest.mark.parametrize("kind", ["sim", "real"])
+def test_name_digest_and_prefix_run_the_same_code(kind: str) -> None:
+    async def scenario(rt: Any) -> None:
+        names = await rt.store(FIB)
+        d = names["fib"]
+        by_name = await rt.execute("fib", [12], memo=False)
+        by_digest = await rt.execute(str(d), [12], memo=False)
+        by_prefix = await rt.execute(str(d)[:12], [12], memo=False)
+        assert by_name.value == by_digest.value == by_prefix.value == 144
+        assert by_name.digest == by_digest.digest == by_prefix.digest == d
+        assert by_name.cost == by_digest.cost and by_name.breakdown == by_prefix.breakdown
+        assert by_name.usage.fuel == by_name.cost and by_name.journal_digest == \
+            by_digest.journal_digest
+        with pytest.raises(UnknownTarget):
+            await rt.execute("no_such_thing", [])
+        with pytest.raises(UnknownEngine):
+            await rt.execute("fib", [1], engine="jvm")
+
+    run(kind, scenario)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ns=st.lists(st.integers(0, 30), min_size=1, max_size=6),
+       fuel=st.integers(50, 5000), seed=st.integers(0, 1000))
+def test_memo_hit_equals_reexecution(ns: list[int], fuel: int, seed: int) -> None:
+    async def scenario(rt: Any) -> None:
+        await rt.store(SUMS)
+        for n in ns:
+            limits = ExecLimits(fuel=fuel)
+            try:
+                first = await rt.execute("sum_squares_to", [n], limits=limits)
+            except CostLimitExceeded:
+                with pytest.raises(CostLimitExceeded):  # failures are never cached
+                    await rt.execute("sum_squares_to", [n], limits=limits)
+                continue
+            again = await rt.execute("sum_squares_to", [n], limits=limits)
+            fresh = await rt.execute("sum_squares_to", [n], limits=limits, memo=False)
+            assert again.memo_hit and not fresh.memo_hit
+            for r in (again, first):
+                assert (r.value, r.cost, r.breakdown, r.usage.fuel, r.usage.memory) == \
+                    (fresh.value, fresh.cost, fresh.breakdown, fresh.usage.fuel,
+                     fresh.usage.memory)
+            assert again.journal_digest == fresh.journal_digest
+            if first.cost > 1:  # a smaller limit than the recorded cost is not served
+                with pytest.raises(CostLimitExceeded):
+                    await rt.execute("sum_squares_to", [n],
+                                     limits=ExecLimits(fuel=first.cost - 1))
+
+    run("sim", scenario, seed=seed)
+
+
+def test_effectful_results_are_not_memoized() -> None:
+    async def scenario(rt: Any) -> None:
+        p = Policy.allow("log", "Log")
+        a = await rt.execute("use_log", [1], policy=p)
+        b = await rt.execute("use_log", [1], policy=p)
+        assert not a.memo_hit and not b.memo_hit and b.logs == ("x=1",)
+        assert a.journal_digest == b.journal_digest
+
+    run("sim", scenario)
+
+
+def test_depth_is_part_of_the_memo_profile() -> None:
+    async def scenario(rt: Any) -> None:
+        ok = await rt.execute("loop", [100], limits=ExecLimits(depth=400))
+        assert ok.value == 100
+        with pytest.raises(DepthLimitExceeded):  # not served from the depth-400 entry
+            await rt.execute("loop", [100], limits=ExecLimits(depth=50))
+
+    run("sim", scenario)
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_timeout_cancels_execution_and_children_and_releases_grants(nested: bool) -> None:
+    async def scenario(rt: Any) -> None:
+        entry = "nested_nap" if nested else "nap"
+        p = Policy.allow("p", "Exec", "Clock")
+        with pytest.raises(ExecutionTimeout) as info:
+            await rt.execute(entry, [60_000], policy=p, limits=ExecLimits(timeout=2.0))
+        assert "2.0s" in str(info.value)
+        await assert_full_capacity(rt)
+        ok = await rt.execute(entry, [500], policy=p, limits=ExecLimits(timeout=2.0))
+        assert ok.value == 500
+
+    run("sim", scenario)
+
+
+def test_long_execution_does_not_block_others() -> None:
+    async def scenario(rt: Any) -> None:
+        order: list[str] = []
+
+        async def slow() -> None:
+            await rt.execute("nap", [30_000], policy=Policy.allow("c", "Clock"))
+            order.append("slow")
+
+        async def quick() -> None:
+            await anyio.sleep(0.5)
+            r = await rt.execute("loop", [10])
+            order.append(f"quick {r.value}")
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(slow)
+            tg.start_soon(quick)
+        assert order == ["quick 10", "slow"]
+
+    run("sim", scenario)
+
+
+def test_slots_bound_concurrency() -> None:
+    """With 2 slots, 5 sleeping executions run at most 2 at a time (the rest wait)."""
+    import stele
+    from stele.actors.allocator import Resources
+    from stele.sim import SimEnv
+
+    from ._support import EFFECTS_TEL
+
+    async def main(env: Any) -> float:
+        cap = Resources(fuel=1 << 40, memory=1 << 40, wall_ns=1 << 60, cycles=1 << 40, slots=2)
+        async with stele.open_runtime(env=env, capacity=cap) as rt:
+            await rt.store(EFFECTS_TEL)
+            start = env.now_ns()
+            async with anyio.create_task_group() as tg:
+                for _ in range(5):
+                    tg.start_soon(lambda: rt.execute("nap", [1000],
+                                                     policy=Policy.allow("c", "Clock")))
+            await assert_full_capacity(rt)
+            return (env.now_ns() - start) / 1e9
+
+    env = SimEnv(seed=3)
+    elapsed = env.run(main, env)
+    assert 3.0 <= elapsed < 3.5  # ceil(5 / 2) rounds of one second
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_same_seed_same_results(seed: int) -> None:
+    async def scenario(rt: Any) -> list[Any]:
+        p = Policy.allow("all", "Log", "Rand", "Clock", "KV", "Exec")
+        out = []
+        for entry, arg in [("use_rand", 100), ("use_clock", 30), ("use_kv", 4), ("nested", 9)]:
+            r = await rt.execute(entry, [arg], policy=p)
+            out.append((r.value, r.cost, r.journal_digest, r.usage.fuel))
+        return out
+
+    assert run("sim", scenario, seed=seed) == run("sim", scenario, seed=seed)
