@@ -18,10 +18,15 @@ and asyncio programs alike.
 ``path`` is the store: a ``.sqlite`` file, or a directory holding
 ``store.sqlite`` (created if missing); ``None`` keeps everything in memory.
 The KV effect's table and the memo cache's level two live in the same file.
+
+Names are resolved by the repository; the executor remembers a resolution
+for one second of Env time (or until this runtime stores something), so a
+name rebound by *another process* is seen within a second.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -62,6 +67,7 @@ class Runtime:
     def __init__(self, system: ActorSystem, path: str | None) -> None:
         self.system = system
         self.path = path
+        self._executor: ActorRef | None = None
 
     def _ref(self, name: str) -> ActorRef:
         return self.system.lookup(name)
@@ -76,15 +82,19 @@ class Runtime:
                     ) -> dict[str, Digest]:
         """Store TEL ``source``; returns bound name -> digest (typed TEL/store errors)."""
         from .actors.repository._messages import StoreSource, StoredNames
+        from .actors.executor import NamesChanged
         reply = await self._ask("repository", StoreSource(source, filename, namespace))
         assert isinstance(reply, StoredNames)
+        await self._ask("executor", NamesChanged())
         return reply.as_dict()
 
     async def store_blob(self, data: bytes, *, name: str | None = None) -> Digest:
         """Store a RISC-V guest ELF (kind ``riscv.elf``), optionally naming it."""
         from .actors.repository._messages import PutBlob, Resolved
+        from .actors.executor import NamesChanged
         reply = await self._ask("repository", PutBlob(data, name=name))
         assert isinstance(reply, Resolved)
+        await self._ask("executor", NamesChanged())
         return reply.digest
 
     async def resolve(self, target: str) -> Digest:
@@ -106,7 +116,12 @@ class Runtime:
         from .actors.sandbox import DENY_ALL
         request = Execute(str(target), tuple(args), limits or ExecLimits(),
                           policy or DENY_ALL, engine, tenant, memo)
-        reply = await self._ask("executor", request, timeout=float("inf"))
+        if self._executor is None:
+            self._executor = self._ref("executor")
+        try:
+            reply = await self._executor.ask(request, timeout=math.inf)
+        except RemoteError as exc:
+            raise exc.cause from None
         assert isinstance(reply, ExecResult)
         return reply
 
@@ -143,7 +158,7 @@ async def open_runtime(path: str | None = None, *, env: Env | None = None,
     """
     from ._realenv import RealEnv
     from .actors.allocator import AllocatorActor
-    from .actors.cache import MemoCacheActor
+    from .actors.cache import MemoCache, MemoCacheActor
     from .actors.coprocessor import CoprocessorActor
     from .actors.executor import ExecutorActor
     from .actors.repository import RepositoryActor
@@ -152,15 +167,16 @@ async def open_runtime(path: str | None = None, *, env: Env | None = None,
     env = env or RealEnv()
     file = _store_file(path)
     kv = KVStore(file)
+    memo = MemoCache(disk_path=file)
     try:
         async with ActorSystem(env) as system:
             async with anyio.create_task_group() as executions:
                 children = [
                     ChildSpec("repository", RepositoryActor, (file,)),
                     ChildSpec("allocator", AllocatorActor, (capacity or _default_capacity(),)),
-                    ChildSpec("cache", MemoCacheActor, (file,)),
+                    ChildSpec("cache", partial(MemoCacheActor, shared=memo), (file,)),
                     ChildSpec("coprocessor", CoprocessorActor, ()),
-                    ChildSpec("executor", partial(ExecutorActor, log_sink=log_sink),
+                    ChildSpec("executor", partial(ExecutorActor, log_sink=log_sink, memo=memo),
                               (executions.start_soon, kv)),
                 ]
                 await system.spawn("services", Supervisor, children)
@@ -169,4 +185,5 @@ async def open_runtime(path: str | None = None, *, env: Env | None = None,
                 finally:
                     executions.cancel_scope.cancel()
     finally:
+        memo.close()
         kv.close()

@@ -51,22 +51,33 @@ class MemoStatsReply:
 
 
 class MemoCacheActor(Actor):
-    """Serves a :class:`MemoCache` (``disk_path=None``: level one only)."""
+    """Serves a :class:`MemoCache` (``disk_path=None``: level one only).
+
+    ``shared``: serve this existing cache instead of opening one (the runtime
+    shares it with the executor, which reads hits synchronously on its fast
+    path; writes still come here).  A shared cache outlives restarts and is
+    closed by its owner.
+    """
 
     def __init__(self, disk_path: str | None = None, *, memory_entries: int = 4096,
-                 memory_bytes: int = 64 << 20, disk_bytes: int = 512 << 20) -> None:
+                 memory_bytes: int = 64 << 20, disk_bytes: int = 512 << 20,
+                 shared: MemoCache | None = None) -> None:
         self._args = (disk_path, memory_entries, memory_bytes, disk_bytes)
+        self._shared = shared
         self.cache: MemoCache | None = None
 
     async def on_start(self) -> None:
+        if self._shared is not None:
+            self.cache = self._shared
+            return
         path, entries, mem, disk = self._args
         self.cache = MemoCache(memory_entries=entries, memory_bytes=mem, disk_path=path,
                                disk_bytes=disk)
 
     async def on_stop(self) -> None:
-        if self.cache is not None:
+        if self.cache is not None and self._shared is None:
             self.cache.close()
-            self.cache = None
+        self.cache = None
 
     async def receive(self, message: object) -> object:
         cache = self.cache

@@ -15,6 +15,7 @@ from ._errors import UnknownEngine as UnknownEngine
 from ._executor import ExecutorActor as ExecutorActor
 from ._executor import ExecutorStats as ExecutorStats
 from ._executor import ExecutorStatsRequest as ExecutorStatsRequest
+from ._executor import NamesChanged as NamesChanged
 from ._executor import Spawner as Spawner
 from ._types import ENGINES as ENGINES
 from ._types import ExecLimits as ExecLimits
@@ -24,5 +25,5 @@ from ._types import Execute as Execute
 __all__ = [
     "BadArguments", "ENGINES", "ExecLimits", "ExecResult", "Execute", "ExecutionContext",
     "ExecutionTimeout", "ExecutorActor", "ExecutorError", "ExecutorStats",
-    "ExecutorStatsRequest", "Spawner", "TraceEvent", "UnknownEngine",
+    "ExecutorStatsRequest", "NamesChanged", "Spawner", "TraceEvent", "UnknownEngine",
 ]

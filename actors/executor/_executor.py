@@ -55,18 +55,18 @@ from ...store import ELF_KIND, WrongKind
 from ...tel import COST_TABLE, Limits, Program
 from ..allocator import Granted, RecordUsage, Release, Released, Resources
 from ..allocator import allocate as allocator_allocate
-from ..cache import CachedResult, MemoKey
+from ..cache import CachedResult, MemoCache, MemoKey
 from ..cache._actor import MemoLookup, MemoStore
 from ..coprocessor import CycleLimitExceeded, Machine, MachineConfig, load_elf
 from ..coprocessor import Program as GuestProgram
 from ..repository._messages import GetObject, LoadReply, LoadTarget, ObjectRecord, Resolve, Resolved
-from ..sandbox import EffectSession, KVStore, LogSink
+from ..sandbox import EffectSession, Journal, KVStore, LogSink
 from ..sandbox._values import value_from_cbor, value_to_cbor
 from ._context import ExecutionContext
 from ._errors import BadArguments, ExecutionTimeout, UnknownEngine
 from ._types import ENGINES, ExecLimits, Execute, ExecResult
 
-__all__ = ["ExecutorActor", "Spawner", "ExecutorStatsRequest", "ExecutorStats"]
+__all__ = ["ExecutorActor", "Spawner", "ExecutorStatsRequest", "ExecutorStats", "NamesChanged"]
 
 log = logging.getLogger("stele.executor")
 
@@ -75,6 +75,7 @@ Spawner = Callable[[Callable[[], Awaitable[None]]], None]
 
 _GUEST_CHUNK = 1 << 20  # cycles between checkpoints
 _ROOT_WAIT = 60.0  # seconds a top-level execution waits for a free slot
+_EMPTY_JOURNAL = Journal().digest()
 
 
 class _Suspend(BaseException):
@@ -82,6 +83,11 @@ class _Suspend(BaseException):
 
     def __init__(self, request: tuple[str, str, tuple[Any, ...]]) -> None:
         self.request = request
+
+
+@dataclass(frozen=True, slots=True)
+class NamesChanged:
+    """Tell the executor that names were rebound (it drops its resolution cache)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +112,12 @@ class ExecutorActor(Actor):
 
     def __init__(self, spawn: Spawner, kv: KVStore, *, repository: str = "repository",
                  allocator: str = "allocator", cache: str = "cache",
-                 log_sink: LogSink | None = None) -> None:
+                 log_sink: LogSink | None = None, memo: MemoCache | None = None,
+                 name_ttl: float = 1.0) -> None:
         self._spawn = spawn
+        self._memo = memo
+        self._resolved: dict[str, tuple[Digest, int]] = {}
+        self._name_ttl_ns = int(name_ttl * 1e9)
         self._kv = kv
         self._names = (repository, allocator, cache)
         self._log_sink = log_sink
@@ -126,8 +136,19 @@ class ExecutorActor(Actor):
         if isinstance(message, Execute):
             if message.engine not in ENGINES:
                 raise RejectMessage(UnknownEngine(message.engine))
+            if message.memo and self._memo is not None:  # fast path: a hit needs no task
+                digest = self._cached_digest(message.target)
+                if digest is not None:
+                    hit = self._memo_get(message, digest, message.limits)
+                    if hit is not None:
+                        self._started += 1
+                        self._ok += 1
+                        return hit
             reply = self.defer_reply()
             self._spawn(lambda: self._serve(message, reply))
+            return None
+        if isinstance(message, NamesChanged):
+            self._resolved.clear()
             return None
         if isinstance(message, ExecutorStatsRequest):
             return ExecutorStats(self._started, self._ok, self._failed, self._hits,
@@ -161,12 +182,14 @@ class ExecutorActor(Actor):
                                 cycles=min(limits.cycles, budget.cycles), timeout=limits.timeout)
         key: MemoKey | None = None
         if request.memo:
-            key = MemoKey.build(digest, _args_cbor(request), COST_TABLE.version,
-                                request.engine, limits.profile())
-            hit = await self.cache.ask(MemoLookup(key, limits.amounts()))
-            if isinstance(hit, CachedResult):
+            key = _memo_key(request, digest, limits)
+            if self._memo is not None:
+                found: object = self._memo.get(key, limits.amounts())
+            else:
+                found = await self.cache.ask(MemoLookup(key, limits.amounts()))
+            if isinstance(found, CachedResult):
                 self._hits += 1
-                return _from_cache(request, digest, hit)
+                return _from_cache(request, digest, found)
         self._counter += 1
         label = f"{self.name}#{self._counter}"
         ctx = (ExecutionContext(label, request.target, request.engine) if parent is None
@@ -270,7 +293,7 @@ class ExecutorActor(Actor):
                 replies.append((s.request, reply))
             except Exception as exc:
                 if hasattr(exc, "cost") and isinstance(getattr(exc, "cost"), int):
-                    exc.cost += child_cost  # type: ignore[attr-defined]
+                    exc.cost += child_cost
                 raise
         breakdown = dict(res.breakdown)
         if child_cost:
@@ -313,9 +336,32 @@ class ExecutorActor(Actor):
             raise exc.cause from None
 
     async def _resolve(self, target: str) -> Digest:
-        reply = await self._ask_repo(Resolve(target))
-        assert isinstance(reply, Resolved)
-        return reply.digest
+        digest = self._cached_digest(target)
+        if digest is None:
+            reply = await self._ask_repo(Resolve(target))
+            assert isinstance(reply, Resolved)
+            digest = reply.digest
+            if len(self._resolved) >= 4096:
+                self._resolved.clear()
+            self._resolved[target] = (digest, self.env.now_ns() + self._name_ttl_ns)
+        return digest
+
+    def _cached_digest(self, target: str) -> Digest | None:
+        """A recent resolution of ``target`` (names may be rebound: entries expire)."""
+        got = self._resolved.get(target)
+        if got is None or got[1] < self.env.now_ns():
+            return None
+        return got[0]
+
+    def _memo_get(self, request: Execute, digest: Digest, limits: ExecLimits
+                  ) -> ExecResult | None:
+        assert self._memo is not None
+        key = _memo_key(request, digest, limits)
+        found = self._memo.get(key, limits.amounts())
+        if found is None:
+            return None
+        self._hits += 1
+        return _from_cache(request, digest, found)
 
     async def _program(self, digest: Digest) -> tuple[Program, str]:
         got = self._programs.get(digest)
@@ -343,6 +389,18 @@ class ExecutorActor(Actor):
         return got
 
 
+_PROFILES: dict[int, bytes] = {}
+
+
+def _memo_key(request: Execute, digest: Digest, limits: ExecLimits) -> MemoKey:
+    """The memo key of ``request`` (the encoded profile is cached per depth limit)."""
+    profile = _PROFILES.get(limits.depth)
+    if profile is None:
+        profile = _PROFILES[limits.depth] = encode(limits.profile())
+    return MemoKey(digest, encode(_args_cbor(request)), COST_TABLE.version, request.engine,
+                   profile)
+
+
 def _args_cbor(request: Execute) -> Any:
     return [value_to_cbor(a) for a in request.args]
 
@@ -359,15 +417,23 @@ def _to_cache(result: ExecResult) -> CachedResult:
     return CachedResult(value, usage)
 
 
+_DECODED: dict[bytes, tuple[Any, ...]] = {}  # cached value bytes -> decoded fields
+
+
 def _from_cache(request: Execute, digest: Digest, hit: CachedResult) -> ExecResult:
-    obj = decode(hit.value)
-    assert isinstance(obj, list) and len(obj) == 5
-    value, stdout, public, cost, breakdown = obj
+    fields = _DECODED.get(hit.value)
+    if fields is None:  # strict decode once per distinct entry; values are immutable
+        obj = decode(hit.value)
+        assert isinstance(obj, list) and len(obj) == 5
+        fields = (value_from_cbor(obj[0]), *obj[1:])
+        if len(_DECODED) >= 4096:
+            _DECODED.clear()
+        _DECODED[hit.value] = fields
+    value, stdout, public, cost, breakdown = fields
     amounts = dict(hit.usage)
     usage = Resources(fuel=amounts.get("fuel", 0), memory=amounts.get("memory", 0),
                       cycles=amounts.get("cycles", 0))
-    from ..sandbox import Journal
-    return ExecResult(request.target, digest, request.engine, value_from_cbor(value), usage,
-                      cost, {k: v for k, v in breakdown}, Journal().digest(), 0, memo_hit=True,
+    return ExecResult(request.target, digest, request.engine, value, usage,
+                      cost, {k: v for k, v in breakdown}, _EMPTY_JOURNAL, 0, memo_hit=True,
                       exit_code=value if request.engine == "riscv" else None,
                       stdout=stdout, public_output=public)
