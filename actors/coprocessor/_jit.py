@@ -164,38 +164,63 @@ def _instr_line(ins: Instr, pc: int, witness: bool) -> tuple[str, bool]:
     return "; ".join(stmts) or "pass", ends
 
 
-def block_source(instrs: list[tuple[int, Instr]], witness: bool = False) -> str:
-    """Python source of the block function ``blk(r[, out])`` for (pc, instr) pairs.
+def block_source(instrs: list[tuple[int, Instr]], witness: bool = False) -> tuple[str, dict[int, int]]:
+    """Python source of ``blk(r, budget, out)`` for (pc, instr) pairs, and its line map.
 
-    Line ``_FIRST_LINE + k`` holds instruction ``k``.
+    A block is a superblock: it runs through forward conditional branches
+    (returning at a *side exit* when one is taken) and ends at a jump, a
+    backward branch, a host instruction or the page end.  A block whose last
+    branch goes back to its own start is a loop, run here while whole
+    iterations fit in ``budget`` cycles.
+
+    Returns ``next_pc | cycles << 32``, or ``-1 - c`` after ``c`` completed
+    cycles when an instruction needs the interpreter (the line map takes the
+    failing line number to the instruction's index in the block).
     """
-    lines: list[str] = []
+    n = len(instrs)
+    start, last = instrs[0][0], instrs[-1][1]
+    loop = last.op in _BRANCH_NAMES and (instrs[-1][0] + last.imm) & M == start
     used: set[int] = set()
     written: set[int] = set()
-    ended = False
-    for pc, ins in instrs:
-        line, ended = _instr_line(ins, pc, witness)
-        lines.append(line)
+    for _pc, ins in instrs:
         used.update(x for x in (ins.rs1, ins.rs2, ins.rd) if x)
         if ins.rd:
             written.add(ins.rd)
     load = "; ".join(f"x{i} = r[{i}]" for i in sorted(used)) or "pass"
     back = "; ".join(f"r[{i}] = x{i}" for i in sorted(written)) or "pass"
+    ind = " " * (12 if loop else 8)
+    done = f"it * {n} + " if loop else ""
+    code: list[tuple[str, int]] = []      # (line, instruction index or -1)
+    ended = False
+    for k, (pc, ins) in enumerate(instrs):
+        line, ended = _instr_line(ins, pc, witness)
+        code.append((line, k))
+        if ended and k < n - 1:         # a forward branch in the middle: side exit
+            code.append((f"if nxt != {(pc + 4) & M}: {back}; "
+                         f"return nxt | ({done}{k + 1}) << 32", -1))
+    first = _FIRST_LINE + (1 if loop else 0)
+    line_map = {first + i: k for i, (_line, k) in enumerate(code) if k >= 0}
     tail = "nxt" if ended else str((instrs[-1][0] + 4) & M)
-    params = "r, out" if witness else "r"
     body = [
-        f"def blk({params}, pages=pages, wpages=wpages, U32=U32, U16=U16, I16=I16, P32=P32,"
-        " P16=P16, div=div, divu=divu, rem=rem, remu=remu, FAIL=FAIL):",
-        f"    {load}",
+        "def blk(r, budget, out, pages=pages, wpages=wpages, U32=U32, U16=U16, I16=I16,"
+        " P32=P32, P16=P16, div=div, divu=divu, rem=rem, remu=remu, FAIL=FAIL, LINE=LINE):",
+        f"    {load}" + ("; it = 0" if loop else ""),
         "    try:",
-        *(f"        {line}" for line in lines),
+    ]
+    if loop:
+        body.append("        while True:")
+    body += [ind + line for line, _k in code]
+    if loop:
+        body += [ind + "it += 1",
+                 ind + f"if nxt != {start} or it * {n} + {n} > budget: break"]
+    body += [
         "    except Exception as e:",
         f"        {back}",
-        f"        return {_FIRST_LINE - 1} - e.__traceback__.tb_lineno",
+        f"        return -1 - ({done}LINE[e.__traceback__.tb_lineno])",
         f"    {back}",
-        f"    return {tail}",
+        f"    return nxt | (it * {n}) << 32" if loop else f"    return {tail} | {n << 32}",
     ]
-    return "\n".join(body) + "\n"
+    return "\n".join(body) + "\n", line_map
 
 
 def _fail() -> None:
@@ -233,7 +258,7 @@ class Jit:
             "pages": mem.pages, "wpages": mem.wpages, "U32": U32.unpack_from,
             "U16": U16.unpack_from, "I16": I16.unpack_from, "P32": U32.pack_into,
             "P16": U16.pack_into, "div": div, "divu": divu, "rem": rem, "remu": remu,
-            "FAIL": _fail,
+            "FAIL": _fail, "LINE": {},
         }
         machine._page_hooks.append(self._invalidate)
 
@@ -260,7 +285,7 @@ class Jit:
             if ins.op in SYSTEM_OPS:
                 break
             out.append((pc, ins))
-            if ins.op in _BRANCH_NAMES or ins.op in ("jal", "jalr"):
+            if ins.op in ("jal", "jalr") or (ins.op in _BRANCH_NAMES and ins.imm <= 0):
                 break
             pc = (pc + 4) & M
         return out
@@ -278,7 +303,8 @@ class Jit:
             mode.sizes[pc] = len(instrs)
             return len(instrs)
         ns = dict(self.namespace)
-        exec(compile(block_source(instrs, mode.witness), f"<block 0x{pc:08x}>", "exec"), ns)
+        source, ns["LINE"] = block_source(instrs, mode.witness)
+        exec(compile(source, f"<block 0x{pc:08x}>", "exec"), ns)
         mode.blocks[pc] = (ns["blk"], len(instrs))  # type: ignore[assignment]
         mode.sizes.pop(pc, None)
         self.compiled += 1
@@ -296,25 +322,28 @@ class Jit:
         m = self.machine
         if m.halted or n <= 0:
             return 0
-        blocks = mode.blocks
+        get = mode.blocks.get
         sizes = mode.sizes
         r = m.regs
         pc = m.pc
         start = m.cycle
-        done = 0
-        while done < n:
-            b = blocks.get(pc)
-            if b is not None and b[1] <= n - done:
-                npc = b[0](r) if out is None else b[0](r, out)
-                if npc >= 0:
-                    pc = npc
-                    done += b[1]
-                    continue
-                k = -1 - npc
-                done += k
-                pc = (pc + 4 * k) & M
-                size = 1
+        left = n
+        while left > 0:
+            b = get(pc)
+            while b is not None and b[1] <= left:       # the hot loop: block to block
+                npc = b[0](r, left, out)
+                if npc < 0:                             # instruction c needs the interpreter
+                    c = -1 - npc
+                    left -= c
+                    pc = (pc + 4 * (c % b[1])) & M
+                    size = 1
+                    break
+                left -= npc >> 32
+                pc = npc & 0xFFFFFFFF
+                b = get(pc)
             else:
+                if left <= 0:
+                    break
                 size = sizes.get(pc, 0) if b is None else 1
                 if size == 0:
                     size = self._prepare(mode, pc)
@@ -328,15 +357,15 @@ class Jit:
                             del sizes[pc]
                             continue
             m.pc = pc
-            m.cycle = start + done
+            m.cycle = start + n - left
             if out is None:
-                done += m.advance(min(size, n - done))
+                left -= m.advance(min(size, left))
             else:
-                out += trace_reference(m, min(size, n - done))
-                done = m.cycle - start
+                trace_reference(m, min(size, left), out)
+                left = n - (m.cycle - start)
             pc = m.pc
             if m.stopped():
                 break
         m.pc = pc
-        m.cycle = start + done
-        return done
+        m.cycle = start + n - left
+        return n - left

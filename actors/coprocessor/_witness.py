@@ -95,12 +95,15 @@ def operands(ins: Instr) -> tuple[int, int, int, int]:
     return ins.rd, ins.rs1, ins.rs2, ins.imm & M
 
 
-def trace_reference(m: Machine, n: int) -> list[int]:
+def trace_reference(m: Machine, n: int, out: list[int] | None = None) -> list[int]:
     """The witness of up to ``n`` cycles, one interpreter step at a time (flat list).
 
     The obviously-correct definition the fast witness generator is tested against.
+    Rows are appended to ``out`` (a new list if None) as each cycle completes,
+    so they survive an error raised by a later cycle.
     """
-    out: list[int] = []
+    if out is None:
+        out = []
     r = m.regs
     mem = m.memory
     for _ in range(n):

@@ -63,16 +63,16 @@ def alu_item(draw: st.DrawFn, avoid: int = -1) -> list[int]:
 
 
 @st.composite
-def mem_item(draw: st.DrawFn) -> list[int]:
+def mem_item(draw: st.DrawFn, avoid: int = -1) -> list[int]:
     """Set a base register, then one aligned load or store inside the data page."""
     op = draw(st.sampled_from(sorted(LOAD_W) + sorted(STORE_W)))
     width = LOAD_W.get(op) or STORE_W[op]
     addr = DATA + draw(st.integers(0, DATA_SIZE // width - 1)) * width
     imm = draw(imm12)
-    base = draw(nonzero_reg)
+    base = draw(nonzero_reg.filter(lambda r: r != avoid))
     out = li(base, addr - imm)
     if op in LOAD_W:
-        out.append(encode(op, draw(reg), base, imm=imm))
+        out.append(encode(op, draw(reg.filter(lambda r: r != avoid)), base, imm=imm))
     else:
         out.append(encode(op, 0, base, draw(reg), imm=imm))
     return out
@@ -99,7 +99,8 @@ def jump_item(draw: st.DrawFn) -> list[int]:
 def loop_item(draw: st.DrawFn) -> list[int]:
     """``counter = n; L: body; counter -= 1; bne counter, x0, L`` (n in 1..6)."""
     counter = draw(nonzero_reg)
-    body = draw(st.lists(alu_item(avoid=counter), min_size=0, max_size=6))
+    body = draw(st.lists(st.one_of(alu_item(avoid=counter), alu_item(avoid=counter),
+                                   mem_item(avoid=counter)), min_size=0, max_size=6))
     flat = [w for item in body for w in item]
     out = [encode("addi", counter, 0, imm=draw(st.integers(1, 6)))] + flat
     out.append(encode("addi", counter, counter, imm=-1))
@@ -197,6 +198,18 @@ def _alu_from(rd_r: _Reader, avoid: int = -1) -> list[int]:
     return [encode(str(r.pick(["lui", "auipc"])), rd, imm=r.word() & 0xFFFFF000)]
 
 
+def _mem_from(r: _Reader, avoid: int = -1) -> list[int]:
+    op = str(r.pick(sorted(LOAD_W) + sorted(STORE_W)))
+    width = LOAD_W.get(op) or STORE_W[op]
+    addr = DATA + (r.int(2) % (DATA_SIZE // width)) * width
+    imm = r.imm12()
+    base = r.reg(1, avoid=avoid)
+    out = li(base, addr - imm)
+    out.append(encode(op, r.reg(avoid=avoid), base, imm=imm) if op in LOAD_W
+               else encode(op, 0, base, r.reg(), imm=imm))
+    return out
+
+
 def case_from_bytes(data: bytes, loops: bool = True) -> Case:
     """A terminating program + state decoded from ``data`` (one cheap hypothesis draw).
 
@@ -211,14 +224,7 @@ def case_from_bytes(data: bytes, loops: bool = True) -> Case:
         if kind <= 2:
             code += _alu_from(r)
         elif kind <= 4:
-            op = str(r.pick(sorted(LOAD_W) + sorted(STORE_W)))
-            width = LOAD_W.get(op) or STORE_W[op]
-            addr = DATA + (r.int(2) % (DATA_SIZE // width)) * width
-            imm = r.imm12()
-            base = r.reg(1)
-            code += li(base, addr - imm)
-            code.append(encode(op, r.reg(), base, imm=imm) if op in LOAD_W
-                        else encode(op, 0, base, r.reg(), imm=imm))
+            code += _mem_from(r)
         elif kind == 5:
             skip = r.int(1) % 4
             fill = [encode("addi", r.reg(1), r.reg(), imm=r.imm12()) for _ in range(skip)]
@@ -236,7 +242,9 @@ def case_from_bytes(data: bytes, loops: bool = True) -> Case:
             code.append(encode("fence"))
         else:
             counter = r.reg(1)
-            body = [w for _ in range(r.int(1) % 6) for w in _alu_from(r, avoid=counter)]
+            body = [w for _ in range(r.int(1) % 6)
+                    for w in (_alu_from(r, avoid=counter) if r.int(1) % 3
+                              else _mem_from(r, avoid=counter))]
             code.append(encode("addi", counter, 0, imm=1 + r.int(1) % 6))
             code += body
             code.append(encode("addi", counter, counter, imm=-1))

@@ -39,11 +39,13 @@ def test_fast_path_stops_at_any_cycle_limit(case: Case, limit: int) -> None:
     assert final(case, True, limit, config) == final(case, False, limit)
 
 
-@settings(max_examples=100)
+@settings(max_examples=150)
 @given(cases(loops=True), st.lists(st.integers(1, 40), min_size=1, max_size=8))
 def test_fast_path_resumes_in_slices(case: Case, slices: list[int]) -> None:
+    """Slices with a snapshot between them: compiled blocks hit copy-on-write pages."""
     a, b = case.machine(MachineConfig(jit_threshold=1)), case.machine()
     for n in slices:
+        a.snapshot()
         try:
             got = a.advance_fast(n)
         except Breakpoint:
