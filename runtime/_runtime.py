@@ -39,6 +39,7 @@ import anyio
 from ._actor import ActorRef
 from ._actor_errors import RemoteError
 from ._env import Env
+from ._observer import KernelObserver
 from ._supervise import ChildSpec, Supervisor
 from ._system import ActorSystem
 from .protocol import Digest
@@ -85,7 +86,7 @@ class Runtime:
         from .actors.executor import NamesChanged
         reply = await self._ask("repository", StoreSource(source, filename, namespace))
         assert isinstance(reply, StoredNames)
-        await self._ask("executor", NamesChanged())
+        await self._ref("executor").send(NamesChanged())
         return reply.as_dict()
 
     async def store_blob(self, data: bytes, *, name: str | None = None) -> Digest:
@@ -94,7 +95,7 @@ class Runtime:
         from .actors.executor import NamesChanged
         reply = await self._ask("repository", PutBlob(data, name=name))
         assert isinstance(reply, Resolved)
-        await self._ask("executor", NamesChanged())
+        await self._ref("executor").send(NamesChanged())
         return reply.digest
 
     async def resolve(self, target: str) -> Digest:
@@ -149,12 +150,14 @@ def _store_file(path: str | None) -> str | None:
 
 @asynccontextmanager
 async def open_runtime(path: str | None = None, *, env: Env | None = None,
-                       capacity: Any = None, log_sink: Any = None) -> AsyncIterator[Runtime]:
+                       capacity: Any = None, log_sink: Any = None,
+                       observer: KernelObserver | None = None) -> AsyncIterator[Runtime]:
     """Start the supervised execution services; stop them (and running executions) on exit.
 
     ``capacity`` is the root allocator's :class:`Resources` (default: 64
     slots, effectively unlimited amounts); ``log_sink(execution, message)``
-    receives every ``Log.emit``.
+    receives every ``Log.emit``; ``observer`` is the kernel observer (the
+    simulator's crash injection).
     """
     from ._realenv import RealEnv
     from .actors.allocator import AllocatorActor
@@ -169,7 +172,7 @@ async def open_runtime(path: str | None = None, *, env: Env | None = None,
     kv = KVStore(file)
     memo = MemoCache(disk_path=file)
     try:
-        async with ActorSystem(env) as system:
+        async with ActorSystem(env, observer=observer) as system:
             async with anyio.create_task_group() as executions:
                 children = [
                     ChildSpec("repository", RepositoryActor, (file,)),

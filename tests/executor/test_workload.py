@@ -1,0 +1,20 @@
+"""The `execution` simulation workload passes and is deterministic for a few seeds."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.mark.parametrize("seed", [1, 4, 6])
+def test_execution_workload_passes_and_is_deterministic(seed: int) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "stele.cli", "sim", "--plugin", "stele.actors.executor._workload",
+         "--workload", "execution", "--seed", str(seed), "--ticks", "20000", "--quiet",
+         "--check-determinism"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert "result=PASS" in out.stdout
+    assert "SAME" in out.stdout
+    assert "allocator-full=1" in out.stdout
