@@ -112,17 +112,22 @@ class Runtime:
 
         Raises the execution's typed error (``EffectDenied``,
         ``CostLimitExceeded``, ``ExecutionTimeout``, ``UnknownTarget``, ...).
+        Cancelling the caller cancels the execution (and its nested ones),
+        which then release their grants.
         """
         from .actors.executor import ExecLimits, Execute, ExecResult
         from .actors.sandbox import DENY_ALL
+        done = anyio.Event()
         request = Execute(str(target), tuple(args), limits or ExecLimits(),
-                          policy or DENY_ALL, engine, tenant, memo)
+                          policy or DENY_ALL, engine, tenant, memo, done)
         if self._executor is None:
             self._executor = self._ref("executor")
         try:
             reply = await self._executor.ask(request, timeout=math.inf)
         except RemoteError as exc:
             raise exc.cause from None
+        finally:
+            done.set()  # if we were cancelled, this cancels the execution too
         assert isinstance(reply, ExecResult)
         return reply
 

@@ -105,6 +105,7 @@ class ExecutorStats:
     memo_hits: int
     running: int
     programs_cached: int
+    cancelled: int = 0
 
 
 class ExecutorActor(Actor):
@@ -125,6 +126,7 @@ class ExecutorActor(Actor):
         self._guests: dict[Digest, GuestProgram] = {}
         self._counter = 0
         self._started = self._ok = self._failed = self._hits = self._running = 0
+        self._cancelled = 0
 
     async def on_start(self) -> None:
         repo, alloc, cache = self._names
@@ -152,7 +154,7 @@ class ExecutorActor(Actor):
             return None
         if isinstance(message, ExecutorStatsRequest):
             return ExecutorStats(self._started, self._ok, self._failed, self._hits,
-                                 self._running, len(self._programs))
+                                 self._running, len(self._programs), self._cancelled)
         raise RejectMessage(TypeError(
             f"the executor does not handle {type(message).__name__} messages"))
 
@@ -160,13 +162,22 @@ class ExecutorActor(Actor):
         self._running += 1
         self._started += 1
         try:
-            result = await self.execute(request)
-        except Exception as exc:  # every failure goes back to the asker, typed
-            self._failed += 1
-            reply.fail(exc)
-        else:
-            self._ok += 1
-            reply.ok(result)
+            with anyio.CancelScope() as scope:
+                if request.done is not None:
+                    done = request.done
+                    self._spawn(lambda: _cancel_when(done, scope))
+                try:
+                    result = await self.execute(request)
+                except Exception as exc:  # every failure goes back to the asker, typed
+                    self._failed += 1
+                    reply.fail(exc)
+                else:
+                    self._ok += 1
+                    reply.ok(result)
+            if scope.cancelled_caught:
+                self._failed += 1
+                self._cancelled += 1
+                log.info("execution of %s cancelled: its asker stopped waiting", request.target)
         finally:
             self._running -= 1
 
@@ -399,6 +410,12 @@ def _memo_key(request: Execute, digest: Digest, limits: ExecLimits) -> MemoKey:
         profile = _PROFILES[limits.depth] = encode(limits.profile())
     return MemoKey(digest, encode(_args_cbor(request)), COST_TABLE.version, request.engine,
                    profile)
+
+
+async def _cancel_when(done: anyio.Event, scope: anyio.CancelScope) -> None:
+    """Cancel ``scope`` once the asker has stopped waiting (harmless if it already ended)."""
+    await done.wait()
+    scope.cancel()
 
 
 def _args_cbor(request: Execute) -> Any:

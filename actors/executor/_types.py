@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
+
 from ...protocol import Digest
 from ..allocator import Resources
 from ..sandbox import DENY_ALL, Policy
@@ -54,7 +56,10 @@ class Execute:
 
     For ``engine="tel"`` ``args`` is the list of TEL argument values of the
     target's definition; for ``engine="riscv"`` it is one ``bytes`` value,
-    the guest's input.  ``tenant`` scopes the KV effect.
+    the guest's input.  ``tenant`` scopes the KV effect.  ``done``, when
+    given, is an event the asker sets when it stops waiting (answered,
+    cancelled or timed out); an execution still running then is cancelled,
+    so an abandoned execution never holds its grant.
     """
 
     target: str
@@ -64,6 +69,7 @@ class Execute:
     engine: str = "tel"
     tenant: str = "default"
     memo: bool = True
+    done: anyio.Event | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

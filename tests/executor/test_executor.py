@@ -164,3 +164,19 @@ def test_same_seed_same_results(seed: int) -> None:
         return out
 
     assert run("sim", scenario, seed=seed) == run("sim", scenario, seed=seed)
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_cancelling_the_caller_cancels_the_execution_and_releases_grants(nested: bool) -> None:
+    async def scenario(rt: Any) -> None:
+        entry = "nested_nap" if nested else "nap"
+        p = Policy.allow("p", "Exec", "Clock")
+        with anyio.move_on_after(1.0) as scope:
+            await rt.execute(entry, [60_000], policy=p)
+        assert scope.cancelled_caught
+        await anyio.sleep(0.01)  # the executor task sees the cancellation
+        stats = await rt.stats()
+        assert stats.executor.cancelled == 1 and stats.executor.running == 0
+        await assert_full_capacity(rt)
+
+    run("sim", scenario)
