@@ -73,7 +73,7 @@ log = logging.getLogger("stele.executor")
 #: Starts a coroutine function as a child task (the runtime's task group's ``start_soon``).
 Spawner = Callable[[Callable[[], Awaitable[None]]], None]
 
-_GUEST_CHUNK = 1 << 20  # cycles between checkpoints
+_GUEST_CHUNK = 1 << 18  # cycles between checkpoints (a few ms of guest time)
 _ROOT_WAIT = 60.0  # seconds a top-level execution waits for a free slot
 _EMPTY_JOURNAL = Journal().digest()
 
