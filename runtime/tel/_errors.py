@@ -8,6 +8,7 @@ depth or memory limit, an integer overflow, a failing effect -- is a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .._errors import SteleError
 
@@ -29,9 +30,8 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Loc:
-    """A source position (1-based line and column) in a named file."""
+class Loc(NamedTuple):
+    """A source position (1-based line and column) in a named file (a tuple: cheap to make)."""
 
     file: str = "<input>"
     line: int = 0

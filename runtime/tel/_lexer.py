@@ -8,7 +8,8 @@ runs to the end of the line.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from typing import NamedTuple
 from typing import Callable
 
 from ._errors import Loc, TelSyntaxError
@@ -20,18 +21,11 @@ KEYWORDS = frozenset({
     "true", "false", "Some", "None", "Fn",
 })
 
-# longest first, so "==" wins over "="
-_PUNCT = (
-    "=>", "->", "==", "!=", "<=", ">=", "&&", "||", "++",
-    "+", "-", "*", "/", "%", "<", ">", "!", "=", "(", ")", "[", "]", "{", "}",
-    ",", ";", ":", ".",
-)
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"'}
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     """A token: kind ('ident', 'kw', 'int', 'str', 'bytes', 'op', 'eof'), text, value, place."""
 
     kind: str
@@ -48,67 +42,69 @@ class Token:
         return repr(self.text)
 
 
+_MASTER = re.compile(r"""
+    [ \t\r]*(?:
+      (?P<ident>(?!x")[A-Za-z_][A-Za-z0-9_]*)
+    | (?P<op>=>|->|==|!=|<=|>=|&&|\|\||\+\+|[-+*/%<>!=()\[\]{},;:.])
+    | (?P<nl>\n)
+    | (?P<int>[0-9]+)
+    | (?P<str>"[^"\\\n]*")
+    | (?P<bytes>x"[^"\n]*")
+    | (?P<ws>\#[^\n]*|$)
+    | (?P<strx>")
+    )""", re.VERBOSE)
+
+
 def tokenize(source: str, file: str = "<input>") -> list[Token]:
     """Split `source` into tokens; raises `TelSyntaxError` at the first bad character."""
     tokens: list[Token] = []
+    append = tokens.append
     i, line, line_start, n = 0, 1, 0, len(source)
+    match = _MASTER.match
 
     def here(pos: int) -> Loc:
         return Loc(file, line, pos - line_start + 1)
 
     while i < n:
-        c = source[i]
-        if c == "\n":
-            i += 1
-            line, line_start = line + 1, i
-            continue
-        if c in " \t\r":
-            i += 1
-            continue
-        if c == "#":
-            while i < n and source[i] != "\n":
+        m = match(source, i)
+        kind = m.lastgroup if m is not None else None
+        if m is None or kind is None:  # nothing matched after the blanks
+            while source[i] in " \t\r":
                 i += 1
+            raise TelSyntaxError(here(i), "a token", repr(source[i]), source)
+        j = m.end()
+        if kind == "ws":
+            i = j
             continue
-        start = i
-        if c == "x" and i + 1 < n and source[i + 1] == '"':
-            j = source.find('"', i + 2)
-            if j < 0 or "\n" in source[i + 2:j]:
-                raise TelSyntaxError(here(i), 'a closing \'"\'', "end of line", source)
-            digits = source[i + 2:j]
+        if kind == "nl":
+            i = j
+            line, line_start = line + 1, j
+            continue
+        text = m.group(kind)
+        i = m.start(kind)
+        if kind == "ident":
+            append(Token("kw" if text in KEYWORDS else "ident", text, Loc(file, line, i - line_start + 1)))
+        elif kind == "op":
+            append(Token("op", text, Loc(file, line, i - line_start + 1)))
+        elif kind == "int":
+            if j < n and (source[j].isalpha() or source[j] == "_"):
+                raise TelSyntaxError(here(j), "a digit or a separator", repr(source[j]), source)
+            append(Token("int", text, Loc(file, line, i - line_start + 1), int(text)))
+        elif kind == "str":
+            append(Token("str", text, here(i), text[1:-1]))
+        elif kind == "strx":  # escapes, or unterminated: the careful scanner
+            j, value = _string(source, i, here)
+            append(Token("str", source[i:j], here(i), value))
+        else:
+            digits = text[2:-1]
             try:
-                value = bytes.fromhex(digits)
+                data = bytes.fromhex(digits)
             except ValueError:
                 raise TelSyntaxError(here(i), "an even number of hex digits", repr(digits), source)
-            if len(digits) != 2 * len(value):
+            if len(digits) != 2 * len(data):
                 raise TelSyntaxError(here(i), "hex digits without spaces", repr(digits), source)
-            tokens.append(Token("bytes", source[i:j + 1], here(i), value))
-            i = j + 1
-            continue
-        if (c.isalpha() and c.isascii()) or c == "_":
-            while i < n and (source[i].isalnum() or source[i] == "_") and source[i].isascii():
-                i += 1
-            text = source[start:i]
-            tokens.append(Token("kw" if text in KEYWORDS else "ident", text, here(start)))
-            continue
-        if c.isdigit() and c.isascii():
-            while i < n and source[i].isdigit() and source[i].isascii():
-                i += 1
-            if i < n and (source[i].isalpha() or source[i] == "_"):
-                raise TelSyntaxError(here(i), "a digit or a separator", repr(source[i]), source)
-            text = source[start:i]
-            tokens.append(Token("int", text, here(start), int(text)))
-            continue
-        if c == '"':
-            i, text_value = _string(source, i, here)
-            tokens.append(Token("str", source[start:i], here(start), text_value))
-            continue
-        for p in _PUNCT:
-            if source.startswith(p, i):
-                tokens.append(Token("op", p, here(i)))
-                i += len(p)
-                break
-        else:
-            raise TelSyntaxError(here(i), "a token", repr(c), source)
+            append(Token("bytes", text, here(i), data))
+        i = j
     tokens.append(Token("eof", "", here(i)))
     return tokens
 

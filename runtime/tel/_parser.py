@@ -24,6 +24,9 @@ The bodies of let, if/else and fn extend as far right as possible (over `;` too)
 
 from __future__ import annotations
 
+import sys
+from typing import Callable, TypeVar
+
 from ._ast import (
     PRIMITIVE_TYPES, Binary, BoolLit, BytesLit, Call, Decl, Def, EffectDecl, Expr, If,
     IntLit, Lambda, Let, ListLit, Match, Module, NoneE, OpDecl, Param, Perform, Proj, Seq,
@@ -66,26 +69,26 @@ class _Parser:
         return TelSyntaxError(t.loc, expected, t.describe(), self.source)
 
     def at(self, text: str) -> bool:
-        t = self.tok
-        return t.kind in ("op", "kw") and t.text == text
+        # only ever asked about operators and keywords, which no other token's text equals
+        return self.toks[self.pos].text == text
 
     def accept(self, text: str) -> bool:
-        if self.at(text):
+        if self.toks[self.pos].text == text:
             self.pos += 1
             return True
         return False
 
     def expect(self, text: str) -> Token:
-        if not self.at(text):
+        t = self.toks[self.pos]
+        if t.text != text:
             raise self.fail(repr(text))
-        t = self.tok
         self.pos += 1
         return t
 
     def ident(self, what: str = "a name") -> Token:
-        if self.tok.kind != "ident":
+        t = self.toks[self.pos]
+        if t.kind != "ident":
             raise self.fail(what)
-        t = self.tok
         self.pos += 1
         return t
 
@@ -157,11 +160,10 @@ class _Parser:
 
     # ------------------------------------------------------------ types
     def type_(self) -> Type:
-        self.enter()
-        try:
-            return self._type()
-        finally:
-            self.depth -= 1
+        self.enter()  # (on an error the parse is abandoned, so no try/finally is needed)
+        t = self._type()
+        self.depth -= 1
+        return t
 
     def _type(self) -> Type:
         t = self.tok
@@ -200,15 +202,13 @@ class _Parser:
     # ------------------------------------------------------------ expressions
     def expr(self) -> Expr:
         self.enter()
-        try:
-            first = self.open_()
-            if self.at(";"):
-                loc = self.tok.loc
-                self.pos += 1
-                return Seq(first, self.expr(), loc)
-            return first
-        finally:
-            self.depth -= 1
+        first = self.open_()
+        t = self.toks[self.pos]
+        if t.text == ";":
+            self.pos += 1
+            first = Seq(first, self.expr(), t.loc)
+        self.depth -= 1
+        return first
 
     def open_(self) -> Expr:
         t = self.tok
@@ -233,23 +233,20 @@ class _Parser:
 
     def binary(self, min_level: int) -> Expr:
         left = self.unary()
-        while self.tok.kind == "op" and BINARY_LEVELS.get(self.tok.text, -1) >= min_level:
-            op = self.tok
+        toks = self.toks
+        while toks[self.pos].kind == "op" and BINARY_LEVELS.get(toks[self.pos].text, -1) >= min_level:
+            op = toks[self.pos]
             level = BINARY_LEVELS[op.text]
             self.pos += 1
-            self.enter()
-            try:
-                right = self.binary(level + 1)
-            finally:
-                self.depth -= 1
+            right = self.binary(level + 1)  # at most one level per precedence level: bounded
             left = Binary(op.text, left, right, op.loc)
             if op.text in COMPARISONS and self.tok.kind == "op" and self.tok.text in COMPARISONS:
                 raise self.fail("no second comparison (comparisons do not chain; add parentheses)")
         return left
 
     def unary(self) -> Expr:
-        t = self.tok
-        if self.at("-") or self.at("!"):
+        t = self.toks[self.pos]
+        if t.text == "-" or t.text == "!":
             self.pos += 1
             if t.text == "-" and self.tok.kind == "int":
                 value = -int(self.tok.value)  # type: ignore[call-overload]
@@ -258,10 +255,9 @@ class _Parser:
                 self.pos += 1
                 return IntLit(value, t.loc)
             self.enter()
-            try:
-                return Unary(t.text, self.unary(), t.loc)
-            finally:
-                self.depth -= 1
+            u = Unary(t.text, self.unary(), t.loc)
+            self.depth -= 1
+            return u
         return self.postfix()
 
     def args(self, close: str) -> tuple[Expr, ...]:
@@ -276,8 +272,9 @@ class _Parser:
     def postfix(self) -> Expr:
         e = self.atom()
         while True:
-            t = self.tok
-            if self.accept("("):
+            t = self.toks[self.pos]
+            if t.text == "(":
+                self.pos += 1
                 e = Call(e, self.args(")"), e.loc)
             elif self.at(".") and self.peek().kind == "int":
                 self.pos += 1
@@ -287,7 +284,7 @@ class _Parser:
                 return e
 
     def atom(self) -> Expr:
-        t = self.tok
+        t = self.toks[self.pos]
         if t.kind == "int":
             self.pos += 1
             if int(t.value) > INT_MAX:  # type: ignore[call-overload]
@@ -366,15 +363,31 @@ class _Parser:
         return Match(scrutinee, some[0], some[1], none, loc)
 
 
+_T = TypeVar("_T")
+
+
+def _deep_enough(run: Callable[[], _T]) -> _T:
+    """Run a parse with room for MAX_NESTING levels (about 8 Python frames each) on the stack."""
+    old = sys.getrecursionlimit()
+    need = sys.getrecursionlimit() if old >= 10 * MAX_NESTING + 2000 else 10 * MAX_NESTING + 2000
+    if need > old:
+        sys.setrecursionlimit(need)
+    try:
+        return run()
+    finally:
+        if need > old:
+            sys.setrecursionlimit(old)
+
+
 def parse_module(source: str, file: str = "<input>") -> Module:
     """Parse a whole TEL source file; raises `TelSyntaxError` with file:line:col and a caret."""
-    return _Parser(source, file).module()
+    return _deep_enough(_Parser(source, file).module)
 
 
 def parse_expr(source: str, file: str = "<expr>") -> Expr:
     """Parse one TEL expression (the whole input)."""
     p = _Parser(source, file)
-    e = p.expr()
+    e = _deep_enough(p.expr)
     if p.tok.kind != "eof":
         raise p.fail("end of input")
     return e
@@ -383,7 +396,7 @@ def parse_expr(source: str, file: str = "<expr>") -> Expr:
 def parse_type(source: str, file: str = "<type>") -> Type:
     """Parse one TEL type (the whole input)."""
     p = _Parser(source, file)
-    t = p.type_()
+    t = _deep_enough(p.type_)
     if p.tok.kind != "eof":
         raise p.fail("end of input")
     return t
