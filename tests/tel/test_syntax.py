@@ -137,3 +137,20 @@ def test_non_ascii_letters_are_rejected_not_looped_on() -> None:
     with pytest.raises(TelSyntaxError, match="expected a token, found 'é'"):
         parse_module("def é() -> Int = 1")
     assert parse_expr('"é"').value == "é"  # type: ignore[union-attr]
+
+
+def test_maximum_nesting_works_through_the_whole_pipeline_even_from_a_deep_stack() -> None:
+    from stele.tel import Program, check_module, hash_definitions
+    from stele.tel._parser import MAX_NESTING
+
+    lets = "".join(f"let v{i} = {i} in " for i in range(MAX_NESTING - 2)) + "v0 + v1"
+    src = f"def f() -> Int = {lets}"
+
+    def at_depth(k: int) -> int:
+        if k:
+            return at_depth(k - 1)
+        module = parse_module(src)
+        hash_definitions(module)
+        return int(Program(check_module(module)).call("f", []).value)
+
+    assert at_depth(600) == 1
