@@ -237,11 +237,8 @@ class ExecutorActor(Actor):
             return result
         finally:
             wall = self.env.now_ns() - start
-            own = Resources(fuel=result.cost if result else 0,
-                            memory=result.usage.memory if result else 0,
-                            wall_ns=min(wall, granted.capacity.wall_ns or wall),
-                            cycles=result.usage.cycles if result else 0)
-            ctx.add_usage(own)
+            ctx.add_usage(Resources(wall_ns=min(wall, granted.capacity.wall_ns or wall)))
+            own = ctx.usage  # this level only: each child records its own on its own grant
             ctx.event(self.env.now_ns(), "end", "ok" if result else "failed")
             with anyio.CancelScope(shield=True):
                 try:
@@ -303,9 +300,12 @@ class ExecutorActor(Actor):
                 reply = await session.handle(effect, op, args, remaining_fuel=m.fuel)
                 replies.append((s.request, reply))
             except Exception as exc:
-                if hasattr(exc, "cost") and isinstance(getattr(exc, "cost"), int):
-                    exc.cost += child_cost
+                spent = getattr(exc, "cost", None)
+                if isinstance(spent, int):  # a TEL error says what the run had spent
+                    ctx.add_usage(Resources(fuel=spent))
+                    setattr(exc, "cost", spent + child_cost)
                 raise
+        ctx.add_usage(Resources(fuel=res.cost, memory=res.memory))
         breakdown = dict(res.breakdown)
         if child_cost:
             breakdown["exec"] = child_cost
@@ -328,11 +328,13 @@ class ExecutorActor(Actor):
         while not m.halted:
             left = limits.cycles - m.cycle
             if left <= 0:
+                ctx.add_usage(Resources(cycles=m.cycle))
                 raise CycleLimitExceeded(limits.cycles, pc=m.pc, cycle=m.cycle)
             m.advance_fast(min(_GUEST_CHUNK, left))
             await anyio.lowlevel.checkpoint()
         out = m.result()
         usage = Resources(memory=len(m.memory.pages) * 4096, cycles=out.cycles)
+        ctx.add_usage(usage)
         return ExecResult(request.target, digest, "riscv", out.exit_code, usage, 0,
                           {"cycles": out.cycles}, session.journal.digest(), len(session.journal),
                           exit_code=out.exit_code, stdout=out.stdout,
