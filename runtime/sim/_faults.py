@@ -84,7 +84,9 @@ class NetFaults:
     Each message is lost with ``loss``, else delivered after
     ``delay_min_ns + uniform[0, delay_jitter_ns]``; with ``duplicate`` a second
     copy is sent (with its own delay); with ``reorder`` a copy is held back by
-    an extra ``reorder_ns`` (so later messages overtake it).
+    an extra ``reorder_ns`` (so later messages overtake it).  Every 100 ms of
+    virtual time, with ``partition``, two endpoints are cut off from each
+    other for 0.1-2 s (messages between them are dropped).
     """
 
     loss: Ratio = ZERO
@@ -93,6 +95,7 @@ class NetFaults:
     delay_min_ns: int = 100_000
     delay_jitter_ns: int = 0
     reorder_ns: int = 0
+    partition: Ratio = ZERO
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +122,7 @@ class Faults:
 FAULT_OPTIONS: dict[str, str] = {name: kind for name, kind in (
     ("net-loss", "ratio"), ("net-duplicate", "ratio"), ("net-reorder", "ratio"),
     ("net-delay-min-ns", "int"), ("net-delay-jitter-ns", "int"), ("net-reorder-ns", "int"),
+    ("net-partition", "ratio"),
     ("disk-write-fail", "ratio"), ("disk-fsync-fail", "ratio"), ("disk-crash-lose", "ratio"),
     ("disk-crash-torn", "ratio"), ("disk-crash-corrupt", "ratio"), ("disk-latency-ns", "int"),
     ("crash", "ratio"), ("clock-jump", "ratio"),
@@ -160,6 +164,7 @@ def draw_faults(
         "disk-latency-ns": rng.choice((0, 50_000, 500_000)),
         "crash": _maybe(rng, always, (Ratio(1, 2000), Ratio(1, 500), Ratio(1, 100))),
         "clock-jump": _maybe(rng, half, (Ratio(1, 1000),)),
+        "net-partition": _maybe(rng, half, (Ratio(1, 20), Ratio(1, 5))),
     }
     for name, text in ov.items():
         if FAULT_OPTIONS[name] == "int":
@@ -187,7 +192,7 @@ def draw_faults(
         net=NetFaults(
             loss=r("net-loss"), duplicate=r("net-duplicate"), reorder=r("net-reorder"),
             delay_min_ns=n("net-delay-min-ns"), delay_jitter_ns=n("net-delay-jitter-ns"),
-            reorder_ns=n("net-reorder-ns"),
+            reorder_ns=n("net-reorder-ns"), partition=r("net-partition"),
         ),
         disk=DiskFaults(
             write_fail=r("disk-write-fail"), fsync_fail=r("disk-fsync-fail"),

@@ -58,6 +58,7 @@ class SimNetwork:
         self._rng = rng if rng is not None else env.rng.fork("net")
         self.faults = faults
         self._endpoints: dict[str, Endpoint] = {}
+        self._cut: dict[tuple[str, str], int] = {}  # sorted pair -> partitions holding it
         self.sent = 0
         self.delivered = 0
         self.faults_injected = 0
@@ -79,6 +80,9 @@ class SimNetwork:
         self.sent += 1
         msg_id = self.sent
         trace.record("net.send", msg_id, src, dst, payload)
+        if self._cut and (min(src, dst), max(src, dst)) in self._cut:
+            trace.record("fault.net.partitioned", msg_id)
+            return
         if f.loss.hit(rng):
             self.faults_injected += 1
             trace.record("fault.net.loss", msg_id)
@@ -97,6 +101,32 @@ class SimNetwork:
                 trace.record("fault.net.reorder", msg_id)
                 delay += f.reorder_ns
             self._env.call_later(delay, self._arrive, msg_id, src, dst, payload)
+
+    def names(self) -> list[str]:
+        """Names of the registered endpoints, sorted."""
+        return sorted(self._endpoints)
+
+    def partition(self, a: str, b: str, duration_ns: int) -> None:
+        """Drop every message between ``a`` and ``b`` for ``duration_ns``."""
+        pair = (min(a, b), max(a, b))
+        self._cut[pair] = self._cut.get(pair, 0) + 1
+        self.faults_injected += 1
+        self._env.trace.record("fault.net.partition", pair[0], pair[1], duration_ns)
+        self._env.call_later(duration_ns, self._rejoin, pair)
+
+    def heal_partitions(self) -> None:
+        """End every partition now."""
+        if self._cut:
+            self._cut.clear()
+            self._env.trace.record("net.partitions.healed")
+
+    def _rejoin(self, pair: tuple[str, str]) -> None:
+        n = self._cut.get(pair, 0)
+        if n <= 1:
+            if self._cut.pop(pair, None) is not None:
+                self._env.trace.record("net.rejoin", pair[0], pair[1])
+        else:
+            self._cut[pair] = n - 1
 
     def _arrive(self, msg_id: int, src: str, dst: str, payload: object) -> None:
         self.delivered += 1

@@ -28,6 +28,8 @@ __all__ = ["TICK_NS", "RunConfig", "RunResult", "run_simulation", "plan_options"
 TICK_NS = 1_000_000
 #: The virtual period of clock-jump fault draws.
 _CLOCK_JUMP_EVERY_NS = 100 * TICK_NS
+#: The virtual period of network-partition draws.
+_PARTITION_EVERY_NS = 100 * TICK_NS
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,23 @@ def run_simulation(
                 env.call_later(_CLOCK_JUMP_EVERY_NS, maybe_jump)
 
         env.call_later(_CLOCK_JUMP_EVERY_NS, maybe_jump)
+
+    if faults.net.partition:
+        part_rng = env.rng.fork("partition")
+        part_ratio: Ratio = faults.net.partition
+
+        def maybe_partition() -> None:
+            if ctx.healed:
+                return
+            names = ctx.net.names()
+            if len(names) >= 2 and part_ratio.hit(part_rng):
+                a = part_rng.choice(names)
+                b = part_rng.choice([n for n in names if n != a])
+                ctx.net.partition(a, b, part_rng.randrange(100, 2001) * TICK_NS)
+            if env.now_ns() + _PARTITION_EVERY_NS < end_ns:
+                env.call_later(_PARTITION_EVERY_NS, maybe_partition)
+
+        env.call_later(_PARTITION_EVERY_NS, maybe_partition)
 
     error: str | None = None
     try:

@@ -91,6 +91,7 @@ class SimContext:
             return
         self.healed = True
         self.net.faults = NetFaults(delay_min_ns=self.faults.net.delay_min_ns)
+        self.net.heal_partitions()
         self.env.disk.faults = DiskFaults()
         self.faults = Faults(net=self.net.faults, disk=self.env.disk.faults)
         self.env.trace.record("faults.healed")

@@ -22,7 +22,7 @@ def test_bank_exercises_every_fault_kind() -> None:
     cfg = RunConfig(seed=1, ticks=3000, faults={
         "net-loss": "1/10", "net-duplicate": "1/10", "net-reorder": "1/10",
         "disk-write-fail": "1/20", "disk-fsync-fail": "1/20", "crash": "1/50",
-        "disk-crash-lose": "1/2", "clock-jump": "1/5",
+        "disk-crash-lose": "1/2", "clock-jump": "1/5", "net-partition": "1/3",
     })
     res = run_simulation(cfg)
     assert res.ok, res.error

@@ -238,3 +238,25 @@ def test_without_loss_or_duplication_every_message_arrives_once(seed: int, jitte
                        reorder_ns=1_000_000)
     got, _net, _h = _net_run(seed, faults, n=50)
     assert sorted(got) == list(range(50))
+
+
+def test_partition_drops_messages_between_the_pair_until_it_heals() -> None:
+    env = SimEnv(seed=1)
+
+    async def main() -> list[tuple[str, object]]:
+        net = SimNetwork(env, NetFaults(delay_min_ns=1_000))
+        a, b, c = net.endpoint("a"), net.endpoint("b"), net.endpoint("c")
+        net.partition("b", "a", 1_000_000)
+        a.send("b", 1)  # dropped
+        a.send("c", 2)  # other pairs unaffected
+        await env.sleep_ns(2_000_000)
+        a.send("b", 3)  # healed
+        await env.sleep_ns(10_000)
+        got = []
+        for ep in (b, c):
+            while ep._inbox:
+                got.append(await ep.receive())
+        return got
+
+    assert env.run(main) == [("a", 3), ("a", 2)]
+    assert env.trace.count("fault.net.partitioned") == 1
