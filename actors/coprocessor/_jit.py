@@ -179,7 +179,8 @@ def block_source(instrs: list[tuple[int, Instr]], witness: bool = False) -> tupl
     """
     n = len(instrs)
     start, last = instrs[0][0], instrs[-1][1]
-    loop = last.op in _BRANCH_NAMES and (instrs[-1][0] + last.imm) & M == start
+    loop = (last.op in _BRANCH_NAMES or last.op == "jal") \
+        and (instrs[-1][0] + last.imm) & M == start
     used: set[int] = set()
     written: set[int] = set()
     for _pc, ins in instrs:
@@ -195,7 +196,7 @@ def block_source(instrs: list[tuple[int, Instr]], witness: bool = False) -> tupl
     for k, (pc, ins) in enumerate(instrs):
         line, ended = _instr_line(ins, pc, witness)
         code.append((line, k))
-        if ended and k < n - 1:         # a forward branch in the middle: side exit
+        if ended and k < n - 1 and ins.op != "jal":    # a forward branch: side exit
             code.append((f"if nxt != {(pc + 4) & M}: {back}; "
                          f"return nxt | ({done}{k + 1}) << 32", -1))
     first = _FIRST_LINE + (1 if loop else 0)
@@ -232,7 +233,8 @@ class _Mode:
 
     def __init__(self, witness: bool) -> None:
         self.witness = witness
-        self.blocks: dict[int, tuple[Callable[..., int], int]] = {}
+        #: start pc -> (function, instruction count, pc of each instruction)
+        self.blocks: dict[int, tuple[Callable[..., int], int, tuple[int, ...]]] = {}
         #: pc -> length of the interpreted run starting there (cold code).
         self.sizes: dict[int, int] = {}
         self.heat: dict[int, int] = {}
@@ -263,7 +265,7 @@ class Jit:
         machine._page_hooks.append(self._invalidate)
 
     @property
-    def blocks(self) -> dict[int, tuple[Callable[..., int], int]]:
+    def blocks(self) -> dict[int, tuple[Callable[..., int], int, tuple[int, ...]]]:
         """Compiled fast-path blocks by start pc."""
         return self.fast.blocks
 
@@ -273,11 +275,16 @@ class Jit:
             self.witness.drop(pc)
 
     def _scan(self, pc: int) -> list[tuple[int, Instr]]:
-        """The compilable instructions of the block at ``pc`` (may be empty)."""
+        """The compilable instructions of the superblock at ``pc`` (may be empty).
+
+        Follows fall-through paths and ``jal`` targets; stops at host
+        instructions, ``jalr``, backward branches, a jump back into the block,
+        a fetch fault, or :data:`MAX_BLOCK` instructions.
+        """
         m = self.machine
         out: list[tuple[int, Instr]] = []
-        page = pc >> 12
-        while len(out) < MAX_BLOCK and pc >> 12 == page:
+        seen: set[int] = set()
+        while len(out) < MAX_BLOCK and pc not in seen:
             try:
                 ins = m.instr_at(pc)
             except Trap:
@@ -285,7 +292,14 @@ class Jit:
             if ins.op in SYSTEM_OPS:
                 break
             out.append((pc, ins))
-            if ins.op in ("jal", "jalr") or (ins.op in _BRANCH_NAMES and ins.imm <= 0):
+            seen.add(pc)
+            if ins.op == "jal":
+                target = (pc + ins.imm) & M
+                if target & 3 or target in seen:
+                    break
+                pc = target
+                continue
+            if ins.op == "jalr" or (ins.op in _BRANCH_NAMES and ins.imm <= 0):
                 break
             pc = (pc + 4) & M
         return out
@@ -293,7 +307,8 @@ class Jit:
     def _prepare(self, mode: _Mode, pc: int) -> int:
         """Compile the block at ``pc`` if hot; return the interpreted run length otherwise."""
         instrs = self._scan(pc)
-        self.page_starts.setdefault(pc >> 12, set()).add(pc)
+        for page in {p >> 12 for p, _ in instrs} | {pc >> 12}:
+            self.page_starts.setdefault(page, set()).add(pc)
         if not instrs:
             mode.sizes[pc] = 1
             return 1
@@ -305,7 +320,7 @@ class Jit:
         ns = dict(self.namespace)
         source, ns["LINE"] = block_source(instrs, mode.witness)
         exec(compile(source, f"<block 0x{pc:08x}>", "exec"), ns)
-        mode.blocks[pc] = (ns["blk"], len(instrs))  # type: ignore[assignment]
+        mode.blocks[pc] = (ns["blk"], len(instrs), tuple(p for p, _ in instrs))  # type: ignore[assignment]
         mode.sizes.pop(pc, None)
         self.compiled += 1
         return 0
@@ -335,7 +350,7 @@ class Jit:
                 if npc < 0:                             # instruction c needs the interpreter
                     c = -1 - npc
                     left -= c
-                    pc = (pc + 4 * (c % b[1])) & M
+                    pc = b[2][c % b[1]]
                     size = 1
                     break
                 left -= npc >> 32

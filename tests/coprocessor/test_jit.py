@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stele.actors.coprocessor import Breakpoint, GuestError, MachineConfig, encode
+from stele.actors.coprocessor import (
+    Breakpoint,
+    CycleLimitExceeded,
+    GuestError,
+    MachineConfig,
+    encode,
+)
 from stele.actors.coprocessor._jit import Jit
 
 from ._rvgen import DATA, Case, case_from_bytes, cases
@@ -94,3 +100,30 @@ def test_block_exit_on_unallocated_page_and_snapshot_restore() -> None:
     with pytest.raises(Breakpoint):
         m.advance_fast(1000)
     assert m.snapshot().to_cbor() == end
+
+
+def test_superblock_across_pages_is_invalidated_by_a_write_to_either_page() -> None:
+    """A jal into the next page extends a block; patching that page must drop the block."""
+    patched = encode("addi", 7, 7, imm=100)
+    code = [0x13] * 1100                       # nops: the code spans two pages
+    code[0] = encode("addi", 9, 0, imm=3)      # loop counter
+    code[1] = encode("jal", 0, imm=4 * (1030 - 1))           # into page 2
+    code[1030] = encode("addi", 7, 7, imm=1)                  # the instruction we patch
+    code[1031] = encode("addi", 9, 9, imm=-1)
+    code[1032] = encode("beq", 0, 9, 0, imm=8)
+    code[1033] = encode("jal", 0, imm=-4 * (1033 - 1))       # back to code[1]
+    code[1034:1040] = [                                      # patch code[1030], loop again
+        encode("lui", 5, imm=0x11000),
+        encode("lui", 6, imm=(patched + 0x800) & 0xFFFFF000),
+        encode("addi", 6, 6, imm=((patched & 0xFFF) ^ 0x800) - 0x800),
+        encode("sw", 0, 5, 6, imm=4 * 1030 - 0x1000),
+        encode("addi", 9, 0, imm=1),
+        encode("jal", 0, imm=-4 * (1039 - 1)),
+    ]
+    interp = Case(code, [0] * 31, bytes(4096)).machine()
+    fast = Case(code, [0] * 31, bytes(4096)).machine(MachineConfig(jit_threshold=1))
+    for m, is_fast in ((interp, False), (fast, True)):
+        with pytest.raises(CycleLimitExceeded):
+            m.run(60, fast=is_fast)
+    assert fast.snapshot().to_cbor() == interp.snapshot().to_cbor()
+    assert fast.regs[7] == interp.regs[7] > 100         # the patched instruction ran

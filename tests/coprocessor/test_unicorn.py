@@ -63,7 +63,7 @@ def test_structured_programs_match_unicorn(case: Case) -> None:
     check(case)
 
 
-@settings(max_examples=2000)
+@settings(max_examples=3000)
 @given(st.binary(min_size=100, max_size=600))
 def test_random_programs_match_unicorn(data: bytes) -> None:
     check(case_from_bytes(data))
