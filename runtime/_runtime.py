@@ -115,19 +115,23 @@ class Runtime:
         Cancelling the caller cancels the execution (and its nested ones),
         which then release their grants.
         """
-        from .actors.executor import ExecLimits, Execute, ExecResult
+        from .actors.executor import CancelHandle, ExecLimits, Execute, ExecResult
         from .actors.sandbox import DENY_ALL
-        done = anyio.Event()
+        handle = CancelHandle()
         request = Execute(str(target), tuple(args), limits or ExecLimits(),
-                          policy or DENY_ALL, engine, tenant, memo, done)
+                          policy or DENY_ALL, engine, tenant, memo, handle)
         if self._executor is None:
             self._executor = self._ref("executor")
+        answered = False
         try:
             reply = await self._executor.ask(request, timeout=math.inf)
+            answered = True
         except RemoteError as exc:
+            answered = True
             raise exc.cause from None
         finally:
-            done.set()  # if we were cancelled, this cancels the execution too
+            if not answered:  # we were cancelled: so is the execution
+                handle.cancel()
         assert isinstance(reply, ExecResult)
         return reply
 

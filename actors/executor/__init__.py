@@ -18,12 +18,13 @@ from ._executor import ExecutorStatsRequest as ExecutorStatsRequest
 from ._executor import NamesChanged as NamesChanged
 from ._executor import Spawner as Spawner
 from ._types import ENGINES as ENGINES
+from ._types import CancelHandle as CancelHandle
 from ._types import ExecLimits as ExecLimits
 from ._types import ExecResult as ExecResult
 from ._types import Execute as Execute
 
 __all__ = [
-    "BadArguments", "ENGINES", "ExecLimits", "ExecResult", "Execute", "ExecutionContext",
+    "BadArguments", "CancelHandle", "ENGINES", "ExecLimits", "ExecResult", "Execute", "ExecutionContext",
     "ExecutionTimeout", "ExecutorActor", "ExecutorError", "ExecutorStats",
     "ExecutorStatsRequest", "NamesChanged", "Spawner", "TraceEvent", "UnknownEngine",
 ]

@@ -49,11 +49,11 @@ from typing import Any
 import anyio
 
 from ..._actor import Actor, ActorRef, Reply
-from ..._actor_errors import RejectMessage, RemoteError
+from ..._actor_errors import MailboxFull, RejectMessage, RemoteError
 from ...protocol import Digest, decode, encode
 from ...store import ELF_KIND, WrongKind
 from ...tel import COST_TABLE, Limits, Program
-from ..allocator import Granted, RecordUsage, Release, Released, Resources
+from ..allocator import Granted, RecordUsage, Release, Resources
 from ..allocator import allocate as allocator_allocate
 from ..cache import CachedResult, MemoCache, MemoKey
 from ..cache._actor import MemoLookup, MemoStore
@@ -163,9 +163,8 @@ class ExecutorActor(Actor):
         self._started += 1
         try:
             with anyio.CancelScope() as scope:
-                if request.done is not None:
-                    done = request.done
-                    self._spawn(lambda: _cancel_when(done, scope))
+                if request.handle is not None:
+                    request.handle.attach(scope)
                 try:
                     result = await self.execute(request)
                 except Exception as exc:  # every failure goes back to the asker, typed
@@ -217,8 +216,8 @@ class ExecutorActor(Actor):
         start = self.env.now_ns()
         session = EffectSession(
             self.env, request.policy, label=label, tenant=request.tenant,
-            seed=Digest.of_object(["stele.rand.v1", digest.binary, _args_cbor(request),
-                                   request.tenant]).value,
+            seed=lambda: Digest.of_object(["stele.rand.v1", digest.binary,
+                                           _args_cbor(request), request.tenant]).value,
             kv=self._kv, log_sink=self._log_sink)
         result: ExecResult | None = None
         try:
@@ -242,14 +241,20 @@ class ExecutorActor(Actor):
             ctx.event(self.env.now_ns(), "end", "ok" if result else "failed")
             with anyio.CancelScope(shield=True):
                 try:
-                    self.allocator.tell(RecordUsage(granted.grant, _fit(own, granted.capacity)))
-                    released = await self.allocator.ask(Release(granted.grant))
-                    assert isinstance(released, Released)
+                    # Tells, in order: anything asked of the allocator after this execution
+                    # has answered is handled after the release.
+                    for note in (RecordUsage(granted.grant, _fit(own, granted.capacity)),
+                                 Release(granted.grant)):
+                        try:
+                            self.allocator.tell(note)
+                        except MailboxFull:
+                            await self.allocator.send(note)
                 except Exception as exc:  # the allocator restarted: its grants are gone
                     log.warning("release of %s failed: %s", granted.grant, exc)
             ctx.close()
-            log.info("exec %s %s depth=%d ok=%s usage=%s", label, request.target, ctx.depth,
-                     result is not None, own.describe())
+            if log.isEnabledFor(logging.INFO):
+                log.info("exec %s %s depth=%d ok=%s usage=%s", label, request.target,
+                         ctx.depth, result is not None, own.describe())
             if result is not None and key is not None and result.effects == 0:
                 self.cache.tell(MemoStore(key, _to_cache(result)))
 
@@ -412,12 +417,6 @@ def _memo_key(request: Execute, digest: Digest, limits: ExecLimits) -> MemoKey:
         profile = _PROFILES[limits.depth] = encode(limits.profile())
     return MemoKey(digest, encode(_args_cbor(request)), COST_TABLE.version, request.engine,
                    profile)
-
-
-async def _cancel_when(done: anyio.Event, scope: anyio.CancelScope) -> None:
-    """Cancel ``scope`` once the asker has stopped waiting (harmless if it already ended)."""
-    await done.wait()
-    scope.cancel()
 
 
 def _args_cbor(request: Execute) -> Any:

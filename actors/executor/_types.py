@@ -11,7 +11,7 @@ from ...protocol import Digest
 from ..allocator import Resources
 from ..sandbox import DENY_ALL, Policy
 
-__all__ = ["ExecLimits", "Execute", "ExecResult", "ENGINES"]
+__all__ = ["ExecLimits", "Execute", "ExecResult", "ENGINES", "CancelHandle"]
 
 #: The engines an execution can run on: the TEL interpreter or the RISC-V co-processor.
 ENGINES = ("tel", "riscv")
@@ -50,16 +50,37 @@ class ExecLimits:
         return {"depth": self.depth}
 
 
+class CancelHandle:
+    """Cancels one execution from outside (the asker's side), before or while it runs."""
+
+    __slots__ = ("_scope", "cancelled")
+
+    def __init__(self) -> None:
+        self._scope: anyio.CancelScope | None = None
+        self.cancelled = False
+
+    def attach(self, scope: anyio.CancelScope) -> None:
+        """Called by the executor with the execution's cancel scope."""
+        self._scope = scope
+        if self.cancelled:
+            scope.cancel()
+
+    def cancel(self) -> None:
+        """Cancel the execution (now, or as soon as it starts)."""
+        self.cancelled = True
+        if self._scope is not None:
+            self._scope.cancel()
+
+
 @dataclass(frozen=True, slots=True)
 class Execute:
     """Ask the executor to run ``target`` (a name, digest or unique prefix) on ``args``.
 
     For ``engine="tel"`` ``args`` is the list of TEL argument values of the
     target's definition; for ``engine="riscv"`` it is one ``bytes`` value,
-    the guest's input.  ``tenant`` scopes the KV effect.  ``done``, when
-    given, is an event the asker sets when it stops waiting (answered,
-    cancelled or timed out); an execution still running then is cancelled,
-    so an abandoned execution never holds its grant.
+    the guest's input.  ``tenant`` scopes the KV effect.  ``handle``, when
+    given, lets the asker cancel the execution if it stops waiting
+    (cancelled or timed out), so an abandoned execution never holds its grant.
     """
 
     target: str
@@ -69,7 +90,7 @@ class Execute:
     engine: str = "tel"
     tenant: str = "default"
     memo: bool = True
-    done: anyio.Event | None = field(default=None, compare=False)
+    handle: CancelHandle | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -107,15 +107,24 @@ class KVStore:
 
 
 class DeterministicRandom:
-    """A BLAKE2b counter-mode byte stream from a seed: the Rand effect's source."""
+    """A BLAKE2b counter-mode byte stream from a seed: the Rand effect's source.
 
-    def __init__(self, seed: bytes) -> None:
-        self._seed = seed
+    ``seed`` may be a function computing it, called on the first draw (most
+    executions never draw).
+    """
+
+    def __init__(self, seed: bytes | Callable[[], bytes]) -> None:
+        self._seed_source = seed
+        self._seed: bytes | None = seed if isinstance(seed, bytes) else None
         self._counter = 0
         self._buf = b""
 
     def bytes(self, n: int) -> bytes:
         """The next ``n`` bytes of the stream."""
+        if self._seed is None:
+            source = self._seed_source
+            assert callable(source)
+            self._seed = source()
         while len(self._buf) < n:
             self._buf += Digest.of(self._seed + self._counter.to_bytes(8, "big")).value
             self._counter += 1
@@ -152,7 +161,8 @@ class Journal:
 class EffectSession:
     """The sandbox for one execution: policy check, handlers, call counts, journal."""
 
-    def __init__(self, env: Env, policy: Policy, *, label: str, tenant: str, seed: bytes,
+    def __init__(self, env: Env, policy: Policy, *, label: str, tenant: str,
+                 seed: bytes | Callable[[], bytes],
                  kv: KVStore, log_sink: LogSink | None = None,
                  exec_call: ExecCallback | None = None) -> None:
         self.env = env
