@@ -8,7 +8,9 @@ Runs one in-memory runtime under RealEnv and, for each program size, measures:
   has already loaded (resolve + grant + run + release + journal);
 * ``cold``: ``Runtime.execute`` on a freshly stored, never-loaded program
   (adds loading and compiling from the repository);
-* ``memo``: ``Runtime.execute`` answered from the memo cache.
+* ``memo``: ``Runtime.execute`` answered from the memo cache;
+* ``kernel_ask_baseline``: bare ``ask`` round trips to an echo actor, the
+  floor under any request served by an actor (a memo hit is one such ask).
 
 Prints one JSON object.  Ratios are against ``direct`` measured in the same
 run (targets: memo hits >= 20k/s; warm overhead <= 2x direct).  Timing uses
@@ -61,6 +63,22 @@ def _direct(n_arg: int, seconds: float) -> tuple[float, float]:
     return clock.rates(count)
 
 
+class _Echo(stele.Actor):
+    async def receive(self, message: object) -> object:
+        return message
+
+
+async def _ask_baseline(seconds: float) -> tuple[float, float]:
+    """Bare kernel asks per second: the floor under any actor-served request."""
+    async with stele.ActorSystem(stele.RealEnv()) as system:
+        ref = await system.spawn("echo", _Echo)
+        count, clock = 0, _Clock()
+        while clock.elapsed() < seconds:
+            await ref.ask(count)
+            count += 1
+        return clock.rates(count)
+
+
 async def _runtime(n_arg: int, seconds: float, cold_programs: int) -> dict[str, Any]:
     async with stele.open_runtime() as rt:
         await rt.store(SOURCE)
@@ -97,6 +115,7 @@ def main() -> None:
         "bench": "executor", "env": "RealEnv",
         "units": "executions per second as [per wall second, per CPU second]; ratios by CPU time",
         "sizes": {}}
+    report["kernel_ask_baseline"] = trio.run(_ask_baseline, seconds)
     for n_arg in (5, 15):
         direct = _direct(n_arg, seconds)
         rt = trio.run(_runtime, n_arg, seconds, 5 if quick else 20)
@@ -105,6 +124,7 @@ def main() -> None:
             "warm_overhead_x": round(direct[1] / rt["warm"][1], 2),
             "cold_overhead_x": round(direct[1] / rt["cold"][1], 2),
             "memo_vs_direct_x": round(rt["memo_hit"][1] / direct[1], 2),
+            "memo_vs_bare_ask": round(rt["memo_hit"][1] / report["kernel_ask_baseline"][1], 2),
         }
     small = report["sizes"]["fib(15)"]
     report["targets"] = {
