@@ -52,7 +52,7 @@ from ..._actor import Actor, ActorRef, Reply
 from ..._actor_errors import MailboxFull, RejectMessage, RemoteError
 from ...protocol import Digest, decode, encode
 from ...store import ELF_KIND, WrongKind
-from ...tel import COST_TABLE, Limits, Program
+from ...tel import COST_TABLE, EffectError, Limits, Program
 from ..allocator import Granted, RecordUsage, Release, Resources
 from ..allocator import allocate as allocator_allocate
 from ..cache import CachedResult, MemoCache, MemoKey
@@ -73,6 +73,8 @@ log = logging.getLogger("stele.executor")
 #: Starts a coroutine function as a child task (the runtime's task group's ``start_soon``).
 Spawner = Callable[[Callable[[], Awaitable[None]]], None]
 
+#: Effects one TEL execution may perform (replay makes each cost a re-run of the prefix).
+MAX_EFFECTS = 10_000
 _GUEST_CHUNK = 1 << 18  # cycles between checkpoints (a few ms of guest time)
 _ROOT_WAIT = 60.0  # seconds a top-level execution waits for a free slot
 _EMPTY_JOURNAL = Journal().digest()
@@ -288,6 +290,8 @@ class ExecutorActor(Actor):
             i = calls
             calls += 1
             if i < len(replies):
+                if replies[i][0] != (effect, op, args):  # engines are deterministic
+                    raise EffectError(f"replay diverged at effect #{i}: {effect}.{op}")
                 return replies[i][1]
             raise _Suspend((effect, op, args))
 
@@ -299,6 +303,9 @@ class ExecutorActor(Actor):
                 res = program.call(entry, list(request.args), limits=run_limits, handler=replay)
                 break
             except _Suspend as s:
+                if len(replies) >= MAX_EFFECTS:
+                    raise EffectError(f"more than {MAX_EFFECTS} effects in one execution "
+                                      "(each is replayed; split the work)") from None
                 m = program.m
                 remaining = Resources(fuel=m.fuel, memory=m.mem)
                 effect, op, args = s.request

@@ -177,3 +177,23 @@ def test_child_grant_is_carved_from_parent() -> None:
 
     run("sim", scenario)
     assert isinstance(seen[0].capacity, Resources)
+
+
+def test_guest_memo_hit_equals_reexecution() -> None:
+    sha = (ROOT / "examples" / "guests" / "bin" / "sha256.elf").read_bytes()
+
+    async def scenario(rt: Any) -> None:
+        await rt.store_blob(sha, name="g/sha")
+        first = await rt.execute("g/sha", [b"memo"], engine="riscv")
+        hit = await rt.execute("g/sha", [b"memo"], engine="riscv")
+        fresh = await rt.execute("g/sha", [b"memo"], engine="riscv", memo=False)
+        assert hit.memo_hit and not first.memo_hit and not fresh.memo_hit
+        for r in (first, hit):
+            assert (r.exit_code, r.stdout, r.public_output, r.usage.cycles) == \
+                (fresh.exit_code, fresh.stdout, fresh.public_output, fresh.usage.cycles)
+        with pytest.raises(Exception) as info:  # fewer cycles than recorded: not served
+            await rt.execute("g/sha", [b"memo"], engine="riscv",
+                             limits=ExecLimits(cycles=fresh.usage.cycles - 1))
+        assert type(info.value).__name__ == "CycleLimitExceeded"
+
+    run("sim", scenario)
