@@ -126,6 +126,9 @@ class MemoryLimitExceeded(CoprocessorError):
                          f"memory_limit={limit}")
         self.needed = needed
         self.limit = limit
+        #: where the guest was when an instruction needed the page (None at load time).
+        self.pc: int | None = None
+        self.cycle: int | None = None
 
 
 class SnapshotError(CoprocessorError):

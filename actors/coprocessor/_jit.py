@@ -1,29 +1,34 @@
-"""The fast path: hot basic blocks compiled to straight-line Python functions.
+"""The fast path: hot superblocks compiled to straight-line Python functions.
 
-A block starts at a pc, runs through ALU, load and store instructions and
-ends with (and includes) the first branch or jump; it stops short of any
-instruction the host must handle (ECALL, EBREAK, MRET, CSR access, illegal
-words), at the end of its 4 KiB page, or after :data:`MAX_BLOCK` instructions.
-It is compiled from generated source with ``compile``/``exec`` once its start
-has been entered ``jit_threshold`` times (cold code runs in the interpreter).
+A block starts at a pc and runs through ALU, load and store instructions,
+through forward conditional branches (a taken one leaves by a *side exit*)
+and into ``jal`` targets; it ends at a ``jalr``, a backward branch, a jump
+back into itself, an instruction the host must handle (ECALL, EBREAK, MRET,
+CSR access, illegal words), a fetch fault, or after :data:`MAX_BLOCK`
+instructions.  A block whose last branch returns to its own start is a loop
+and iterates inside the function while whole iterations fit the cycle
+budget.  Blocks are compiled from generated source with ``compile``/``exec``
+once their start has been entered ``jit_threshold`` times; cold code runs in
+the interpreter.  With ``witness=True`` the same code also appends each
+instruction's witness row (the columns of :mod:`._witness`).
 
 Generated code keeps the registers it touches in locals and writes them back
-at the end.  Loads index ``pages`` and stores index ``wpages`` directly, and a
-misaligned address is turned into an out-of-range struct offset, so the only
-cost of the checks is arithmetic.  Whenever anything in a block would need
-the slow path -- a page not yet allocated, a copy-on-write or code page, the
-HTIF page, a misaligned access, a misaligned jump target -- the block raises
-inside its ``try``, writes back its locals, and returns ``-1 - k`` where ``k``
-is the index of the instruction that could not run (found from the
-traceback's line number: one instruction per line).  The runner then counts
-the ``k`` completed cycles and lets the interpreter execute that one
+at every exit.  Loads index ``pages`` and stores index ``wpages`` directly,
+and a misaligned address becomes an out-of-range struct offset, so checks
+cost only arithmetic.  Whenever an instruction would need the slow path -- a
+page not yet allocated, a copy-on-write or code page, the HTIF page, a
+misaligned access or jump target -- its line fails before any side effect,
+the block writes back its locals and returns ``-1 - c`` (``c`` completed
+cycles; a line map from the traceback's line number gives the instruction).
+The runner counts those cycles and lets the interpreter execute that one
 instruction, which allocates, copies, invalidates, halts or traps exactly as
-it always does.  So results, traps and cycle counts are the interpreter's;
-the cycle limit is exact because a block only runs when it fits entirely in
-the remaining budget.
+it always does.  So results, traps and cycle counts are the interpreter's,
+and the cycle limit is exact: a block only starts when its longest path fits
+the remaining budget, and a loop only starts another iteration that fits.
 
-Compiled blocks are cached per start pc and dropped when their page is
-written (the machine's page-invalidation hook) or replaced by a restore.
+Compiled blocks are cached per start pc and dropped when any page they were
+compiled from is written (the machine's page-invalidation hook) or replaced
+by a restore.
 """
 
 from __future__ import annotations

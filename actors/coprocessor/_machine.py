@@ -275,9 +275,11 @@ class Machine:
                 pc = (pc + 4) & M
                 self.halted = True
                 break
-            except CoprocessorError:
+            except CoprocessorError as exc:
                 self.pc = pc
                 self.cycle = start + done
+                if isinstance(exc, MemoryLimitExceeded):
+                    exc.pc, exc.cycle = pc, self.cycle
                 raise
         self.pc = pc
         self.cycle = start + done
@@ -456,6 +458,12 @@ class Machine:
         return (pc + 4) & M
 
     def _brk(self, addr: int) -> int:
+        """Linux brk: move the break to ``addr`` if it lies in [brk_start, brk_max].
+
+        The heap region is remapped to end at the new break; pages already
+        allocated above a lowered break stay allocated (and keep their bytes)
+        but are unreachable until the break grows again.
+        """
         if addr < self.brk_start or addr > self.brk_max:
             return self.brk
         mem = self.memory

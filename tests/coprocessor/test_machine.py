@@ -184,8 +184,9 @@ def test_memory_limit(fast: bool) -> None:
     text = li(5, 0x7FFF0000 - 4) + [encode("sw", 0, 5, 0), encode("lui", 6, imm=0x1000),
                                      encode("sub", 5, 5, 6), encode("jal", 0, imm=-12)]
     m = Machine(load_elf(make_elf(text)), config=MachineConfig(memory_limit=64 << 10))
-    with pytest.raises(MemoryLimitExceeded, match="memory_limit=65536"):
+    with pytest.raises(MemoryLimitExceeded, match="memory_limit=65536") as info:
         m.run(10_000, fast=fast)
+    assert info.value.pc == m.pc == 0x10008 and info.value.cycle == m.cycle
 
 
 def test_program_larger_than_the_memory_limit() -> None:
