@@ -18,3 +18,13 @@ def test_execution_workload_passes_and_is_deterministic(seed: int) -> None:
     assert "result=PASS" in out.stdout
     assert "SAME" in out.stdout
     assert "allocator-full=1" in out.stdout
+
+
+def test_memo_checker_catches_a_lying_cache() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "stele.cli", "sim", "--plugin", "tests.executor.broken_memo",
+         "--workload", "execution-broken-memo", "--seed", "4", "--ticks", "20000", "--quiet",
+         "--opt", "programs=2", "--opt", "executions=40"],
+        capture_output=True, text=True, timeout=300)
+    assert out.returncode != 0
+    assert "memo-equals-reexecution" in out.stdout + out.stderr
