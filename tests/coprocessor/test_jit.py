@@ -127,3 +127,11 @@ def test_superblock_across_pages_is_invalidated_by_a_write_to_either_page() -> N
             m.run(60, fast=is_fast)
     assert fast.snapshot().to_cbor() == interp.snapshot().to_cbor()
     assert fast.regs[7] == interp.regs[7] > 100         # the patched instruction ran
+
+
+@pytest.mark.slow
+@settings(max_examples=5000)
+@given(st.binary(min_size=50, max_size=2000), st.integers(1, 3))
+def test_fast_path_matches_interpreter_long(data: bytes, threshold: int) -> None:
+    case = case_from_bytes(data)
+    assert final(case, True, config=MachineConfig(jit_threshold=threshold)) == final(case, False)
