@@ -4,7 +4,9 @@
 stored; then ``workers`` concurrent tasks run ``executions`` executions in
 all, each of a random program under random limits (fuel, depth, optional
 timeout) and a random policy (a random subset of Log, Clock, Rand, KV), with
-the memo cache on or off.  The executor, cache and co-processor actors are
+the memo cache on or off; a quarter of the executions instead run fixed
+programs with nested ``Exec.call``\ s, sleeps, timeouts, and callers that give
+up (cancellation).  The executor, cache and co-processor actors are
 crashable (kernel crash injection); the repository and allocator are not (an
 in-memory store would lose its code, and a restarted allocator would forget
 its grants, which would make the capacity check vacuous).  Checkers:
@@ -25,6 +27,7 @@ Register it with ``stele sim --plugin stele.actors.executor._workload
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import anyio
@@ -39,6 +42,15 @@ from ._types import ExecLimits
 __all__ = ["ExecutionWorkload"]
 
 _EFFECTS = ("Log", "Clock", "Rand", "KV")
+
+#: Fixed programs for nested executions, sleeps, timeouts and cancellation.
+NESTED_TEL = """
+effect Exec { call(target: String, arg: Int) -> Int }
+def nap(ms: Int) -> Int ! {Clock} = perform Clock.sleep(ms); ms
+def spin(n: Int) -> Int = if n <= 0 then 0 else 1 + spin(n - 1)
+def twice(n: Int) -> Int ! {Exec} = perform Exec.call("sim.spin", n) + perform Exec.call("sim.spin", n)
+def nested_nap(ms: Int) -> Int ! {Exec} = perform Exec.call("sim.nap", ms) + perform Exec.call("sim.twice", 20)
+"""
 
 
 def _opt(options: dict[str, str], key: str, default: int, lo: int, hi: int) -> int:
@@ -70,6 +82,7 @@ class ExecutionWorkload:
         ctx.observer.crashable = lambda name: name in ("executor", "cache", "coprocessor")
         rng = ctx.rng
         async with open_runtime(env=ctx.env, observer=ctx.observer) as rt:
+            await rt.store(NESTED_TEL, namespace="sim")
             targets: list[str] = []
             for i in range(self.programs):
                 prog = generate(splitmix_chooser(self.seed + i))
@@ -86,14 +99,44 @@ class ExecutionWorkload:
             async with anyio.create_task_group() as tg:
                 for _ in range(self.workers):
                     tg.start_soon(worker)
-            status = (await rt.stats()).allocator
+            for _ in range(1000):  # abandoned executions finish cancelling
+                stats = await rt.stats()
+                if stats.executor.running == 0:
+                    break
+                await ctx.env.sleep(0.01)
+            status = stats.allocator
             if status.live_grants or status.available != status.capacity:
                 ctx.violation("allocator-full", f"after every execution: {status}")
             else:
                 ctx.passed("allocator-full")
 
+    async def _nested(self, ctx: SimContext, rt: Any, rng: SeededRandom) -> None:
+        target, arg = rng.choice((("sim.nested_nap", rng.randbelow(300)),
+                                  ("sim.twice", rng.randbelow(60)), ("sim.nap", 50)))
+        limits = ExecLimits(fuel=rng.choice((30, 300, 100_000)), depth=rng.choice((10, 400)),
+                            timeout=rng.choice((None, 0.1, 1.0)))
+        policy = Policy.allow("sim-nested", *[e for e in ("Exec", "Clock") if rng.chance(3, 4)])
+        give_up = rng.choice((None, 0.02, 0.2))
+        try:
+            with anyio.move_on_after(give_up if give_up is not None else math.inf) as scope:
+                r = await rt.execute(target, [arg], limits=limits, policy=policy)
+            if scope.cancelled_caught:
+                ctx.bump("abandoned")
+                ctx.env.trace.record("exec.outcome", target, "abandoned")
+                return
+        except SteleError as exc:
+            ctx.bump("failed")
+            ctx.env.trace.record("exec.outcome", target, type(exc).__name__)
+        else:
+            ctx.bump("ok")
+            ctx.env.trace.record("exec.outcome", target, r.cost, str(r.journal_digest))
+        ctx.passed("outcomes")
+
     async def _one(self, ctx: SimContext, rt: Any, rng: SeededRandom,
                    targets: list[str]) -> None:
+        if rng.chance(1, 4):
+            await self._nested(ctx, rt, rng)
+            return
         target = rng.choice(targets)
         limits = ExecLimits(fuel=rng.choice((50, 500, 5_000, 100_000)),
                             depth=rng.choice((5, 50, 400)),
