@@ -35,7 +35,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ..protocol import (
-    DEPTH_CEILING, AmbiguousPrefix, Digest, DigestError, UnknownDigest, decode, encode,
+    AmbiguousPrefix, Digest, DigestError, UnknownDigest, decode, encode,
 )
 from ..tel import (
     BUILTINS, PRELUDE, HashedModule, check_module, hash_module, parse_module, print_decl,
@@ -145,8 +145,8 @@ class Repository:
         check_module(Module(own.decls + tuple(stubs), module.loc), source)
         hashed = hash_module(own, externals=externals)
         deps = _dependencies(hashed, free, externals)
-        objects = [NewObject(str(form[0]), encode(form, max_depth=DEPTH_CEILING),  # type: ignore[index]
-                             deps.get(digest, ()))
+        encoded = hashed.encoded  # the bytes hash_module hashed: not encoded twice
+        objects = [NewObject(str(form[0]), encoded[digest], deps.get(digest, ()))  # type: ignore[index]
                    for digest, form in hashed.objects.items()]
         prefix = f"{namespace}." if namespace else ""
         bindings = [(prefix + name, hashed.digests[name]) for name in defs]

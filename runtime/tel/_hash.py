@@ -149,12 +149,15 @@ class HashedModule:
     object (definition forms, cycles and cycle members; references inside are
     `Digest`s). `cycles`: name -> (cycle digest, member index) for members of a
     cycle. `deps`: name -> digests of the definitions it refers to (not itself).
+    `encoded`: digest -> the canonical CBOR of `objects[digest]` (the bytes that
+    were hashed, kept so a store need not encode them again).
     """
 
     digests: dict[str, Digest] = field(default_factory=dict)
     objects: dict[Digest, object] = field(default_factory=dict)
     cycles: dict[str, tuple[Digest, int]] = field(default_factory=dict)
     deps: dict[str, set[Digest]] = field(default_factory=dict)
+    encoded: dict[Digest, bytes] = field(default_factory=dict)
 
 
 def _sccs(graph: dict[str, list[str]]) -> list[list[str]]:
@@ -228,8 +231,10 @@ def hash_module(module: Module, *, externals: Mapping[str, Digest] | None = None
         if len(comp) == 1 and comp[0] not in graph[comp[0]]:
             name = comp[0]
             form = _Canon(refs).definition(defs[name], effects)
-            digest = digest_of(form)
+            data = encode(form, max_depth=DEPTH_CEILING)
+            digest = Digest.of(data)
             out.objects[digest] = form
+            out.encoded[digest] = data
             _record(out, name, digest, graph, refs)
             continue
         _hash_cycle(comp, defs, effects, graph, refs, out)
@@ -277,14 +282,17 @@ def _hash_cycle(comp: list[str], defs: dict[str, Def], effects: dict[str, Effect
         if best is None or data < best[0]:
             best = (data, forms, order)
     assert best is not None
-    _, best_forms, order = best
+    best_data, best_forms, order = best
     cycle = [CYCLE_TAG, best_forms]
-    cycle_digest = digest_of(cycle)
+    cycle_digest = Digest.of(best_data)
     out.objects[cycle_digest] = cycle
+    out.encoded[cycle_digest] = best_data
     for i, n in enumerate(order):
         member = [MEMBER_TAG, cycle_digest, i]
-        d = digest_of(member)
+        data = encode(member, max_depth=DEPTH_CEILING)
+        d = Digest.of(data)
         out.objects[d] = member
+        out.encoded[d] = data
         out.cycles[n] = (cycle_digest, i)
         _record(out, n, d, graph, refs)
 
