@@ -32,7 +32,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -44,10 +44,16 @@ from ._supervise import ChildSpec, Supervisor
 from ._system import ActorSystem
 from .protocol import Digest
 
+if TYPE_CHECKING:  # the services load lazily, on first use of the runtime
+    from .actors.allocator import Resources, Status
+    from .actors.cache import MemoStatsReply
+    from .actors.executor import ExecLimits, ExecResult, ExecutorStats
+    from .actors.sandbox import LogSink, Policy
+
 __all__ = ["open_runtime", "Runtime", "RuntimeStats"]
 
 
-def _default_capacity() -> Any:
+def _default_capacity() -> Resources:
     from .actors.allocator import Resources
     return Resources(fuel=1 << 60, memory=1 << 40, wall_ns=1 << 62, cycles=1 << 60, slots=64,
                      storage=1 << 40)
@@ -57,9 +63,9 @@ def _default_capacity() -> Any:
 class RuntimeStats:
     """A snapshot of the runtime's counters."""
 
-    executor: Any
-    cache: Any
-    allocator: Any
+    executor: ExecutorStats
+    cache: MemoStatsReply
+    allocator: Status
 
 
 class Runtime:
@@ -106,8 +112,9 @@ class Runtime:
         return reply.digest
 
     async def execute(self, target: str | Digest, args: Sequence[Any] = (), *,
-                      limits: Any = None, policy: Any = None, engine: str = "tel",
-                      tenant: str = "default", memo: bool = True) -> Any:
+                      limits: ExecLimits | None = None, policy: Policy | None = None,
+                      engine: str = "tel", tenant: str = "default", memo: bool = True
+                      ) -> ExecResult:
         """Run stored code; returns an :class:`stele.actors.executor.ExecResult`.
 
         Raises the execution's typed error (``EffectDenied``,
@@ -159,7 +166,7 @@ def _store_file(path: str | None) -> str | None:
 
 @asynccontextmanager
 async def open_runtime(path: str | None = None, *, env: Env | None = None,
-                       capacity: Any = None, log_sink: Any = None,
+                       capacity: Resources | None = None, log_sink: LogSink | None = None,
                        observer: KernelObserver | None = None) -> AsyncIterator[Runtime]:
     """Start the supervised execution services; stop them (and running executions) on exit.
 
