@@ -1,4 +1,4 @@
-"""The ``execution`` simulation workload: generated TEL programs run by the executor.
+r"""The ``execution`` simulation workload: generated TEL programs run by the executor.
 
 ``programs`` programs from the TEL generator (``stele.tel.testing``) are
 stored; then ``workers`` concurrent tasks run ``executions`` executions in
