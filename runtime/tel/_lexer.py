@@ -48,54 +48,63 @@ _MASTER = re.compile(r"""
     | (?P<op>=>|->|==|!=|<=|>=|&&|\|\||\+\+|[-+*/%<>!=()\[\]{},;:.])
     | (?P<nl>\n)
     | (?P<int>[0-9]+)
-    | (?P<str>"[^"\\\n]*")
+    | (?P<str>"(?:[^"\\\n]|\\[^\n])*")
     | (?P<bytes>x"[^"\n]*")
-    | (?P<ws>\#[^\n]*|$)
+    | (?P<ws>\#[^\n]*)
     | (?P<strx>")
-    )""", re.VERBOSE)
+    | (?P<bad>[^ \t\r])
+    )""", re.VERBOSE | re.DOTALL)
+
+# Token and Loc are NamedTuples, whose generated __new__ is a Python function;
+# building them with tuple.__new__ gives the same objects for a fraction of the cost.
+_new = tuple.__new__
 
 
 def tokenize(source: str, file: str = "<input>") -> list[Token]:
-    """Split `source` into tokens; raises `TelSyntaxError` at the first bad character."""
+    """Split `source` into tokens; raises `TelSyntaxError` at the first bad character.
+
+    One pass of one compiled pattern (`finditer`; every character but trailing blanks
+    is in some match, the last alternative catching bad characters); each token's Loc is built
+    from the running line number and the offset of the line's start.
+    """
     tokens: list[Token] = []
     append = tokens.append
-    i, line, line_start, n = 0, 1, 0, len(source)
-    match = _MASTER.match
+    line, line_start = 1, 0
+    keywords = KEYWORDS
+    n = len(source)
 
     def here(pos: int) -> Loc:
         return Loc(file, line, pos - line_start + 1)
 
-    while i < n:
-        m = match(source, i)
-        kind = m.lastgroup if m is not None else None
-        if m is None or kind is None:  # nothing matched after the blanks
-            while source[i] in " \t\r":
-                i += 1
-            raise TelSyntaxError(here(i), "a token", repr(source[i]), source)
+    for m in _MASTER.finditer(source):
+        kind: str = m.lastgroup  # type: ignore[assignment]  # every alternative is a named group
         j = m.end()
-        if kind == "ws":
-            i = j
-            continue
         if kind == "nl":
-            i = j
             line, line_start = line + 1, j
             continue
-        text = m.group(kind)
         i = m.start(kind)
         if kind == "ident":
-            append(Token("kw" if text in KEYWORDS else "ident", text, Loc(file, line, i - line_start + 1)))
+            text = m.group(kind)
+            append(_new(Token, ("kw" if text in keywords else "ident", text,
+                                _new(Loc, (file, line, i - line_start + 1)), None)))
         elif kind == "op":
-            append(Token("op", text, Loc(file, line, i - line_start + 1)))
+            append(_new(Token, ("op", m.group(kind), _new(Loc, (file, line, i - line_start + 1)), None)))
         elif kind == "int":
             if j < n and (source[j].isalpha() or source[j] == "_"):
                 raise TelSyntaxError(here(j), "a digit or a separator", repr(source[j]), source)
-            append(Token("int", text, Loc(file, line, i - line_start + 1), int(text)))
+            text = m.group(kind)
+            append(_new(Token, ("int", text, _new(Loc, (file, line, i - line_start + 1)), int(text))))
+        elif kind == "ws":
+            continue
         elif kind == "str":
-            append(Token("str", text, here(i), text[1:-1]))
-        elif kind == "strx":  # escapes, or unterminated: the careful scanner
-            j, value = _string(source, i, here)
-            append(Token("str", source[i:j], here(i), value))
-        else:
+            text = m.group(kind)
+            if "\\" in text:  # escapes: decoded (and checked) by the careful scanner
+                value = _string(source, i, here)[1]
+            else:
+                value = text[1:-1]
+            append(Token("str", text, here(i), value))
+        elif kind == "bytes":
+            text = m.group(kind)
             digits = text[2:-1]
             try:
                 data = bytes.fromhex(digits)
@@ -104,8 +113,12 @@ def tokenize(source: str, file: str = "<input>") -> list[Token]:
             if len(digits) != 2 * len(data):
                 raise TelSyntaxError(here(i), "hex digits without spaces", repr(digits), source)
             append(Token("bytes", text, here(i), data))
-        i = j
-    tokens.append(Token("eof", "", here(i)))
+        elif kind == "strx":  # unterminated: the careful scanner says where and why
+            _string(source, i, here)
+            raise TelSyntaxError(here(i), "a closing '\"'", "end of line", source)  # pragma: no cover
+        else:  # "bad": no token starts here
+            raise TelSyntaxError(here(i), "a token", repr(source[i]), source)
+    tokens.append(Token("eof", "", here(n)))
     return tokens
 
 
