@@ -6,6 +6,9 @@
 # mypy (default: -p stele).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# One type check at a time: the symlink map is rebuilt on every run.
+exec 9>.typecheck.lock
+flock 9
 rm -rf .typecheck
 mkdir -p .typecheck/stele
 for entry in runtime/*; do
@@ -16,4 +19,4 @@ ln -s ../../protocol .typecheck/stele/protocol
 if [ "$#" -eq 0 ]; then
     set -- -p stele
 fi
-MYPYPATH=.typecheck exec .venv/bin/python -m mypy "$@"
+MYPYPATH=.typecheck .venv/bin/python -m mypy "$@"
