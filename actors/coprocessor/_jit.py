@@ -192,25 +192,40 @@ def block_source(instrs: list[tuple[int, Instr]], witness: bool = False) -> tupl
         used.update(x for x in (ins.rs1, ins.rs2, ins.rd) if x)
         if ins.rd:
             written.add(ins.rd)
-    load = "; ".join(f"x{i} = r[{i}]" for i in sorted(used)) or "pass"
     back = "; ".join(f"r[{i}] = x{i}" for i in sorted(written)) or "pass"
     ind = " " * (12 if loop else 8)
     done = f"it * {n} + " if loop else ""
+    # A loop loads every register it uses up front.  A straight superblock
+    # loads each register just before its first read and writes back, at
+    # each exit, only what it has written so far: early side exits stay cheap.
+    load = "; ".join([f"x{i} = r[{i}]" for i in sorted(used)] + ["it = 0"]) if loop else "pass"
+    bound: set[int] = set()
+    wrote: set[int] = set()
     code: list[tuple[str, int]] = []      # (line, instruction index or -1)
     ended = False
     for k, (pc, ins) in enumerate(instrs):
         line, ended = _instr_line(ins, pc, witness)
+        if not loop:
+            reads = sorted({x for x in (ins.rs1, ins.rs2) if x} - bound)
+            bound.update(reads)
+            if reads:
+                line = "; ".join(f"x{i} = r[{i}]" for i in reads) + "; " + line
+        if ins.rd:
+            wrote.add(ins.rd)
+            bound.add(ins.rd)
         code.append((line, k))
         if ended and k < n - 1 and ins.op != "jal":    # a forward branch: side exit
-            code.append((f"if nxt != {(pc + 4) & M}: {back}; "
+            wb = back if loop else "; ".join(f"r[{i}] = x{i}" for i in sorted(wrote))
+            code.append((f"if nxt != {(pc + 4) & M}: {wb + '; ' if wb else ''}"
                          f"return nxt | ({done}{k + 1}) << 32", -1))
     first = _FIRST_LINE + (1 if loop else 0)
     line_map = {first + i: k for i, (_line, k) in enumerate(code) if k >= 0}
     tail = "nxt" if ended else str((instrs[-1][0] + 4) & M)
+    names = ", ".join(f"({i}, 'x{i}')" for i in sorted(written))
     body = [
         "def blk(r, budget, out, pages=pages, wpages=wpages, U32=U32, U16=U16, I16=I16,"
         " P32=P32, P16=P16, div=div, divu=divu, rem=rem, remu=remu, FAIL=FAIL, LINE=LINE):",
-        f"    {load}" + ("; it = 0" if loop else ""),
+        f"    {load}",
         "    try:",
     ]
     if loop:
@@ -219,9 +234,14 @@ def block_source(instrs: list[tuple[int, Instr]], witness: bool = False) -> tupl
     if loop:
         body += [ind + "it += 1",
                  ind + f"if nxt != {start} or it * {n} + {n} > budget: break"]
+    body += ["    except Exception as e:"]
+    if loop:
+        body.append(f"        {back}")
+    else:   # write back every written register bound so far (originals are harmless)
+        body += ["        loc = locals()",
+                 f"        for i, name in ({names}{',' if names else ''}):",
+                 "            if name in loc: r[i] = loc[name]"]
     body += [
-        "    except Exception as e:",
-        f"        {back}",
         f"        return -1 - ({done}LINE[e.__traceback__.tb_lineno])",
         f"    {back}",
         f"    return nxt | (it * {n}) << 32" if loop else f"    return {tail} | {n << 32}",
