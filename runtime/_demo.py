@@ -168,6 +168,19 @@ the same sandbox. sha256 of b"hello, stele":""")
         except stele.SteleError as exc:
             _show("error", f"{type(exc).__name__}: {exc}")
 
+        nested = await rt.store_blob((_EXAMPLES / "effect_guest" / "nested.elf").read_bytes(),
+                                     name="guests/nested")
+        print(f"   A guest ({nested.short()}) that calls the stored TEL `square` through")
+        print("   Exec.call and then sleeps: at each of these ecalls the guest is suspended,")
+        print("   the request is served (a child execution; a sleep on the Env clock), and the")
+        print("   guest resumes with the reply:")
+        r = await rt.execute("guests/nested", [b""], engine="riscv",
+                             policy=Policy.allow("guest-nested", "Exec", "Clock"))
+        _show("exit code", f"{r.exit_code} (= square(7))")
+        for line in r.stdout.decode().strip().splitlines():
+            _show("stdout", line)
+        _show("usage", f"{r.usage.describe()} (fuel: the child execution)")
+
         stats = await rt.stats()
         _say("10. Statistics")
         c = stats.cache.stats

@@ -28,10 +28,14 @@ One execution:
    * RISC-V: the guest ELF (a repository blob) runs on the co-processor
      engine *inline* in this task, in chunks of cycles with a checkpoint
      between chunks (so timeouts and cancellation take effect and other
-     tasks progress), with the session's synchronous handler on the effect
-     ``ecall``.  Inline rather than in a worker process because the effect
-     handler must reach this execution's sandbox; a guest is therefore
-     limited to the synchronous effects (see ``stele.actors.sandbox``).
+     tasks progress).  Inline rather than in a worker process because the
+     effect ``ecall`` handler must reach this execution's sandbox.  The
+     synchronous effects are answered inside the ``ecall``; for one that
+     waits (``Clock.sleep``, ``Exec.call``) the handler unwinds the machine,
+     which the engine leaves just before the ``ecall``, the request is
+     served asynchronously, and the resumed guest re-executes the ``ecall``
+     and receives the reply (so cycle counts and final state are those of
+     an uninterrupted run).
 
 5. record usage on the grant, release it in a shielded ``finally`` (also on
    failure, timeout and cancellation), log the usage, and store a pure
@@ -60,7 +64,7 @@ from ..cache._actor import MemoLookup, MemoStore
 from ..coprocessor import CycleLimitExceeded, Machine, MachineConfig, load_elf
 from ..coprocessor import Program as GuestProgram
 from ..repository._messages import GetObject, LoadReply, LoadTarget, ObjectRecord, Resolve, Resolved
-from ..sandbox import EffectSession, Journal, KVStore, LogSink
+from ..sandbox import WAITING, EffectSession, Journal, KVStore, LogSink
 from ..sandbox._values import value_from_cbor, value_to_cbor
 from ._context import ExecutionContext
 from ._errors import BadArguments, ExecutionTimeout, UnknownEngine
@@ -84,6 +88,13 @@ class _Suspend(BaseException):
     """Unwinds a TEL run at a ``perform`` whose reply is not known yet."""
 
     def __init__(self, request: tuple[str, str, tuple[Any, ...]]) -> None:
+        self.request = request
+
+
+class _GuestSuspend(BaseException):
+    """Leaves a guest just before an effect ``ecall`` whose reply must be awaited."""
+
+    def __init__(self, request: object) -> None:
         self.request = request
 
 
@@ -334,23 +345,59 @@ class ExecutorActor(Actor):
         if len(request.args) != 1 or not isinstance(request.args[0], bytes):
             raise BadArguments("a RISC-V guest takes exactly one argument: its input bytes")
         prog = await self._guest(digest)
+        child_cost = 0
+        child_usage = Resources.ZERO
+        children = 0
+
+        async def exec_call(target: str, arg: int, fuel_left: int) -> int:
+            nonlocal child_cost, child_usage, children
+            children += 1
+            budget = Resources(fuel=fuel_left, memory=limits.memory)
+            sub = Execute(target, (arg,), ExecLimits(fuel=fuel_left, memory=limits.memory,
+                                                     depth=limits.depth),
+                          request.policy, "tel", request.tenant, memo=False)
+            out = await self.execute(sub, ctx, budget)
+            child_cost += out.cost
+            child_usage = child_usage + out.usage
+            if not isinstance(out.value, int) or isinstance(out.value, bool):
+                raise BadArguments(f"Exec.call({target!r}) returned {out.value!r}, not an Int")
+            return out.value
+
+        session.exec_call = exec_call
+        ready: list[object] = []  # the reply to the ecall the guest is suspended at
+
+        def on_ecall(req: object) -> object:
+            if ready:
+                return ready.pop()
+            if isinstance(req, list) and len(req) >= 2 and (req[0], req[1]) in WAITING:
+                raise _GuestSuspend(req)  # the machine stays just before this ecall
+            return session.handle_sync(req)
+
         config = MachineConfig(memory_limit=max(1 << 16, min(limits.memory, 1 << 32)))
-        m = Machine(prog, input=request.args[0], config=config,
-                    effect_handler=session.handle_sync)
+        m = Machine(prog, input=request.args[0], config=config, effect_handler=on_ecall)
         while not m.halted:
             left = limits.cycles - m.cycle
             if left <= 0:
                 ctx.add_usage(Resources(cycles=m.cycle))
                 raise CycleLimitExceeded(limits.cycles, pc=m.pc, cycle=m.cycle)
-            m.advance_fast(min(_GUEST_CHUNK, left))
+            try:
+                m.advance_fast(min(_GUEST_CHUNK, left))
+            except _GuestSuspend as s:
+                ready.append(await session.handle_guest_async(
+                    s.request, remaining_fuel=max(0, limits.fuel - child_cost)))
             await anyio.lowlevel.checkpoint()
         out = m.result()
         usage = Resources(memory=len(m.memory.pages) * 4096, cycles=out.cycles)
         ctx.add_usage(usage)
-        return ExecResult(request.target, digest, "riscv", out.exit_code, usage, 0,
-                          {"cycles": out.cycles}, session.journal.digest(), len(session.journal),
+        breakdown = {"cycles": out.cycles}
+        if child_cost:
+            breakdown["exec"] = child_cost
+        return ExecResult(request.target, digest, "riscv", out.exit_code,
+                          usage + Resources(fuel=child_cost, memory=child_usage.memory),
+                          child_cost, breakdown, session.journal.digest(), len(session.journal),
                           exit_code=out.exit_code, stdout=out.stdout,
                           public_output=out.public_output, logs=tuple(session.logs),
+                          children=children,
                           events=tuple(f"{e.kind} {e.detail}" for e in ctx.events))
 
     # -- repository access ------------------------------------------------------

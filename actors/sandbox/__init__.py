@@ -12,7 +12,9 @@ from ._handlers import EffectSession as EffectSession
 from ._handlers import ExecCallback as ExecCallback
 from ._handlers import Journal as Journal
 from ._handlers import KVStore as KVStore
+from ._handlers import WAITING as WAITING
 from ._handlers import LogSink as LogSink
+from ._handlers import parse_guest_request as parse_guest_request
 from ._values import UnencodableValue as UnencodableValue
 from ._values import value_from_cbor as value_from_cbor
 from ._values import value_to_cbor as value_to_cbor
@@ -36,6 +38,8 @@ __all__ = [
     "KVStore",
     "LogSink",
     "UnencodableValue",
+    "WAITING",
+    "parse_guest_request",
     "value_from_cbor",
     "value_to_cbor",
     "Constraint",

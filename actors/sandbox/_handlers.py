@@ -21,12 +21,13 @@ Handlers:
   target in a child context under a subdivided grant), through an async
   callback given to the session.
 
-Guests (co-processor ``ecall``) are served synchronously by
-:meth:`EffectSession.handle_sync`: Log, Clock.now, Rand and KV.  The two
-effects that must wait (``Clock.sleep``, ``Exec.call``) are refused to guests
-with :class:`EffectDenied` (reason: asynchronous effect unavailable to
-guests): a guest runs in one synchronous stretch and cannot be suspended
-mid-ecall.
+Guests (co-processor ``ecall``) are served by :meth:`EffectSession.handle_sync`
+(Log, Clock.now, Rand, KV) from inside the machine.  The effects that wait
+(:data:`WAITING`: ``Clock.sleep``, ``Exec.call``) cannot be answered there;
+the executor suspends the guest at that ``ecall`` (the machine is left just
+before it), serves the request with :meth:`EffectSession.handle_guest_async`
+and resumes the guest, which re-executes the ``ecall`` and gets the reply.
+``handle_sync`` alone refuses them with :class:`EffectDenied`.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from ._policy import Policy
 from ._values import UnencodableValue, value_to_cbor
 
 __all__ = ["EffectSession", "Journal", "KVStore", "DeterministicRandom", "ExecCallback",
-           "LogSink", "BadEffectRequest"]
+           "LogSink", "BadEffectRequest", "WAITING", "parse_guest_request"]
 
 #: ``(target, arg, remaining_fuel) -> Int``: runs stored code in a child context.
 ExecCallback = Callable[[str, int, int], Awaitable[int]]
@@ -207,22 +208,20 @@ class EffectSession:
         """Serve a co-processor effect ``ecall``: ``[effect, op, [args...]]`` -> reply.
 
         Replies are CBOR-ready: ``KV.get`` answers ``[value]`` or ``[]``;
-        ``Unit`` answers ``None``.
+        ``Unit`` answers ``None``.  The effects that wait (:data:`WAITING`)
+        are refused here; a caller that can suspend the guest serves them
+        with :meth:`handle_guest_async` instead.
         """
-        if (not isinstance(request, list) or len(request) != 3
-                or not isinstance(request[0], str) or not isinstance(request[1], str)
-                or not isinstance(request[2], list)):
-            raise BadEffectRequest(f"a guest effect request is [effect, op, [args]], got "
-                                   f"{request!r:.80}")
-        effect, op, args = request[0], request[1], tuple(request[2])
+        effect, op, args = parse_guest_request(request)
         self.check(effect, op, args)
         reply = self._sync(effect, op, args, guest=True)
         self.journal.append(effect, op, args, reply)
-        if isinstance(reply, Some):
-            return [reply.value]
-        if reply is None and effect == "KV" and op == "get":
-            return []
-        return None if reply == () else reply
+        return _guest_reply(effect, op, reply)
+
+    async def handle_guest_async(self, request: object, remaining_fuel: int = 0) -> object:
+        """Serve a guest's effect request that may wait (``Clock.sleep``, ``Exec.call``)."""
+        effect, op, args = parse_guest_request(request)
+        return _guest_reply(effect, op, await self.handle(effect, op, args, remaining_fuel))
 
     def _sync(self, effect: str, op: str, args: tuple[Any, ...], *, guest: bool) -> Any:
         if effect == "Log" and op == "emit":
@@ -264,8 +263,30 @@ class EffectSession:
                 return ()
         if guest and (effect, op) in (("Clock", "sleep"), ("Exec", "call")):
             raise EffectDenied(effect, op, self.policy.name,
-                               "asynchronous effects are not available to RISC-V guests")
+                               "this effect waits; a guest needs a suspending executor for it")
         raise BadEffectRequest(f"no handler for {effect}.{op}")
+
+
+#: Effect operations that wait (sleep on the Env clock, run a child execution).
+WAITING: frozenset[tuple[str, str]] = frozenset({("Clock", "sleep"), ("Exec", "call")})
+
+
+def parse_guest_request(request: object) -> tuple[str, str, tuple[Any, ...]]:
+    """``(effect, op, args)`` of a guest's ``[effect, op, [args...]]`` request."""
+    if (not isinstance(request, list) or len(request) != 3
+            or not isinstance(request[0], str) or not isinstance(request[1], str)
+            or not isinstance(request[2], list)):
+        raise BadEffectRequest(f"a guest effect request is [effect, op, [args]], got "
+                               f"{request!r:.80}")
+    return request[0], request[1], tuple(request[2])
+
+
+def _guest_reply(effect: str, op: str, reply: Any) -> object:
+    if isinstance(reply, Some):
+        return [reply.value]
+    if reply is None and effect == "KV" and op == "get":
+        return []
+    return None if reply == () else reply
 
 
 def _int_arg(effect: str, op: str, args: tuple[Any, ...], i: int) -> int:

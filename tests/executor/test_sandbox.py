@@ -197,3 +197,33 @@ def test_guest_memo_hit_equals_reexecution() -> None:
         assert type(info.value).__name__ == "CycleLimitExceeded"
 
     run("sim", scenario)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_guest_waiting_effects_suspend_and_resume(kind: str) -> None:
+    elf = (ROOT / "examples" / "effect_guest" / "nested.elf").read_bytes()
+
+    async def scenario(rt: Any) -> None:
+        await rt.store("def square(n: Int) -> Int = n * n")
+        await rt.store_blob(elf, name="g/nested")
+        with pytest.raises(EffectDenied) as info:
+            await rt.execute("g/nested", [b""], engine="riscv", policy=Policy.allow("c", "Clock"))
+        assert info.value.effect == "Exec"
+        r = await rt.execute("g/nested", [b""], engine="riscv",
+                             policy=Policy.allow("both", "Exec", "Clock"))
+        assert r.exit_code == 49 and r.children == 1 and r.effects == 2
+        assert r.stdout == b"Exec.call: 2 1831\nClock.sleep: 1 f6\n"
+        assert r.cost == r.breakdown["exec"] > 0
+        from stele.actors.coprocessor import Machine, load_elf
+        direct = Machine(load_elf(elf), effect_handler=lambda req: 49 if req[0] == "Exec"
+                         else None).run(10**6)  # the same guest, never suspended
+        assert (direct.cycles, direct.stdout, direct.exit_code) == \
+            (r.usage.cycles, r.stdout, r.exit_code)
+        again = await rt.execute("g/nested", [b""], engine="riscv",
+                                 policy=Policy.allow("both", "Exec", "Clock"))
+        assert (again.usage.cycles, again.journal_digest) == (r.usage.cycles, r.journal_digest)
+        with pytest.raises(CostLimitExceeded):  # the child gets the guest's fuel, no more
+            await rt.execute("g/nested", [b""], engine="riscv", limits=ExecLimits(fuel=2),
+                             policy=Policy.allow("both", "Exec", "Clock"))
+
+    run(kind, scenario)

@@ -49,6 +49,7 @@ def test_demo_runs_and_is_idempotent(tmp_path: Path, runs: int) -> None:
         assert "children         12" in text
         assert "memo hit         True" in text
         assert "exit code        0" in text
+        assert "exit code        49 (= square(7))" in text
         assert "back to full capacity: True" in text
     assert "an earlier `stele demo` already ran" in second
     assert "an earlier `stele demo` already ran" not in first
