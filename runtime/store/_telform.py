@@ -100,6 +100,9 @@ def effect_from_form(form: object) -> EffectDecl:
 _PRELUDE_FORMS = {n: effect_form(d) for n, d in PRELUDE.items()}
 
 
+_BINDERLESS_LEAVES = frozenset({Var, IntLit, BoolLit, StrLit, BytesLit, UnitLit, NoneE})
+
+
 def binder_names(d: Def) -> list[str]:
     """The local names `d` binds, in binder order (see the module docstring)."""
     out = [p.name for p in d.params]
@@ -108,6 +111,16 @@ def binder_names(d: Def) -> list[str]:
     pending: list[Expr | str] = [d.body]
     while pending:
         e = pending.pop()
+        t = type(e)  # the commonest exact classes first; then the general chain
+        if t in _BINDERLESS_LEAVES:
+            continue
+        if t is Binary:
+            pending += (e.right, e.left)  # type: ignore[union-attr]
+            continue
+        if t is Call:
+            pending += reversed(e.args)  # type: ignore[union-attr]
+            pending.append(e.func)  # type: ignore[union-attr]
+            continue
         if isinstance(e, str):
             out.append(e)
             continue

@@ -76,6 +76,14 @@ def _effect_form(d: EffectDecl) -> object:
     return [d.name, [list(o) for o in ops]]
 
 
+def _last_index(scope: list[str], name: str) -> int:
+    """Index of the innermost (last) occurrence of `name` in `scope` (which holds it)."""
+    i = len(scope) - 1
+    while scope[i] != name:
+        i -= 1
+    return i
+
+
 class _Canon:
     """Builds canonical forms; `ref(name)` gives the form of a reference to a definition."""
 
@@ -84,6 +92,19 @@ class _Canon:
 
     def expr(self, e: Expr, scope: list[str]) -> object:
         c = self.expr
+        t = type(e)  # the commonest exact classes first; then the general chain
+        if t is Var:
+            name = e.name  # type: ignore[union-attr]
+            if name in scope:
+                return ["v", len(scope) - 1 - _last_index(scope, name)]
+            if name in self.ref:
+                return self.ref[name]
+        elif t is Binary:
+            return ["bin", e.op, c(e.left, scope), c(e.right, scope)]  # type: ignore[union-attr]
+        elif t is Call:
+            return ["call", c(e.func, scope), [c(a, scope) for a in e.args]]  # type: ignore[union-attr]
+        elif t is IntLit:
+            return ["i", e.value]  # type: ignore[union-attr]
         if isinstance(e, IntLit):
             return ["i", e.value]
         if isinstance(e, BoolLit):

@@ -128,6 +128,8 @@ class _Checker:
     def unify(self, actual: T, expected: T, rows: str = "equal") -> None:
         """Make `actual` and `expected` equal. rows: 'equal', 'sub' (actual ⊆ expected), 'any'."""
         a, e = self.find(actual), self.find(expected)
+        if a is e:  # e.g. Int against Int: nothing to do
+            return
         if isinstance(a, TVar) or isinstance(e, TVar):
             if a == e:
                 return
@@ -175,6 +177,19 @@ class _Checker:
 
     # ------------------------------------------------------------ inference
     def infer(self, e: Expr, env: dict[str, T]) -> T:
+        t0 = type(e)  # the commonest exact classes first; then the general chain
+        if t0 is Var:
+            name = e.name  # type: ignore[union-attr]
+            if name in env:
+                return env[name]
+            if name in self.def_types:
+                return self.def_types[name]
+        elif t0 is Binary:
+            return self.binary(e, env)  # type: ignore[arg-type]
+        elif t0 is Call:
+            return self.call(e, env)  # type: ignore[arg-type]
+        elif t0 is IntLit:
+            return INT
         if isinstance(e, IntLit):
             return INT
         if isinstance(e, BoolLit):
