@@ -202,7 +202,8 @@ class ExecutorActor(Actor):
         if budget is not None:  # a child never gets more than its parent has left
             limits = ExecLimits(fuel=min(limits.fuel, budget.fuel),
                                 memory=min(limits.memory, budget.memory), depth=limits.depth,
-                                cycles=min(limits.cycles, budget.cycles), timeout=limits.timeout)
+                                cycles=min(limits.cycles, budget.cycles), timeout=limits.timeout,
+                                storage=min(limits.storage, budget.storage))
         key: MemoKey | None = None
         if request.memo:
             key = _memo_key(request, digest, limits)
@@ -221,7 +222,7 @@ class ExecutorActor(Actor):
         want = Resources(fuel=limits.fuel, memory=limits.memory,
                          wall_ns=0 if limits.timeout is None else int(limits.timeout * 1e9),
                          cycles=limits.cycles if request.engine == "riscv" else 0,
-                         slots=1 if parent is None else 0)
+                         slots=1 if parent is None else 0, storage=limits.storage)
         granted: Granted = await allocator_allocate(
             self.allocator, want, parent=None if parent is None else parent.grant,
             owner=label, wait=_ROOT_WAIT if parent is None else None)
@@ -231,7 +232,7 @@ class ExecutorActor(Actor):
             self.env, request.policy, label=label, tenant=request.tenant,
             seed=lambda: Digest.of_object(["stele.rand.v1", digest.binary,
                                            _args_cbor(request), request.tenant]).value,
-            kv=self._kv, log_sink=self._log_sink)
+            kv=self._kv, log_sink=self._log_sink, storage_limit=limits.storage)
         result: ExecResult | None = None
         try:
             scope = (self.env.fail_after(limits.timeout) if limits.timeout is not None
@@ -249,7 +250,8 @@ class ExecutorActor(Actor):
             return result
         finally:
             wall = self.env.now_ns() - start
-            ctx.add_usage(Resources(wall_ns=min(wall, granted.capacity.wall_ns or wall)))
+            ctx.add_usage(Resources(wall_ns=min(wall, granted.capacity.wall_ns or wall),
+                                    storage=session.stored_bytes - session.child_stored_bytes))
             own = ctx.usage  # this level only: each child records its own on its own grant
             ctx.event(self.env.now_ns(), "end", "ok" if result else "failed")
             with anyio.CancelScope(shield=True):
@@ -284,9 +286,11 @@ class ExecutorActor(Actor):
             nonlocal child_cost, child_usage, children
             children += 1
             sub = Execute(target, (arg,), ExecLimits(fuel=fuel_left, memory=remaining.memory,
-                                                     depth=limits.depth),
+                                                     depth=limits.depth,
+                                                     storage=remaining.storage),
                           request.policy, "tel", request.tenant, memo=False)
             out = await self.execute(sub, ctx, remaining)
+            session.add_child_storage(out.usage.storage)
             child_cost += out.cost
             child_usage = child_usage + out.usage
             if not isinstance(out.value, int) or isinstance(out.value, bool):
@@ -318,7 +322,7 @@ class ExecutorActor(Actor):
                     raise EffectError(f"more than {MAX_EFFECTS} effects in one execution "
                                       "(each is replayed; split the work)") from None
                 m = program.m
-                remaining = Resources(fuel=m.fuel, memory=m.mem)
+                remaining = Resources(fuel=m.fuel, memory=m.mem, storage=session.storage_left)
                 effect, op, args = s.request
                 reply = await session.handle(effect, op, args, remaining_fuel=m.fuel)
                 replies.append((s.request, reply))
@@ -334,7 +338,7 @@ class ExecutorActor(Actor):
             breakdown["exec"] = child_cost
         cost = res.cost + child_cost
         usage = Resources(fuel=cost, memory=res.memory + child_usage.memory,
-                          cycles=child_usage.cycles)
+                          cycles=child_usage.cycles, storage=session.stored_bytes)
         return ExecResult(request.target, digest, "tel", res.value, usage, cost, breakdown,
                           session.journal.digest(), len(session.journal),
                           logs=tuple(session.logs), children=children,
@@ -352,11 +356,14 @@ class ExecutorActor(Actor):
         async def exec_call(target: str, arg: int, fuel_left: int) -> int:
             nonlocal child_cost, child_usage, children
             children += 1
-            budget = Resources(fuel=fuel_left, memory=limits.memory)
+            budget = Resources(fuel=fuel_left, memory=limits.memory,
+                               storage=session.storage_left)
             sub = Execute(target, (arg,), ExecLimits(fuel=fuel_left, memory=limits.memory,
-                                                     depth=limits.depth),
+                                                     depth=limits.depth,
+                                                     storage=budget.storage),
                           request.policy, "tel", request.tenant, memo=False)
             out = await self.execute(sub, ctx, budget)
+            session.add_child_storage(out.usage.storage)
             child_cost += out.cost
             child_usage = child_usage + out.usage
             if not isinstance(out.value, int) or isinstance(out.value, bool):
@@ -393,7 +400,8 @@ class ExecutorActor(Actor):
         if child_cost:
             breakdown["exec"] = child_cost
         return ExecResult(request.target, digest, "riscv", out.exit_code,
-                          usage + Resources(fuel=child_cost, memory=child_usage.memory),
+                          usage + Resources(fuel=child_cost, memory=child_usage.memory,
+                                            storage=session.stored_bytes),
                           child_cost, breakdown, session.journal.digest(), len(session.journal),
                           exit_code=out.exit_code, stdout=out.stdout,
                           public_output=out.public_output, logs=tuple(session.logs),

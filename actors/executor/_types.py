@@ -23,7 +23,8 @@ class ExecLimits:
 
     ``fuel`` (TEL cost units), ``memory`` (bytes: TEL allocation budget, or
     guest pages), ``depth`` (TEL call depth), ``cycles`` (co-processor
-    cycles), ``timeout`` (seconds of Env time; ``None``: none).  An
+    cycles), ``timeout`` (seconds of Env time; ``None``: none), ``storage``
+    (bytes an execution may write through ``KV.put``, key plus value).  An
     ``Exec.call`` child gets at most what its parent has left.
     """
 
@@ -32,9 +33,10 @@ class ExecLimits:
     depth: int = 400
     cycles: int = 200_000_000
     timeout: float | None = None
+    storage: int = 1 << 20
 
     def __post_init__(self) -> None:
-        for name in ("fuel", "memory", "depth", "cycles"):
+        for name in ("fuel", "memory", "depth", "cycles", "storage"):
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < 0:
                 raise ValueError(f"ExecLimits.{name}={v!r} must be an int >= 0")

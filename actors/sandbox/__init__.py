@@ -20,6 +20,7 @@ from ._values import value_from_cbor as value_from_cbor
 from ._values import value_to_cbor as value_to_cbor
 from ._errors import PolicyError as PolicyError
 from ._errors import SandboxError as SandboxError
+from ._errors import StorageLimitExceeded as StorageLimitExceeded
 from ._policy import DENY_ALL as DENY_ALL
 from ._policy import STANDARD_SIGNATURES as STANDARD_SIGNATURES
 from ._policy import Constraint as Constraint
@@ -53,4 +54,5 @@ __all__ = [
     "PolicyError",
     "STANDARD_SIGNATURES",
     "SandboxError",
+    "StorageLimitExceeded",
 ]

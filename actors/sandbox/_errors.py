@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..._errors import SteleError
 
-__all__ = ["SandboxError", "EffectDenied", "PolicyError"]
+__all__ = ["SandboxError", "EffectDenied", "PolicyError", "StorageLimitExceeded"]
 
 
 class SandboxError(SteleError):
@@ -29,3 +29,13 @@ class EffectDenied(SandboxError):
         self.policy = policy
         self.reason = reason
         super().__init__(f"effect {effect}.{op} denied by policy {policy!r}: {reason}")
+
+
+class StorageLimitExceeded(SandboxError):
+    """A ``KV.put`` that would write more bytes than the execution's storage limit."""
+
+    def __init__(self, needed: int, limit: int) -> None:
+        self.needed = needed
+        self.limit = limit
+        super().__init__(f"storage limit exceeded: KV writes need {needed} bytes, "
+                         f"limit {limit}")

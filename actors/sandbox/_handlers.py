@@ -16,7 +16,8 @@ Handlers:
 * ``Rand.int(lo, hi)`` / ``Rand.bytes(n)``: a BLAKE2b counter-mode stream
   seeded from the execution's identity (code digest, arguments, tenant), so a
   re-execution draws the same numbers.
-* ``KV.get/put/delete``: tenant-scoped, durable in SQLite (:class:`KVStore`).
+* ``KV.get/put/delete``: tenant-scoped, durable in SQLite (:class:`KVStore`);
+  bytes written (key + value) count against ``storage_limit``.
 * ``Exec.call(target, arg)``: delegated to the executor (which runs the
   target in a child context under a subdivided grant), through an async
   callback given to the session.
@@ -40,7 +41,7 @@ from typing import Any
 from ..._env import Env
 from ...protocol import Digest, encode
 from ...tel import Some
-from ._errors import EffectDenied, SandboxError
+from ._errors import EffectDenied, SandboxError, StorageLimitExceeded
 from ._policy import Policy
 from ._values import UnencodableValue, value_to_cbor
 
@@ -165,7 +166,8 @@ class EffectSession:
     def __init__(self, env: Env, policy: Policy, *, label: str, tenant: str,
                  seed: bytes | Callable[[], bytes],
                  kv: KVStore, log_sink: LogSink | None = None,
-                 exec_call: ExecCallback | None = None) -> None:
+                 exec_call: ExecCallback | None = None, storage_limit: int | None = None
+                 ) -> None:
         self.env = env
         self.policy = policy
         self.label = label
@@ -177,6 +179,21 @@ class EffectSession:
         self.calls: Counter[str] = Counter()
         self.journal = Journal()
         self.logs: list[str] = []
+        self.storage_limit = storage_limit
+        self.stored_bytes = 0  # key + value bytes written by KV.put (the storage resource)
+        self.child_stored_bytes = 0  # the part of stored_bytes written by Exec.call children
+
+    @property
+    def storage_left(self) -> int:
+        """Bytes this execution (and so a child) may still write; large when unlimited."""
+        if self.storage_limit is None:
+            return 1 << 62
+        return max(0, self.storage_limit - self.stored_bytes)
+
+    def add_child_storage(self, n: int) -> None:
+        """Account bytes a child execution wrote to this one."""
+        self.stored_bytes += n
+        self.child_stored_bytes += n
 
     def check(self, effect: str, op: str, args: Sequence[Any]) -> None:
         """The policy check every request passes (raises :class:`EffectDenied`)."""
@@ -256,7 +273,11 @@ class EffectSession:
                 value = args[1] if len(args) > 1 else None
                 if not isinstance(value, bytes):
                     raise BadEffectRequest(f"KV.put: value must be Bytes, got {value!r:.40}")
+                size = self.stored_bytes + len(key.encode()) + len(value)
+                if self.storage_limit is not None and size > self.storage_limit:
+                    raise StorageLimitExceeded(size, self.storage_limit)
                 self.kv.put(self.tenant, key, value)
+                self.stored_bytes = size
                 return ()
             if op == "delete":
                 self.kv.delete(self.tenant, key)

@@ -27,6 +27,7 @@ def loop(n: Int) -> Int = if n <= 0 then 0 else 1 + loop(n - 1)
 def nested(n: Int) -> Int ! {Exec} = perform Exec.call("loop", n) + perform Exec.call("loop", n)
 def nap(ms: Int) -> Int ! {Clock} = perform Clock.sleep(ms); ms
 def nested_nap(ms: Int) -> Int ! {Exec} = perform Exec.call("nap", ms)
+def kv_child(x: Int) -> Int ! {Exec} = perform Exec.call("use_kv", x)
 """
 
 Scenario = Callable[[Any], Awaitable[Any]]

@@ -137,7 +137,8 @@ def test_slots_bound_concurrency() -> None:
     from ._support import EFFECTS_TEL
 
     async def main(env: Any) -> float:
-        cap = Resources(fuel=1 << 40, memory=1 << 40, wall_ns=1 << 60, cycles=1 << 40, slots=2)
+        cap = Resources(fuel=1 << 40, memory=1 << 40, wall_ns=1 << 60, cycles=1 << 40, slots=2,
+                        storage=1 << 40)
         async with stele.open_runtime(env=env, capacity=cap) as rt:
             await rt.store(EFFECTS_TEL)
             start = env.now_ns()

@@ -227,3 +227,18 @@ def test_guest_waiting_effects_suspend_and_resume(kind: str) -> None:
                              policy=Policy.allow("both", "Exec", "Clock"))
 
     run(kind, scenario)
+
+
+@pytest.mark.parametrize("entry", ["use_kv", "kv_child"])
+def test_storage_limit_counts_kv_writes_including_children(entry: str) -> None:
+    from stele.actors.sandbox import StorageLimitExceeded
+
+    async def scenario(rt: Any) -> None:
+        p = Policy.allow("kv", "KV", "Exec")
+        with pytest.raises(StorageLimitExceeded) as info:  # "app/k" + 8 bytes = 13
+            await rt.execute(entry, [1], policy=p, limits=ExecLimits(storage=12))
+        assert (info.value.needed, info.value.limit) == (13, 12)
+        ok = await rt.execute(entry, [1], policy=p, limits=ExecLimits(storage=13))
+        assert ok.value == 1 and ok.usage.storage == 13
+
+    run("sim", scenario)
