@@ -49,6 +49,8 @@ __all__ = [
     "regenerate_ranges",
     "regenerate_ranges_async",
     "digest_range",
+    "digest_blocks",
+    "digest_blocks_async",
     "digest_ranges_async",
     "rows_hasher",
     "rows_bytes",
@@ -319,6 +321,28 @@ def digest_range(
     return hasher.digest()
 
 
+def digest_blocks(
+    program: TraceProgram, snapshot_data: bytes, start: int, stop: int, block: int
+) -> list[bytes]:
+    """:func:`rows_hasher` digests of rows [start, stop) in ``block``-cycle pieces.
+
+    ``start`` must be a multiple of ``block``; piece i covers
+    ``[start + i * block, min(start + (i + 1) * block, stop))``.  Fixed
+    pieces make digests comparable however the run is split among workers.
+    """
+    if block < 1 or start % block:
+        raise StreamError(f"start={start} is not a multiple of block={block} >= 1")
+    machine = _resume_at(program, snapshot_data, start)
+    out = []
+    for s in range(start, stop, block):
+        hasher = rows_hasher()
+        end = min(s + block, stop)
+        for c in range(s, end, DEFAULT_WINDOW):
+            hasher.update(rows_bytes(_trace_exact(machine, c, min(DEFAULT_WINDOW, end - c))))
+        out.append(hasher.digest())
+    return out
+
+
 def _jobs(
     program: TraceProgram, checkpoints: CheckpointSet, ranges: Sequence[tuple[int, int]]
 ) -> list[tuple[Any, ...]]:
@@ -386,6 +410,18 @@ async def regenerate_ranges_async(
     the Env's pool allows); under SimEnv they run inline, in order.
     """
     return await _run_jobs(env, regenerate_range, _jobs(program, checkpoints, ranges))
+
+
+async def digest_blocks_async(
+    env: Env,
+    program: TraceProgram,
+    checkpoints: CheckpointSet,
+    ranges: Sequence[tuple[int, int]],
+    block: int,
+) -> list[bytes]:
+    """Every range's :func:`digest_blocks` in ``env.run_in_worker``, concatenated in order."""
+    jobs = [(*job, block) for job in _jobs(program, checkpoints, ranges)]
+    return [d for part in await _run_jobs(env, digest_blocks, jobs) for d in part]
 
 
 async def digest_ranges_async(

@@ -181,3 +181,23 @@ async def test_digest_ranges_through_the_env() -> None:
         h = rows_hasher()
         h.update(rows_bytes(trace[s:e]))
         assert d == h.digest()
+
+
+@given(st.integers(1, 300), st.integers(1, 60), st.integers(1, 4), st.integers(1, 70))
+def test_block_digests_do_not_depend_on_the_split(t: int, interval: int, parts: int, block: int) -> None:
+    from stele.actors.coprocessor._stream import _jobs, digest_blocks, rows_bytes, rows_hasher
+
+    program = ToyProgram(t, seed=23)
+    cps, trace = collect_trace(program, interval)
+    want = []
+    for s in range(0, t, block):
+        h = rows_hasher()
+        h.update(rows_bytes(trace[s:s + block]))
+        want.append(h.digest())
+    got = []
+    for (prog, data, start, stop) in _jobs(program, cps, split_ranges(t, parts, block)):
+        got += digest_blocks(prog, data, start, stop, block)
+    assert got == want
+    with pytest.raises(StreamError, match="not a multiple of block"):
+        (prog, data, _, _), = _jobs(program, cps, [(0, t)])
+        digest_blocks(prog, data, 1, t, 2) if t > 1 else digest_blocks(prog, data, 0, t, 0)
