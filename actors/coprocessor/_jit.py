@@ -114,7 +114,11 @@ def _instr_line(ins: Instr, pc: int, witness: bool) -> tuple[str, bool]:
     if op in ALU or op in IMM_ALU:
         expr = ALU[op] if op in ALU else ALU[IMM_ALU[op]]
         b = v2 if op in ALU else str(imm & M)
-        if rd:
+        if not rd:
+            pass
+        elif op == "addi" and (imm == 0 or rs1 == 0):       # mv / li: no arithmetic
+            stmts.append(f"x{rd} = {v1 if rs1 else imm & M}")
+        else:
             stmts.append(f"x{rd} = " + expr.replace("A", v1).replace("B", b))
     elif op == "lui" or op == "auipc":
         if rd:
