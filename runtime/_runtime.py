@@ -75,6 +75,7 @@ class Runtime:
         self.system = system
         self.path = path
         self._executor: ActorRef | None = None
+        self._default_limits: ExecLimits | None = None
 
     def _ref(self, name: str) -> ActorRef:
         return self.system.lookup(name)
@@ -125,7 +126,10 @@ class Runtime:
         from .actors.executor import CancelHandle, ExecLimits, Execute, ExecResult
         from .actors.sandbox import DENY_ALL
         handle = CancelHandle()
-        request = Execute(str(target), tuple(args), limits or ExecLimits(),
+        if limits is None:
+            limits = self._default_limits or ExecLimits()
+            self._default_limits = limits
+        request = Execute(str(target), tuple(args), limits,
                           policy or DENY_ALL, engine, tenant, memo, handle)
         if self._executor is None:
             self._executor = self._ref("executor")

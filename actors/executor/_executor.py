@@ -472,13 +472,35 @@ class ExecutorActor(Actor):
 _PROFILES: dict[int, bytes] = {}
 
 
+class _Key(MemoKey):
+    """A :class:`MemoKey` that computes its digest once (hits look it up every time)."""
+
+    @property
+    def digest(self) -> Digest:
+        """The key's digest, cached on first use."""
+        cached = self.__dict__.get("_digest")
+        if cached is None:
+            cached = self.__dict__["_digest"] = MemoKey.digest.fget(self)  # type: ignore[attr-defined]
+        assert isinstance(cached, Digest)
+        return cached
+
+
+_KEYS: dict[tuple[Digest, bytes, str, int], _Key] = {}
+
+
 def _memo_key(request: Execute, digest: Digest, limits: ExecLimits) -> MemoKey:
-    """The memo key of ``request`` (the encoded profile is cached per depth limit)."""
-    profile = _PROFILES.get(limits.depth)
-    if profile is None:
-        profile = _PROFILES[limits.depth] = encode(limits.profile())
-    return MemoKey(digest, encode(_args_cbor(request)), COST_TABLE.version, request.engine,
-                   profile)
+    """The memo key of ``request`` (keys, with their digests, are reused while hot)."""
+    args = encode(_args_cbor(request))
+    ident = (digest, args, request.engine, limits.depth)
+    key = _KEYS.get(ident)
+    if key is None:
+        profile = _PROFILES.get(limits.depth)
+        if profile is None:
+            profile = _PROFILES[limits.depth] = encode(limits.profile())
+        if len(_KEYS) >= 4096:
+            _KEYS.clear()
+        key = _KEYS[ident] = _Key(digest, args, COST_TABLE.version, request.engine, profile)
+    return key
 
 
 def _args_cbor(request: Execute) -> Any:
