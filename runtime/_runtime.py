@@ -112,11 +112,14 @@ class Runtime:
         assert isinstance(reply, Resolved)
         return reply.digest
 
-    async def execute(self, target: str | Digest, args: Sequence[Any] = (), *,
+    async def execute(self, target: str | Digest, args: Sequence[Any] | bytes = (), *,
                       limits: ExecLimits | None = None, policy: Policy | None = None,
                       engine: str = "tel", tenant: str = "default", memo: bool = True
                       ) -> ExecResult:
         """Run stored code; returns an :class:`stele.actors.executor.ExecResult`.
+
+        ``args`` are the entry's TEL arguments, or for ``engine="riscv"`` the
+        guest's input (``bytes``, or a one-element list holding it).
 
         Raises the execution's typed error (``EffectDenied``,
         ``CostLimitExceeded``, ``ExecutionTimeout``, ``UnknownTarget``, ...).
@@ -126,6 +129,8 @@ class Runtime:
         from .actors.executor import CancelHandle, ExecLimits, Execute, ExecResult
         from .actors.sandbox import DENY_ALL
         handle = CancelHandle()
+        if isinstance(args, (bytes, bytearray)):
+            args = [bytes(args)]
         if limits is None:
             limits = self._default_limits or ExecLimits()
             self._default_limits = limits

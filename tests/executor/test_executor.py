@@ -181,3 +181,28 @@ def test_cancelling_the_caller_cancels_the_execution_and_releases_grants(nested:
         await assert_full_capacity(rt)
 
     run("sim", scenario)
+
+
+def test_usage_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    async def scenario(rt: Any) -> None:
+        await rt.execute("nested", [5], policy=Policy.allow("p", "Exec"))
+
+    with caplog.at_level(logging.INFO, logger="stele.executor"):
+        run("sim", scenario)
+    lines = [r.getMessage() for r in caplog.records if r.name == "stele.executor"]
+    assert any("loop depth=1" in line and "fuel=" in line for line in lines), lines
+    assert any("nested depth=0" in line for line in lines), lines
+
+
+def test_guest_input_may_be_given_as_bytes() -> None:
+    sha = (ROOT / "examples" / "guests" / "bin" / "sha256.elf").read_bytes()
+
+    async def scenario(rt: Any) -> None:
+        await rt.store_blob(sha, name="g/sha")
+        a = await rt.execute("g/sha", b"abc", engine="riscv", memo=False)
+        b = await rt.execute("g/sha", [b"abc"], engine="riscv", memo=False)
+        assert a.stdout == b.stdout and a.exit_code == 0
+
+    run("sim", scenario)
