@@ -211,7 +211,9 @@ class _Parser:
         return first
 
     def open_(self) -> Expr:
-        t = self.tok
+        t = self.toks[self.pos]
+        if t.kind != "kw":  # the common case: no let/if/fn here
+            return self.binary(2)
         if self.accept("let"):
             name = self.ident("a variable name").text
             ty = self.type_() if self.accept(":") else None
@@ -262,11 +264,15 @@ class _Parser:
 
     def args(self, close: str) -> tuple[Expr, ...]:
         out: list[Expr] = []
-        while not self.at(close):
+        toks = self.toks
+        while toks[self.pos].text != close:
             out.append(self.expr())
-            if not self.accept(","):
+            if toks[self.pos].text != ",":
                 break
-        self.expect(close)
+            self.pos += 1
+        if toks[self.pos].text != close:
+            raise self.fail(repr(close))
+        self.pos += 1
         return tuple(out)
 
     def postfix(self) -> Expr:
@@ -276,7 +282,7 @@ class _Parser:
             if t.text == "(":
                 self.pos += 1
                 e = Call(e, self.args(")"), e.loc)
-            elif self.at(".") and self.peek().kind == "int":
+            elif t.text == "." and self.peek().kind == "int":
                 self.pos += 1
                 e = Proj(e, int(self.tok.value), e.loc)  # type: ignore[call-overload]
                 self.pos += 1
@@ -285,6 +291,9 @@ class _Parser:
 
     def atom(self) -> Expr:
         t = self.toks[self.pos]
+        if t.kind == "ident":
+            self.pos += 1
+            return Var(t.text, t.loc)
         if t.kind == "int":
             self.pos += 1
             if int(t.value) > INT_MAX:  # type: ignore[call-overload]
@@ -297,9 +306,6 @@ class _Parser:
             self.pos += 1
             assert isinstance(t.value, bytes)
             return BytesLit(t.value, t.loc)
-        if t.kind == "ident":
-            self.pos += 1
-            return Var(t.text, t.loc)
         if self.accept("true") or self.accept("false"):
             return BoolLit(t.text == "true", t.loc)
         if self.accept("None"):
