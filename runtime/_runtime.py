@@ -40,7 +40,7 @@ from ._actor import ActorRef
 from ._actor_errors import RemoteError
 from ._env import Env
 from ._observer import KernelObserver
-from ._supervise import ChildSpec, Supervisor
+from ._supervise import ChildSpec, Strategy, Supervisor
 from ._system import ActorSystem
 from .protocol import Digest
 
@@ -176,13 +176,15 @@ def _store_file(path: str | None) -> str | None:
 @asynccontextmanager
 async def open_runtime(path: str | None = None, *, env: Env | None = None,
                        capacity: Resources | None = None, log_sink: LogSink | None = None,
-                       observer: KernelObserver | None = None) -> AsyncIterator[Runtime]:
+                       observer: KernelObserver | None = None,
+                       restart_intensity: int = 10) -> AsyncIterator[Runtime]:
     """Start the supervised execution services; stop them (and running executions) on exit.
 
     ``capacity`` is the root allocator's :class:`Resources` (default: 64
     slots, effectively unlimited amounts); ``log_sink(execution, message)``
     receives every ``Log.emit``; ``observer`` is the kernel observer (the
-    simulator's crash injection).
+    simulator's crash injection); ``restart_intensity`` is how many restarts
+    per 5 s of Env time the services' supervisor allows before giving up.
     """
     from ._realenv import RealEnv
     from .actors.allocator import AllocatorActor
@@ -207,7 +209,8 @@ async def open_runtime(path: str | None = None, *, env: Env | None = None,
                     ChildSpec("executor", partial(ExecutorActor, log_sink=log_sink, memo=memo),
                               (executions.start_soon, kv)),
                 ]
-                await system.spawn("services", Supervisor, children)
+                await system.spawn("services", Supervisor, children, Strategy.ONE_FOR_ONE,
+                                   restart_intensity, 5.0)
                 try:
                     yield Runtime(system, file)
                 finally:

@@ -6,7 +6,9 @@ all, each of a random program under random limits (fuel, depth, optional
 timeout) and a random policy (a random subset of Log, Clock, Rand, KV), with
 the memo cache on or off; a quarter of the executions instead run fixed
 programs with nested ``Exec.call``\ s, sleeps, timeouts, and callers that give
-up (cancellation).  The executor, cache and co-processor actors are
+up (cancellation); an eighth run RISC-V guests (sha256, and the two effect
+guests) with random inputs, cycle limits and policies.  The executor, cache
+and co-processor actors are
 crashable (kernel crash injection); the repository and allocator are not (an
 in-memory store would lose its code, and a restarted allocator would forget
 its grants, which would make the capacity check vacuous).  Checkers:
@@ -28,6 +30,7 @@ Register it with ``stele sim --plugin stele.actors.executor._workload
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -42,6 +45,7 @@ from ._types import ExecLimits
 __all__ = ["ExecutionWorkload"]
 
 _EFFECTS = ("Log", "Clock", "Rand", "KV")
+_GUESTS = Path(__file__).resolve().parents[2] / "examples"  # present in a source checkout
 
 #: Fixed programs for nested executions, sleeps, timeouts and cancellation.
 NESTED_TEL = """
@@ -81,8 +85,17 @@ class ExecutionWorkload:
 
         ctx.observer.crashable = lambda name: name in ("executor", "cache", "coprocessor")
         rng = ctx.rng
-        async with open_runtime(env=ctx.env, observer=ctx.observer) as rt:
+        async with open_runtime(env=ctx.env, observer=ctx.observer,
+                                restart_intensity=1_000_000) as rt:
             await rt.store(NESTED_TEL, namespace="sim")
+            await rt.store("def square(n: Int) -> Int = n * n")  # for guest.nested
+            self.guests = _GUESTS.is_dir()
+            if self.guests:
+                for name, rel in (("sha256", "guests/bin/sha256.elf"),
+                                  ("effects", "effect_guest/effects.elf"),
+                                  ("nested", "effect_guest/nested.elf")):
+                    data = await ctx.env.run_blocking((_GUESTS / rel).read_bytes)
+                    await rt.store_blob(data, name=f"guest.{name}")
             targets: list[str] = []
             for i in range(self.programs):
                 prog = generate(splitmix_chooser(self.seed + i))
@@ -132,10 +145,49 @@ class ExecutionWorkload:
             ctx.env.trace.record("exec.outcome", target, r.cost, str(r.journal_digest))
         ctx.passed("outcomes")
 
+    async def _guest(self, ctx: SimContext, rt: Any, rng: SeededRandom) -> None:
+        target = rng.choice(("guest.sha256", "guest.effects", "guest.nested"))
+        limits = ExecLimits(cycles=rng.choice((500, 5_000, 1_000_000)),
+                            fuel=rng.choice((2, 1000)))
+        grants = [e for e in ("Log", "KV", "Rand", "Exec", "Clock") if rng.chance(2, 3)]
+        policy = Policy.allow("sim-guest-" + "-".join(grants), *grants)
+        data = rng.bytes(rng.randbelow(40))
+        memo = rng.chance(1, 2)
+        try:
+            r = await rt.execute(target, data, engine="riscv", limits=limits, policy=policy,
+                                 memo=memo)
+        except SteleError as exc:
+            ctx.bump("failed")
+            ctx.env.trace.record("exec.outcome", target, type(exc).__name__)
+            ctx.passed("outcomes")
+            return
+        ctx.bump("ok")
+        ctx.passed("outcomes")
+        ctx.env.trace.record("exec.outcome", target, r.usage.cycles, str(r.journal_digest))
+        if r.memo_hit:
+            for _ in range(20):
+                try:
+                    fresh = await rt.execute(target, data, engine="riscv", limits=limits,
+                                             policy=policy, memo=False)
+                    break
+                except InjectedCrash:
+                    ctx.bump("crash_retries")
+            else:
+                return
+            if (fresh.exit_code, fresh.stdout, fresh.usage.cycles) != \
+                    (r.exit_code, r.stdout, r.usage.cycles):
+                ctx.violation("memo-equals-reexecution", f"{target}: guest memo differs")
+                return
+            ctx.passed("memo-equals-reexecution")
+
     async def _one(self, ctx: SimContext, rt: Any, rng: SeededRandom,
                    targets: list[str]) -> None:
-        if rng.chance(1, 4):
+        roll = rng.randbelow(8)
+        if roll < 2:
             await self._nested(ctx, rt, rng)
+            return
+        if roll == 2 and self.guests:
+            await self._guest(ctx, rt, rng)
             return
         target = rng.choice(targets)
         limits = ExecLimits(fuel=rng.choice((50, 500, 5_000, 100_000)),
