@@ -242,3 +242,19 @@ def test_storage_limit_counts_kv_writes_including_children(entry: str) -> None:
         assert ok.value == 1 and ok.usage.storage == 13
 
     run("sim", scenario)
+
+
+def test_guest_timeout_cancels_between_slices() -> None:
+    """Under RealEnv a CPU-bound guest is stopped by its timeout (checked between slices)."""
+    from stele.actors.executor import ExecutionTimeout
+    sha = (ROOT / "examples" / "guests" / "bin" / "sha256.elf").read_bytes()
+
+    async def scenario(rt: Any) -> None:
+        await rt.store_blob(sha, name="g/sha")
+        with pytest.raises(ExecutionTimeout):  # ~40M cycles of work; stopped after ~0.05 s
+            await rt.execute("g/sha", bytes(500_000), engine="riscv",
+                             limits=ExecLimits(timeout=0.05, cycles=10**9, memory=256 << 20))
+        ok = await rt.execute("g/sha", b"abc", engine="riscv")
+        assert ok.exit_code == 0
+
+    run("real", scenario)
