@@ -29,9 +29,11 @@ Payload formats and the on-disk schema are documented in
 
 from __future__ import annotations
 
+import gc
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..protocol import (
@@ -136,6 +138,11 @@ class Repository:
         """Everything `store` would write for `source`: objects, bindings, annotations."""
         if namespace and (any(not s for s in namespace.split(".")) or any(c.isspace() for c in namespace)):
             raise InvalidName(f"invalid namespace {namespace!r}: use dotted segments without whitespace")
+        with _gc_paused():
+            return self._prepare(source, filename, namespace)
+
+    def _prepare(self, source: str, filename: str, namespace: str
+                 ) -> tuple[list[NewObject], list[tuple[str, Digest]], list[tuple[Digest, str, bytes]]]:
         module = parse_module(source, filename)
         defs = module.defs
         free = {n: free_vars(d.body) - {p.name for p in d.params} for n, d in defs.items()}
@@ -458,3 +465,25 @@ def _uses(source: str, filename: str) -> list[_Use]:
                                        "expected '#use NAME = NAME|DIGEST|PREFIX'")
             out.append(_Use(m.group(1), m.group(2), i))
     return out
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a file is parsed, checked and hashed.
+
+    Those phases allocate tens of thousands of long-lived, acyclic objects
+    (tokens, syntax nodes, forms), and the collector's young-generation passes
+    over them cost about a quarter of the parse.  Nothing is freed later than
+    it would be otherwise: reference counting is unaffected, and cycles are
+    collected once the collector resumes.  Only a caller that found it enabled
+    re-enables it, so concurrent callers (threads of ``run_blocking``) cannot
+    leave it disabled.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()

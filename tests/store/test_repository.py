@@ -309,3 +309,25 @@ def test_imports_must_be_definitions() -> None:
     loaded = r.load(cycle)
     assert loaded.entry in ("is_even", "is_odd")
     assert loaded.program().call("is_even", [4]).value is True
+
+
+def test_prepare_leaves_the_garbage_collector_as_it_found_it() -> None:
+    """`prepare` pauses the cyclic collector for speed; on success and on error it is restored."""
+    import gc
+
+    from stele.store import Repository
+    from stele.tel import TelSyntaxError
+
+    assert gc.isenabled()
+    with Repository(None, clock=lambda: 0) as repo:
+        repo.prepare("def f(x: Int) -> Int = x\n")
+        assert gc.isenabled()
+        with pytest.raises(TelSyntaxError):
+            repo.prepare("def f(x: Int) -> Int = )\n")
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            repo.prepare("def g(x: Int) -> Int = x\n")
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
