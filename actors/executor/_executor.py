@@ -48,6 +48,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import anyio
@@ -55,7 +56,7 @@ import anyio
 from ..._actor import Actor, ActorRef, Reply
 from ..._actor_errors import MailboxFull, RejectMessage, RemoteError
 from ...protocol import Digest, decode, encode
-from ...store import ELF_KIND, WrongKind
+from ...store import ELF_KIND, Loaded, WrongKind
 from ...tel import COST_TABLE, EffectError, Limits, Program
 from ..allocator import Granted, RecordUsage, Release, Resources
 from ..allocator import allocate as allocator_allocate
@@ -77,6 +78,8 @@ log = logging.getLogger("stele.executor")
 #: Starts a coroutine function as a child task (the runtime's task group's ``start_soon``).
 Spawner = Callable[[Callable[[], Awaitable[None]]], None]
 
+#: Runs whose program last spent less fuel than this run inline (roughly under 20 ms).
+_INLINE_FUEL = 200_000
 #: Effects one TEL execution may perform (replay makes each cost a re-run of the prefix).
 MAX_EFFECTS = 10_000
 _GUEST_CHUNK = 1 << 18  # cycles between checkpoints (a few ms of guest time)
@@ -96,6 +99,30 @@ class _GuestSuspend(BaseException):
 
     def __init__(self, request: object) -> None:
         self.request = request
+
+
+class _ProgramPool:
+    """Compiled instances of one stored program (a ``Program`` is not reentrant).
+
+    ``last_cost`` is the fuel the last run of it spent: runs expected to be
+    short execute inline, long ones in a worker thread (``env.run_blocking``;
+    inline under simulation), so the event loop is not held for long.
+    """
+
+    def __init__(self, loaded: Loaded) -> None:
+        self.loaded = loaded
+        self.entry = loaded.entry
+        self.free: list[Program] = [loaded.program()]
+        self.last_cost = 0
+
+    def acquire(self) -> Program:
+        """An instance no other run is using (compiled on demand)."""
+        return self.free.pop() if self.free else self.loaded.program()
+
+    def release(self, program: Program) -> None:
+        """Give an instance back (at most four are kept)."""
+        if len(self.free) < 4:
+            self.free.append(program)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +162,7 @@ class ExecutorActor(Actor):
         self._kv = kv
         self._names = (repository, allocator, cache)
         self._log_sink = log_sink
-        self._programs: dict[Digest, tuple[Program, str]] = {}
+        self._programs: dict[Digest, _ProgramPool] = {}
         self._guests: dict[Digest, GuestProgram] = {}
         self._counter = 0
         self._started = self._ok = self._failed = self._hits = self._running = 0
@@ -275,7 +302,17 @@ class ExecutorActor(Actor):
 
     async def _run_tel(self, request: Execute, digest: Digest, limits: ExecLimits,
                        session: EffectSession, ctx: ExecutionContext) -> ExecResult:
-        program, entry = await self._program(digest)
+        pool = await self._program(digest)
+        program, entry = pool.acquire(), pool.entry
+        try:
+            return await self._replay_tel(request, digest, limits, session, ctx, pool, program)
+        finally:
+            pool.release(program)
+
+    async def _replay_tel(self, request: Execute, digest: Digest, limits: ExecLimits,
+                          session: EffectSession, ctx: ExecutionContext, pool: _ProgramPool,
+                          program: Program) -> ExecResult:
+        entry = pool.entry
         replies: list[tuple[tuple[str, str, tuple[Any, ...]], Any]] = []
         child_cost = 0
         child_usage = Resources.ZERO
@@ -314,8 +351,14 @@ class ExecutorActor(Actor):
             calls = 0
             run_limits = Limits(fuel=max(0, limits.fuel - child_cost),
                                 memory=limits.memory, depth=limits.depth)
+            run = partial(program.call, entry, list(request.args), limits=run_limits,
+                          handler=replay)
             try:
-                res = program.call(entry, list(request.args), limits=run_limits, handler=replay)
+                if pool.last_cost < _INLINE_FUEL:
+                    res = run()
+                else:  # a long run goes to a worker thread: the event loop stays responsive
+                    res = await self.env.run_blocking(run)
+                pool.last_cost = res.cost
                 break
             except _Suspend as s:
                 if len(replies) >= MAX_EFFECTS:
@@ -328,6 +371,7 @@ class ExecutorActor(Actor):
                 replies.append((s.request, reply))
             except Exception as exc:
                 spent = getattr(exc, "cost", None)
+                pool.last_cost = spent if isinstance(spent, int) else pool.last_cost
                 if isinstance(spent, int):  # a TEL error says what the run had spent
                     ctx.add_usage(Resources(fuel=spent))
                     setattr(exc, "cost", spent + child_cost)
@@ -443,13 +487,12 @@ class ExecutorActor(Actor):
         self._hits += 1
         return _from_cache(request, digest, found)
 
-    async def _program(self, digest: Digest) -> tuple[Program, str]:
+    async def _program(self, digest: Digest) -> _ProgramPool:
         got = self._programs.get(digest)
         if got is None:
             reply = await self._ask_repo(LoadTarget(str(digest)))
             assert isinstance(reply, LoadReply)
-            loaded = reply.assemble()
-            got = (loaded.program(), loaded.entry)
+            got = _ProgramPool(reply.assemble())
             if len(self._programs) >= 256:
                 self._programs.pop(next(iter(self._programs)))
             self._programs[digest] = got

@@ -206,3 +206,31 @@ def test_guest_input_may_be_given_as_bytes() -> None:
         assert a.stdout == b.stdout and a.exit_code == 0
 
     run("sim", scenario)
+
+
+def test_long_pure_runs_leave_the_event_loop_responsive() -> None:
+    """Under RealEnv a long run goes to a worker thread; a short one finishes meanwhile."""
+    async def scenario(rt: Any) -> list[str]:
+        await rt.store(FIB)
+        first = await rt.execute("fib", [20], memo=False)  # learns that fib is long-running
+        assert first.cost > 200_000
+        order: list[str] = []
+        started = anyio.Event()
+
+        async def slow() -> None:
+            started.set()
+            r = await rt.execute("fib", [26], memo=False)
+            order.append(f"slow {r.value}")
+
+        async def quick() -> None:
+            await started.wait()
+            await anyio.sleep(0)
+            r = await rt.execute("loop", [10], memo=False)
+            order.append(f"quick {r.value}")
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(slow)
+            tg.start_soon(quick)
+        return order
+
+    assert run("real", scenario) == ["quick 10", "slow 121393"]
