@@ -253,16 +253,24 @@ class Machine:
             except KeyError:
                 if pc in ops:
                     raise
+                self.pc = pc
                 self.cycle = start + done
                 try:
                     self._op_at(pc)
                 except Trap as t:
                     pc = self._trap(pc, t)
                     done += 1
+                except MemoryLimitExceeded as exc:
+                    exc.pc, exc.cycle = pc, self.cycle
+                    raise
             except Sync:
                 self.pc = pc
                 self.cycle = start + done
-                pc = self._system(pc)
+                try:
+                    pc = self._system(pc)
+                except MemoryLimitExceeded as exc:
+                    exc.pc, exc.cycle = pc, self.cycle
+                    raise
                 done += 1
                 if self.stopped():
                     break

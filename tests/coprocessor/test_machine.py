@@ -334,3 +334,12 @@ def test_self_modifying_code_is_seen(fast: bool) -> None:
     with pytest.raises(CycleLimitExceeded):
         m.run(3 + 4 * 3 + 6 + 2 + 2 * 3 + 1, fast=fast)
     assert m.regs[7] == 3 + 200
+
+
+def test_memory_limit_in_a_syscall_names_the_ecall() -> None:
+    text = syscall(63, 0, 0x7FFF0000 - 64, 32)          # read into the (unallocated) stack
+    m = Machine(load_elf(make_elf(text)), input=b"x" * 32,
+                config=MachineConfig(memory_limit=4096))
+    with pytest.raises(MemoryLimitExceeded, match="memory_limit=4096") as info:
+        m.run(100)
+    assert info.value.pc == m.pc == 0x10000 + 4 * (len(text) - 1)
