@@ -45,6 +45,7 @@ One execution:
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
@@ -99,6 +100,19 @@ class _GuestSuspend(BaseException):
 
     def __init__(self, request: object) -> None:
         self.request = request
+
+
+def _ensure_recursion_limit(depth: int) -> None:
+    """Raise (never lower) the interpreter's recursion limit for a run of ``depth``.
+
+    ``Program`` raises the limit for a run and restores it afterwards; with
+    runs in worker threads overlapping runs on the event loop, one run's
+    restore could pull the limit from under another.  Raising it here first,
+    to what a run of this depth needs, means no run ever changes it.
+    """
+    need = 5000 + 60 * depth  # the interpreter's own estimate (tel._interp)
+    if sys.getrecursionlimit() < need:
+        sys.setrecursionlimit(need)
 
 
 class _ProgramPool:
@@ -313,6 +327,7 @@ class ExecutorActor(Actor):
                           session: EffectSession, ctx: ExecutionContext, pool: _ProgramPool,
                           program: Program) -> ExecResult:
         entry = pool.entry
+        _ensure_recursion_limit(limits.depth)
         replies: list[tuple[tuple[str, str, tuple[Any, ...]], Any]] = []
         child_cost = 0
         child_usage = Resources.ZERO
