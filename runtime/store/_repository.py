@@ -29,11 +29,9 @@ Payload formats and the on-disk schema are documented in
 
 from __future__ import annotations
 
-import gc
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ..protocol import (
@@ -44,6 +42,7 @@ from ..tel import (
 )
 from ..tel._ast import Call, Decl, Def, EffectDecl, Module, Param, Var
 from ..tel._free import free_vars
+from ..tel._gc import gc_paused
 from ._assemble import (
     TEL_KINDS, Loaded, assemble, decode_form, member_digest, unique_identifiers,
 )
@@ -138,7 +137,7 @@ class Repository:
         """Everything `store` would write for `source`: objects, bindings, annotations."""
         if namespace and (any(not s for s in namespace.split(".")) or any(c.isspace() for c in namespace)):
             raise InvalidName(f"invalid namespace {namespace!r}: use dotted segments without whitespace")
-        with _gc_paused():
+        with gc_paused():  # see stele.tel._gc
             return self._prepare(source, filename, namespace)
 
     def _prepare(self, source: str, filename: str, namespace: str
@@ -466,24 +465,3 @@ def _uses(source: str, filename: str) -> list[_Use]:
             out.append(_Use(m.group(1), m.group(2), i))
     return out
 
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a file is parsed, checked and hashed.
-
-    Those phases allocate tens of thousands of long-lived, acyclic objects
-    (tokens, syntax nodes, forms), and the collector's young-generation passes
-    over them cost about a quarter of the parse.  Nothing is freed later than
-    it would be otherwise: reference counting is unaffected, and cycles are
-    collected once the collector resumes.  Only a caller that found it enabled
-    re-enables it, so concurrent callers (threads of ``run_blocking``) cannot
-    leave it disabled.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()

@@ -33,6 +33,7 @@ from ._ast import (
     SomeE, StrLit, TFn, TList, TName, TOption, TTuple, TupleLit, Type, Unary, UnitLit, Var,
 )
 from ._errors import Loc, TelSyntaxError
+from ._gc import gc_paused
 from ._lexer import Token, tokenize
 
 __all__ = ["parse_module", "parse_expr", "parse_type", "BINARY_LEVELS", "MAX_NESTING"]
@@ -387,7 +388,8 @@ def _deep_enough(run: Callable[[], _T]) -> _T:
 
 def parse_module(source: str, file: str = "<input>") -> Module:
     """Parse a whole TEL source file; raises `TelSyntaxError` with file:line:col and a caret."""
-    return _deep_enough(_Parser(source, file).module)
+    with gc_paused():  # tokens and nodes are acyclic: the collector's passes are pure cost
+        return _deep_enough(_Parser(source, file).module)
 
 
 def parse_expr(source: str, file: str = "<expr>") -> Expr:

@@ -37,3 +37,31 @@ def test_hashed_bytes_are_the_encoding_of_the_forms(prog: GenProgram) -> None:
     for digest, form in hashed.objects.items():
         data = hashed.encoded[digest]
         assert data == encode(form, max_depth=DEPTH_CEILING) and Digest.of(data) == digest
+
+
+def test_parsing_leaves_the_garbage_collector_as_it_found_it() -> None:
+    import gc
+
+    import pytest
+
+    from stele.tel import TelSyntaxError, parse_module
+    from stele.tel._gc import gc_paused
+
+    assert gc.isenabled()
+    parse_module("def f(x: Int) -> Int = x")
+    assert gc.isenabled()
+    with pytest.raises(TelSyntaxError):
+        parse_module("def f(x: Int) -> Int = )")
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+        with gc_paused():  # nested: the inner pause leaves the outer one in charge
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        parse_module("def g(x: Int) -> Int = x")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
