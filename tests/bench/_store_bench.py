@@ -6,7 +6,8 @@ alone: ``.venv/bin/python tests/bench/_store_bench.py [N]``.
 * ``stored_defs_per_s``: N definitions in one file through
   `Repository.store` into a file-backed store (parse, type-check, hash,
   encode, ONE durable WAL transaction with names and annotations).
-  Target: >= 5000/s.  Split into ``prepare_s`` (TEL work) and ``commit_s``.
+  Target: >= 5000/s.  ``stored_defs_per_cpu_s``: the same per second of
+  this process's CPU time (less sensitive to a busy machine).  Split into ``prepare_s`` (TEL work) and ``commit_s``.
 * ``tel_parse_s`` / ``tel_check_s`` / ``tel_hash_s``: the TEL engine's share
   of ``prepare_s`` (same source, same run), and ``write_path_defs_per_s``:
   definitions per second through the repository's own write path alone
@@ -48,14 +49,16 @@ def bench_store(n: int = 2000, repeat: int = 3) -> dict[str, Any]:
     """Definitions stored / loaded per second (see the module docstring)."""
     source = _source(n)
     store_t, prep_t, commit_t, single_t, cold_t, warm_t = [], [], [], [], [], []
+    store_cpu: list[float] = []
     closure = 0
     for r in range(repeat):
         with tempfile.TemporaryDirectory() as tmp:
             path = f"{tmp}/repo.sqlite"
             with Repository(path, clock=lambda: 0) as repo:
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 bound = repo.store(source, filename="bench.tel")
                 store_t.append(time.perf_counter() - t0)
+                store_cpu.append(time.process_time() - c0)
                 assert len(bound) == n
             with Repository(f"{tmp}/split.sqlite", clock=lambda: 0) as repo:
                 t0 = time.perf_counter()
@@ -99,6 +102,7 @@ def bench_store(n: int = 2000, repeat: int = 3) -> dict[str, Any]:
         "stored_defs_per_s": round(n / _best(store_t)),
         "stored_defs_target": 5000,
         "stored_defs_target_met": n / _best(store_t) >= 5000,
+        "stored_defs_per_cpu_s": round(n / _best(store_cpu)),
         "prepare_s": round(_best(prep_t), 4),
         "tel_parse_s": round(_best(parse_t), 4),
         "tel_check_s": round(_best(check_t), 4),
