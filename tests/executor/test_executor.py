@@ -214,12 +214,13 @@ def test_long_pure_runs_leave_the_event_loop_responsive() -> None:
         await rt.store(FIB)
         first = await rt.execute("fib", [20], memo=False)  # learns that fib is long-running
         assert first.cost > 200_000
+        await rt.execute("loop", [10], memo=False)  # resolved, loaded and compiled already
         order: list[str] = []
         started = anyio.Event()
 
         async def slow() -> None:
             started.set()
-            r = await rt.execute("fib", [26], memo=False)
+            r = await rt.execute("fib", [28], memo=False, limits=ExecLimits(fuel=10**8))
             order.append(f"slow {r.value}")
 
         async def quick() -> None:
@@ -233,4 +234,4 @@ def test_long_pure_runs_leave_the_event_loop_responsive() -> None:
             tg.start_soon(quick)
         return order
 
-    assert run("real", scenario) == ["quick 10", "slow 121393"]
+    assert run("real", scenario) == ["quick 10", "slow 317811"]
