@@ -195,5 +195,10 @@ def workloads() -> list[WorkloadInfo]:
 def _load_builtins() -> None:
     import importlib
 
-    for module in ("stele.sim._bank", "stele.sim._ticker", "stele.sim._timers"):  # they register
+    for module in (
+        "stele.sim._bank",
+        "stele.sim._ticker",
+        "stele.sim._timers",
+        "stele.actors.executor._workload",
+    ):  # each registers its workloads on import
         importlib.import_module(module)
