@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
+echo "== ruff (pyflakes checks)"
+.venv/bin/python -m ruff check runtime actors protocol tests examples
 echo "== mypy --strict (package)"
 bash tools/typecheck.sh
 echo "== pytest"

@@ -9,7 +9,6 @@ from ._actor import allocate as allocate
 from ._actor import release as release
 from ._allocator import Allocator as Allocator
 from ._allocator import Grant as Grant
-from ._allocator import UsageReport as UsageReport
 from ._errors import AllocatorError as AllocatorError
 from ._errors import GrantReleased as GrantReleased
 from ._errors import InsufficientResources as InsufficientResources
@@ -29,7 +28,7 @@ from ._messages import Released as Released
 from ._messages import Status as Status
 from ._messages import Subdivide as Subdivide
 from ._messages import Subdivided as Subdivided
-from ._messages import Usage as Usage
+from ._messages import UsageReport as UsageReport
 from ._resources import RESOURCE_KINDS as RESOURCE_KINDS
 from ._resources import Resources as Resources
 
@@ -45,7 +44,6 @@ __all__ = [
     "Status",
     "Subdivide",
     "Subdivided",
-    "Usage",
     "allocate",
     "release",
     "Allocator",

@@ -19,7 +19,7 @@ from ._allocator import Allocator, Grant
 from ._errors import InsufficientResources
 from ._messages import (
     Allocate, AllocatorStatus, CheckUsage, Granted, RecordUsage, Release, Released, Status,
-    Subdivide, Subdivided, Usage,
+    Subdivide, Subdivided, UsageReport,
 )
 from ._policy import AllocationPolicy
 from ._resources import Resources
@@ -84,10 +84,8 @@ class AllocatorActor(Actor):
                           len(engine.pending()))
         raise TypeError(f"allocator does not handle {type(message).__name__}")
 
-    def _usage(self, grant_id: str) -> Usage:
-        r = self.engine.check_usage(self.engine.grant(grant_id))
-        return Usage(r.grant, r.owner, r.capacity, r.used, r.total_used, r.reserved, r.available,
-                     r.timestamp_ns, r.age_ns)
+    def _usage(self, grant_id: str) -> UsageReport:
+        return self.engine.check_usage(self.engine.grant(grant_id))
 
     def _pump(self) -> None:
         for ticket, reply in list(self._waiting.items()):

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from ._messages import UsageReport
 from ._errors import GrantReleased, InsufficientResources, InvalidRequest, UsageExceedsGrant
 from ._policy import AllocationPolicy, PendingRequest, StaticPolicy
 from ._resources import RESOURCE_KINDS, Resources
@@ -74,21 +75,6 @@ class Grant:
         yield self
         for child in self.children.values():
             yield from child.walk()
-
-
-@dataclass(frozen=True, slots=True)
-class UsageReport:
-    """What :meth:`Allocator.check_usage` returns: a grant's balances at a time."""
-
-    grant: str
-    owner: str
-    capacity: Resources
-    used: Resources
-    total_used: Resources
-    reserved: Resources
-    available: Resources
-    timestamp_ns: int
-    age_ns: int
 
 
 class Allocator:

@@ -10,7 +10,7 @@
  504      Released            the capacity given back
  505      RecordUsage         add to what a grant has used
  506      CheckUsage          ask for a grant's balances
- 507      Usage               a grant's balances at a time
+ 507      UsageReport         a grant's balances at a time
  508      Subdivide           partition a grant among new children
  509      Subdivided          the children's ids
  510      AllocatorStatus     ask for the root's balances and waiters
@@ -26,7 +26,7 @@ from ...protocol import Message, message
 from ._resources import Resources
 
 __all__ = [
-    "Allocate", "Granted", "Release", "Released", "RecordUsage", "CheckUsage", "Usage",
+    "Allocate", "Granted", "Release", "Released", "RecordUsage", "CheckUsage", "UsageReport",
     "Subdivide", "Subdivided", "AllocatorStatus", "Status",
 ]
 
@@ -93,8 +93,12 @@ class CheckUsage(Message):
 
 @message(507)
 @dataclass(frozen=True, slots=True)
-class Usage(Message):
-    """A grant's balances, time-stamped on the Env clock."""
+class UsageReport(Message):
+    """A grant's balances, time-stamped on the Env clock.
+
+    What :meth:`Allocator.check_usage` returns, and the actor's reply to
+    :class:`CheckUsage` and :class:`RecordUsage`.
+    """
 
     grant: str
     owner: str

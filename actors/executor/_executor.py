@@ -317,7 +317,7 @@ class ExecutorActor(Actor):
     async def _run_tel(self, request: Execute, digest: Digest, limits: ExecLimits,
                        session: EffectSession, ctx: ExecutionContext) -> ExecResult:
         pool = await self._program(digest)
-        program, entry = pool.acquire(), pool.entry
+        program = pool.acquire()
         try:
             return await self._replay_tel(request, digest, limits, session, ctx, pool, program)
         finally:

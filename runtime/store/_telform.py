@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 
 from ..protocol import Digest, DigestError
 from ..tel import BUILTINS, PRELUDE, canonical_type
+from ..tel._free import children
 from ..tel._ast import (
     Binary, BoolLit, BytesLit, Call, Def, EffectDecl, Expr, If, IntLit, Lambda, Let, ListLit,
     Match, NoneE, OpDecl, Param, Perform, Proj, Seq, SomeE, StrLit, TFn, TList, TName, TOption,
@@ -132,30 +133,8 @@ def binder_names(d: Def) -> list[str]:
         elif isinstance(e, Match):
             pending += [e.none_body, e.some_body, e.some_name, e.scrutinee]
         else:
-            pending += reversed(_children(e))
+            pending += reversed(children(e))
     return out
-
-
-def _children(e: Expr) -> tuple[Expr, ...]:
-    if isinstance(e, (ListLit, TupleLit)):
-        return e.items
-    if isinstance(e, Unary):
-        return (e.operand,)
-    if isinstance(e, Binary):
-        return (e.left, e.right)
-    if isinstance(e, If):
-        return (e.cond, e.then, e.else_)
-    if isinstance(e, Call):
-        return (e.func, *e.args)
-    if isinstance(e, Seq):
-        return (e.first, e.second)
-    if isinstance(e, Perform):
-        return e.args
-    if isinstance(e, SomeE):
-        return (e.value,)
-    if isinstance(e, Proj):
-        return (e.tuple,)
-    return ()
 
 
 class _Capture(Exception):

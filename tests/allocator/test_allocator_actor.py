@@ -20,7 +20,7 @@ from stele.actors.allocator import (
     Status,
     Subdivide,
     Subdivided,
-    Usage,
+    UsageReport,
     allocate,
     release,
 )
@@ -54,7 +54,7 @@ def test_fail_fast_and_release() -> None:
             await allocate(ref, Resources(fuel=60, slots=1))
         assert info.value.shortfall == {"fuel": (60, 40)}
         used = await ref.ask(RecordUsage(g.grant, Resources(fuel=10)))
-        assert isinstance(used, Usage) and used.used == Resources(fuel=10)
+        assert isinstance(used, UsageReport) and used.used == Resources(fuel=10)
         released = await release(ref, g.grant)
         assert released.total_used == Resources(fuel=10)
         assert (await status(ref)).available == CAP
@@ -123,7 +123,7 @@ def test_subdivide_and_check() -> None:
             await ref.ask(Subdivide(g.grant, (Resources(fuel=30),)))
         assert isinstance(info.value.cause, InsufficientResources)
         u = await ref.ask(CheckUsage(g.grant))
-        assert isinstance(u, Usage) and u.reserved == Resources(fuel=60, slots=2)
+        assert isinstance(u, UsageReport) and u.reserved == Resources(fuel=60, slots=2)
         await release(ref, g.grant)  # releases the children too
         assert (await status(ref)).live_grants == 0
 
