@@ -1,8 +1,12 @@
 """The co-processor actor: guest runs and witness regeneration behind messages.
 
 :class:`CoprocessorActor` handles :class:`RunProgram` (-> :class:`RunOutcome`),
-:class:`RecordWitness` (-> :class:`WitnessRecorded`) and :class:`ReadWitness`
-(-> :class:`WitnessRows`).  All CPU work goes through ``env.run_in_worker``:
+:class:`RecordWitness` (-> :class:`WitnessRecorded`), :class:`ReadWitness`
+(-> :class:`WitnessRows`), and the suspend/resume pair :class:`RunGuest` /
+:class:`ResumeGuest` (-> :class:`GuestFinished` or :class:`GuestSuspended`)
+with which the executor runs stored guests: a guest runs until it exits,
+reaches its exact cycle limit or makes an effect ``ecall``; the asker serves
+the effect and resumes it from the snapshot (see ``_session``).  All CPU work goes through ``env.run_in_worker``:
 a worker process under RealEnv (the event loop stays responsive), inline under
 SimEnv (deterministic).  The worker functions are module-level and take plain
 values, and they are also the library's synchronous entry points
@@ -11,23 +15,39 @@ values, and they are also the library's synchronous entry points
 A guest that fails (cycle limit, fault, bad ELF, memory limit) is an expected
 outcome, not an actor crash: the asker gets :class:`stele.RemoteError` whose
 cause is :class:`GuestRunFailed` naming the original error, and the actor
-keeps its state.
+keeps its state.  A failed :class:`RunGuest` / :class:`ResumeGuest` gives the
+original typed error (e.g. :class:`CycleLimitExceeded`) as the cause instead.
+
+Given a ``spawn`` function (the runtime's task group's ``start_soon``), the
+actor answers guest steps from child tasks, so several guests run at once
+(one worker process each) and a step whose asker gave up (timeout,
+cancellation) is cancelled, which stops its worker.  Without one, steps are
+answered one at a time.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import anyio
 
 import numpy as np
 
 from stele import Actor, ActorRef, RejectMessage
+from stele._actor import Reply
 from stele.protocol import Digest
 
 from ._binding import Execution
 from ._checkpoint import CheckpointSet, choose_interval, record, split_ranges
 from ._errors import CoprocessorError
 from ._messages import (
+    GuestFinished,
+    GuestSuspended,
     ReadWitness,
+    ResumeGuest,
+    RunGuest,
     RecordWitness,
     RunLimits,
     RunOutcome,
@@ -35,6 +55,7 @@ from ._messages import (
     WitnessRecorded,
     WitnessRows,
 )
+from ._session import guest_step, rebuild_failure
 from ._stream import regenerate_ranges_async
 from ._stream_errors import GuestRunFailed, StreamError
 
@@ -97,6 +118,21 @@ def _raise_failure(result: object) -> None:
         raise RejectMessage(GuestRunFailed(result[0], result[1]))
 
 
+def _step_args(msg: RunGuest | ResumeGuest) -> tuple[object, ...]:
+    lim = msg.limits
+    if isinstance(msg, RunGuest):
+        return (msg.program, msg.input, lim.max_cycles, lim.memory_limit)
+    return (msg.program, msg.input, lim.max_cycles, lim.memory_limit, msg.snapshot,
+            msg.snapshot_digest, msg.reply)
+
+
+def _step_reply(result: object) -> GuestFinished | GuestSuspended:
+    if isinstance(result, (GuestFinished, GuestSuspended)):
+        return result
+    assert isinstance(result, tuple) and len(result) == 3
+    raise RejectMessage(rebuild_failure(result))
+
+
 class CoprocessorActor(Actor):
     """Runs guests and serves their witnesses (see the module docstring).
 
@@ -105,13 +141,22 @@ class CoprocessorActor(Actor):
     regenerate any range of them.
     """
 
-    def __init__(self, max_recordings: int = 4) -> None:
+    def __init__(self, max_recordings: int = 4,
+                 spawn: Callable[[Callable[[], Coroutine[Any, Any, None]]], object] | None = None) -> None:
         if max_recordings < 1:
             raise StreamError(f"max_recordings={max_recordings} is below the minimum 1")
         self._max = max_recordings
+        self._spawn = spawn
         self._recordings: OrderedDict[Digest, tuple[Execution, CheckpointSet]] = OrderedDict()
 
     async def receive(self, message: object) -> object:
+        if isinstance(message, (RunGuest, ResumeGuest)):
+            args = _step_args(message)
+            if self._spawn is None:
+                return _step_reply(await self.env.run_in_worker(guest_step, *args))
+            reply = self.defer_reply()
+            self._spawn(lambda: self._step(args, reply))
+            return None
         if isinstance(message, RunProgram):
             return await self._run(message)
         if isinstance(message, RecordWitness):
@@ -121,6 +166,31 @@ class CoprocessorActor(Actor):
         raise RejectMessage(
             StreamError(f"the co-processor does not handle {type(message).__name__}")
         )
+
+    async def _step(self, args: tuple[object, ...], reply: Reply) -> None:
+        """One guest step in a child task, cancelled if its asker stops waiting."""
+        result: object = None
+        async with anyio.create_task_group() as tg:
+            if not self.env.simulated:  # inline under simulation: nothing to watch
+                tg.start_soon(self._watch, reply, tg.cancel_scope)
+            try:
+                result = await self.env.run_in_worker(guest_step, *args)
+            except Exception as exc:  # a worker that died: the asker gets it, typed
+                reply.fail(exc)
+                return
+            finally:
+                tg.cancel_scope.cancel()
+        if result is None:
+            return
+        try:
+            reply.ok(_step_reply(result))
+        except RejectMessage as exc:
+            reply.fail(exc.cause)
+
+    async def _watch(self, reply: Reply, scope: anyio.CancelScope) -> None:
+        while reply.pending:
+            await self.env.sleep(0.01)
+        scope.cancel()
 
     async def _run(self, msg: RunProgram) -> RunOutcome:
         lim = msg.limits

@@ -14,6 +14,10 @@ the actor can sit behind a socket or in another process unchanged.
  304      WitnessRecorded       what was recorded, under which digest
  305      ReadWitness           regenerate rows of a recorded witness
  306      WitnessRows           the rows, little-endian uint32, interleaved
+ 307      RunGuest              run a guest to exit, cycle limit or effect
+ 308      ResumeGuest           resume a suspended guest with the reply
+ 309      GuestSuspended        snapshot, effect request, cycles so far
+ 310      GuestFinished         exit code, outputs, cycles, memory used
 ========  ====================  ==========================================
 """
 
@@ -34,6 +38,10 @@ __all__ = [
     "ReadWitness",
     "WitnessRows",
     "MAX_READ_ROWS",
+    "RunGuest",
+    "ResumeGuest",
+    "GuestSuspended",
+    "GuestFinished",
 ]
 
 #: Largest number of rows one :class:`ReadWitness` may ask for.
@@ -137,3 +145,61 @@ class WitnessRows(Message):
     length: int
     k: int
     data: bytes
+
+
+@message(307)
+@dataclass(frozen=True, slots=True)
+class RunGuest(Message):
+    """Run ``program`` on ``input`` until it exits, hits ``limits.max_cycles`` or makes an
+    effect ``ecall`` -> :class:`GuestFinished` or :class:`GuestSuspended`."""
+
+    program: bytes
+    input: bytes = b""
+    limits: RunLimits = RunLimits()
+
+
+@message(308)
+@dataclass(frozen=True, slots=True)
+class ResumeGuest(Message):
+    """Resume a :class:`GuestSuspended` run: the ``ecall`` is re-executed and gets ``reply``.
+
+    ``snapshot`` must hash to ``snapshot_digest``; ``reply`` is canonical CBOR.
+    ``program``, ``input`` and ``limits`` are those of the :class:`RunGuest`
+    (the cycle limit counts from the start of the run, so it stays exact).
+    """
+
+    program: bytes
+    input: bytes
+    limits: RunLimits
+    snapshot: bytes
+    snapshot_digest: Digest
+    reply: bytes
+
+
+@message(309)
+@dataclass(frozen=True, slots=True)
+class GuestSuspended(Message):
+    """A guest stopped just before an effect ``ecall``.
+
+    ``snapshot`` is the machine state as canonical CBOR (its digest in
+    ``snapshot_digest``), ``request`` the effect request's CBOR bytes,
+    ``cycles`` the cycles executed so far.
+    """
+
+    snapshot: bytes
+    snapshot_digest: Digest
+    request: bytes
+    cycles: int
+
+
+@message(310)
+@dataclass(frozen=True, slots=True)
+class GuestFinished(Message):
+    """A guest exited: its exit code, outputs, cycles and the memory it had allocated."""
+
+    exit_code: int
+    stdout: bytes
+    public_output: bytes
+    cycles: int
+    memory_bytes: int
+    halt_reason: str

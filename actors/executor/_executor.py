@@ -45,6 +45,7 @@ One execution:
 from __future__ import annotations
 
 import logging
+import math
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
@@ -63,8 +64,8 @@ from ..allocator import Granted, RecordUsage, Release, Resources
 from ..allocator import allocate as allocator_allocate
 from ..cache import CachedResult, MemoCache, MemoKey
 from ..cache._actor import MemoLookup, MemoStore
-from ..coprocessor import CycleLimitExceeded, Machine, MachineConfig, load_elf
-from ..coprocessor import Program as GuestProgram
+from ..coprocessor import CycleLimitExceeded, RunLimits, load_elf
+from ..coprocessor._messages import GuestFinished, GuestSuspended, ResumeGuest, RunGuest
 from ..repository._messages import GetObject, LoadReply, LoadTarget, ObjectRecord, Resolve, Resolved
 from ..sandbox import WAITING, EffectSession, Journal, KVStore, LogSink
 from ..sandbox._values import value_from_cbor, value_to_cbor
@@ -83,7 +84,6 @@ Spawner = Callable[[Callable[[], Awaitable[None]]], None]
 _INLINE_FUEL = 200_000
 #: Effects one TEL execution may perform (replay makes each cost a re-run of the prefix).
 MAX_EFFECTS = 10_000
-_GUEST_CHUNK = 1 << 18  # cycles between checkpoints (a few ms of guest time)
 _ROOT_WAIT = 60.0  # seconds a top-level execution waits for a free slot
 _EMPTY_JOURNAL = Journal().digest()
 
@@ -92,13 +92,6 @@ class _Suspend(BaseException):
     """Unwinds a TEL run at a ``perform`` whose reply is not known yet."""
 
     def __init__(self, request: tuple[str, str, tuple[Any, ...]]) -> None:
-        self.request = request
-
-
-class _GuestSuspend(BaseException):
-    """Leaves a guest just before an effect ``ecall`` whose reply must be awaited."""
-
-    def __init__(self, request: object) -> None:
         self.request = request
 
 
@@ -167,6 +160,7 @@ class ExecutorActor(Actor):
 
     def __init__(self, spawn: Spawner, kv: KVStore, *, repository: str = "repository",
                  allocator: str = "allocator", cache: str = "cache",
+                 coprocessor: str = "coprocessor",
                  log_sink: LogSink | None = None, memo: MemoCache | None = None,
                  name_ttl: float = 1.0) -> None:
         self._spawn = spawn
@@ -175,9 +169,10 @@ class ExecutorActor(Actor):
         self._name_ttl_ns = int(name_ttl * 1e9)
         self._kv = kv
         self._names = (repository, allocator, cache)
+        self._coprocessor = coprocessor
         self._log_sink = log_sink
         self._programs: dict[Digest, _ProgramPool] = {}
-        self._guests: dict[Digest, GuestProgram] = {}
+        self._guests: dict[Digest, bytes] = {}
         self._counter = 0
         self._started = self._ok = self._failed = self._hits = self._running = 0
         self._cancelled = 0
@@ -187,6 +182,7 @@ class ExecutorActor(Actor):
         self.repository: ActorRef = self.system.lookup(repo)
         self.allocator: ActorRef = self.system.lookup(alloc)
         self.cache: ActorRef = self.system.lookup(cache)
+        self.coprocessor: ActorRef = self.system.lookup(self._coprocessor)
 
     async def receive(self, message: object) -> object:
         if isinstance(message, Execute):
@@ -407,7 +403,7 @@ class ExecutorActor(Actor):
                          session: EffectSession, ctx: ExecutionContext) -> ExecResult:
         if len(request.args) != 1 or not isinstance(request.args[0], bytes):
             raise BadArguments("a RISC-V guest takes exactly one argument: its input bytes")
-        prog = await self._guest(digest)
+        image = await self._guest(digest)
         child_cost = 0
         child_usage = Resources.ZERO
         children = 0
@@ -430,30 +426,29 @@ class ExecutorActor(Actor):
             return out.value
 
         session.exec_call = exec_call
-        ready: list[object] = []  # the reply to the ecall the guest is suspended at
-
-        def on_ecall(req: object) -> object:
-            if ready:
-                return ready.pop()
-            if isinstance(req, list) and len(req) >= 2 and (req[0], req[1]) in WAITING:
-                raise _GuestSuspend(req)  # the machine stays just before this ecall
-            return session.handle_sync(req)
-
-        config = MachineConfig(memory_limit=max(1 << 16, min(limits.memory, 1 << 32)))
-        m = Machine(prog, input=request.args[0], config=config, effect_handler=on_ecall)
-        while not m.halted:
-            left = limits.cycles - m.cycle
-            if left <= 0:
-                ctx.add_usage(Resources(cycles=m.cycle))
-                raise CycleLimitExceeded(limits.cycles, pc=m.pc, cycle=m.cycle)
+        run = RunLimits(max_cycles=min(limits.cycles, 1 << 48),
+                        memory_limit=max(1 << 16, min(limits.memory, 1 << 32)))
+        step: object = RunGuest(image, request.args[0], run)
+        while True:
             try:
-                m.advance_fast(min(_GUEST_CHUNK, left))
-            except _GuestSuspend as s:
-                ready.append(await session.handle_guest_async(
-                    s.request, remaining_fuel=max(0, limits.fuel - child_cost)))
-            await anyio.lowlevel.checkpoint()
-        out = m.result()
-        usage = Resources(memory=len(m.memory.pages) * 4096, cycles=out.cycles)
+                out = await self.coprocessor.ask(step, timeout=math.inf)
+            except RemoteError as exc:
+                cause = exc.cause
+                if isinstance(cause, CycleLimitExceeded):
+                    ctx.add_usage(Resources(cycles=cause.cycle))
+                raise cause from None
+            if isinstance(out, GuestFinished):
+                break
+            assert isinstance(out, GuestSuspended)
+            req = decode(out.request)
+            if isinstance(req, list) and len(req) >= 2 and (req[0], req[1]) in WAITING:
+                answer = await session.handle_guest_async(
+                    req, remaining_fuel=max(0, limits.fuel - child_cost))
+            else:
+                answer = session.handle_sync(req)
+            step = ResumeGuest(image, request.args[0], run, out.snapshot, out.snapshot_digest,
+                               encode(answer))
+        usage = Resources(memory=out.memory_bytes, cycles=out.cycles)
         ctx.add_usage(usage)
         breakdown = {"cycles": out.cycles}
         if child_cost:
@@ -513,14 +508,16 @@ class ExecutorActor(Actor):
             self._programs[digest] = got
         return got
 
-    async def _guest(self, digest: Digest) -> GuestProgram:
+    async def _guest(self, digest: Digest) -> bytes:
+        """The ELF image of guest ``digest`` (parsed once here so a bad one fails early)."""
         got = self._guests.get(digest)
         if got is None:
             reply = await self._ask_repo(GetObject(str(digest)))
             assert isinstance(reply, ObjectRecord)
             if reply.kind != ELF_KIND:
                 raise WrongKind(digest, reply.kind, f"a {ELF_KIND} blob (engine='riscv')")
-            got = load_elf(reply.payload)
+            load_elf(reply.payload)
+            got = reply.payload
             if len(self._guests) >= 64:
                 self._guests.pop(next(iter(self._guests)))
             self._guests[digest] = got
