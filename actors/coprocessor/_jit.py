@@ -10,7 +10,11 @@ and iterates inside the function while whole iterations fit the cycle
 budget.  Blocks are compiled from generated source with ``compile``/``exec``
 once their start has been entered ``jit_threshold`` times; cold code runs in
 the interpreter.  With ``witness=True`` the same code also appends each
-instruction's witness row (the columns of :mod:`._witness`).
+instruction's *dynamic* witness values (register and memory values, a
+branch's next pc) to a flat list, and the run logs (block, cycles) pairs; the
+full rows (the columns of :mod:`._witness`) are rebuilt with numpy from each
+block's static template row (pc, instr, indices, imm): no per-instruction
+14-value tuple.
 
 Generated code keeps the registers it touches in locals and writes them back
 at every exit.  Loads index ``pages`` and stores index ``wpages`` directly,
@@ -36,12 +40,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import array
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._errors import GuestError
 from ._isa import BRANCHES, Instr
 
 _BRANCH_NAMES = frozenset(BRANCHES.values())
 from ._memory import I16, U16, U32, Trap
 from ._ops import ALU, IMM_ALU, SYSTEM_OPS, div, divu, rem, remu
-from ._witness import operands, trace_reference
+from ._witness import K, operands, trace_reference
 
 if TYPE_CHECKING:
     from ._machine import Machine
@@ -87,14 +97,17 @@ _STORE = {
 }
 
 
-def _instr_line(ins: Instr, pc: int, witness: bool) -> tuple[str, bool]:
+def _instr_line(ins: Instr, pc: int, witness: bool,
+                template: list[tuple[int | None, ...]] | None = None) -> tuple[str, bool]:
     """One line of Python for ``ins`` at ``pc``; True if it ends the block.
 
     Every statement that can fail (a missing page, a misaligned offset, a bad
     jump target) comes before any side effect on the same line, so a failing
     line leaves the block's state exactly as before that instruction.  With
-    ``witness`` the line also appends the instruction's witness row to ``out``
-    (see :mod:`._witness` for the columns).
+    ``witness`` the line also appends the *dynamic* values of the instruction's
+    witness row to ``out`` (columns in order, see :mod:`._witness`) and, if
+    ``template`` is given, appends the row's template to it: the static
+    values, with None where a value is dynamic.
     """
     op, rd, rs1, rs2, imm, word = ins
     npc = (pc + 4) & M
@@ -168,12 +181,24 @@ def _instr_line(ins: Instr, pc: int, witness: bool) -> tuple[str, bool]:
         stmts.append(f"nxt = {nxt}")
     if witness:
         wrd, wrs1, wrs2, wimm = operands(ins)
-        stmts.append(f"out += ({pc}, {nxt}, {word}, {wrd}, {wrs1}, {wrs2}, {rdv}, {v1}, {v2}, "
-                     f"{wimm}, {mem[0]}, {mem[1]}, {mem[2]}, {mem[3]})")
+        cols = (str(pc), nxt, str(word), str(wrd), str(wrs1), str(wrs2), rdv, v1, v2,
+                str(wimm), *mem)
+        # Only the dynamic values are emitted, in column order; the static
+        # ones come from the block's template row (see ``_Mode.template``).
+        row = tuple(int(c) if c.isdigit() else None for c in cols)
+        dyn = [c for c, v in zip(cols, row) if v is None]
+        if len(dyn) == 1:
+            stmts.append(f"app({dyn[0]})")
+        elif dyn:
+            stmts.append(f"out += ({', '.join(dyn)})")
+        if template is not None:
+            template.append(row)
     return "; ".join(stmts) or "pass", ends
 
 
-def block_source(instrs: list[tuple[int, Instr]], witness: bool = False) -> tuple[str, dict[int, int]]:
+def block_source(instrs: list[tuple[int, Instr]], witness: bool = False,
+                 template: list[tuple[int | None, ...]] | None = None,
+                 ) -> tuple[str, dict[int, int]]:
     """Python source of ``blk(r, budget, out)`` for (pc, instr) pairs, and its line map.
 
     A block is a superblock: it runs through forward conditional branches
@@ -203,12 +228,14 @@ def block_source(instrs: list[tuple[int, Instr]], witness: bool = False) -> tupl
     # loads each register just before its first read and writes back, at
     # each exit, only what it has written so far: early side exits stay cheap.
     load = "; ".join([f"x{i} = r[{i}]" for i in sorted(used)] + ["it = 0"]) if loop else "pass"
+    if witness:
+        load += "; app = out.append"
     bound: set[int] = set()
     wrote: set[int] = set()
     code: list[tuple[str, int]] = []      # (line, instruction index or -1)
     ended = False
     for k, (pc, ins) in enumerate(instrs):
-        line, ended = _instr_line(ins, pc, witness)
+        line, ended = _instr_line(ins, pc, witness, template)
         if not loop:
             reads = sorted({x for x in (ins.rs1, ins.rs2) if x} - bound)
             bound.update(reads)
@@ -257,13 +284,73 @@ def _fail() -> None:
     raise _EXIT
 
 
+_Block = tuple[Callable[..., int], int, tuple[int, ...], int]
+
+
+class _Templates:
+    """Static witness rows of every compiled witness block, and their assembly.
+
+    Row 0 is the interpreter's: every column dynamic.  A block compiled from
+    n instructions owns rows ``base .. base + n - 1``; a run of ``c`` cycles of
+    it (``c`` may exceed n for a loop) uses rows ``base + (i % n)`` for
+    i < c.  :meth:`assemble` rebuilds full witness rows from the event log
+    ``(base, cycles)`` pairs and the flat dynamic values with numpy.
+    """
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int | None, ...]] = [(None,) * K]
+        self.period: list[int] = [1]
+        self._static: NDArray[np.uint32] = np.zeros((0, K), dtype=np.uint32)
+        self._dynamic: NDArray[np.bool_] = np.zeros((0, K), dtype=np.bool_)
+        self._period: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+
+    def add(self, rows: list[tuple[int | None, ...]]) -> int:
+        base = len(self.rows)
+        self.rows += rows
+        self.period += [len(rows)] * len(rows)
+        return base
+
+    def _arrays(self) -> tuple[NDArray[np.uint32], NDArray[np.bool_], NDArray[np.int64]]:
+        if len(self._static) != len(self.rows):
+            self._static = np.array([[v or 0 for v in r] for r in self.rows], dtype=np.uint32)
+            self._dynamic = np.array([[v is None for v in r] for r in self.rows],
+                                     dtype=np.bool_)
+            self._period = np.array(self.period, dtype=np.int64)
+        return self._static, self._dynamic, self._period
+
+    def assemble(self, events: list[int], values: list[int]) -> NDArray[np.uint32]:
+        """Witness rows, shape (cycles, K), from the event log and dynamic values."""
+        dyn = np.frombuffer(array.array("I", values), dtype=np.uint32)
+        if not events:
+            return np.zeros((0, K), dtype=np.uint32)
+        static, dynamic, period = self._arrays()
+        ev = np.array(events, dtype=np.int64).reshape(-1, 2)
+        bases, counts = ev[:, 0], ev[:, 1]
+        total = int(counts.sum())
+        starts = np.cumsum(counts) - counts
+        pos = np.arange(total, dtype=np.int64) - np.repeat(starts, counts)
+        per = np.repeat(period[bases], counts)
+        looped = per <= pos
+        if looped.any():
+            pos[looped] %= per[looped]
+        ids = np.repeat(bases, counts) + pos
+        rows: NDArray[np.uint32] = static[ids]
+        mask = dynamic[ids]
+        if int(np.count_nonzero(mask)) != dyn.size:      # an internal invariant
+            raise AssertionError(f"witness assembly: {dyn.size} dynamic values for "
+                                 f"{int(np.count_nonzero(mask))} dynamic cells")
+        rows[mask] = dyn
+        return rows
+
+
 class _Mode:
     """The block cache of one compilation mode (fast, or witness-generating)."""
 
     def __init__(self, witness: bool) -> None:
         self.witness = witness
-        #: start pc -> (function, instruction count, pc of each instruction)
-        self.blocks: dict[int, tuple[Callable[..., int], int, tuple[int, ...]]] = {}
+        #: start pc -> (function, instruction count, pc of each instruction,
+        #: first template row of the block (witness mode; 0 in fast mode))
+        self.blocks: dict[int, _Block] = {}
         #: pc -> length of the interpreted run starting there (cold code).
         self.sizes: dict[int, int] = {}
         self.heat: dict[int, int] = {}
@@ -281,6 +368,7 @@ class Jit:
         self.machine = machine
         self.fast = _Mode(False)
         self.witness = _Mode(True)
+        self.templates = _Templates()
         self.page_starts: dict[int, set[int]] = {}
         self.compiled = 0
         self.threshold = machine.config.jit_threshold
@@ -294,7 +382,7 @@ class Jit:
         machine._page_hooks.append(self._invalidate)
 
     @property
-    def blocks(self) -> dict[int, tuple[Callable[..., int], int, tuple[int, ...]]]:
+    def blocks(self) -> dict[int, _Block]:
         """Compiled fast-path blocks by start pc."""
         return self.fast.blocks
 
@@ -347,9 +435,12 @@ class Jit:
             mode.sizes[pc] = len(instrs)
             return len(instrs)
         ns = dict(self.namespace)
-        source, ns["LINE"] = block_source(instrs, mode.witness)
+        template: list[tuple[int | None, ...]] | None = [] if mode.witness else None
+        source, ns["LINE"] = block_source(instrs, mode.witness, template)
         exec(compile(source, f"<block 0x{pc:08x}>", "exec"), ns)
-        mode.blocks[pc] = (ns["blk"], len(instrs), tuple(p for p, _ in instrs))  # type: ignore[assignment]
+        base = self.templates.add(template) if template is not None else 0
+        mode.blocks[pc] = (ns["blk"], len(instrs), tuple(p for p, _ in instrs),  # type: ignore[assignment]
+                           base)
         mode.sizes.pop(pc, None)
         self.compiled += 1
         return 0
@@ -358,9 +449,21 @@ class Jit:
         """Up to ``n`` cycles, stopping at halt; returns cycles run (see ``Machine.advance``)."""
         return self._run(n, self.fast, None)
 
-    def trace(self, n: int, out: list[int]) -> int:
-        """Like :meth:`advance`, appending each cycle's witness row to ``out``."""
-        return self._run(n, self.witness, out)
+    def trace(self, n: int) -> NDArray[np.uint32]:
+        """Like :meth:`advance`, returning the witness rows, shape (cycles, K).
+
+        Compiled blocks emit only their dynamic values; the event log of
+        (template base, cycles) pairs rebuilds the rows (:class:`_Templates`).
+        On a :class:`GuestError` the completed rows are attached as ``exc.rows``.
+        """
+        out: list[int] = []
+        events: list[int] = []
+        try:
+            self._run_witness(n, out, events)
+        except GuestError as exc:
+            exc.rows = self.templates.assemble(events, out)
+            raise
+        return self.templates.assemble(events, out)
 
     def _run(self, n: int, mode: _Mode, out: list[int] | None) -> int:
         m = self.machine
@@ -407,6 +510,64 @@ class Jit:
             else:
                 trace_reference(m, min(size, left), out)
                 left = n - (m.cycle - start)
+            pc = m.pc
+            if m.stopped():
+                break
+        m.pc = pc
+        m.cycle = start + n - left
+        return n - left
+
+    def _run_witness(self, n: int, out: list[int], events: list[int]) -> int:
+        """:meth:`_run` in witness mode, also logging (template base, cycles) pairs."""
+        mode = self.witness
+        m = self.machine
+        if m.halted or n <= 0:
+            return 0
+        get = mode.blocks.get
+        sizes = mode.sizes
+        r = m.regs
+        pc = m.pc
+        start = m.cycle
+        left = n
+        while left > 0:
+            b = get(pc)
+            while b is not None and b[1] <= left:       # the hot loop: block to block
+                npc = b[0](r, left, out)
+                if npc < 0:                             # instruction c needs the interpreter
+                    c = -1 - npc
+                    events += (b[3], c)
+                    left -= c
+                    pc = b[2][c % b[1]]
+                    size = 1
+                    break
+                c = npc >> 32
+                events += (b[3], c)
+                left -= c
+                pc = npc & 0xFFFFFFFF
+                b = get(pc)
+            else:
+                if left <= 0:
+                    break
+                size = sizes.get(pc, 0) if b is None else 1
+                if size == 0:
+                    size = self._prepare(mode, pc)
+                    if size == 0:
+                        continue
+                elif b is None:
+                    heat = mode.heat.get(pc)
+                    if heat is not None:
+                        mode.heat[pc] = heat + 1
+                        if heat + 1 >= self.threshold:
+                            del sizes[pc]
+                            continue
+            m.pc = pc
+            m.cycle = start + n - left
+            before = len(out)
+            try:
+                trace_reference(m, min(size, left), out)
+            finally:
+                events += (0, (len(out) - before) // K)
+            left = n - (m.cycle - start)
             pc = m.pc
             if m.stopped():
                 break

@@ -338,15 +338,7 @@ class Machine:
         If the run stops with a :class:`GuestError`, the rows of the cycles that
         did complete are attached to it as ``exc.rows``.
         """
-        from ._witness import rows_array
-
-        out: list[int] = []
-        try:
-            self._compiler().trace(n, out)
-        except GuestError as exc:
-            exc.rows = rows_array(out)
-            raise
-        return rows_array(out)
+        return self._compiler().trace(n)
 
     # -- traps ---------------------------------------------------------------
     def _trap(self, pc: int, t: Trap) -> int:
