@@ -25,17 +25,17 @@ One execution:
      the suspension bound an ``Exec.call`` child; the child's cost is then
      subtracted from the parent's fuel for the rest of the run and added
      to the parent's cost (``breakdown["exec"]``).
-   * RISC-V: the guest ELF (a repository blob) runs on the co-processor
-     engine *inline* in this task, in chunks of cycles with a checkpoint
-     between chunks (so timeouts and cancellation take effect and other
-     tasks progress).  Inline rather than in a worker process because the
-     effect ``ecall`` handler must reach this execution's sandbox.  The
-     synchronous effects are answered inside the ``ecall``; for one that
-     waits (``Clock.sleep``, ``Exec.call``) the handler unwinds the machine,
-     which the engine leaves just before the ``ecall``, the request is
-     served asynchronously, and the resumed guest re-executes the ``ecall``
-     and receives the reply (so cycle counts and final state are those of
-     an uninterrupted run).
+   * RISC-V: the guest ELF (a repository blob) runs on the
+     :class:`CoprocessorActor` (a worker process under RealEnv, inline under
+     SimEnv) in steps: ``RunGuest`` runs it until it exits, reaches its
+     exact cycle limit or makes an effect ``ecall``; at an ``ecall`` the
+     actor answers ``GuestSuspended`` (machine snapshot as canonical CBOR
+     with its digest, the request, the cycles so far).  The executor serves
+     the request through this execution's :class:`EffectSession` (policy
+     check, handler, journal; a denial or handler error ends the run), and
+     ``ResumeGuest`` continues from the snapshot: the ``ecall`` is
+     re-executed with the reply, so cycle counts and final state are those
+     of an uninterrupted run.
 
 5. record usage on the grant, release it in a shielded ``finally`` (also on
    failure, timeout and cancellation), log the usage, and store a pure
