@@ -65,8 +65,12 @@ from ._guests import BENCH_SIZES as BENCH_SIZES
 from ._guests import GUESTS as GUESTS
 from ._guests import guest_elf as guest_elf
 from ._guests import guest_input as guest_input
+from ._messages import GuestFinished as GuestFinished
+from ._messages import GuestSuspended as GuestSuspended
 from ._messages import ReadWitness as ReadWitness
 from ._messages import RecordWitness as RecordWitness
+from ._messages import ResumeGuest as ResumeGuest
+from ._messages import RunGuest as RunGuest
 from ._messages import RunLimits as RunLimits
 from ._messages import RunOutcome as RunOutcome
 from ._messages import RunProgram as RunProgram
@@ -95,6 +99,7 @@ __all__ = [
     "choose_interval", "collect_trace", "interval_for_workers", "interval_sqrt", "record",
     "split_ranges", "BENCH_SIZES", "GUESTS", "guest_elf", "guest_input",
     "ReadWitness", "RecordWitness", "RunLimits", "RunOutcome", "RunProgram",
+    "GuestFinished", "GuestSuspended", "ResumeGuest", "RunGuest",
     "WitnessRecorded", "WitnessRows", "WitnessOracle", "StreamStats", "WitnessStream",
     "regenerate_ranges", "regenerate_ranges_async", "CheckpointError", "GuestRunFailed",
     "StreamError",
