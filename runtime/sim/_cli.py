@@ -178,6 +178,8 @@ def main(argv: list[str]) -> int:
                 raise SimError("give --seed or --seeds, not both")
             return _run_many(ns)
         seed = ns.seed
+        if seed is not None and seed < 0:
+            raise SimError(f"--seed must be >= 0, got {seed}")
         if seed is None:
             from .._realenv import RealEnv
 

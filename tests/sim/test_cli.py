@@ -91,6 +91,7 @@ def test_command_line_overrides_the_swarm(capsys: pytest.CaptureFixture[str]) ->
     (["--seed", "1", "--opt", "shards"], "KEY=VALUE"),
     (["--seed", "1", "--opt", "shards=0"], "shards=0"),
     (["--seed", "1", "--ticks", "0"], "ticks"),
+    (["--seed", "-1", "--ticks", "10"], "--seed must be >= 0, got -1"),
 ])
 def test_user_mistakes_are_one_line_errors(
     argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]
