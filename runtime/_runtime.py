@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import os
+import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ import anyio
 from ._actor import ActorRef
 from ._actor_errors import RemoteError
 from ._env import Env
+from ._errors import SteleError
 from ._observer import KernelObserver
 from ._supervise import ChildSpec, Strategy, Supervisor
 from ._system import ActorSystem
@@ -173,6 +175,12 @@ def _store_file(path: str | None) -> str | None:
     return os.path.join(path, "store.sqlite")
 
 
+def _store_error(path: str | None, exc: BaseException) -> SteleError:
+    from .store import StoreError
+
+    return StoreError(f"cannot open the store at {path!r}: {exc}")
+
+
 @asynccontextmanager
 async def open_runtime(path: str | None = None, *, env: Env | None = None,
                        capacity: Resources | None = None, log_sink: LogSink | None = None,
@@ -195,9 +203,16 @@ async def open_runtime(path: str | None = None, *, env: Env | None = None,
     from .actors.sandbox import KVStore
 
     env = env or RealEnv()
-    file = _store_file(path)
-    kv = KVStore(file)
-    memo = MemoCache(disk_path=file)
+    try:  # a bad store path (a user's --store) is a typed error, not an OSError traceback
+        file = _store_file(path)
+        kv = KVStore(file)
+    except (OSError, sqlite3.Error) as exc:
+        raise _store_error(path, exc) from None
+    try:
+        memo = MemoCache(disk_path=file)
+    except (OSError, sqlite3.Error) as exc:
+        kv.close()
+        raise _store_error(path, exc) from None
     try:
         async with ActorSystem(env, observer=observer) as system:
             async with anyio.create_task_group() as executions:

@@ -53,3 +53,17 @@ def test_demo_runs_and_is_idempotent(tmp_path: Path, runs: int) -> None:
         assert "back to full capacity: True" in text
     assert "an earlier `stele demo` already ran" in second
     assert "an earlier `stele demo` already ran" not in first
+
+
+@pytest.mark.parametrize("kind", ["under-a-file", "sqlite-is-a-directory"])
+def test_demo_bad_store_path_is_a_one_line_error(
+        tmp_path: Path, kind: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from stele._demo import main
+
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "dir.sqlite").mkdir()
+    store = tmp_path / "file" / "x" if kind == "under-a-file" else tmp_path / "dir.sqlite"
+    assert main(["--store", str(store)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"stele demo: error: cannot open the store at {str(store)!r}: ")
+    assert "Traceback" not in err and len(err.splitlines()) == 1
