@@ -320,22 +320,25 @@ class _Templates:
 
     def assemble(self, events: list[int], values: list[int]) -> NDArray[np.uint32]:
         """Witness rows, shape (cycles, K), from the event log and dynamic values."""
-        dyn = np.frombuffer(array.array("I", values), dtype=np.uint32)
         if not events:
             return np.zeros((0, K), dtype=np.uint32)
         static, dynamic, period = self._arrays()
-        ev = np.array(events, dtype=np.int64).reshape(-1, 2)
+        dyn = np.frombuffer(array.array("Q", values), dtype=np.uint64)
+        ev = np.frombuffer(array.array("q", events), dtype=np.int64).reshape(-1, 2)
         bases, counts = ev[:, 0], ev[:, 1]
+        per = period[bases]
+        if (counts > per).any():         # loop runs: one event per (partial) iteration
+            pieces = (counts + per - 1) // per
+            bases = np.repeat(bases, pieces)
+            per_rep = np.repeat(per, pieces)
+            first = np.cumsum(pieces) - pieces
+            within = np.arange(len(bases), dtype=np.int64) - np.repeat(first, pieces)
+            counts = np.minimum(per_rep, np.repeat(counts, pieces) - within * per_rep)
         total = int(counts.sum())
         starts = np.cumsum(counts) - counts
-        pos = np.arange(total, dtype=np.int64) - np.repeat(starts, counts)
-        per = np.repeat(period[bases], counts)
-        looped = per <= pos
-        if looped.any():
-            pos[looped] %= per[looped]
-        ids = np.repeat(bases, counts) + pos
-        rows: NDArray[np.uint32] = static[ids]
-        mask = dynamic[ids]
+        ids = np.arange(total, dtype=np.int64) - np.repeat(starts - bases, counts)
+        rows: NDArray[np.uint32] = np.take(static, ids, axis=0)
+        mask = np.take(dynamic, ids, axis=0)
         if int(np.count_nonzero(mask)) != dyn.size:      # an internal invariant
             raise AssertionError(f"witness assembly: {dyn.size} dynamic values for "
                                  f"{int(np.count_nonzero(mask))} dynamic cells")
