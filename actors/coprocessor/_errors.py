@@ -42,8 +42,25 @@ TRAP_CAUSES: dict[int, str] = {
 }
 
 
+def _rebuild(cls: type[CoprocessorError], args: tuple[object, ...],
+             state: dict[str, object]) -> CoprocessorError:
+    """Unpickle a :class:`CoprocessorError` without calling its ``__init__``."""
+    exc = cls.__new__(cls, *args)
+    exc.args = args
+    exc.__dict__.update(state)
+    return exc
+
+
 class CoprocessorError(SteleError):
-    """Root of every co-processor error (loading, running, snapshots)."""
+    """Root of every co-processor error (loading, running, snapshots).
+
+    Picklable, with its type, message and fields (``pc``, ``cycle``, ``cause``,
+    ``limit``, ...), whatever the subclass's ``__init__`` takes: an error raised
+    in a worker process comes back to the parent as itself.
+    """
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
 
 
 class ElfError(CoprocessorError):
