@@ -204,6 +204,19 @@ def test_canonical_encoding_is_stable(value: object) -> None:
     assert canonical(value) == canonical(value)
 
 
+_trace_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.text("ab", max_size=2)
+    | st.binary(max_size=2),
+    lambda inner: st.lists(inner, max_size=3).map(tuple), max_leaves=6,
+)
+
+
+@given(_trace_values, _trace_values)
+def test_canonical_encoding_is_injective(a: object, b: object) -> None:
+    """Two values encode alike exactly when they are the same value (repr tells bool from int)."""
+    assert (canonical(a) == canonical(b)) == (repr(a) == repr(b))
+
+
 def test_trace_hash_depends_on_every_field() -> None:
     env1, env2 = SimEnv(seed=1), SimEnv(seed=1)
     env1.trace.record("x", 1, "a")
