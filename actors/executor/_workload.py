@@ -23,8 +23,8 @@ its grants, which would make the capacity check vacuous).  Checkers:
 Determinism is the simulator's own check (``--check-determinism``: the same
 seed gives the same trace hash; outcomes are folded into the trace).
 
-Register it with ``stele sim --plugin stele.actors.executor._workload
---workload execution`` (or add the module to the simulator's built-ins).
+It is one of the simulator's built-ins: ``stele sim --workload execution``
+(``--plugin stele.actors.executor._workload`` is accepted too, and redundant).
 """
 
 from __future__ import annotations
