@@ -35,20 +35,39 @@ def _wall_seconds() -> float:
     return time.perf_counter()
 
 
+def _address(text: str) -> int:
+    """``--raw BASE``: an integer in any Python base notation (0x..., 0o..., decimal)."""
+    try:
+        return int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an address: {text!r} (e.g. 0x10000)") from None
+
+
+def _count(text: str) -> int:
+    """A non-negative integer option (``--max-cycles``, ``--memory-limit``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="stele vm", description="Run RV32IM guests.")
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run an ELF (or raw image) to completion")
     run.add_argument("file", type=Path, help="RV32IM ELF executable (or raw image with --raw)")
-    run.add_argument("--raw", type=lambda s: int(s, 0), metavar="BASE",
+    run.add_argument("--raw", type=_address, metavar="BASE",
                      help="load FILE as a raw image at address BASE (entry = BASE)")
     run.add_argument("--input", type=Path, help="file read by the guest on fd 0")
-    run.add_argument("--max-cycles", type=int, default=1_000_000_000,
+    run.add_argument("--max-cycles", type=_count, default=1_000_000_000,
                      help="cycle limit (default 10^9); exceeding it is an error")
     run.add_argument("--signature", type=Path,
                      help="write the begin/end_signature words here, one %%08x per line")
     run.add_argument("--public", type=Path, help="write the guest's public output (fd 3) here")
-    run.add_argument("--memory-limit", type=int, default=MachineConfig.memory_limit,
+    run.add_argument("--memory-limit", type=_count, default=MachineConfig.memory_limit,
                      help="bytes of guest memory (default 64 MiB)")
     run.add_argument("--interp", action="store_true",
                      help="use the interpreter instead of the compiled fast path")
@@ -86,14 +105,14 @@ def main(argv: list[str]) -> int:
             mips = machine.cycle / seconds / 1e6 if seconds > 0 else 0.0
             print(f"cycles={machine.cycle} time={seconds:.3f}s mips={mips:.2f}", file=sys.stderr)
     _flush(machine)
-    if args.public:
-        args.public.write_bytes(result.public_output)
-    if args.signature:
-        try:
+    try:
+        if args.public:
+            args.public.write_bytes(result.public_output)
+        if args.signature:
             args.signature.write_text(machine.signature_text())
-        except CoprocessorError as exc:
-            print(f"stele vm: {exc}", file=sys.stderr)
-            return FAILURE_STATUS
+    except (CoprocessorError, OSError) as exc:
+        print(f"stele vm: {exc}", file=sys.stderr)
+        return FAILURE_STATUS
     return result.exit_code & 0xFF
 
 

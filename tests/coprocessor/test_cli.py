@@ -67,3 +67,29 @@ def test_raw_image(tmp_path: Path) -> None:
     path = tmp_path / "raw.bin"
     path.write_bytes(words(syscall(93, 9)))
     assert main(["run", str(path), "--raw", "0x10000"]) == 9
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["--max-cycles", "-1"], "argument --max-cycles: must be >= 0, got -1"),
+    (["--memory-limit", "-3"], "argument --memory-limit: must be >= 0, got -3"),
+    (["--max-cycles", "abc"], "argument --max-cycles: not an integer: 'abc'"),
+    (["--raw", "xyz"], "argument --raw: not an address: 'xyz'"),
+])
+def test_bad_options_are_usage_errors(argv: list[str], needle: str,
+                                      capfd: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["run", SHA, *argv])
+    assert info.value.code == 2
+    err = capfd.readouterr().err
+    assert needle in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("option", ["--public", "--signature"])
+def test_unwritable_output_is_one_clear_line(tmp_path: Path, option: str,
+                                             capfd: pytest.CaptureFixture[str]) -> None:
+    elf = tmp_path / "t.elf"
+    elf.write_bytes(make_elf(syscall(93, 0), bytes(16),
+                             symbols={"begin_signature": DATA, "end_signature": DATA + 8}))
+    assert main(["run", str(elf), option, str(tmp_path)]) == FAILURE_STATUS  # a directory
+    _, err = capfd.readouterr()
+    assert err.count("\n") == 1 and "Is a directory" in err, err
