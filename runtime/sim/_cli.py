@@ -173,6 +173,8 @@ def main(argv: list[str]) -> int:
             return 0
         if ns.ticks < 1:
             raise SimError(f"--ticks must be >= 1, got {ns.ticks}")
+        if ns.progress_every is not None and ns.progress_every < 1:
+            raise SimError(f"--progress-every must be >= 1, got {ns.progress_every}")
         if ns.seeds is not None:
             if ns.seed is not None:
                 raise SimError("give --seed or --seeds, not both")

@@ -92,6 +92,7 @@ def test_command_line_overrides_the_swarm(capsys: pytest.CaptureFixture[str]) ->
     (["--seed", "1", "--opt", "shards=0"], "shards=0"),
     (["--seed", "1", "--ticks", "0"], "ticks"),
     (["--seed", "-1", "--ticks", "10"], "--seed must be >= 0, got -1"),
+    (["--seed", "1", "--progress-every", "-3"], "--progress-every must be >= 1, got -3"),
 ])
 def test_user_mistakes_are_one_line_errors(
     argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]
