@@ -32,12 +32,15 @@ the remaining budget, and a loop only starts another iteration that fits.
 
 Compiled blocks are cached per start pc and dropped when any page they were
 compiled from is written (the machine's page-invalidation hook) or replaced
-by a restore.
+by a restore.  The code objects themselves are also kept process-wide, keyed
+by the block's (pc, instruction word) pairs, so the fresh machines that
+regenerate a witness from checkpoints do not compile the same blocks again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import CodeType
 from typing import TYPE_CHECKING
 
 import array
@@ -287,6 +290,24 @@ def _fail() -> None:
 _Block = tuple[Callable[..., int], int, tuple[int, ...], int]
 
 
+_Template = tuple[NDArray[np.uint32], NDArray[np.bool_]]
+
+
+def _template(rows: list[tuple[int | None, ...]]) -> _Template:
+    """A block's template rows as arrays: static values, and where values are emitted."""
+    return (np.array([[v or 0 for v in r] for r in rows], dtype=np.uint32).reshape(-1, K),
+            np.array([[v is None for v in r] for r in rows], dtype=np.bool_).reshape(-1, K))
+
+
+#: Compiled blocks shared by every machine of the process: (witness, (pc, word)
+#: of each instruction) -> (code, line map, template).  Regenerating a witness
+#: starts fresh machines from checkpoints; they reuse the code instead of
+#: compiling it again.  Cleared when it reaches :data:`CODE_CACHE_SIZE`.
+_CODE: dict[tuple[bool, tuple[tuple[int, int], ...]],
+            tuple[CodeType, dict[int, int], _Template | None]] = {}
+CODE_CACHE_SIZE = 4096
+
+
 class _Templates:
     """Static witness rows of every compiled witness block, and their assembly.
 
@@ -298,24 +319,25 @@ class _Templates:
     """
 
     def __init__(self) -> None:
-        self.rows: list[tuple[int | None, ...]] = [(None,) * K]
-        self.period: list[int] = [1]
+        self.size = 1
+        self._parts: list[_Template] = [_template([(None,) * K])]
         self._static: NDArray[np.uint32] = np.zeros((0, K), dtype=np.uint32)
         self._dynamic: NDArray[np.bool_] = np.zeros((0, K), dtype=np.bool_)
         self._period: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
 
-    def add(self, rows: list[tuple[int | None, ...]]) -> int:
-        base = len(self.rows)
-        self.rows += rows
-        self.period += [len(rows)] * len(rows)
+    def add(self, part: _Template) -> int:
+        """Append one block's template (see :func:`_template`); returns its base row."""
+        base = self.size
+        self._parts.append(part)
+        self.size += len(part[0])
         return base
 
     def _arrays(self) -> tuple[NDArray[np.uint32], NDArray[np.bool_], NDArray[np.int64]]:
-        if len(self._static) != len(self.rows):
-            self._static = np.array([[v or 0 for v in r] for r in self.rows], dtype=np.uint32)
-            self._dynamic = np.array([[v is None for v in r] for r in self.rows],
-                                     dtype=np.bool_)
-            self._period = np.array(self.period, dtype=np.int64)
+        if len(self._static) != self.size:
+            self._static = np.concatenate([p[0] for p in self._parts])
+            self._dynamic = np.concatenate([p[1] for p in self._parts])
+            self._period = np.concatenate([np.full(len(p[0]), len(p[0]), dtype=np.int64)
+                                           for p in self._parts])
         return self._static, self._dynamic, self._period
 
     def assemble(self, events: list[int], values: list[int]) -> NDArray[np.uint32]:
@@ -437,10 +459,19 @@ class Jit:
         if heat < self.threshold:
             mode.sizes[pc] = len(instrs)
             return len(instrs)
+        key = (mode.witness, tuple((p, ins.word) for p, ins in instrs))
+        cached = _CODE.get(key)
+        if cached is None:
+            rows: list[tuple[int | None, ...]] | None = [] if mode.witness else None
+            source, line_map = block_source(instrs, mode.witness, rows)
+            code = compile(source, f"<block 0x{pc:08x}>", "exec")
+            if len(_CODE) >= CODE_CACHE_SIZE:
+                _CODE.clear()
+            cached = _CODE[key] = (code, line_map, None if rows is None else _template(rows))
+        code, line_map, template = cached
         ns = dict(self.namespace)
-        template: list[tuple[int | None, ...]] | None = [] if mode.witness else None
-        source, ns["LINE"] = block_source(instrs, mode.witness, template)
-        exec(compile(source, f"<block 0x{pc:08x}>", "exec"), ns)
+        ns["LINE"] = line_map
+        exec(code, ns)
         base = self.templates.add(template) if template is not None else 0
         mode.blocks[pc] = (ns["blk"], len(instrs), tuple(p for p, _ in instrs),  # type: ignore[assignment]
                            base)
