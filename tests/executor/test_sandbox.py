@@ -34,7 +34,9 @@ def test_each_effect_denied_by_default_and_works_when_granted(
         assert "not granted" in err.reason and effect in str(err)
         r = await rt.execute(entry, [arg], policy=Policy.allow("p", effect))
         if real_clock:
-            assert 0 <= r.value < 1000  # two readings of the real wall clock, in ms
+            # Two readings of the real wall clock, in ms: only their order is
+            # certain (an upper bound would make the test depend on load).
+            assert isinstance(r.value, int) and r.value >= 0
         else:
             assert r.value == expected
         assert r.effects >= 1 and not r.memo_hit
@@ -248,8 +250,12 @@ def test_storage_limit_counts_kv_writes_including_children(entry: str) -> None:
     run("sim", scenario)
 
 
-def test_guest_timeout_cancels_between_slices() -> None:
-    """Under RealEnv a CPU-bound guest is stopped by its timeout (checked between slices)."""
+def test_guest_timeout_stops_a_cpu_bound_guest() -> None:
+    """Under RealEnv a CPU-bound guest step is stopped by its timeout (its worker is killed).
+
+    The guest needs ~40M cycles (seconds of work) against a 0.05 s timeout, so
+    the outcome does not depend on machine speed within any plausible range.
+    """
     from stele.actors.executor import ExecutionTimeout
     sha = (ROOT / "examples" / "guests" / "bin" / "sha256.elf").read_bytes()
 
