@@ -51,7 +51,6 @@ from ._errors import (
     Breakpoint,
     CoprocessorError,
     CycleLimitExceeded,
-    GuestError,
     GuestFault,
     IllegalInstruction,
     MemoryLimitExceeded,
