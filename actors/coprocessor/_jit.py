@@ -216,8 +216,10 @@ def block_source(instrs: list[tuple[int, Instr]], witness: bool = False,
     """
     n = len(instrs)
     start, last = instrs[0][0], instrs[-1][1]
-    loop = (last.op in _BRANCH_NAMES or last.op == "jal") \
-        and (instrs[-1][0] + last.imm) & M == start
+    # A loop: the last instruction jumps, branches or falls through to the start.
+    jumps = last.op in _BRANCH_NAMES or last.op == "jal" or last.op == "jalr"
+    falls_back = not jumps and (instrs[-1][0] + 4) & M == start
+    loop = falls_back or (jumps and last.op != "jalr" and (instrs[-1][0] + last.imm) & M == start)
     used: set[int] = set()
     written: set[int] = set()
     for _pc, ins in instrs:
@@ -252,6 +254,8 @@ def block_source(instrs: list[tuple[int, Instr]], witness: bool = False,
             wb = back if loop else "; ".join(f"r[{i}] = x{i}" for i in sorted(wrote))
             code.append((f"if nxt != {(pc + 4) & M}: {wb + '; ' if wb else ''}"
                          f"return nxt | ({done}{k + 1}) << 32", -1))
+    if falls_back:
+        code.append((f"nxt = {start}", -1))
     first = _FIRST_LINE + (1 if loop else 0)
     line_map = {first + i: k for i, (_line, k) in enumerate(code) if k >= 0}
     tail = "nxt" if ended else str((instrs[-1][0] + 4) & M)

@@ -14,6 +14,7 @@ from stele.actors.coprocessor import (
     encode,
 )
 from stele.actors.coprocessor._jit import Jit
+from stele.actors.coprocessor._witness import trace_reference
 
 from ._rvgen import DATA, Case, case_from_bytes, cases
 
@@ -127,6 +128,62 @@ def test_superblock_across_pages_is_invalidated_by_a_write_to_either_page() -> N
             m.run(60, fast=is_fast)
     assert fast.snapshot().to_cbor() == interp.snapshot().to_cbor()
     assert fast.regs[7] == interp.regs[7] > 100         # the patched instruction ran
+
+
+def _rotated_loop(words: int) -> Case:
+    """A loop entered mid-body whose guard is reached by a backward ``jal``.
+
+    The shape of the C start-up code's BSS clear: the block starting at the
+    ``addi`` ends with the ``sw`` and falls through to its own start, so it is
+    compiled as a loop block; its exit is the guard's forward branch.
+    """
+    body = [encode("lui", 5, imm=DATA), encode("addi", 6, 5, imm=4 * words),
+            encode("jal", 0, imm=12),                 # enter at the body's addi
+            encode("bgeu", 0, 5, 6, imm=16),          # guard: leave when done
+            encode("sw", 0, 5, 5),
+            encode("addi", 5, 5, imm=4),              # the loop block starts here
+            encode("jal", 0, imm=-12),                # back to the guard
+            encode("ebreak")]
+    return Case(body, [0] * 31, bytes(4096))
+
+
+@settings(max_examples=100)
+@given(st.integers(1, 300), st.integers(0, 1300))
+def test_loop_that_falls_through_to_its_start_stops_at_any_limit(words: int, limit: int) -> None:
+    case = _rotated_loop(words)
+    config = MachineConfig(jit_threshold=1)
+    assert final(case, True, limit, config) == final(case, False, limit)
+    m = case.machine(config)
+    out: list[int] = []
+    try:
+        out = m.trace(limit).reshape(-1).tolist()
+    except Breakpoint as e:
+        out = e.rows.reshape(-1).tolist()
+    ref = case.machine()
+    want: list[int] = []
+    try:
+        while not ref.halted and ref.cycle < limit:
+            want += trace_reference(ref, 1)
+    except Breakpoint:
+        pass
+    assert out == want
+
+
+def test_loop_that_falls_through_to_its_start_runs_in_one_block_call() -> None:
+    m = _rotated_loop(500).machine(MachineConfig(jit_threshold=1))
+    with pytest.raises(Breakpoint):
+        m.advance_fast(10_000)
+    jit = m._jit
+    assert isinstance(jit, Jit)
+    start = 0x10000 + 4 * 5
+    fn, n, pcs, _base = jit.blocks[start]
+    assert pcs[-1] + 4 == start                      # it ends by falling through to its start
+    regs = [0] * 32
+    regs[5], regs[6] = DATA, DATA + 4 * 100
+    got = fn(regs, 1_000, None)
+    assert got & 0xFFFFFFFF == 0x10000 + 4 * 7       # left through the guard, to the ebreak
+    assert got >> 32 == 4 * 99 + 3                   # every iteration in this one call
+    assert m.memory.peek(DATA + 4 * 99, 4) == DATA + 4 * 99
 
 
 @pytest.mark.slow
