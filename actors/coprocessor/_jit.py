@@ -44,6 +44,7 @@ from types import CodeType
 from typing import TYPE_CHECKING
 
 import array
+import re
 
 import numpy as np
 from numpy.typing import NDArray
@@ -260,9 +261,12 @@ def block_source(instrs: list[tuple[int, Instr]], witness: bool = False,
     line_map = {first + i: k for i, (_line, k) in enumerate(code) if k >= 0}
     tail = "nxt" if ended else str((instrs[-1][0] + 4) & M)
     names = ", ".join(f"({i}, 'x{i}')" for i in sorted(written))
+    # Helpers are bound as defaults (fast local loads), but only those the
+    # block uses: every default costs a copy at each call.
+    text = "\n".join(line for line, _k in code)
+    helpers = "".join(f", {h}={h}" for h in _HELPERS if re.search(rf"\b{h}\b", text))
     body = [
-        "def blk(r, budget, out, pages=pages, wpages=wpages, U32=U32, U16=U16, I16=I16,"
-        " P32=P32, P16=P16, div=div, divu=divu, rem=rem, remu=remu, FAIL=FAIL, LINE=LINE):",
+        f"def blk(r, budget, out{helpers}, LINE=LINE):",
         f"    {load}",
         "    try:",
     ]
@@ -285,6 +289,10 @@ def block_source(instrs: list[tuple[int, Instr]], witness: bool = False,
         f"    return nxt | (it * {n}) << 32" if loop else f"    return {tail} | {n << 32}",
     ]
     return "\n".join(body) + "\n", line_map
+
+
+_HELPERS = ("pages", "wpages", "U32", "U16", "I16", "P32", "P16", "div", "divu", "rem", "remu",
+            "FAIL")
 
 
 def _fail() -> None:
