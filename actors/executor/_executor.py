@@ -325,25 +325,11 @@ class ExecutorActor(Actor):
         entry = pool.entry
         _ensure_recursion_limit(limits.depth)
         replies: list[tuple[tuple[str, str, tuple[Any, ...]], Any]] = []
-        child_cost = 0
-        child_usage = Resources.ZERO
-        children = 0
-        remaining = Resources.ZERO
+        kids = _Children(self, request, ctx, session)
+        remaining = Resources.ZERO  # what the run had left at its latest effect
 
         async def exec_call(target: str, arg: int, fuel_left: int) -> int:
-            nonlocal child_cost, child_usage, children
-            children += 1
-            sub = Execute(target, (arg,), ExecLimits(fuel=fuel_left, memory=remaining.memory,
-                                                     depth=limits.depth,
-                                                     storage=remaining.storage),
-                          request.policy, "tel", request.tenant, memo=False)
-            out = await self.execute(sub, ctx, remaining)
-            session.add_child_storage(out.usage.storage)
-            child_cost += out.cost
-            child_usage = child_usage + out.usage
-            if not isinstance(out.value, int) or isinstance(out.value, bool):
-                raise BadArguments(f"Exec.call({target!r}) returned {out.value!r}, not an Int")
-            return out.value
+            return await kids.call(target, arg, fuel_left, limits.depth, remaining)
 
         session.exec_call = exec_call
         calls = 0
@@ -360,7 +346,7 @@ class ExecutorActor(Actor):
 
         while True:
             calls = 0
-            run_limits = Limits(fuel=max(0, limits.fuel - child_cost),
+            run_limits = Limits(fuel=max(0, limits.fuel - kids.cost),
                                 memory=limits.memory, depth=limits.depth)
             run = partial(program.call, entry, list(request.args), limits=run_limits,
                           handler=replay)
@@ -385,18 +371,18 @@ class ExecutorActor(Actor):
                 pool.last_cost = spent if isinstance(spent, int) else pool.last_cost
                 if isinstance(spent, int):  # a TEL error says what the run had spent
                     ctx.add_usage(Resources(fuel=spent))
-                    setattr(exc, "cost", spent + child_cost)
+                    setattr(exc, "cost", spent + kids.cost)
                 raise
         ctx.add_usage(Resources(fuel=res.cost, memory=res.memory))
         breakdown = dict(res.breakdown)
-        if child_cost:
-            breakdown["exec"] = child_cost
-        cost = res.cost + child_cost
-        usage = Resources(fuel=cost, memory=res.memory + child_usage.memory,
-                          cycles=child_usage.cycles, storage=session.stored_bytes)
+        if kids.cost:
+            breakdown["exec"] = kids.cost
+        cost = res.cost + kids.cost
+        usage = Resources(fuel=cost, memory=res.memory + kids.usage.memory,
+                          cycles=kids.usage.cycles, storage=session.stored_bytes)
         return ExecResult(request.target, digest, "tel", res.value, usage, cost, breakdown,
                           session.journal.digest(), len(session.journal),
-                          logs=tuple(session.logs), children=children,
+                          logs=tuple(session.logs), children=kids.count,
                           events=tuple(f"{e.kind} {e.detail}" for e in ctx.events))
 
     async def _run_guest(self, request: Execute, digest: Digest, limits: ExecLimits,
@@ -404,26 +390,12 @@ class ExecutorActor(Actor):
         if len(request.args) != 1 or not isinstance(request.args[0], bytes):
             raise BadArguments("a RISC-V guest takes exactly one argument: its input bytes")
         image = await self._guest(digest)
-        child_cost = 0
-        child_usage = Resources.ZERO
-        children = 0
+        kids = _Children(self, request, ctx, session)
 
         async def exec_call(target: str, arg: int, fuel_left: int) -> int:
-            nonlocal child_cost, child_usage, children
-            children += 1
             budget = Resources(fuel=fuel_left, memory=limits.memory,
                                storage=session.storage_left)
-            sub = Execute(target, (arg,), ExecLimits(fuel=fuel_left, memory=limits.memory,
-                                                     depth=limits.depth,
-                                                     storage=budget.storage),
-                          request.policy, "tel", request.tenant, memo=False)
-            out = await self.execute(sub, ctx, budget)
-            session.add_child_storage(out.usage.storage)
-            child_cost += out.cost
-            child_usage = child_usage + out.usage
-            if not isinstance(out.value, int) or isinstance(out.value, bool):
-                raise BadArguments(f"Exec.call({target!r}) returned {out.value!r}, not an Int")
-            return out.value
+            return await kids.call(target, arg, fuel_left, limits.depth, budget)
 
         session.exec_call = exec_call
         run = RunLimits(max_cycles=min(limits.cycles, 1 << 48),
@@ -443,7 +415,7 @@ class ExecutorActor(Actor):
             req = decode(out.request)
             if isinstance(req, list) and len(req) >= 2 and (req[0], req[1]) in WAITING:
                 answer = await session.handle_guest_async(
-                    req, remaining_fuel=max(0, limits.fuel - child_cost))
+                    req, remaining_fuel=max(0, limits.fuel - kids.cost))
             else:
                 answer = session.handle_sync(req)
             step = ResumeGuest(image, request.args[0], run, out.snapshot, out.snapshot_digest,
@@ -451,15 +423,15 @@ class ExecutorActor(Actor):
         usage = Resources(memory=out.memory_bytes, cycles=out.cycles)
         ctx.add_usage(usage)
         breakdown = {"cycles": out.cycles}
-        if child_cost:
-            breakdown["exec"] = child_cost
+        if kids.cost:
+            breakdown["exec"] = kids.cost
         return ExecResult(request.target, digest, "riscv", out.exit_code,
-                          usage + Resources(fuel=child_cost, memory=child_usage.memory,
+                          usage + Resources(fuel=kids.cost, memory=kids.usage.memory,
                                             storage=session.stored_bytes),
-                          child_cost, breakdown, session.journal.digest(), len(session.journal),
+                          kids.cost, breakdown, session.journal.digest(), len(session.journal),
                           exit_code=out.exit_code, stdout=out.stdout,
                           public_output=out.public_output, logs=tuple(session.logs),
-                          children=children,
+                          children=kids.count,
                           events=tuple(f"{e.kind} {e.detail}" for e in ctx.events))
 
     # -- repository access ------------------------------------------------------
@@ -594,3 +566,36 @@ def _from_cache(request: Execute, digest: Digest, hit: CachedResult) -> ExecResu
                       cost, {k: v for k, v in breakdown}, _EMPTY_JOURNAL, 0, memo_hit=True,
                       exit_code=value if request.engine == "riscv" else None,
                       stdout=stdout, public_output=public)
+
+
+class _Children:
+    """The nested ``Exec.call`` executions of one parent: runs each, totals their use.
+
+    A child runs stored TEL code in a child context, under ``budget`` (carved
+    from what the parent has left), and must return an Int; its cost, usage
+    and KV storage roll up into the parent's.
+    """
+
+    def __init__(self, executor: Any, request: Execute, ctx: ExecutionContext,
+                 session: EffectSession) -> None:
+        self._executor = executor
+        self._request = request
+        self._ctx = ctx
+        self._session = session
+        self.cost = 0
+        self.usage = Resources.ZERO
+        self.count = 0
+
+    async def call(self, target: str, arg: int, fuel: int, depth: int, budget: Resources) -> int:
+        """Run ``target(arg)`` as a child with ``fuel`` and ``budget``; its Int result."""
+        self.count += 1
+        limits = ExecLimits(fuel=fuel, memory=budget.memory, depth=depth, storage=budget.storage)
+        sub = Execute(target, (arg,), limits, self._request.policy, "tel", self._request.tenant,
+                      memo=False)
+        out = await self._executor.execute(sub, self._ctx, budget)
+        self._session.add_child_storage(out.usage.storage)
+        self.cost += out.cost
+        self.usage = self.usage + out.usage
+        if not isinstance(out.value, int) or isinstance(out.value, bool):
+            raise BadArguments(f"Exec.call({target!r}) returned {out.value!r}, not an Int")
+        return out.value
