@@ -7,32 +7,32 @@ The public surface is re-exported here; implementation lives in private
 from __future__ import annotations
 
 from ._errors import SteleError as SteleError
-from ._actor import Actor as Actor
-from ._actor import ActorRef as ActorRef
-from ._actor import ActorStats as ActorStats
-from ._actor import Reply as Reply
-from ._actor_errors import ActorNameTaken as ActorNameTaken
-from ._actor_errors import ActorNotFound as ActorNotFound
-from ._actor_errors import ActorStartError as ActorStartError
-from ._actor_errors import ActorStopped as ActorStopped
-from ._actor_errors import AskTimeout as AskTimeout
-from ._actor_errors import InjectedCrash as InjectedCrash
-from ._actor_errors import KernelError as KernelError
-from ._actor_errors import MailboxFull as MailboxFull
-from ._actor_errors import RejectMessage as RejectMessage
-from ._actor_errors import RemoteError as RemoteError
-from ._actor_errors import SupervisorGaveUp as SupervisorGaveUp
-from ._observer import KernelObserver as KernelObserver
-from ._supervise import ChildSpec as ChildSpec
-from ._supervise import Restart as Restart
-from ._supervise import Strategy as Strategy
-from ._supervise import Supervisor as Supervisor
-from ._system import ActorSystem as ActorSystem
-from ._env import Disk as Disk
-from ._env import Env as Env
-from ._env import EnvRandom as EnvRandom
-from ._env import seconds_to_ns as seconds_to_ns
-from ._realenv import RealEnv as RealEnv
+from ._core._actor import Actor as Actor
+from ._core._actor import ActorRef as ActorRef
+from ._core._actor import ActorStats as ActorStats
+from ._core._actor import Reply as Reply
+from ._core._actor_errors import ActorNameTaken as ActorNameTaken
+from ._core._actor_errors import ActorNotFound as ActorNotFound
+from ._core._actor_errors import ActorStartError as ActorStartError
+from ._core._actor_errors import ActorStopped as ActorStopped
+from ._core._actor_errors import AskTimeout as AskTimeout
+from ._core._actor_errors import InjectedCrash as InjectedCrash
+from ._core._actor_errors import KernelError as KernelError
+from ._core._actor_errors import MailboxFull as MailboxFull
+from ._core._actor_errors import RejectMessage as RejectMessage
+from ._core._actor_errors import RemoteError as RemoteError
+from ._core._actor_errors import SupervisorGaveUp as SupervisorGaveUp
+from ._core._observer import KernelObserver as KernelObserver
+from ._core._supervise import ChildSpec as ChildSpec
+from ._core._supervise import Restart as Restart
+from ._core._supervise import Strategy as Strategy
+from ._core._supervise import Supervisor as Supervisor
+from ._core._system import ActorSystem as ActorSystem
+from ._core._env import Disk as Disk
+from ._core._env import Env as Env
+from ._core._env import EnvRandom as EnvRandom
+from ._core._env import seconds_to_ns as seconds_to_ns
+from ._core._realenv import RealEnv as RealEnv
 
 __version__ = "0.1.0"
 

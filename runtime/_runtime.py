@@ -37,13 +37,13 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from ._actor import ActorRef
-from ._actor_errors import RemoteError
-from ._env import Env
+from ._core._actor import ActorRef
+from ._core._actor_errors import RemoteError
+from ._core._env import Env
 from ._errors import SteleError
-from ._observer import KernelObserver
-from ._supervise import ChildSpec, Strategy, Supervisor
-from ._system import ActorSystem
+from ._core._observer import KernelObserver
+from ._core._supervise import ChildSpec, Strategy, Supervisor
+from ._core._system import ActorSystem
 from .protocol import Digest
 
 if TYPE_CHECKING:  # the services load lazily, on first use of the runtime
@@ -194,7 +194,7 @@ async def open_runtime(path: str | None = None, *, env: Env | None = None,
     simulator's crash injection); ``restart_intensity`` is how many restarts
     per 5 s of Env time the services' supervisor allows before giving up.
     """
-    from ._realenv import RealEnv
+    from ._core._realenv import RealEnv
     from .actors.allocator import AllocatorActor
     from .actors.cache import MemoCache, MemoCacheActor
     from .actors.coprocessor import CoprocessorActor

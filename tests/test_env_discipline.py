@@ -3,7 +3,7 @@ or threads anywhere in the package except the Env implementations.
 
 Every module under ``runtime/``, ``actors/`` and ``protocol/`` is parsed and
 its imports and calls are checked.  Allowed without question: the Env
-implementations (``runtime/_realenv.py``, ``runtime/_random.py``) and the
+implementations (``runtime/_core/_realenv.py``, ``runtime/_core/_random.py``) and the
 simulator (``runtime/sim/``), which *is* the simulated Env and also times its
 own runs for progress lines (never feeding the trace).  Anything else needs an
 entry in ``ALLOWED`` with a written reason.
@@ -47,7 +47,7 @@ FORBIDDEN_FROM = {("os", "urandom"), ("os", "getrandom"), ("anyio", "to_thread")
                   ("anyio", "to_process"), ("trio", "to_thread")}
 
 #: The Env implementations.
-ENV_IMPLEMENTATIONS = ("runtime/_realenv.py", "runtime/_random.py", "runtime/sim/")
+ENV_IMPLEMENTATIONS = ("runtime/_core/_realenv.py", "runtime/_core/_random.py", "runtime/sim/")
 
 #: Justified exceptions: (path, forbidden name) -> why it is acceptable.
 ALLOWED: dict[tuple[str, str], str] = {

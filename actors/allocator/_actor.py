@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import math
 
-from ..._actor import Actor, ActorRef, Reply
-from ..._actor_errors import AskTimeout, RejectMessage, RemoteError
+from ..._core._actor import Actor, ActorRef, Reply
+from ..._core._actor_errors import AskTimeout, RejectMessage, RemoteError
 from ..._errors import SteleError
 from ._allocator import Allocator, Grant
 from ._errors import InsufficientResources

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ..._actor import Actor
-from ..._actor_errors import RejectMessage
+from ..._core._actor import Actor
+from ..._core._actor_errors import RejectMessage
 from ._cache import CacheStats, MemoCache
 from ._key import CachedResult, MemoKey
 

@@ -36,7 +36,7 @@ import anyio
 import numpy as np
 
 from stele import Actor, ActorRef, RejectMessage
-from stele._actor import Reply
+from stele._core._actor import Reply
 from stele.protocol import Digest
 
 from ._binding import Execution

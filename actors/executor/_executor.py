@@ -55,8 +55,8 @@ from typing import Any
 
 import anyio
 
-from ..._actor import Actor, ActorRef, Reply
-from ..._actor_errors import MailboxFull, RejectMessage, RemoteError
+from ..._core._actor import Actor, ActorRef, Reply
+from ..._core._actor_errors import MailboxFull, RejectMessage, RemoteError
 from ...protocol import Digest, decode, encode
 from ...store import ELF_KIND, Loaded, WrongKind
 from ...tel import COST_TABLE, EffectError, Limits, Program

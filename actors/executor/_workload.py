@@ -35,9 +35,9 @@ from typing import Any
 
 import anyio
 
-from ..._actor_errors import InjectedCrash
+from ..._core._actor_errors import InjectedCrash
 from ..._errors import SteleError
-from ..._random import SeededRandom
+from ..._core._random import SeededRandom
 from ...sim import SimContext, register_workload
 from ..sandbox import Policy
 from ._types import ExecLimits

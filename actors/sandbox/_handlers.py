@@ -38,7 +38,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from ..._env import Env
+from ..._core._env import Env
 from ...protocol import Digest, encode
 from ...tel import Some
 from ._errors import EffectDenied, SandboxError, StorageLimitExceeded

@@ -37,12 +37,12 @@ from dataclasses import dataclass
 
 import trio
 
-from .._actor import Actor
-from .._actor_errors import KernelError
-from .._env import Disk
-from .._random import SeededRandom
-from .._supervise import ChildSpec, Restart, Strategy, Supervisor
-from .._system import ActorSystem
+from .._core._actor import Actor
+from .._core._actor_errors import KernelError
+from .._core._env import Disk
+from .._core._random import SeededRandom
+from .._core._supervise import ChildSpec, Restart, Strategy, Supervisor
+from .._core._system import ActorSystem
 from ._timers import _opt_int
 from ._workload import SimContext, register_workload
 

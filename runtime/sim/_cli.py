@@ -183,7 +183,7 @@ def main(argv: list[str]) -> int:
         if seed is not None and seed < 0:
             raise SimError(f"--seed must be >= 0, got {seed}")
         if seed is None:
-            from .._realenv import RealEnv
+            from .._core._realenv import RealEnv
 
             seed = RealEnv().rng.randbits(32)
         return _run_one(_config(ns, seed), ns)

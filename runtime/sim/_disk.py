@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from .._env import Disk
-from .._random import SeededRandom
-from .._realenv import check_disk_path
+from .._core._env import Disk
+from .._core._random import SeededRandom
+from .._core._realenv import check_disk_path
 from ._faults import DiskFaults
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from .._random import SeededRandom
+from .._core._random import SeededRandom
 from ._errors import SimError
 
 __all__ = ["Ratio", "DiskFaults", "NetFaults", "Faults", "draw_faults", "ZERO"]

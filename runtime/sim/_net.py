@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from .._random import SeededRandom
+from .._core._random import SeededRandom
 from ._errors import SimError
 from ._faults import NetFaults
 

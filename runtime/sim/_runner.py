@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .._random import SeededRandom
+from .._core._random import SeededRandom
 from ._errors import InvariantViolation, SimError
 from ._faults import Faults, Ratio, draw_faults
 from ._simenv import SimEnv

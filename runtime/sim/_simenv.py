@@ -44,8 +44,8 @@ import anyio.abc
 import trio
 import trio._core._run as _trio_run
 
-from .._env import Env, seconds_to_ns
-from .._random import SeededRandom
+from .._core._env import Env, seconds_to_ns
+from .._core._random import SeededRandom
 from ._disk import SimDisk
 from ._faults import DiskFaults
 from ._errors import SimDeadlock, SimError

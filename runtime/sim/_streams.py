@@ -19,7 +19,7 @@ import anyio
 import anyio.abc
 import trio
 
-from .._random import SeededRandom
+from .._core._random import SeededRandom
 
 if TYPE_CHECKING:
     from ._simenv import SimEnv

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 import trio
 
-from .._actor import Actor
-from .._actor_errors import KernelError
-from .._random import SeededRandom
-from .._supervise import ChildSpec, Strategy, Supervisor
-from .._system import ActorSystem
+from .._core._actor import Actor
+from .._core._actor_errors import KernelError
+from .._core._random import SeededRandom
+from .._core._supervise import ChildSpec, Strategy, Supervisor
+from .._core._system import ActorSystem
 from ._errors import SimError
 from ._timers import _opt_int
 from ._workload import SimContext, register_workload

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import trio
 
-from .._random import SeededRandom
+from .._core._random import SeededRandom
 from ._workload import SimContext, register_workload
 
 __all__ = ["TimersWorkload", "Reading", "ReadingAck"]

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from .._observer import KernelObserver
-from .._random import SeededRandom
+from .._core._observer import KernelObserver
+from .._core._random import SeededRandom
 from ._errors import InvariantViolation, SimError
 from ._faults import Faults
 from ._net import SimNetwork

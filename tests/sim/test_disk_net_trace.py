@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from stele.sim import DiskFaults, NetFaults, Ratio, SimEnv, SimError, SimNetwork, canonical
 from stele.sim._faults import draw_faults
-from stele._random import SeededRandom
+from stele._core._random import SeededRandom
 
 T = TypeVar("T")
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stele._random import SeededRandom
+from stele._core._random import SeededRandom
 
 
 @given(st.integers(min_value=0, max_value=2**80), st.integers(min_value=1, max_value=10**6))

@@ -8,7 +8,7 @@ import anyio
 import pytest
 
 import stele
-from stele._realenv import DiskPathError, RealDisk, check_disk_path
+from stele._core._realenv import DiskPathError, RealDisk, check_disk_path
 
 from . import _workerfns
 

@@ -20,7 +20,7 @@ import anyio.to_process
 import anyio.to_thread
 
 from ._env import Disk, Env
-from ._errors import SteleError
+from .._errors import SteleError
 from ._random import SeededRandom
 
 __all__ = ["RealEnv", "RealDisk", "DiskPathError", "check_disk_path"]

@@ -8,7 +8,7 @@ a traceback.  All derive from :class:`KernelError`, itself a
 
 from __future__ import annotations
 
-from ._errors import SteleError
+from .._errors import SteleError
 
 __all__ = [
     "KernelError",
