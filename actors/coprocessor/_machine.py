@@ -208,7 +208,7 @@ class Machine:
         if pc & 3:
             raise Trap(0, pc, f"pc 0x{pc:08x} is not 4-byte aligned")
         pn = pc >> 12
-        pg = self.memory.protect(pn)
+        pg = self.memory.protect(pn, pc)
         ins = decode(U32.unpack_from(pg, pc & 4095)[0])
         op = make_op(ins, pc, self.regs, self.memory, self._store_slow)
         self._ops[pc] = op
