@@ -67,6 +67,9 @@ class Memory:
         self.watched: set[int] = set()
         #: called with a page number when a protected (code) page is written.
         self.on_code_write: Callable[[int], None] = lambda pn: None
+        #: bumped whenever the page set is replaced wholesale (:meth:`thaw`), so
+        #: engines that mirror the pages (the native engine) know to reload.
+        self.epoch = 0
 
     # -- regions -----------------------------------------------------------
     def map(self, start: int, end: int) -> tuple[int, int] | None:
@@ -208,6 +211,7 @@ class Memory:
         Decoded code whose page object survives stays valid; the rest is
         invalidated through ``on_code_write``.
         """
+        self.epoch += 1
         self.pages.clear()
         self.pages.update(pages)
         self.wpages.clear()
