@@ -39,7 +39,7 @@ from typing import Any, NoReturn
 __all__ = [
     "OK", "PROGRAM_ERROR", "USAGE", "LIMIT", "DENIED", "NOT_FOUND", "STORE", "VERIFY",
     "INTERNAL", "INTERRUPTED", "EXIT_CODES", "CliError", "UsageError", "CliParser",
-    "exit_code_for", "describe", "emit_json", "error_record",
+    "exit_code_for", "describe", "one_line", "emit_json", "error_record",
 ]
 
 OK = 0
@@ -157,7 +157,7 @@ def exit_code_for(exc: BaseException) -> int:
 
 def describe(exc: BaseException) -> str:
     """The exception as one line: its type (for Stele's own errors) and message."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
+    text = one_line(str(exc)) or type(exc).__name__
     if isinstance(exc, CliError):
         return text
     if isinstance(exc, OSError) and exc.strerror:
@@ -165,10 +165,23 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"
 
 
+def one_line(message: str) -> str:
+    """A possibly multi-line message as one line: source echoes and caret lines dropped."""
+    lines = message.splitlines()
+    keep: list[str] = []
+    for i, line in enumerate(lines):
+        if set(line.strip()) <= {"^", "~"} and line.strip():
+            if keep and i > 0 and keep[-1] == lines[i - 1]:
+                keep.pop()  # the echoed source line the caret points into
+            continue
+        keep.append(line)
+    return " ".join(" ".join(keep).split())
+
+
 def error_record(exc: BaseException, code: int) -> dict[str, Any]:
     """The ``--json`` form of a failure: ``{"ok": false, "error": {...}}``."""
     return {"ok": False, "exit_code": code,
-            "error": {"type": type(exc).__name__, "message": " ".join(str(exc).split())}}
+            "error": {"type": type(exc).__name__, "message": one_line(str(exc))}}
 
 
 def emit_json(record: Mapping[str, Any]) -> None:

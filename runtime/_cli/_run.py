@@ -29,7 +29,7 @@ from typing import Any
 
 from ._common import NOT_FOUND, CliError, CliParser, UsageError, emit_json
 
-__all__ = ["main", "parse_tel_arg", "result_record"]
+__all__ = ["main", "parse_tel_arg", "plain_value", "result_record", "store_path"]
 
 
 def _parser() -> CliParser:
@@ -106,19 +106,23 @@ def _kind(path: str, target: str) -> str:
         return repo.get(target).kind
 
 
-def result_record(r: Any) -> dict[str, Any]:
-    """The ``--json`` record of an :class:`~stele.actors.executor.ExecResult`."""
+def plain_value(v: Any) -> Any:
+    """A TEL value as JSON: lists and tuples as arrays, Bytes as ``{"bytes": hex}``,
+    ``Some(x)`` as ``{"some": x}``, ``None`` (the empty Option) and Unit as null."""
     from ..tel._values import Some
 
-    def plain(v: Any) -> Any:
-        if isinstance(v, tuple | list):
-            return [plain(x) for x in v]
-        if isinstance(v, bytes):
-            return {"bytes": v.hex()}
-        if isinstance(v, Some):
-            return {"some": plain(v.value)}
-        return v
+    if isinstance(v, tuple | list):
+        return [plain_value(x) for x in v]
+    if isinstance(v, bytes):
+        return {"bytes": v.hex()}
+    if isinstance(v, Some):
+        return {"some": plain_value(v.value)}
+    return v
 
+
+def result_record(r: Any) -> dict[str, Any]:
+    """The ``--json`` record of an :class:`~stele.actors.executor.ExecResult`."""
+    plain = plain_value
     u = r.usage
     return {
         "ok": True, "exit_code": 0 if r.engine == "tel" else (r.exit_code or 0) & 0xFF,
