@@ -157,7 +157,7 @@ def main(argv: list[str]) -> int:
         if ns.input is not None:
             raise UsageError("--input is for RISC-V guests; a TEL entry takes ARGS")
         args = [parse_tel_arg(a) for a in ns.args]
-    result = anyio.run(_execute, path, ns, engine, args)
+    result = anyio.run(_execute, path, ns, engine, args, backend="trio")
     if ns.json:
         emit_json(result_record(result))
     else:
