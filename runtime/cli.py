@@ -100,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         return USAGE
     json_mode = "--json" in rest
     try:
+        if os.environ.get("STELE_CLI_READY"):  # for tests: says when a command is under way
+            print("stele: ready", file=sys.stderr, flush=True)
         return _dispatch(name, rest)
     except SystemExit as exc:  # argparse's --help / exit(); a code, never a traceback
         code = exc.code
@@ -161,7 +163,11 @@ def _silence_stdout() -> None:
 def console() -> None:
     """The console-script wrapper: SIGINT raises KeyboardInterrupt; exit with main's code."""
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    code = main()
+    try:
+        code = main()
+    except KeyboardInterrupt:  # between two statements of main, outside its handler
+        print("stele: interrupted", file=sys.stderr)
+        code = INTERRUPTED
     _quiet_flush()
     raise SystemExit(code)
 

@@ -105,7 +105,7 @@ def main(argv: list[str]) -> int:
         data = _vm.guest_bytes(args.file, args.store)
         stdin = args.input.read_bytes() if args.input else b""
     except OSError as exc:
-        print(f"stele vm: {exc}", file=sys.stderr)
+        print(f"stele vm: error: {exc}", file=sys.stderr)
         return USAGE
     if args.allow:
         return _vm.run_granted(args, data, stdin)
@@ -122,7 +122,7 @@ def main(argv: list[str]) -> int:
             _flush(machine, args.json)
         if args.json:
             _vm.emit_failure(exc, machine)
-        print(f"stele vm: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"stele vm: error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return exit_code_for(exc)
     finally:
         if args.stats and machine is not None:
@@ -136,7 +136,7 @@ def main(argv: list[str]) -> int:
         if args.signature:
             args.signature.write_text(machine.signature_text())
     except (CoprocessorError, OSError) as exc:
-        print(f"stele vm: {exc}", file=sys.stderr)
+        print(f"stele vm: error: {exc}", file=sys.stderr)
         return exit_code_for(exc)
     if args.json:
         _vm.emit_success(machine, result)

@@ -65,9 +65,11 @@ def main(argv: list[str]) -> int:
             expr, limits=Limits(fuel=args.fuel, memory=args.memory, depth=args.depth), handler=handler)
     except TelError as exc:
         cost = getattr(exc, "cost", None)
-        if cost is not None and not args.json:
-            print(f"cost={cost} (spent before the error; fuel limit {args.fuel})", file=sys.stderr)
-        raise
+        if cost is None:
+            raise
+        from .._cli._common import CliError, exit_code_for, one_line
+        raise CliError(f"{type(exc).__name__}: {one_line(str(exc))} (cost={cost} spent before "
+                       f"the error; fuel limit {args.fuel})", exit_code_for(exc)) from exc
     if args.json:
         emit_json({"ok": True, "exit_code": 0, "value": _plain(result.value),
                    "shown": show_value(result.value, ty), "type": show_type_text(ty),
