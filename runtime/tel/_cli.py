@@ -96,7 +96,7 @@ def _with_store(module: Any, expr: Any, source: str, filename: str, store: str |
     from ..store._repository import _uses
 
     uses = {u.alias: u.target for u in _uses(source, filename)}
-    wanted = free_names(module, [expr])
+    wanted = free_names(module, expr if isinstance(expr, list) else [expr])
     if not wanted:
         return module
     path = store or default_store_path()

@@ -215,3 +215,21 @@ def test_vm_run_allow_and_json(store: Path, tmp_path: Path,
     record = json.loads(out)
     assert code == 0 and record["ok"] and record["halt_reason"] == "exit"
     assert record["cycles"] > 0 and len(record["public_output"]) == 64
+
+
+def test_repl_session(store: Path) -> None:
+    import io
+
+    from stele._cli._repl import Session, run_loop
+
+    out = io.StringIO()
+    lines = iter(["fib(10)", ":type fib", ":cost fib(5)", ":use fib as f", "f(6) + 1",
+                  "def sq(x: Int) -> Int = x * x", "sq(f(5))", "nope(1)", ":bogus", ":quit",
+                  "never read"])
+    run_loop(Session(str(store), 10_000_000, out), lambda _prompt: next(lines))
+    text = out.getvalue().splitlines()
+    assert text[0] == "55 : Int" and text[2] == "Fn(Int) -> Int"
+    assert text[3].startswith("cost=148: ")
+    assert "9 : Int" in text and "defined sq" in text and "25 : Int" in text
+    assert any(t.startswith("error: TelTypeError") and "unknown name 'nope'" in t for t in text)
+    assert next(lines) == "never read"  # :quit ended the loop
