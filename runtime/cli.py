@@ -116,17 +116,17 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if not isinstance(raw, Exception):
             raise
-        exc = _single(raw)
-        code = exit_code_for(exc)
+        lone = _single(raw)
+        code = exit_code_for(lone)
         if traceback:
             import traceback as tb
 
             tb.print_exception(raw)
         _quiet_flush()
         if json_mode:
-            emit_json(error_record(exc, code))
+            emit_json(error_record(lone, code))
         hint = " (a bug: rerun with --traceback and report it)" if code == INTERNAL else ""
-        print(f"stele {name}: error: {describe(exc)}{hint}", file=sys.stderr)
+        print(f"stele {name}: error: {describe(lone)}{hint}", file=sys.stderr)
         return code
 
 

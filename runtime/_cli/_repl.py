@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import TextIO
+from typing import Any, TextIO
 
 from ._common import CliParser
 
@@ -145,7 +145,7 @@ class Session:
 
         check_module(self._module([], extra), self.source())  # type: ignore[arg-type]
 
-    def _evaluate(self, text: str, *, run: bool) -> tuple[str, object | None]:
+    def _evaluate(self, text: str, *, run: bool) -> tuple[str, Any]:
         from ..tel._cost import Limits
         from ..tel._handlers import MemoryHandler
         from ..tel._interp import Program
