@@ -9,6 +9,8 @@ echo "== ruff (pyflakes checks)"
 .venv/bin/python -m ruff check runtime actors protocol tests examples
 echo "== mypy --strict (package)"
 bash tools/typecheck.sh
+echo "== mkdocs build --strict (docs/)"
+NO_MKDOCS_2_WARNING=1 .venv/bin/python -m mkdocs build --strict -q
 echo "== pytest"
 if [ "$#" -eq 0 ]; then
     set -- -m "not slow"

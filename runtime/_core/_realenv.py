@@ -7,10 +7,13 @@ else in Stele reaches them through an Env so that simulation can replace them.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+import types
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -221,10 +224,49 @@ class RealEnv(Env):
     async def run_in_worker(self, fn: Callable[..., T], *args: Any) -> T:
         if self._max_workers is not None and self._worker_limiter is None:
             self._worker_limiter = anyio.CapacityLimiter(self._max_workers)
-        result: T = await anyio.to_process.run_sync(
-            fn, *args, cancellable=True, limiter=self._worker_limiter
-        )
+        with _main_hidden(fn):
+            result: T = await anyio.to_process.run_sync(
+                fn, *args, cancellable=True, limiter=self._worker_limiter
+            )
         return result
 
     async def run_blocking(self, fn: Callable[..., T], *args: Any) -> T:
         return await anyio.to_thread.run_sync(fn, *args)
+
+
+_hidden_depth = 0
+_real_main: Any = None
+
+
+@contextlib.contextmanager
+def _main_hidden(fn: Callable[..., Any]) -> Iterator[None]:
+    """Let a plain script (no ``if __name__ == "__main__":`` guard) use worker processes.
+
+    anyio's worker processes, like multiprocessing's spawn, first re-run the
+    parent's ``__main__`` file; a user script that runs a guest at top level
+    would then run again inside the worker and fail ("Error during worker
+    process initialization").  Stele's worker functions never live in
+    ``__main__``, so while a worker call is in flight ``sys.modules["__main__"]``
+    is a stand-in with the same names but no ``__file__``: nothing is re-run.
+    The user's own globals are untouched (they live in the real module).
+    A function defined in ``__main__`` keeps the standard behaviour.
+    """
+    global _hidden_depth, _real_main
+    main = sys.modules.get("__main__")
+    if getattr(fn, "__module__", None) == "__main__" or (
+            _hidden_depth == 0 and getattr(main, "__file__", None) is None):
+        yield
+        return
+    if _hidden_depth == 0:
+        _real_main = main
+        stand_in = types.ModuleType("__main__")
+        stand_in.__dict__.update({k: v for k, v in vars(main).items() if k != "__file__"})
+        sys.modules["__main__"] = stand_in
+    _hidden_depth += 1
+    try:
+        yield
+    finally:
+        _hidden_depth -= 1
+        if _hidden_depth == 0:
+            sys.modules["__main__"] = _real_main
+            _real_main = None

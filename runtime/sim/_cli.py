@@ -23,7 +23,9 @@ BANNER = "stele sim -- deterministic simulation (virtual time, one seed, injecte
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    from .._cli._common import CliParser  # one-line usage errors, exit 2
+
+    p = CliParser(
         prog="stele sim",
         description=(
             "Run a workload under the deterministic simulator. A tick is 1 ms of "
