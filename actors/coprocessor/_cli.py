@@ -2,7 +2,8 @@
 
     stele vm run FILE.elf|NAME [--input FILE] [--max-cycles N] [--signature FILE]
                           [--public FILE] [--memory-limit BYTES] [--raw BASE]
-                          [--interp] [--ecall-traps] [--stats] [--allow EFFECT...] [--json]
+                          [--engine {interp,jit,native}] [--interp] [--ecall-traps] [--stats]
+                          [--allow EFFECT...] [--json]
 
 The guest's stdout and stderr go to ours; its public output (fd 3) to
 ``--public FILE`` if given.  The exit status is the guest's (its low 8 bits,
@@ -18,6 +19,9 @@ FILE may also be the name, digest or prefix of a stored ``riscv.elf`` blob.
 Effect calls (``0x5E1E``) are denied unless granted: ``--allow Log --allow KV``
 runs the guest through the embedded runtime's sandbox (see
 :mod:`stele._cli._vm`); ``--json`` prints one JSON record on stdout.
+``--engine`` picks the engine: ``interp`` (the reference interpreter), ``jit``
+(Python compiled blocks) or ``native`` (numba, the ``fast`` extra); the default
+is the fastest one installed, and ``--interp`` is short for ``--engine interp``.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from pathlib import Path
 
 from ._elf import load_elf, load_raw
 from ._errors import CoprocessorError
-from ._machine import Machine, MachineConfig
+from ._machine import ENGINES, Machine, MachineConfig, default_engine
 
 __all__ = ["main", "FAILURE_STATUS"]
 
@@ -81,8 +85,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--public", type=Path, help="write the guest's public output (fd 3) here")
     run.add_argument("--memory-limit", type=_count, default=MachineConfig.memory_limit,
                      help="bytes of guest memory (default 64 MiB)")
+    run.add_argument("--engine", choices=ENGINES, default=None,
+                     help="execution engine (default: the fastest installed, "
+                     "native with numba, else jit)")
     run.add_argument("--interp", action="store_true",
-                     help="use the interpreter instead of the compiled fast path")
+                     help="same as --engine interp")
     run.add_argument("--ecall-traps", action="store_true",
                      help="ecall traps to mtvec instead of being a host syscall")
     run.add_argument("--stats", action="store_true", help="print cycles, time and MIPS to stderr")
@@ -111,12 +118,16 @@ def main(argv: list[str]) -> int:
         return _vm.run_granted(args, data, stdin)
     config = MachineConfig(memory_limit=args.memory_limit,
                            host_syscalls=not args.ecall_traps)
+    if args.interp and args.engine not in (None, "interp"):
+        print(f"stele vm: --interp contradicts --engine {args.engine}", file=sys.stderr)
+        return 2
+    engine = "interp" if args.interp else (args.engine or default_engine())
     started = _wall_seconds()
     machine: Machine | None = None
     try:
         program = load_elf(data) if args.raw is None else load_raw(data, args.raw)
         machine = Machine(program, input=stdin, config=config, effect_handler=_vm.no_grant)
-        result = machine.run(args.max_cycles, fast=not args.interp)
+        result = machine.run(args.max_cycles, engine=engine)
     except (CoprocessorError, _vm.NotGranted) as exc:
         if machine is not None:
             _flush(machine, args.json)
@@ -128,7 +139,8 @@ def main(argv: list[str]) -> int:
         if args.stats and machine is not None:
             seconds = _wall_seconds() - started
             mips = machine.cycle / seconds / 1e6 if seconds > 0 else 0.0
-            print(f"cycles={machine.cycle} time={seconds:.3f}s mips={mips:.2f}", file=sys.stderr)
+            print(f"engine={engine} cycles={machine.cycle} time={seconds:.3f}s mips={mips:.2f}",
+                  file=sys.stderr)
     _flush(machine, args.json)
     try:
         if args.public:

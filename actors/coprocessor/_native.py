@@ -87,7 +87,7 @@ def _compiled() -> Callable[..., int]:
     except ImportError:
         raise NativeUnavailable() from None
     started = _clock()
-    _k._page = numba.njit(cache=True, nogil=True)(_k._page_py)  # type: ignore[assignment]
+    _k._page = numba.njit(cache=True, nogil=True)(_k._page_py)
     kernel: Any = numba.njit(cache=True, nogil=True)(_k.run_kernel)
     # Force compilation now with one tiny call, so its cost is measured here.
     pool = np.zeros((1, 4096), dtype=np.uint8)
@@ -96,8 +96,9 @@ def _compiled() -> Callable[..., int]:
            np.zeros(1, np.int32), np.zeros(1, np.uint8), np.zeros((0, 2), np.int64),
            np.zeros((0, K), np.uint32), False)
     _compile_seconds = _clock() - started
-    _kernel = kernel
-    return kernel
+    compiled: Callable[..., int] = kernel
+    _kernel = compiled
+    return compiled
 
 
 class NativeEngine:
@@ -173,10 +174,10 @@ class NativeEngine:
                     self._put(pn, pg)
         else:
             for pn in mem.watched:
-                pg = pages.get(pn)
+                seen = pages.get(pn)
                 s = self.slot_of.get(pn)
-                if pg is not None and (s is None or self.slot_obj[s] is not pg):
-                    self._put(pn, pg)
+                if seen is not None and (s is None or self.slot_obj[s] is not seen):
+                    self._put(pn, seen)
         watched = sorted(mem.watched)
         if watched != self.watched:
             self.nowrite[self.watched] = 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 from pathlib import Path
 
 import pytest
@@ -93,3 +95,31 @@ def test_unwritable_output_is_one_clear_line(tmp_path: Path, option: str,
     assert main(["run", str(elf), option, str(tmp_path)]) == 2  # a directory
     _, err = capfd.readouterr()
     assert err.count("\n") == 1 and "Is a directory" in err, err
+
+
+@pytest.mark.parametrize("engine", ["interp", "jit", pytest.param("native", marks=pytest.mark.skipif(
+    importlib.util.find_spec("numba") is None, reason="numba (the fast extra) not installed"))])
+def test_engine_flag_same_output_and_stats_names_it(
+        tmp_path: Path, capfd: pytest.CaptureFixture[str], engine: str) -> None:
+    inp = tmp_path / "in"
+    inp.write_bytes(b"abc")
+    assert main(["run", SHA, "--input", str(inp), "--stats", "--engine", engine]) == 0
+    out, err = capfd.readouterr()
+    assert out == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n"
+    assert f"engine={engine} cycles=" in err
+
+
+def test_default_engine_is_the_fastest_installed(tmp_path: Path,
+                                                 capfd: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", SHA, "--stats"]) == 0
+    want = "native" if importlib.util.find_spec("numba") else "jit"
+    assert f"engine={want} " in capfd.readouterr().err
+
+
+def test_unknown_engine_and_contradiction_are_usage_errors(
+        capfd: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["run", SHA, "--engine", "turbo"])
+    assert info.value.code == 2
+    assert main(["run", SHA, "--interp", "--engine", "jit"]) == 2
+    assert "--interp contradicts --engine jit" in capfd.readouterr().err
