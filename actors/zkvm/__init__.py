@@ -20,7 +20,8 @@ from ._statement import Statement as Statement
 from ._statement import decode_statement as decode_statement
 from ._statement import digest as digest
 from ._statement import encode_statement as encode_statement
+from ._statement import run_statement as run_statement
 from ._statement import statement_for as statement_for
 
 __all__ = ["ZkvmError", "MalformedStatement", "StatementMismatch", "STATEMENT_VERSION", "SegmentLayout",
-           "Statement", "decode_statement", "digest", "encode_statement", "statement_for"]
+           "Statement", "decode_statement", "digest", "encode_statement", "run_statement", "statement_for"]

@@ -28,7 +28,7 @@ from stele.actors.prover import Transcript
 from ._errors import MalformedStatement, StatementMismatch
 
 __all__ = ["STATEMENT_VERSION", "MAX_STATEMENT_BYTES", "MAX_OUTPUT_BYTES", "MAX_LOG_CYCLES", "SegmentLayout",
-           "Statement", "digest", "statement_for", "encode_statement", "decode_statement"]
+           "Statement", "digest", "statement_for", "run_statement", "encode_statement", "decode_statement"]
 
 STATEMENT_VERSION = "stele.vm-statement/1"
 MAX_OUTPUT_BYTES = 1 << 20
@@ -149,3 +149,19 @@ def decode_statement(data: bytes) -> Statement:
     if encode_statement(st) != bytes(data):
         raise MalformedStatement("bytes", "not the canonical encoding")
     return st
+
+
+def run_statement(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = 1 << 24) -> Statement:
+    """Run ``elf`` on ``input_bytes`` in the co-processor and return the statement of that run.
+
+    The output is the guest's public output (its ``commit``-style output
+    channel), the exit code is taken as an unsigned 32-bit value.  This is
+    *re-execution*, not a proof: it is what a verifier without a proof
+    would compute, and what a prover's statement must equal.  Raises the
+    co-processor's typed errors (:class:`~stele.actors.coprocessor.ElfError`,
+    :class:`~stele.actors.coprocessor.CycleLimitExceeded`, ...).
+    """
+    from stele.actors.coprocessor._machine import Machine
+
+    result = Machine(load_elf(elf), input=input_bytes).run(max_cycles)
+    return statement_for(elf, input_bytes, result.public_output, result.exit_code & _U32, result.cycles)

@@ -148,3 +148,16 @@ def test_non_canonical_and_garbage_are_rejected() -> None:
     for garbage in (b"", b"\xff", b"\x9f" * 10000, b"\x00" * (2 << 20)):
         with pytest.raises(MalformedStatement):
             decode_statement(garbage)
+
+
+@pytest.mark.parametrize("name", ["sort", "sha256"])
+def test_run_statement_re_executes_the_guest(name: str) -> None:
+    from stele.actors.coprocessor._guests import guest_input
+    from stele.actors.zkvm import run_statement
+
+    elf = (GUESTS / f"{name}.elf").read_bytes()
+    s = run_statement(elf, guest_input(name, 64))
+    assert s == run_statement(elf, guest_input(name, 64))
+    assert s.input_digest == digest(guest_input(name, 64)) and s.output and s.exit_code == 0
+    other = run_statement(elf, guest_input(name, 65))
+    assert other.input_digest != s.input_digest and _challenge(other) != _challenge(s)
