@@ -187,3 +187,18 @@ def test_truncated_file_is_reported(tmp_path: Path, capsys: pytest.CaptureFixtur
 def test_missing_store_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert check_main([str(tmp_path / "nope.sqlite")]) == 1
     assert "no store at" in capsys.readouterr().err
+
+
+def test_invalid_utf8_in_a_name_is_typed(tmp_path: Path) -> None:
+    path = str(tmp_path / "store.sqlite")
+    store = ObjectStore(path, clock=lambda: 0)
+    d = store.put(NewObject("blob", b"x"))
+    store.set_name("a.b", d)
+    store.close()
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("UPDATE names SET name = CAST(x'612eff' AS TEXT)")
+    db.close()
+    store = ObjectStore(path, clock=lambda: 0)
+    with pytest.raises(StoreCorrupted, match="not UTF-8"):
+        store.names()
+    store.close()
