@@ -21,13 +21,20 @@ from dataclasses import dataclass
 
 from ..._errors import SteleError
 from ...protocol import DecodeError, decode
+from ...store._errors import StoreCorrupted
+from ...store._integrity import row_check, verify_row
 from ._key import CachedResult, MemoKey
 
 __all__ = ["MemoCache", "CacheStats", "CacheCorrupt"]
 
 
 class CacheCorrupt(SteleError):
-    """A level-two entry that does not decode; it is dropped, never served."""
+    """A level-two entry that fails its checksum or does not decode: dropped, never served.
+
+    A damaged memo entry is a miss (the execution runs again and its result
+    replaces the entry) and counts in ``CacheStats.corrupt_dropped``;
+    ``stele store check`` reports it.
+    """
 
 
 @dataclass(slots=True)
@@ -54,7 +61,8 @@ CREATE TABLE IF NOT EXISTS memo (
     key BLOB PRIMARY KEY,
     entry BLOB NOT NULL,
     size INTEGER NOT NULL,
-    last_use INTEGER NOT NULL
+    last_use INTEGER NOT NULL,
+    chk BLOB                      -- stele.store row checksum over (key, entry)
 );
 CREATE INDEX IF NOT EXISTS memo_last_use ON memo(last_use);
 """
@@ -86,6 +94,10 @@ class MemoCache:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            cols = {str(r[1]) for r in self._db.execute("PRAGMA table_info(memo)")}
+            if "chk" not in cols:  # a cache from before row checksums: unverifiable, drop it
+                self._db.execute("DROP TABLE memo")
+                self._db.executescript(_SCHEMA)
             row = self._db.execute("SELECT COALESCE(MAX(last_use), 0) FROM memo").fetchone()
             self._use = int(row[0])
 
@@ -157,11 +169,18 @@ class MemoCache:
     def _disk_get(self, k: bytes) -> CachedResult | None:
         if self._db is None:
             return None
-        row = self._db.execute("SELECT entry FROM memo WHERE key = ?", (k,)).fetchone()
+        row = self._db.execute("SELECT entry, chk FROM memo WHERE key = ?", (k,)).fetchone()
         if row is None:
             return None
         try:
-            entry = _decode_entry(bytes(row[0]))
+            data = row[0]
+            if not isinstance(data, bytes):
+                raise CacheCorrupt("memo entry is not a blob")
+            try:  # the checksum covers the key: an entry moved to another key fails too
+                verify_row("memo", k.hex(), row[1], k, data)
+            except StoreCorrupted as exc:
+                raise CacheCorrupt(str(exc)) from None
+            entry = _decode_entry(data)
         except CacheCorrupt:
             self._db.execute("DELETE FROM memo WHERE key = ?", (k,))
             self.stats.corrupt_dropped += 1
@@ -174,9 +193,10 @@ class MemoCache:
         if self._db is None or entry.size > self._disk_bytes_limit:
             return
         self._use += 1
+        data = entry.to_cbor()
         self._db.execute(
-            "INSERT OR REPLACE INTO memo(key, entry, size, last_use) VALUES (?, ?, ?, ?)",
-            (k, entry.to_cbor(), entry.size, self._use),
+            "INSERT OR REPLACE INTO memo(key, entry, size, last_use, chk) VALUES (?, ?, ?, ?, ?)",
+            (k, data, entry.size, self._use, row_check("memo", k, data)),
         )
         total = self.disk_bytes()
         while total > self._disk_bytes_limit:

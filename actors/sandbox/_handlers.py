@@ -40,6 +40,8 @@ from typing import Any
 
 from ..._core._env import Env
 from ...protocol import Digest, encode
+from ...store._errors import StoreCorrupted
+from ...store._integrity import row_check, text_cell, verify_row
 from ...tel import Some
 from ._errors import EffectDenied, SandboxError, StorageLimitExceeded
 from ._policy import Policy
@@ -58,6 +60,7 @@ CREATE TABLE IF NOT EXISTS kv (
     tenant TEXT NOT NULL,
     key TEXT NOT NULL,
     value BLOB NOT NULL,
+    chk BLOB,                 -- stele.store row checksum over (tenant, key, value)
     PRIMARY KEY (tenant, key)
 ) WITHOUT ROWID;
 """
@@ -78,29 +81,49 @@ class KVStore:
     def __init__(self, path: str | None = None) -> None:
         self._db = sqlite3.connect(path or ":memory:", isolation_level=None,
                                    check_same_thread=False, timeout=30.0)
+        self._db.text_factory = bytes  # TEXT cells are decoded (and checked) by us
         if path is not None:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_KV_SCHEMA)
+        cols = {bytes(r[1]).decode() for r in self._db.execute("PRAGMA table_info(kv)")}
+        if "chk" not in cols:  # a store from before row checksums: add and fill them once
+            self._db.execute("ALTER TABLE kv ADD COLUMN chk BLOB")
+            rows = self._db.execute("SELECT tenant, key, value FROM kv").fetchall()
+            self._db.executemany(
+                "UPDATE kv SET chk = ? WHERE tenant = ? AND key = ?",
+                [(row_check("kv", t.decode(), k.decode(), bytes(v)), t, k) for t, k, v in rows])
 
     def get(self, tenant: str, key: str) -> bytes | None:
-        """The value under ``key`` for ``tenant``, or ``None``."""
-        row = self._db.execute("SELECT value FROM kv WHERE tenant = ? AND key = ?",
+        """The value under ``key`` for ``tenant``, or ``None``.
+
+        The row's checksum is verified: damage is :class:`StoreCorrupted`
+        naming the row, never a different value.
+        """
+        row = self._db.execute("SELECT value, chk FROM kv WHERE tenant = ? AND key = ?",
                                (tenant, key)).fetchone()
-        return None if row is None else bytes(row[0])
+        if row is None:
+            return None
+        value = row[0]
+        if not isinstance(value, bytes):
+            raise StoreCorrupted("kv", f"{tenant}/{key}", "value is not a blob")
+        verify_row("kv", f"{tenant}/{key}", row[1], tenant, key, value)
+        return value
 
     def put(self, tenant: str, key: str, value: bytes) -> None:
         """Store ``value`` under ``key`` for ``tenant`` (durable on return)."""
-        self._db.execute("INSERT OR REPLACE INTO kv (tenant, key, value) VALUES (?, ?, ?)",
-                         (tenant, key, value))
+        value = bytes(value)
+        self._db.execute(
+            "INSERT OR REPLACE INTO kv (tenant, key, value, chk) VALUES (?, ?, ?, ?)",
+            (tenant, key, value, row_check("kv", tenant, key, value)))
 
     def delete(self, tenant: str, key: str) -> None:
         """Remove ``key`` for ``tenant`` (no error if absent)."""
         self._db.execute("DELETE FROM kv WHERE tenant = ? AND key = ?", (tenant, key))
 
     def keys(self, tenant: str) -> list[str]:
-        """Every key of ``tenant``, sorted."""
-        return [r[0] for r in self._db.execute(
+        """Every key of ``tenant``, sorted (a key that is not UTF-8 is StoreCorrupted)."""
+        return [text_cell("kv", f"{tenant}/?", r[0]) for r in self._db.execute(
             "SELECT key FROM kv WHERE tenant = ? ORDER BY key", (tenant,))]
 
     def close(self) -> None:

@@ -24,6 +24,7 @@ from ._errors import InvalidName as InvalidName
 from ._errors import MissingDependencies as MissingDependencies
 from ._errors import NameNotFound as NameNotFound
 from ._errors import ObjectNotFound as ObjectNotFound
+from ._errors import StoreCorrupted as StoreCorrupted
 from ._errors import StoreError as StoreError
 from ._errors import UnknownTarget as UnknownTarget
 from ._errors import UnresolvedImport as UnresolvedImport
@@ -53,6 +54,7 @@ __all__ = [
     "ObjectStore",
     "Repository",
     "Shown",
+    "StoreCorrupted",
     "StoreError",
     "StoredObject",
     "UnknownTarget",

@@ -34,7 +34,7 @@ from .._errors import SteleError
 from ..protocol import AmbiguousPrefix, Digest
 from ._repository import ELF_KIND, Repository
 
-__all__ = ["store_main", "show_main", "names_main", "history_main", "default_store_path"]
+__all__ = ["store_main", "check_main", "show_main", "names_main", "history_main", "default_store_path"]
 
 DEFAULT_STORE = os.path.join(".stele", "store.sqlite")
 
@@ -102,8 +102,59 @@ def _run(prog: str, body: Callable[[], int]) -> int:
         return 1
 
 
+def check_main(argv: list[str]) -> int:
+    """``stele store check [PATH] [--json]``: scan a store, report every damaged row.
+
+    Exit 0 when the store is clean, 1 when damage is found (or the store is
+    missing), 2 on bad usage.  ``--json`` prints one object
+    ``{"store", "rows_scanned", "damaged", "rows": [{"table", "row", "reason"}]}``.
+    """
+    import json
+
+    from ._integrity import check_store
+
+    ap = _Parser(prog="stele store check",
+                 description="Scan a store and report every damaged row (digest, checksum, "
+                             "UTF-8 and SQLite structure checks).")
+    ap.add_argument("path", nargs="?", default=None,
+                    help="the store file or directory (default: $STELE_STORE or "
+                         "./.stele/store.sqlite)")
+    ap.add_argument("--store", metavar="PATH", default=None, help="same as PATH")
+    ap.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    def body() -> int:
+        args = ap.parse_args(argv)
+        target = args.path or args.store or default_store_path()
+        if os.path.isdir(target):
+            target = os.path.join(target, "store.sqlite")
+        if not os.path.exists(target):
+            raise _Fail(f"no store at {target!r}", 1)
+        try:
+            scanned, damage = check_store(target)
+        except sqlite3.DatabaseError as exc:
+            scanned, damage = 0, []
+            from ._integrity import Damage
+            damage.append(Damage("sqlite", "-", f"the file is not a usable store: {exc}"))
+        if args.json:
+            print(json.dumps({"store": target, "rows_scanned": scanned,
+                              "damaged": len(damage),
+                              "rows": [d.as_dict() for d in damage]}, sort_keys=True))
+        else:
+            for d in damage:
+                print(f"damaged: {d.table} {d.row}: {d.reason}")
+            print(f"{target}: {scanned} rows scanned, {len(damage)} damaged")
+        return 1 if damage else 0
+
+    return _run("store check", body)
+
+
 def store_main(argv: list[str]) -> int:
-    """``stele store FILE.tel`` (or ``--blob FILE``): store and print name -> digest."""
+    """``stele store FILE.tel`` (or ``--blob FILE``): store and print name -> digest.
+
+    ``stele store check [PATH]`` scans a store for damage (:func:`check_main`).
+    """
+    if argv and argv[0] == "check":
+        return check_main(argv[1:])
     ap = _parser("store", "Store the TEL definitions of a file (or a binary blob).")
     ap.epilog = ("Names the file uses but does not define are looked up in the store "
                  "(NAMESPACE.name, then name); '#use alias = NAME|DIGEST|PREFIX' lines import "

@@ -17,6 +17,7 @@ __all__ = [
     "WrongKind",
     "UnresolvedImport",
     "EffectConflict",
+    "StoreCorrupted",
 ]
 
 
@@ -42,15 +43,6 @@ class NameNotFound(StoreError):
 
 class InvalidName(StoreError):
     """A name that is empty, has empty segments, or contains whitespace."""
-
-
-class DigestMismatch(StoreError):
-    """An object whose payload does not hash to the digest it was stored under."""
-
-    def __init__(self, expected: Digest, actual: Digest) -> None:
-        self.expected = expected
-        self.actual = actual
-        super().__init__(f"object {expected} has payload hashing to {actual}: corrupt store?")
 
 
 class MissingDependencies(StoreError):
@@ -106,3 +98,26 @@ class EffectConflict(StoreError):
     def __init__(self, effect: str, detail: str) -> None:
         self.effect = effect
         super().__init__(f"effect {effect!r} has two different declarations: {detail}")
+
+
+class StoreCorrupted(StoreError):
+    """A stored row that fails its digest or checksum (or does not decode): never served.
+
+    ``table`` and ``row`` name the damaged row (``row`` is its printable key,
+    e.g. ``"tenant/key"`` for the KV table); ``reason`` says what failed.
+    """
+
+    def __init__(self, table: str, row: str, reason: str) -> None:
+        self.table = table
+        self.row = row
+        self.reason = reason
+        super().__init__(f"store corrupted: table {table!r} row {row!r}: {reason}")
+
+
+class DigestMismatch(StoreCorrupted):
+    """An object whose payload does not hash to the digest it was stored under."""
+
+    def __init__(self, expected: Digest, actual: Digest) -> None:
+        self.expected = expected
+        self.actual = actual
+        super().__init__("objects", str(expected), f"payload hashes to {actual}")

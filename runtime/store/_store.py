@@ -29,6 +29,7 @@ from ._errors import (
     MissingDependencies,
     NameNotFound,
     ObjectNotFound,
+    StoreCorrupted,
 )
 
 __all__ = ["ObjectStore", "StoredObject", "NameEvent", "NewObject"]
@@ -128,6 +129,9 @@ class ObjectStore:
             mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if str(mode).lower() != "wal":  # pragma: no cover - filesystem without WAL
                 raise OSError(f"SQLite refused WAL mode on {path!r} (got {mode!r})")
+        # A TEXT cell that is not UTF-8 is damage: a typed StoreCorrupted, not a raw
+        # UnicodeDecodeError / sqlite3.OperationalError from inside a query.
+        self._db.text_factory = _text_cell
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
@@ -508,6 +512,15 @@ class _transaction:
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         self._db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+
+
+def _text_cell(raw: bytes) -> str:
+    """SQLite's ``text_factory``: decode a TEXT cell, or raise :class:`StoreCorrupted`."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise StoreCorrupted("?", raw[:40].hex(),
+                             f"TEXT cell is not UTF-8 (byte {exc.start})") from None
 
 
 def _chunks(items: list[_T], size: int = 500) -> list[list[_T]]:
