@@ -132,6 +132,14 @@ class Env(abc.ABC):
     def simulated(self) -> bool:
         """True under simulation (work runs inline, time is virtual)."""
 
+    def buggify(self, name: str) -> bool:
+        """BUGGIFY fault point ``name``: true only when a simulation says so.
+
+        Product code guards rare paths with it (``if env.buggify("x"): ...``)
+        so simulation makes them common.  A real env never fires.
+        """
+        return False
+
     # -- time ---------------------------------------------------------------
     @abc.abstractmethod
     def now_ns(self) -> int:
