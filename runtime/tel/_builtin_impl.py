@@ -22,7 +22,8 @@ class Machine:
     what is left of the current slice, ``reserve`` what is withheld, and
     ``limit`` the fuel handed out so far, so ``limit - fuel`` is always what
     was spent and ``fuel + reserve`` what is left (:func:`fuel_left`).  When
-    a slice runs out, :func:`out_of_fuel` calls ``check`` (which may raise,
+    a slice runs out, :func:`out_of_fuel` calls ``check(c)`` with the cost
+    of the step about to be charged (it may raise,
     e.g. at a deadline) and hands out the next slice.
     """
 
@@ -33,7 +34,7 @@ class Machine:
     def __init__(self) -> None:
         self.fuel = self.limit = self.mem = self.mem_limit = self.room = self.max_depth = 0
         self.reserve = self.slice = 0
-        self.check: Callable[[], None] | None = None
+        self.check: Callable[[int], None] | None = None
         self.handler: Any = None
         self.dyn: dict[str, int] = {}
         self.per_element = self.per_hash_block = self.per_effect = 0
@@ -45,13 +46,13 @@ def out_of_fuel(m: Machine, c: int, loc: Loc) -> None:
     """A step of cost `c` does not fit the current slice: refill it, or raise the cost error.
 
     With fuel withheld (``m.reserve``) this is the run's periodic check-in:
-    ``m.check()`` runs first (it may raise, e.g. a deadline), then the next
+    ``m.check(c)`` runs first (it may raise, e.g. a deadline), then the next
     slice (at least `c`) is handed out and the step goes on.  Without reserve
     the run is out of fuel: :class:`CostLimitExceeded`, before the step.
     """
     if m.reserve:
         if m.check is not None:
-            m.check()
+            m.check(c)
         take = min(m.reserve, max(m.slice, c - m.fuel))
         m.reserve -= take
         m.fuel += take

@@ -685,14 +685,16 @@ class Program:
         clo.body = body
 
     def call(self, name: str, args: Sequence[Value] = (), *, limits: Limits = Limits(),
-             handler: EffectHandler | None = None, check: Callable[[], None] | None = None,
+             handler: EffectHandler | None = None, check: Callable[[int], None] | None = None,
              check_every: int = 10_000) -> EvalResult:
         """Run definition `name` on `args` (checked against its parameter types).
 
         With `check`, fuel is handed out `check_every` units at a time and
-        `check()` is called before each further slice: a cooperative hook on
-        the fuel counter (the executor checks its deadline there; whatever
-        `check` raises ends the run).  Costs and limits are unchanged.
+        `check(c)` is called before each further slice, with the cost `c` of
+        the step about to be charged (a large builtin may charge far more than
+        a slice): a cooperative hook on the fuel counter (the executor checks
+        its deadline there; whatever `check` raises ends the run, before the
+        step).  Costs and limits are unchanged.
         """
         d = self.checked.defs.get(name)
         if d is None:
@@ -727,7 +729,7 @@ class Program:
         return comp.compile(e, {}), comp.nslots
 
     def _run(self, body: Ev, frame: list[Value], limits: Limits,
-             handler: EffectHandler | None, check: Callable[[], None] | None = None,
+             handler: EffectHandler | None, check: Callable[[int], None] | None = None,
              check_every: int = 10_000) -> EvalResult:
         m = self.m
         if m.running:
