@@ -145,6 +145,16 @@ class Env(abc.ABC):
     def now_ns(self) -> int:
         """Monotonic nanoseconds since this Env started (virtual in sim)."""
 
+    def process_clock(self) -> Callable[[], int]:
+        """A zero-argument callable reading :meth:`now_ns`, usable in a worker process too.
+
+        Work sent to :meth:`run_in_worker` checks its deadline with it.  Under
+        :class:`RealEnv` it is picklable and reads the same monotonic clock in
+        any process of the machine; by default (simulation, where work runs
+        inline) it is ``self.now_ns``.
+        """
+        return self.now_ns
+
     @abc.abstractmethod
     def wall_ns(self) -> int:
         """Nanoseconds since the Unix epoch, for timestamps (virtual in sim)."""

@@ -26,7 +26,7 @@ from ._env import Disk, Env
 from .._errors import SteleError
 from ._random import SeededRandom
 
-__all__ = ["RealEnv", "RealDisk", "DiskPathError", "check_disk_path"]
+__all__ = ["RealEnv", "RealDisk", "DiskPathError", "check_disk_path", "ProcessClock"]
 
 T = TypeVar("T")
 
@@ -157,6 +157,26 @@ class RealDisk(Disk):
         return await anyio.to_thread.run_sync(listdir)
 
 
+class ProcessClock:
+    """``RealEnv.now_ns`` as a picklable callable: the same reading in any process.
+
+    ``time.monotonic_ns`` is the machine's monotonic clock (``CLOCK_MONOTONIC``),
+    shared by every process, so a deadline computed in the runtime's process
+    can be checked in a worker process.
+    """
+
+    __slots__ = ("start_ns",)
+
+    def __init__(self, start_ns: int) -> None:
+        self.start_ns = start_ns
+
+    def __call__(self) -> int:
+        return time.monotonic_ns() - self.start_ns
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ProcessClock, (self.start_ns,))
+
+
 class RealEnv(Env):
     """The operating system as an :class:`stele.Env` (the default Env).
 
@@ -193,6 +213,9 @@ class RealEnv(Env):
 
     def wall_ns(self) -> int:
         return time.time_ns()
+
+    def process_clock(self) -> ProcessClock:
+        return ProcessClock(self._start_ns)
 
     @property
     def rng(self) -> SeededRandom:

@@ -685,8 +685,17 @@ class Program:
         clo.body = body
 
     def call(self, name: str, args: Sequence[Value] = (), *, limits: Limits = Limits(),
-             handler: EffectHandler | None = None) -> EvalResult:
-        """Run definition `name` on `args` (checked against its parameter types)."""
+             handler: EffectHandler | None = None, check: Callable[[int], None] | None = None,
+             check_every: int = 10_000) -> EvalResult:
+        """Run definition `name` on `args` (checked against its parameter types).
+
+        With `check`, fuel is handed out `check_every` units at a time and
+        `check(c)` is called before each further slice, with the cost `c` of
+        the step about to be charged (a large builtin may charge far more than
+        a slice): a cooperative hook on the fuel counter (the executor checks
+        its deadline there; whatever `check` raises ends the run, before the
+        step).  Costs and limits are unchanged.
+        """
         d = self.checked.defs.get(name)
         if d is None:
             raise TelError(f"no definition named {name!r}")
@@ -696,7 +705,7 @@ class Program:
             if not check_value(p.type, v):
                 raise TelError(f"argument {p.name!r} of {name}: {v!r} is not a TEL value of its type")
         clo = self.def_closures[name]
-        return self._run(clo.body, list(args) + clo.pad, limits, handler)
+        return self._run(clo.body, list(args) + clo.pad, limits, handler, check, check_every)
 
     def evaluate(self, expr: Expr | str, *, limits: Limits = Limits(),
                  handler: EffectHandler | None = None) -> EvalResult:
@@ -720,12 +729,15 @@ class Program:
         return comp.compile(e, {}), comp.nslots
 
     def _run(self, body: Ev, frame: list[Value], limits: Limits,
-             handler: EffectHandler | None) -> EvalResult:
+             handler: EffectHandler | None, check: Callable[[int], None] | None = None,
+             check_every: int = 10_000) -> EvalResult:
         m = self.m
         if m.running:
             raise TelError("this Program is already running (evaluation is not reentrant)")
         t = self.table
-        m.fuel = m.limit = limits.fuel
+        first = limits.fuel if check is None else min(limits.fuel, max(1, check_every))
+        m.fuel = m.limit = first
+        m.reserve, m.slice, m.check = limits.fuel - first, max(1, check_every), check
         m.mem = m.mem_limit = limits.memory
         m.room = m.max_depth = limits.depth  # calls left before the limit
         m.handler, m.dyn = handler, {}
@@ -748,7 +760,7 @@ class Program:
             raise err from None
         finally:
             m.running = False
-            m.handler = None
+            m.handler = m.check = None
             if need > old:
                 sys.setrecursionlimit(old)
         steps = sum(h * len(site) for site, h in zip(self.sites, self.hits) if h)
