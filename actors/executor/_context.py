@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..allocator import Resources
+from ..sandbox._tree import TreeBudget
 
 __all__ = ["ExecutionContext", "TraceEvent"]
 
@@ -41,6 +42,8 @@ class ExecutionContext:
     children: list[ExecutionContext] = field(default_factory=list)
     events: list[TraceEvent] = field(default_factory=list)
     closed: bool = False
+    #: the tree's shared sandbox state (call counts, output budget), set by the executor
+    shared: TreeBudget | None = None
 
     def child(self, id: str, target: str, engine: str) -> ExecutionContext:
         """A new child context (its parent sees it until it closes)."""
