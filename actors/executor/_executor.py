@@ -72,6 +72,7 @@ from ..sandbox._values import value_from_cbor, value_to_cbor
 from ._context import ExecutionContext
 from ._errors import BadArguments, ExecutionTimeout, InternalTimeout, UnknownEngine
 from ._pool import Suspended, TelRunner
+from ._limits import check_nesting, describe, memoizable
 from ._types import ENGINES, ExecLimits, Execute, ExecResult
 
 __all__ = ["ExecutorActor", "Spawner", "ExecutorStatsRequest", "ExecutorStats", "NamesChanged"]
@@ -242,7 +243,8 @@ class ExecutorActor(Actor):
             limits = ExecLimits(fuel=min(limits.fuel, budget.fuel),
                                 memory=min(limits.memory, budget.memory), depth=limits.depth,
                                 cycles=min(limits.cycles, budget.cycles), timeout=limits.timeout,
-                                storage=min(limits.storage, budget.storage))
+                                storage=min(limits.storage, budget.storage),
+                                max_output_bytes=limits.max_output_bytes)
         key: MemoKey | None = None
         if request.memo:
             key = _memo_key(request, digest, limits)
@@ -276,7 +278,9 @@ class ExecutorActor(Actor):
             self.env, request.policy, label=label, tenant=request.tenant,
             seed=lambda: Digest.of_object(["stele.rand.v1", digest.binary,
                                            _args_cbor(request), request.tenant]).value,
-            kv=self._kv, log_sink=self._log_sink, storage_limit=limits.storage)
+            kv=self._kv, log_sink=self._log_sink, storage_limit=limits.storage,
+            tree=None if parent is None else parent.shared, output_limit=limits.max_output_bytes)
+        ctx.shared = session.tree
         result: ExecResult | None = None
         try:
             # move_on_after, not fail_after: only this scope's own deadline is this
@@ -320,7 +324,8 @@ class ExecutorActor(Actor):
             if log.isEnabledFor(logging.INFO):
                 log.info("exec %s %s depth=%d ok=%s usage=%s", label, request.target,
                          ctx.depth, result is not None, own.describe())
-            if result is not None and key is not None and result.effects == 0:
+            if result is not None and key is not None and result.effects == 0 \
+                    and memoizable(result.value):
                 self.cache.tell(MemoStore(key, _to_cache(result)))
 
     async def _run_tel(self, request: Execute, digest: Digest, limits: ExecLimits,
@@ -347,8 +352,9 @@ class ExecutorActor(Actor):
         runner = TelRunner(self.env, request.target, ctx.deadline_ns)
         try:
             while True:
-                run_limits = Limits(fuel=max(0, limits.fuel - kids.cost),
-                                    memory=limits.memory, depth=limits.depth)
+                run_limits = Limits(fuel=max(0, limits.fuel - kids.cost),  # children's use is
+                                    memory=max(0, limits.memory - kids.usage.memory),  # the tree's
+                                    depth=limits.depth)
                 try:
                     out = await runner.run(pool, program, list(request.args), run_limits,
                                            replies, _INLINE_FUEL)
@@ -379,7 +385,8 @@ class ExecutorActor(Actor):
             breakdown["exec"] = kids.cost
         cost = res.cost + kids.cost
         usage = Resources(fuel=cost, memory=res.memory + kids.usage.memory,
-                          cycles=kids.usage.cycles, storage=session.stored_bytes)
+                          cycles=kids.usage.cycles, storage=session.stored_bytes,
+                          output=session.output_bytes + kids.usage.output)
         return ExecResult(request.target, digest, "tel", res.value, usage, cost, breakdown,
                           session.journal.digest(), len(session.journal),
                           logs=tuple(session.logs), children=kids.count,
@@ -393,7 +400,7 @@ class ExecutorActor(Actor):
         kids = _Children(self, request, ctx, session)
 
         async def exec_call(target: str, arg: int, fuel_left: int) -> int:
-            budget = Resources(fuel=fuel_left, memory=limits.memory,
+            budget = Resources(fuel=fuel_left, memory=max(0, limits.memory - kids.usage.memory),
                                storage=session.storage_left)
             return await kids.call(target, arg, fuel_left, limits.depth, budget)
 
@@ -422,12 +429,14 @@ class ExecutorActor(Actor):
                                encode(answer))
         usage = Resources(memory=out.memory_bytes, cycles=out.cycles)
         ctx.add_usage(usage)
+        session.charge_output(len(out.stdout) + len(out.public_output), "guest output")
         breakdown = {"cycles": out.cycles}
         if kids.cost:
             breakdown["exec"] = kids.cost
         return ExecResult(request.target, digest, "riscv", out.exit_code,
                           usage + Resources(fuel=kids.cost, memory=kids.usage.memory,
-                                            storage=session.stored_bytes),
+                                            storage=session.stored_bytes,
+                                            output=session.output_bytes + kids.usage.output),
                           kids.cost, breakdown, session.journal.digest(), len(session.journal),
                           exit_code=out.exit_code, stdout=out.stdout,
                           public_output=out.public_output, logs=tuple(session.logs),
@@ -542,7 +551,7 @@ def _to_cache(result: ExecResult) -> CachedResult:
     value = encode([value_to_cbor(result.value), result.stdout, result.public_output,
                     result.cost, sorted(result.breakdown.items())])
     usage = (("fuel", result.usage.fuel), ("memory", result.usage.memory),
-             ("cycles", result.usage.cycles))
+             ("cycles", result.usage.cycles), ("output", result.usage.output))
     return CachedResult(value, usage)
 
 
@@ -561,7 +570,7 @@ def _from_cache(request: Execute, digest: Digest, hit: CachedResult) -> ExecResu
     value, stdout, public, cost, breakdown = fields
     amounts = dict(hit.usage)
     usage = Resources(fuel=amounts.get("fuel", 0), memory=amounts.get("memory", 0),
-                      cycles=amounts.get("cycles", 0))
+                      cycles=amounts.get("cycles", 0), output=amounts.get("output", 0))
     return ExecResult(request.target, digest, request.engine, value, usage,
                       cost, {k: v for k, v in breakdown}, _EMPTY_JOURNAL, 0, memo_hit=True,
                       exit_code=value if request.engine == "riscv" else None,
@@ -588,6 +597,7 @@ class _Children:
 
     async def call(self, target: str, arg: int, fuel: int, depth: int, budget: Resources) -> int:
         """Run ``target(arg)`` as a child with ``fuel`` and ``budget``; its Int result."""
+        check_nesting(target, self._ctx.depth + 1)
         self.count += 1
         limits = ExecLimits(fuel=fuel, memory=budget.memory, depth=depth, storage=budget.storage)
         sub = Execute(target, (arg,), limits, self._request.policy, "tel", self._request.tenant,
@@ -597,5 +607,5 @@ class _Children:
         self.cost += out.cost
         self.usage = self.usage + out.usage
         if not isinstance(out.value, int) or isinstance(out.value, bool):
-            raise BadArguments(f"Exec.call({target!r}) returned {out.value!r}, not an Int")
+            raise BadArguments(f"Exec.call({target!r}) returned {describe(out.value)}, not an Int")
         return out.value

@@ -34,10 +34,11 @@ from ._builtin_impl import IMPLS, Machine, alloc, charge, out_of_fuel, size_of
 from ._builtins import BUILTINS
 from ._cost import COST_TABLE, CostTable, Limits
 from ._errors import (
-    DepthLimitExceeded, DivisionByZero, EffectError, IntegerOverflow, Loc, TelError,
+    CostLimitExceeded, DepthLimitExceeded, DivisionByZero, EffectError, IntegerOverflow, Loc, TelError,
     TelRuntimeError,
 )
 from ._free import free_vars
+from ._measure import MAX_VALUE_DEPTH, ValueTooDeep, ValueTooLarge, measure
 from ._parser import parse_expr
 from ._types import CheckedModule, check_expr
 from ._values import Closure, Some, Value, check_value
@@ -90,8 +91,25 @@ def _divzero(loc: Loc) -> None:
 
 
 def _eq_charge(m: Machine, a: Value, loc: Loc) -> None:
-    from ._values import value_units
-    charge(m, m.per_element * value_units(a), "elements", loc)
+    """Charge `==`/`!=` per element of the left value *unfolded*, before comparing.
+
+    The size is measured sharing-aware in time bounded by what the fuel left
+    can pay for (`_measure`), so a small DAG that unfolds to 10^8 elements
+    fails here, having done O(fuel) work, instead of being walked by Python.
+    """
+    charge(m, m.per_element * measured_units(m, a, loc), "elements", loc)
+
+
+def measured_units(m: Machine, v: Value, loc: Loc) -> int:
+    """The unfolded size of `v`, or the cost/depth error for a host walk that can't be paid for."""
+    per = m.per_element
+    cap = m.fuel // per if per else 1 << 62
+    try:
+        return measure(v, cap)[0]
+    except ValueTooLarge as exc:
+        raise CostLimitExceeded("fuel", m.limit - m.fuel + per * exc.units, m.limit, loc) from None
+    except ValueTooDeep as exc:
+        raise DepthLimitExceeded("value depth", exc.depth, MAX_VALUE_DEPTH, loc) from None
 
 
 def _concat(m: Machine, a: Value, b: Value, loc: Loc) -> Value:
@@ -558,6 +576,10 @@ class _Compiler:
             hits[s] += 1
             vals = tuple([a(f) for a in args])
             charge(m, per, "effects", loc)
+            for v in vals:  # a container crosses to the host unfolded: pay for it first
+                tv = type(v)
+                if tv is tuple or tv is Some:
+                    charge(m, m.per_element * measured_units(m, v, loc), "elements", loc)
             if m.handler is None:
                 raise EffectError(f"no effect handler for {label}", loc)
             try:
