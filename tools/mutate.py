@@ -30,6 +30,7 @@ import argparse
 import ast
 import os
 import random
+import signal
 import subprocess
 import sys
 import time
@@ -159,7 +160,7 @@ def _drop_pyc(path: Path) -> None:
 def _run_tests(tests: list[str], timeout: float) -> str:
     cmd = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:randomly",
            "-m", "not slow", "--timeout", str(int(timeout)), *tests]
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", HYPOTHESIS_PROFILE="mutation")
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     try:
         proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True,
                               timeout=timeout + 30)
@@ -178,6 +179,9 @@ def run_module(module: str, n: int, seed: int, timeout: float,
     equiv = _equivalent().get(module, {})
     killed = total = eq = 0
     survivors: list[str] = []
+    base = _run_tests(tests, timeout * 3)
+    if base != "survived":
+        raise SystemExit(f"mutate: {' '.join(tests)} fails before mutation ({base}); fix that first")
     try:
         for site in sites:
             if only is not None and site.key not in only:
@@ -204,7 +208,12 @@ def run_module(module: str, n: int, seed: int, timeout: float,
     return killed, total, eq, survivors
 
 
+def _on_term(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # so run_module's ``finally`` restores the source
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _on_term)
     cfg = _config()
     ap = argparse.ArgumentParser(prog="mutate", description=__doc__.splitlines()[0])
     ap.add_argument("modules", nargs="+", metavar="MODULE")
