@@ -263,4 +263,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except KeyboardInterrupt:
+        print("mutate: interrupted; source restored", file=sys.stderr)
+        raise SystemExit(130) from None
