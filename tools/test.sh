@@ -15,4 +15,9 @@ echo "== pytest"
 if [ "$#" -eq 0 ]; then
     set -- -m "not slow"
 fi
-exec .venv/bin/python -m pytest -q "$@"
+# Branch coverage (pytest-cov) over the default run; the per-package table and
+# floors are printed and held by tools/coverage_floor.py.
+rm -f .coverage
+.venv/bin/python -m pytest -q --cov --cov-branch --cov-report= "$@"
+echo "== coverage"
+exec .venv/bin/python tools/coverage_floor.py
