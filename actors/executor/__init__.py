@@ -13,6 +13,8 @@ from ._errors import ExecutionTimeout as ExecutionTimeout
 from ._errors import ExecutorError as ExecutorError
 from ._errors import UnknownEngine as UnknownEngine
 from ._executor import ExecutorActor as ExecutorActor
+from ._limits import MAX_NESTING as MAX_NESTING
+from ._limits import NestingLimitExceeded as NestingLimitExceeded
 from ._executor import ExecutorStats as ExecutorStats
 from ._executor import ExecutorStatsRequest as ExecutorStatsRequest
 from ._executor import NamesChanged as NamesChanged
@@ -26,5 +28,5 @@ from ._types import Execute as Execute
 __all__ = [
     "BadArguments", "CancelHandle", "ENGINES", "ExecLimits", "ExecResult", "Execute", "ExecutionContext",
     "ExecutionTimeout", "ExecutorActor", "ExecutorError", "ExecutorStats",
-    "ExecutorStatsRequest", "NamesChanged", "Spawner", "TraceEvent", "UnknownEngine",
+    "ExecutorStatsRequest", "MAX_NESTING", "NamesChanged", "NestingLimitExceeded", "Spawner", "TraceEvent", "UnknownEngine",
 ]

@@ -18,6 +18,7 @@ from ._handlers import parse_guest_request as parse_guest_request
 from ._values import UnencodableValue as UnencodableValue
 from ._values import value_from_cbor as value_from_cbor
 from ._values import value_to_cbor as value_to_cbor
+from ._errors import OutputLimitExceeded as OutputLimitExceeded
 from ._errors import PolicyError as PolicyError
 from ._errors import SandboxError as SandboxError
 from ._errors import StorageLimitExceeded as StorageLimitExceeded
@@ -50,6 +51,7 @@ __all__ = [
     "IntRange",
     "KeyPrefix",
     "MaxBytes",
+    "OutputLimitExceeded",
     "Policy",
     "PolicyError",
     "STANDARD_SIGNATURES",
