@@ -175,10 +175,48 @@ def _store_file(path: str | None) -> str | None:
     return os.path.join(path, "store.sqlite")
 
 
+@asynccontextmanager
+async def _unwrapped() -> AsyncIterator[None]:
+    """Re-raise a lone error out of the runtime's task groups as itself (see `_lone_error`)."""
+    try:
+        yield
+    except BaseExceptionGroup as group:
+        leaf = _lone_error(group)
+        if leaf is None:
+            raise
+        raise leaf from None
+
+
 def _store_error(path: str | None, exc: BaseException) -> SteleError:
     from .store import StoreError
 
     return StoreError(f"cannot open the store at {path!r}: {exc}")
+
+
+def _lone_error(group: BaseExceptionGroup) -> BaseException | None:
+    """The single error a (nested) exception group carries, if there is exactly one.
+
+    Task groups wrap whatever leaves them, so an ``EffectDenied`` raised in
+    the body of ``async with open_runtime()`` would otherwise reach the
+    caller as an ``ExceptionGroup`` that ``except EffectDenied`` misses.
+    Cancellation is never unwrapped (it belongs to the caller's scopes).
+    """
+    leaves: list[BaseException] = []
+
+    def walk(e: BaseException) -> None:
+        if isinstance(e, BaseExceptionGroup):
+            for inner in e.exceptions:
+                walk(inner)
+        else:
+            leaves.append(e)
+
+    walk(group)
+    if len(leaves) != 1:
+        return None
+    leaf = leaves[0]
+    if isinstance(leaf, Exception) or isinstance(leaf, KeyboardInterrupt):
+        return None if isinstance(leaf, anyio.get_cancelled_exc_class()) else leaf
+    return None
 
 
 @asynccontextmanager
@@ -214,7 +252,7 @@ async def open_runtime(path: str | None = None, *, env: Env | None = None,
         kv.close()
         raise _store_error(path, exc) from None
     try:
-        async with ActorSystem(env, observer=observer) as system:
+        async with _unwrapped(), ActorSystem(env, observer=observer) as system:
             async with anyio.create_task_group() as executions:
                 children = [
                     ChildSpec("repository", RepositoryActor, (file,)),

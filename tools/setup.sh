@@ -21,11 +21,20 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
 fi
+# Idempotent and fast: reinstall only when pyproject.toml (dependencies, entry
+# points, package list) changed since the last successful install.  The
+# install is editable, so source edits never need one.
+stamp=.venv/.stele-installed
+want="$(cat pyproject.toml | cksum) extras=test,docs"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && .venv/bin/python -c "import stele" 2>/dev/null; then
+    exit 0
+fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 # pip's build backend prints setuptools notices even with -q: keep them in a log
 # and show it only if the install fails.
-if ! .venv/bin/python -m pip install -q -e '.[test]' > .venv/pip-install.log 2>&1; then
+if ! .venv/bin/python -m pip install -q -e '.[test,docs]' > .venv/pip-install.log 2>&1; then
     cat .venv/pip-install.log >&2
     echo "setup: pip install failed (log above, also in .venv/pip-install.log)" >&2
     exit 1
 fi
+echo "$want" > "$stamp"

@@ -9,8 +9,15 @@ echo "== ruff (pyflakes checks)"
 .venv/bin/python -m ruff check runtime actors protocol tests examples
 echo "== mypy --strict (package)"
 bash tools/typecheck.sh
+echo "== mkdocs build --strict (docs/)"
+NO_MKDOCS_2_WARNING=1 .venv/bin/python -m mkdocs build --strict -q
 echo "== pytest"
 if [ "$#" -eq 0 ]; then
     set -- -m "not slow"
 fi
-exec .venv/bin/python -m pytest -q "$@"
+# Branch coverage (pytest-cov) over the default run; the per-package table and
+# floors are printed and held by tools/coverage_floor.py.
+rm -f .coverage
+.venv/bin/python -m pytest -q --cov --cov-branch --cov-report= "$@"
+echo "== coverage"
+exec .venv/bin/python tools/coverage_floor.py

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 
+import anyio
+
 from ..._core._actor import Actor, ActorRef, Reply
 from ..._core._actor_errors import AskTimeout, RejectMessage, RemoteError
 from ..._errors import SteleError
@@ -24,7 +26,10 @@ from ._messages import (
 from ._policy import AllocationPolicy
 from ._resources import Resources
 
-__all__ = ["AllocatorActor", "allocate", "release"]
+__all__ = ["AllocatorActor", "allocate", "release", "FOREVER_MS"]
+
+#: ``wait_ms`` of a request that waits until there is room (about 285 million years).
+FOREVER_MS = 1 << 53
 
 
 class AllocatorActor(Actor):
@@ -79,6 +84,7 @@ class AllocatorActor(Actor):
                                         owner=message.owner)
             return Subdivided(tuple(c.id for c in children))
         if isinstance(message, AllocatorStatus):
+            self._withdraw()
             root = engine.root
             return Status(root.capacity, root.available, len(engine.live_grants()) - 1,
                           len(engine.pending()))
@@ -87,11 +93,15 @@ class AllocatorActor(Actor):
     def _usage(self, grant_id: str) -> UsageReport:
         return self.engine.check_usage(self.engine.grant(grant_id))
 
-    def _pump(self) -> None:
+    def _withdraw(self) -> None:
+        """Withdraw the waiters whose askers gave up, before carving anything for them."""
         for ticket, reply in list(self._waiting.items()):
-            if not reply.pending:  # the asker gave up: withdraw before carving anything
+            if not reply.pending:
                 self.engine.cancel(ticket)
                 del self._waiting[ticket]
+
+    def _pump(self) -> None:
+        self._withdraw()
         for ticket, grant in self.engine.pump():
             self._waiting.pop(ticket).ok(Granted(grant.id, grant.capacity))
 
@@ -107,18 +117,43 @@ async def allocate(ref: ActorRef, request: Resources, *, parent: str | None = No
                    owner: str = "", weight: int = 1, wait: float | None = None) -> Granted:
     """Ask the allocator for a grant; raise the allocator's own typed error on refusal.
 
-    ``wait`` is how long (seconds of Env time) to wait for room; None fails fast.
+    ``wait`` is how long (seconds of Env time) to wait for room; None fails
+    fast; ``math.inf`` waits until there is room (or the caller is cancelled).
+
+    A grant that the allocator made just as the caller was cancelled (its
+    reply arrived but was never read) is released at once, so cancellation
+    never leaks a grant.
     """
-    wait_ms = None if wait is None else max(0, math.ceil(wait * 1000))
-    timeout = None if wait is None else wait + 1.0
+    if wait is None:  # answered as soon as the allocator reads it
+        wait_ms, timeout = None, math.inf
+    elif wait == math.inf:
+        wait_ms, timeout = FOREVER_MS, math.inf
+    else:
+        wait_ms, timeout = max(0, math.ceil(wait * 1000)), wait + 1.0
+
+    lost: list[str] = []
+
+    def on_lost(reply: object) -> None:
+        if isinstance(reply, Granted):
+            lost.append(reply.grant)
+
     try:
-        reply = await ref.ask(Allocate(request, parent, owner, weight, wait_ms), timeout=timeout)
+        reply = await ref.ask(Allocate(request, parent, owner, weight, wait_ms), timeout=timeout,
+                              on_lost=on_lost)
     except RemoteError as exc:
         raise exc.cause from None
     except AskTimeout:
         raise InsufficientResources(parent or "root", {},
                                     f"timed out after {wait}s waiting for {request.describe()}"
                                     ) from None
+    finally:
+        if lost:  # cancelled with the grant in hand: give it back
+            with anyio.CancelScope(shield=True):
+                for grant in lost:
+                    try:
+                        await ref.send(Release(grant))
+                    except Exception:  # the allocator stopped: its grants went with it
+                        pass
     assert isinstance(reply, Granted)
     return reply
 

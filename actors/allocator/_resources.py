@@ -25,7 +25,9 @@ class Resources(Message):
     ``fuel`` is TEL cost units, ``memory`` bytes of live values, ``wall_ns``
     wall-clock nanoseconds (on the Env clock), ``cycles`` co-processor cycles,
     ``slots`` concurrently running executions, ``storage`` bytes written to
-    durable storage.  Components are plain ints; a vector with a negative
+    durable storage, ``output`` bytes of output held for an execution (effect
+    journal and log lines, guest stdout/stderr; reported in usage and bounded
+    by ``ExecLimits.max_output_bytes``, not granted by allocators).  Components are plain ints; a vector with a negative
     component can exist as the result of a subtraction (so callers can see
     *by how much* something does not fit) but is never stored in a grant.
     It is a protocol message (tag 500), so it travels inside other messages.
@@ -37,12 +39,14 @@ class Resources(Message):
     cycles: int = 0
     slots: int = 0
     storage: int = 0
+    output: int = 0
 
     ZERO: ClassVar[Resources]
 
-    def as_tuple(self) -> tuple[int, int, int, int, int, int]:
+    def as_tuple(self) -> tuple[int, int, int, int, int, int, int]:
         """The components in :data:`RESOURCE_KINDS` order."""
-        return (self.fuel, self.memory, self.wall_ns, self.cycles, self.slots, self.storage)
+        return (self.fuel, self.memory, self.wall_ns, self.cycles, self.slots, self.storage,
+                self.output)
 
     @classmethod
     def from_tuple(cls, values: tuple[int, ...]) -> Resources:

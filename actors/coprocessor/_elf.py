@@ -17,7 +17,11 @@ from dataclasses import dataclass, field
 
 from ._errors import ElfError
 
-__all__ = ["Program", "Segment", "load_elf", "load_raw", "load_program"]
+__all__ = ["Program", "Segment", "load_elf", "load_raw", "load_program", "MAX_SEGMENTS"]
+
+#: the most PT_LOAD segments a program may have (real static guests have 2-4;
+#: a crafted file with thousands is refused before any per-segment work).
+MAX_SEGMENTS = 64
 
 _EM_RISCV = 243
 _PT_LOAD = 1
@@ -91,11 +95,17 @@ def load_elf(data: bytes) -> Program:
         raise ElfError("e_phoff", f"program headers at {e_phoff} (x{e_phnum}) pass the end "
                        f"of the {len(data)}-byte file")
     segments: list[Segment] = []
+    header: list[int] = []          # program-header index of each segment
+    loads = 0
     for i in range(e_phnum):
         p_type, p_offset, p_vaddr, _paddr, p_filesz, p_memsz, p_flags, _align = \
             struct.unpack_from("<IIIIIIII", data, e_phoff + 32 * i)
         if p_type != _PT_LOAD or p_memsz == 0:
             continue
+        loads += 1
+        if loads > MAX_SEGMENTS:
+            raise ElfError("e_phnum", f"more than {MAX_SEGMENTS} PT_LOAD segments "
+                           f"({e_phnum} program headers)")
         where = f"segment {i}"
         if p_filesz > p_memsz:
             raise ElfError(where, f"p_filesz {p_filesz} > p_memsz {p_memsz}")
@@ -105,13 +115,20 @@ def load_elf(data: bytes) -> Program:
         if p_vaddr + p_memsz > 1 << 32:
             raise ElfError(where, f"memory range 0x{p_vaddr:x}+0x{p_memsz:x} passes the "
                            "4 GiB address space")
-        for j, other in enumerate(segments):
-            if p_vaddr < other.vaddr + other.memsz and other.vaddr < p_vaddr + p_memsz:
-                raise ElfError(where, f"[0x{p_vaddr:x}, 0x{p_vaddr + p_memsz:x}) overlaps "
-                               f"loaded segment [0x{other.vaddr:x}, "
-                               f"0x{other.vaddr + other.memsz:x})")
         segments.append(Segment(p_vaddr, bytes(data[p_offset:p_offset + p_filesz]), p_memsz,
                                 bool(p_flags & _PF_X)))
+        header.append(i)
+    # Overlap check in O(n log n): sorted by start, two segments overlap iff
+    # some segment starts before the end of the one sorted just before it.
+    ordered = sorted(range(len(segments)), key=lambda k: (segments[k].vaddr, k))
+    for prev_k, k in zip(ordered, ordered[1:]):
+        if segments[k].vaddr < segments[prev_k].vaddr + segments[prev_k].memsz:
+            lo, hi = min(prev_k, k), max(prev_k, k)
+            first, second = segments[lo], segments[hi]
+            raise ElfError(f"segment {header[hi]}",
+                           f"[0x{second.vaddr:x}, 0x{second.vaddr + second.memsz:x}) overlaps "
+                           f"loaded segment [0x{first.vaddr:x}, "
+                           f"0x{first.vaddr + first.memsz:x})")
     if not segments:
         raise ElfError("e_phnum", "no PT_LOAD segment with a nonzero size")
     if e_entry & 3:

@@ -38,7 +38,7 @@ buffer.  Any other number raises :class:`UnknownSyscall`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -51,6 +51,7 @@ from ._errors import (
     Breakpoint,
     CoprocessorError,
     CycleLimitExceeded,
+    GuestError,
     GuestFault,
     IllegalInstruction,
     MemoryLimitExceeded,
@@ -63,9 +64,30 @@ from ._ops import Sync, make_op
 
 if TYPE_CHECKING:
     from ._jit import Jit
+    from ._native import NativeEngine
     from ._snapshot import Snapshot
 
-__all__ = ["Machine", "MachineConfig", "RunResult", "EffectHandler", "SYS_EFFECT", "CSR"]
+__all__ = ["Machine", "MachineConfig", "RunResult", "EffectHandler", "SYS_EFFECT", "CSR",
+           "ENGINES", "default_engine"]
+
+#: the engines, slowest first: the reference interpreter, the Python block
+#: JIT, and the numba-compiled loop (optional ``fast`` extra).
+ENGINES = ("interp", "jit", "native")
+
+
+def default_engine() -> str:
+    """The fastest engine available here: ``"native"`` with numba, else ``"jit"``."""
+    from ._native import native_available
+
+    return "native" if native_available() else "jit"
+
+
+def _resolve(engine: str | None) -> str:
+    if engine is None or engine == "auto":
+        return default_engine()
+    if engine not in ENGINES:
+        raise CoprocessorError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    return engine
 
 M = 0xFFFFFFFF
 SYS_EFFECT = 0x5E1E
@@ -120,6 +142,9 @@ class MachineConfig:
     Linux would leave them).  ``host_syscalls``: ``ecall`` is a host syscall
     (True) or a guest trap with mcause 11 (False, for bare-metal tests).
     ``jit_threshold``: executions of a block start before it is compiled.
+    ``engine``: what :meth:`Machine.trace` (witness generation, checkpoints,
+    regeneration) runs on: ``"auto"`` (native if numba is installed, else
+    jit), ``"native"``, ``"jit"`` or ``"interp"`` -- see :data:`ENGINES`.
     """
 
     memory_limit: int = 64 << 20
@@ -127,6 +152,7 @@ class MachineConfig:
     stack_size: int = 1 << 20
     host_syscalls: bool = True
     jit_threshold: int = 2
+    engine: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -178,6 +204,7 @@ class Machine:
         self._page_pcs: dict[int, list[int]] = {}
         self._page_hooks: list[Callable[[int], None]] = []
         self._jit: Jit | None = None
+        self._native: NativeEngine | None = None
         self.tohost = program.symbols.get("tohost")
         needed = sum(len(_pages_of(s.vaddr, s.memsz)) for s in program.segments) * PAGE_SIZE
         if needed > config.memory_limit:
@@ -208,7 +235,7 @@ class Machine:
         if pc & 3:
             raise Trap(0, pc, f"pc 0x{pc:08x} is not 4-byte aligned")
         pn = pc >> 12
-        pg = self.memory.protect(pn)
+        pg = self.memory.protect(pn, pc)
         ins = decode(U32.unpack_from(pg, pc & 4095)[0])
         op = make_op(ins, pc, self.regs, self.memory, self._store_slow)
         self._ops[pc] = op
@@ -300,14 +327,15 @@ class Machine:
         """Execute one cycle with the interpreter (0 if halted)."""
         return self.advance(1)
 
-    def run(self, max_cycles: int, *, fast: bool = True) -> RunResult:
+    def run(self, max_cycles: int, *, fast: bool = True, engine: str | None = None) -> RunResult:
         """Run until the guest halts; :class:`CycleLimitExceeded` after ``max_cycles`` in all.
 
         A guest that halts on exactly its ``max_cycles``-th cycle succeeds.
+        ``engine`` (one of :data:`ENGINES`) overrides ``fast`` (jit or interp).
         """
         remaining = max_cycles - self.cycle
         if remaining > 0:
-            (self.advance_fast if fast else self.advance)(remaining)
+            self.advance_with(engine or ("jit" if fast else "interp"), remaining)
         if not self.halted:
             raise CycleLimitExceeded(max_cycles, pc=self.pc, cycle=self.cycle)
         return self.result()
@@ -325,6 +353,43 @@ class Machine:
             self._jit = Jit(self)
         return self._jit
 
+    def advance_with(self, engine: str | None, n: int) -> int:
+        """:meth:`advance` on the named engine (None/"auto": the fastest available).
+
+        Same contract on every engine: at most ``n`` cycles, exact, stops at halt.
+        """
+        name = _resolve(engine)
+        if name == "native":
+            return self.advance_native(n)
+        return self.advance_fast(n) if name == "jit" else self.advance(n)
+
+    def run_chunks(self, max_cycles: int, *, chunk: int = 1 << 20,
+                   engine: str | None = None) -> Iterator[int]:
+        """Run towards ``max_cycles`` in pieces of at most ``chunk`` cycles.
+
+        Yields the machine's cycle count after each piece, so the caller can
+        check a deadline (or cancel) between pieces by not resuming; ends when
+        the guest halts or ``max_cycles`` is reached (then :meth:`run` or
+        :meth:`result` tells the outcome).
+        """
+        if chunk <= 0:
+            raise CoprocessorError(f"chunk must be positive, got {chunk}")
+        while not self.halted and self.cycle < max_cycles:
+            self.advance_with(engine, min(chunk, max_cycles - self.cycle))
+            yield self.cycle
+
+    def native_engine(self) -> NativeEngine:
+        """This machine's native (numba) engine; :class:`NativeUnavailable` without numba."""
+        from ._native import NativeEngine
+
+        if self._native is None:
+            self._native = NativeEngine(self)
+        return self._native
+
+    def advance_native(self, n: int) -> int:
+        """Like :meth:`advance` on the numba-compiled engine (the ``fast`` extra)."""
+        return self.native_engine().advance(n)
+
     def advance_fast(self, n: int) -> int:
         """Like :meth:`advance` (same results, same exact limit) using compiled blocks."""
         return self._compiler().advance(n)
@@ -335,9 +400,27 @@ class Machine:
         Uses witness-generating compiled blocks; equal to
         :func:`~stele.actors.coprocessor._witness.trace_reference` row for row.
         If the run stops with a :class:`GuestError`, the rows of the cycles that
-        did complete are attached to it as ``exc.rows``.
+        did complete are attached to it as ``exc.rows``.  The engine is
+        ``config.engine``; every engine gives the same rows.
         """
-        return self._compiler().trace(n)
+        return self.trace_with(self.config.engine, n)
+
+    def trace_with(self, engine: str | None, n: int) -> NDArray[np.uint32]:
+        """:meth:`trace` on the named engine (None/"auto": the fastest available)."""
+        name = _resolve(engine)
+        if name == "native":
+            return self.native_engine().trace(n)
+        if name == "jit":
+            return self._compiler().trace(n)
+        from ._witness import rows_array, trace_reference
+
+        flat: list[int] = []
+        try:
+            trace_reference(self, n, flat)
+        except GuestError as exc:
+            exc.rows = rows_array(flat)
+            raise
+        return rows_array(flat)
 
     # -- traps ---------------------------------------------------------------
     def _trap(self, pc: int, t: Trap) -> int:

@@ -67,6 +67,9 @@ class Memory:
         self.watched: set[int] = set()
         #: called with a page number when a protected (code) page is written.
         self.on_code_write: Callable[[int], None] = lambda pn: None
+        #: bumped whenever the page set is replaced wholesale (:meth:`thaw`), so
+        #: engines that mirror the pages (the native engine) know to reload.
+        self.epoch = 0
 
     # -- regions -----------------------------------------------------------
     def map(self, start: int, end: int) -> tuple[int, int] | None:
@@ -94,10 +97,13 @@ class Memory:
         return len(self.pages) * PAGE_SIZE
 
     # -- slow paths --------------------------------------------------------
-    def _allocate(self, pn: int, cause: int) -> bytearray:
+    def _allocate(self, pn: int, cause: int, fault: int | None = None) -> bytearray:
         addr = pn << PAGE_BITS
         if not self.is_mapped(addr):
-            raise Trap(cause, addr, f"address 0x{addr:08x} is not mapped")
+            # mtval is the faulting address itself (privileged spec 3.1.16),
+            # not the base of its page.
+            where = addr if fault is None else fault & MASK
+            raise Trap(cause, where, f"address 0x{where:08x} is not mapped")
         if (len(self.pages) + 1) * PAGE_SIZE > self.limit:
             raise MemoryLimitExceeded(self.allocated + PAGE_SIZE, self.limit,
                                       f"page 0x{addr:08x}")
@@ -107,19 +113,22 @@ class Memory:
             self.wpages[pn] = pg
         return pg
 
-    def readable(self, pn: int, cause: int = 5) -> bytearray:
-        """The page for reading, allocating it on first touch (``cause`` on fault)."""
-        pg = self.pages.get(pn)
-        return self._allocate(pn, cause) if pg is None else pg
+    def readable(self, pn: int, cause: int = 5, fault: int | None = None) -> bytearray:
+        """The page for reading, allocating it on first touch (``cause`` on fault).
 
-    def writable(self, pn: int) -> bytearray:
+        ``fault`` is the byte address reported as mtval if the page is unmapped.
+        """
+        pg = self.pages.get(pn)
+        return self._allocate(pn, cause, fault) if pg is None else pg
+
+    def writable(self, pn: int, fault: int | None = None) -> bytearray:
         """The page for writing: allocate, copy-on-write, invalidate code."""
         pg = self.wpages.get(pn)
         if pg is not None:
             return pg
         old = self.pages.get(pn)
         if old is None:
-            return self._allocate(pn, 7)
+            return self._allocate(pn, 7, fault)
         pg = bytearray(old)
         self.pages[pn] = pg
         if pn in self.protected:
@@ -129,9 +138,9 @@ class Memory:
             self.wpages[pn] = pg
         return pg
 
-    def protect(self, pn: int) -> bytearray:
+    def protect(self, pn: int, fault: int | None = None) -> bytearray:
         """Mark page ``pn`` as holding decoded code and return it (fetch fault if unmapped)."""
-        pg = self.readable(pn, 1)
+        pg = self.readable(pn, 1, fault)
         self.protected[pn] = pg
         self.wpages.pop(pn, None)
         return pg
@@ -147,7 +156,7 @@ class Memory:
         """Read an aligned little-endian value of ``width`` bytes (raises Trap)."""
         if addr & (width - 1):
             raise Trap(4, addr, f"{width}-byte load from 0x{addr:08x}")
-        pg = self.readable(addr >> PAGE_BITS)
+        pg = self.readable(addr >> PAGE_BITS, 5, addr)
         off = addr & _OFF
         return int.from_bytes(pg[off:off + width], "little")
 
@@ -155,7 +164,7 @@ class Memory:
         """Write an aligned little-endian value of ``width`` bytes (raises Trap)."""
         if addr & (width - 1):
             raise Trap(6, addr, f"{width}-byte store to 0x{addr:08x}")
-        pg = self.writable(addr >> PAGE_BITS)
+        pg = self.writable(addr >> PAGE_BITS, addr)
         off = addr & _OFF
         pg[off:off + width] = (value & _WIDTH_MASK[width]).to_bytes(width, "little")
 
@@ -174,7 +183,7 @@ class Memory:
             addr &= MASK
             off = addr & _OFF
             take = min(n, PAGE_SIZE - off)
-            out += self.readable(addr >> PAGE_BITS, cause)[off:off + take]
+            out += self.readable(addr >> PAGE_BITS, cause, addr)[off:off + take]
             addr += take
             n -= take
         return bytes(out)
@@ -186,7 +195,7 @@ class Memory:
             addr &= MASK
             off = addr & _OFF
             take = min(len(data) - pos, PAGE_SIZE - off)
-            self.writable(addr >> PAGE_BITS)[off:off + take] = data[pos:pos + take]
+            self.writable(addr >> PAGE_BITS, addr)[off:off + take] = data[pos:pos + take]
             addr += take
             pos += take
 
@@ -202,6 +211,7 @@ class Memory:
         Decoded code whose page object survives stays valid; the rest is
         invalidated through ``on_code_write``.
         """
+        self.epoch += 1
         self.pages.clear()
         self.pages.update(pages)
         self.wpages.clear()

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..allocator import Resources
+from ..sandbox._tree import TreeBudget
 
 __all__ = ["ExecutionContext", "TraceEvent"]
 
@@ -41,12 +42,16 @@ class ExecutionContext:
     children: list[ExecutionContext] = field(default_factory=list)
     events: list[TraceEvent] = field(default_factory=list)
     closed: bool = False
+    #: the nearest deadline of this execution and its ancestors (Env ns), None without one
+    deadline_ns: int | None = None
+    #: the tree's shared sandbox state (call counts, output budget), set by the executor
+    shared: TreeBudget | None = None
 
     def child(self, id: str, target: str, engine: str) -> ExecutionContext:
-        """A new child context (its parent sees it until it closes)."""
+        """A new child context (its parent sees it until it closes; it inherits the deadline)."""
         if self.closed:
             raise RuntimeError(f"execution {self.id} is closed")
-        c = ExecutionContext(id, target, engine, parent=self)
+        c = ExecutionContext(id, target, engine, parent=self, deadline_ns=self.deadline_ns)
         self.children.append(c)
         return c
 

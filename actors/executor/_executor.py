@@ -46,11 +46,11 @@ from __future__ import annotations
 
 import logging
 import math
+import pickle
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
-from functools import partial
 from typing import Any
 
 import anyio
@@ -70,7 +70,9 @@ from ..repository._messages import GetObject, LoadReply, LoadTarget, ObjectRecor
 from ..sandbox import WAITING, EffectSession, Journal, KVStore, LogSink
 from ..sandbox._values import value_from_cbor, value_to_cbor
 from ._context import ExecutionContext
-from ._errors import BadArguments, ExecutionTimeout, UnknownEngine
+from ._errors import BadArguments, ExecutionTimeout, InternalTimeout, UnknownEngine
+from ._pool import Suspended, TelRunner
+from ._limits import check_nesting, describe, memoizable
 from ._types import ENGINES, ExecLimits, Execute, ExecResult
 
 __all__ = ["ExecutorActor", "Spawner", "ExecutorStatsRequest", "ExecutorStats", "NamesChanged"]
@@ -80,19 +82,11 @@ log = logging.getLogger("stele.executor")
 #: Starts a coroutine function as a child task (the runtime's task group's ``start_soon``).
 Spawner = Callable[[Callable[[], Awaitable[None]]], None]
 
-#: Runs whose program last spent less fuel than this run inline (roughly under 20 ms).
+#: Runs whose program last spent less fuel than this start inline (preempted after a slice).
 _INLINE_FUEL = 200_000
 #: Effects one TEL execution may perform (replay makes each cost a re-run of the prefix).
 MAX_EFFECTS = 10_000
-_ROOT_WAIT = 60.0  # seconds a top-level execution waits for a free slot
 _EMPTY_JOURNAL = Journal().digest()
-
-
-class _Suspend(BaseException):
-    """Unwinds a TEL run at a ``perform`` whose reply is not known yet."""
-
-    def __init__(self, request: tuple[str, str, tuple[Any, ...]]) -> None:
-        self.request = request
 
 
 def _ensure_recursion_limit(depth: int) -> None:
@@ -112,15 +106,24 @@ class _ProgramPool:
     """Compiled instances of one stored program (a ``Program`` is not reentrant).
 
     ``last_cost`` is the fuel the last run of it spent: runs expected to be
-    short execute inline, long ones in a worker thread (``env.run_blocking``;
-    inline under simulation), so the event loop is not held for long.
+    short execute inline (preempted into a worker if they are not short after
+    all), long ones in a worker process (inline under simulation): see
+    ``_pool``.
     """
 
     def __init__(self, loaded: Loaded) -> None:
         self.loaded = loaded
         self.entry = loaded.entry
+        self.key = loaded.root.binary
         self.free: list[Program] = [loaded.program()]
         self.last_cost = 0
+        self._blob: bytes | None = None
+
+    def blob(self) -> bytes:
+        """The pickled module of the closure, for worker processes (made once)."""
+        if self._blob is None:
+            self._blob = pickle.dumps(self.loaded.module, protocol=pickle.HIGHEST_PROTOCOL)
+        return self._blob
 
     def acquire(self) -> Program:
         """An instance no other run is using (compiled on demand)."""
@@ -240,14 +243,15 @@ class ExecutorActor(Actor):
             limits = ExecLimits(fuel=min(limits.fuel, budget.fuel),
                                 memory=min(limits.memory, budget.memory), depth=limits.depth,
                                 cycles=min(limits.cycles, budget.cycles), timeout=limits.timeout,
-                                storage=min(limits.storage, budget.storage))
+                                storage=min(limits.storage, budget.storage),
+                                max_output_bytes=limits.max_output_bytes)
         key: MemoKey | None = None
         if request.memo:
             key = _memo_key(request, digest, limits)
             if self._memo is not None:
                 found: object = self._memo.get(key, limits.amounts())
             else:
-                found = await self.cache.ask(MemoLookup(key, limits.amounts()))
+                found = await self.cache.ask(MemoLookup(key, limits.amounts()), timeout=math.inf)
             if isinstance(found, CachedResult):
                 self._hits += 1
                 return _from_cache(request, digest, found)
@@ -260,31 +264,44 @@ class ExecutorActor(Actor):
                          wall_ns=0 if limits.timeout is None else int(limits.timeout * 1e9),
                          cycles=limits.cycles if request.engine == "riscv" else 0,
                          slots=1 if parent is None else 0, storage=limits.storage)
+        # A top-level execution queues for its slot for as long as it takes (the
+        # caller bounds the wait by cancelling); a child fails fast within its parent.
         granted: Granted = await allocator_allocate(
             self.allocator, want, parent=None if parent is None else parent.grant,
-            owner=label, wait=_ROOT_WAIT if parent is None else None)
+            owner=label, wait=math.inf if parent is None else None)
         ctx.grant = granted.grant
         start = self.env.now_ns()
+        if limits.timeout is not None:
+            mine = start + int(limits.timeout * 1e9)
+            ctx.deadline_ns = mine if ctx.deadline_ns is None else min(ctx.deadline_ns, mine)
         session = EffectSession(
             self.env, request.policy, label=label, tenant=request.tenant,
             seed=lambda: Digest.of_object(["stele.rand.v1", digest.binary,
                                            _args_cbor(request), request.tenant]).value,
-            kv=self._kv, log_sink=self._log_sink, storage_limit=limits.storage)
+            kv=self._kv, log_sink=self._log_sink, storage_limit=limits.storage,
+            tree=None if parent is None else parent.shared, output_limit=limits.max_output_bytes)
+        ctx.shared = session.tree
         result: ExecResult | None = None
         try:
-            scope = (self.env.fail_after(limits.timeout) if limits.timeout is not None
-                     else nullcontext())
-            try:
-                with scope:
-                    if request.engine == "tel":
-                        result = await self._run_tel(request, digest, limits, session, ctx)
-                    else:
-                        result = await self._run_guest(request, digest, limits, session, ctx)
-            except TimeoutError:
-                raise ExecutionTimeout(request.target, limits.timeout or 0.0) from None
+            # move_on_after, not fail_after: only this scope's own deadline is this
+            # execution's timeout; a TimeoutError from inside is someone else's.
+            timer = (self.env.move_on_after(limits.timeout) if limits.timeout is not None
+                     else None)
+            with timer if timer is not None else nullcontext():
+                if request.engine == "tel":
+                    result = await self._run_tel(request, digest, limits, session, ctx)
+                else:
+                    result = await self._run_guest(request, digest, limits, session, ctx)
+            if timer is not None and timer.cancelled_caught:  # this execution's own limit
+                assert limits.timeout is not None
+                result = None
+                raise ExecutionTimeout(request.target, limits.timeout, ctx.usage.fuel)
+            assert result is not None
             result = replace(result, usage=result.usage + Resources(
                 wall_ns=self.env.now_ns() - start))
             return result
+        except TimeoutError as exc:
+            raise InternalTimeout(f"execution of {request.target!r}: {exc}") from None
         finally:
             wall = self.env.now_ns() - start
             ctx.add_usage(Resources(wall_ns=min(wall, granted.capacity.wall_ns or wall),
@@ -307,7 +324,8 @@ class ExecutorActor(Actor):
             if log.isEnabledFor(logging.INFO):
                 log.info("exec %s %s depth=%d ok=%s usage=%s", label, request.target,
                          ctx.depth, result is not None, own.describe())
-            if result is not None and key is not None and result.effects == 0:
+            if result is not None and key is not None and result.effects == 0 \
+                    and memoizable(result.value):
                 self.cache.tell(MemoStore(key, _to_cache(result)))
 
     async def _run_tel(self, request: Execute, digest: Digest, limits: ExecLimits,
@@ -322,7 +340,6 @@ class ExecutorActor(Actor):
     async def _replay_tel(self, request: Execute, digest: Digest, limits: ExecLimits,
                           session: EffectSession, ctx: ExecutionContext, pool: _ProgramPool,
                           program: Program) -> ExecResult:
-        entry = pool.entry
         _ensure_recursion_limit(limits.depth)
         replies: list[tuple[tuple[str, str, tuple[Any, ...]], Any]] = []
         kids = _Children(self, request, ctx, session)
@@ -332,54 +349,44 @@ class ExecutorActor(Actor):
             return await kids.call(target, arg, fuel_left, limits.depth, remaining)
 
         session.exec_call = exec_call
-        calls = 0
-
-        def replay(effect: str, op: str, args: tuple[Any, ...]) -> Any:
-            nonlocal calls
-            i = calls
-            calls += 1
-            if i < len(replies):
-                if replies[i][0] != (effect, op, args):  # engines are deterministic
-                    raise EffectError(f"replay diverged at effect #{i}: {effect}.{op}")
-                return replies[i][1]
-            raise _Suspend((effect, op, args))
-
-        while True:
-            calls = 0
-            run_limits = Limits(fuel=max(0, limits.fuel - kids.cost),
-                                memory=limits.memory, depth=limits.depth)
-            run = partial(program.call, entry, list(request.args), limits=run_limits,
-                          handler=replay)
-            try:
-                if pool.last_cost < _INLINE_FUEL:
-                    res = run()
-                else:  # a long run goes to a worker thread: the event loop stays responsive
-                    res = await self.env.run_blocking(run)
-                pool.last_cost = res.cost
-                break
-            except _Suspend as s:
+        runner = TelRunner(self.env, request.target, ctx.deadline_ns)
+        try:
+            while True:
+                run_limits = Limits(fuel=max(0, limits.fuel - kids.cost),  # children's use is
+                                    memory=max(0, limits.memory - kids.usage.memory),  # the tree's
+                                    depth=limits.depth)
+                try:
+                    out = await runner.run(pool, program, list(request.args), run_limits,
+                                           replies, _INLINE_FUEL)
+                except Exception as exc:
+                    spent = getattr(exc, "cost", None)
+                    pool.last_cost = spent if isinstance(spent, int) else pool.last_cost
+                    if isinstance(spent, int):  # a TEL error says what the run had spent
+                        ctx.add_usage(Resources(fuel=spent))
+                        setattr(exc, "cost", spent + kids.cost)
+                    raise
+                if not isinstance(out, Suspended):
+                    res = out
+                    pool.last_cost = res.cost
+                    break
                 if len(replies) >= MAX_EFFECTS:
                     raise EffectError(f"more than {MAX_EFFECTS} effects in one execution "
                                       "(each is replayed; split the work)") from None
-                m = program.m
-                remaining = Resources(fuel=m.fuel, memory=m.mem, storage=session.storage_left)
-                effect, op, args = s.request
-                reply = await session.handle(effect, op, args, remaining_fuel=m.fuel)
-                replies.append((s.request, reply))
-            except Exception as exc:
-                spent = getattr(exc, "cost", None)
-                pool.last_cost = spent if isinstance(spent, int) else pool.last_cost
-                if isinstance(spent, int):  # a TEL error says what the run had spent
-                    ctx.add_usage(Resources(fuel=spent))
-                    setattr(exc, "cost", spent + kids.cost)
-                raise
+                remaining = Resources(fuel=out.fuel_left, memory=out.memory_left,
+                                      storage=session.storage_left)
+                reply = await session.handle(*out.request, remaining_fuel=out.fuel_left)
+                replies.append((out.request, reply))
+        finally:
+            if runner.stopped_fuel:  # runs stopped at the deadline still spent their fuel
+                ctx.add_usage(Resources(fuel=runner.stopped_fuel))
         ctx.add_usage(Resources(fuel=res.cost, memory=res.memory))
         breakdown = dict(res.breakdown)
         if kids.cost:
             breakdown["exec"] = kids.cost
         cost = res.cost + kids.cost
         usage = Resources(fuel=cost, memory=res.memory + kids.usage.memory,
-                          cycles=kids.usage.cycles, storage=session.stored_bytes)
+                          cycles=kids.usage.cycles, storage=session.stored_bytes,
+                          output=session.output_bytes + kids.usage.output)
         return ExecResult(request.target, digest, "tel", res.value, usage, cost, breakdown,
                           session.journal.digest(), len(session.journal),
                           logs=tuple(session.logs), children=kids.count,
@@ -393,7 +400,7 @@ class ExecutorActor(Actor):
         kids = _Children(self, request, ctx, session)
 
         async def exec_call(target: str, arg: int, fuel_left: int) -> int:
-            budget = Resources(fuel=fuel_left, memory=limits.memory,
+            budget = Resources(fuel=fuel_left, memory=max(0, limits.memory - kids.usage.memory),
                                storage=session.storage_left)
             return await kids.call(target, arg, fuel_left, limits.depth, budget)
 
@@ -422,12 +429,14 @@ class ExecutorActor(Actor):
                                encode(answer))
         usage = Resources(memory=out.memory_bytes, cycles=out.cycles)
         ctx.add_usage(usage)
+        session.charge_output(len(out.stdout) + len(out.public_output), "guest output")
         breakdown = {"cycles": out.cycles}
         if kids.cost:
             breakdown["exec"] = kids.cost
         return ExecResult(request.target, digest, "riscv", out.exit_code,
                           usage + Resources(fuel=kids.cost, memory=kids.usage.memory,
-                                            storage=session.stored_bytes),
+                                            storage=session.stored_bytes,
+                                            output=session.output_bytes + kids.usage.output),
                           kids.cost, breakdown, session.journal.digest(), len(session.journal),
                           exit_code=out.exit_code, stdout=out.stdout,
                           public_output=out.public_output, logs=tuple(session.logs),
@@ -437,7 +446,7 @@ class ExecutorActor(Actor):
     # -- repository access ------------------------------------------------------
     async def _ask_repo(self, message: object) -> object:
         try:
-            return await self.repository.ask(message)
+            return await self.repository.ask(message, timeout=math.inf)
         except RemoteError as exc:
             raise exc.cause from None
 
@@ -542,7 +551,7 @@ def _to_cache(result: ExecResult) -> CachedResult:
     value = encode([value_to_cbor(result.value), result.stdout, result.public_output,
                     result.cost, sorted(result.breakdown.items())])
     usage = (("fuel", result.usage.fuel), ("memory", result.usage.memory),
-             ("cycles", result.usage.cycles))
+             ("cycles", result.usage.cycles), ("output", result.usage.output))
     return CachedResult(value, usage)
 
 
@@ -561,7 +570,7 @@ def _from_cache(request: Execute, digest: Digest, hit: CachedResult) -> ExecResu
     value, stdout, public, cost, breakdown = fields
     amounts = dict(hit.usage)
     usage = Resources(fuel=amounts.get("fuel", 0), memory=amounts.get("memory", 0),
-                      cycles=amounts.get("cycles", 0))
+                      cycles=amounts.get("cycles", 0), output=amounts.get("output", 0))
     return ExecResult(request.target, digest, request.engine, value, usage,
                       cost, {k: v for k, v in breakdown}, _EMPTY_JOURNAL, 0, memo_hit=True,
                       exit_code=value if request.engine == "riscv" else None,
@@ -588,6 +597,7 @@ class _Children:
 
     async def call(self, target: str, arg: int, fuel: int, depth: int, budget: Resources) -> int:
         """Run ``target(arg)`` as a child with ``fuel`` and ``budget``; its Int result."""
+        check_nesting(target, self._ctx.depth + 1)
         self.count += 1
         limits = ExecLimits(fuel=fuel, memory=budget.memory, depth=depth, storage=budget.storage)
         sub = Execute(target, (arg,), limits, self._request.policy, "tel", self._request.tenant,
@@ -597,5 +607,5 @@ class _Children:
         self.cost += out.cost
         self.usage = self.usage + out.usage
         if not isinstance(out.value, int) or isinstance(out.value, bool):
-            raise BadArguments(f"Exec.call({target!r}) returned {out.value!r}, not an Int")
+            raise BadArguments(f"Exec.call({target!r}) returned {describe(out.value)}, not an Int")
         return out.value

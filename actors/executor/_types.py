@@ -10,6 +10,7 @@ import anyio
 from ...protocol import Digest
 from ..allocator import Resources
 from ..sandbox import DENY_ALL, Policy
+from ..sandbox._tree import DEFAULT_OUTPUT_LIMIT
 
 __all__ = ["ExecLimits", "Execute", "ExecResult", "ENGINES", "CancelHandle"]
 
@@ -24,8 +25,12 @@ class ExecLimits:
     ``fuel`` (TEL cost units), ``memory`` (bytes: TEL allocation budget, or
     guest pages), ``depth`` (TEL call depth), ``cycles`` (co-processor
     cycles), ``timeout`` (seconds of Env time; ``None``: none), ``storage``
-    (bytes an execution may write through ``KV.put``, key plus value).  An
-    ``Exec.call`` child gets at most what its parent has left.
+    (bytes an execution may write through ``KV.put``, key plus value),
+    ``max_output_bytes`` (bytes of output the execution tree may produce:
+    its effect journal -- which holds every ``Log.emit`` line -- and guest
+    stdout, stderr and public output; past it an ``OutputLimitExceeded``).
+    An ``Exec.call`` child gets at most what its parent has left: fuel,
+    memory, storage, ``max_calls`` counts and output are shared by the tree.
     """
 
     fuel: int = 10_000_000
@@ -34,9 +39,10 @@ class ExecLimits:
     cycles: int = 200_000_000
     timeout: float | None = None
     storage: int = 1 << 20
+    max_output_bytes: int = DEFAULT_OUTPUT_LIMIT
 
     def __post_init__(self) -> None:
-        for name in ("fuel", "memory", "depth", "cycles", "storage"):
+        for name in ("fuel", "memory", "depth", "cycles", "storage", "max_output_bytes"):
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < 0:
                 raise ValueError(f"ExecLimits.{name}={v!r} must be an int >= 0")
@@ -45,7 +51,8 @@ class ExecLimits:
 
     def amounts(self) -> dict[str, int]:
         """The amounts a cached result's recorded usage must fit (memo lookups)."""
-        return {"fuel": self.fuel, "memory": self.memory, "cycles": self.cycles}
+        return {"fuel": self.fuel, "memory": self.memory, "cycles": self.cycles,
+                "output": self.max_output_bytes}
 
     def profile(self) -> dict[str, Any]:
         """The semantic profile for memo keys: settings that change results, not only success."""

@@ -113,7 +113,12 @@ class ExecutionWorkload:
                 for _ in range(self.workers):
                     tg.start_soon(worker)
             for _ in range(1000):  # abandoned executions finish cancelling
-                stats = await rt.stats()
+                try:
+                    stats = await rt.stats()
+                except InjectedCrash:  # a kernel fault, not a verdict: ask again
+                    ctx.bump("crash_retries")
+                    await ctx.env.sleep(0.01)
+                    continue
                 if stats.executor.running == 0:
                     break
                 await ctx.env.sleep(0.01)
@@ -143,6 +148,14 @@ class ExecutionWorkload:
         else:
             ctx.bump("ok")
             ctx.env.trace.record("exec.outcome", target, r.cost, str(r.journal_digest))
+            # Every nested call (memo hits included) must add up to the known
+            # answer: a memo entry served under the wrong key shows up here.
+            want = {"sim.nested_nap": arg + 40, "sim.twice": 2 * arg, "sim.nap": arg}[target]
+            if r.value != want:
+                ctx.violation("nested-value",
+                              f"{target}({arg}) returned {r.value!r}, want {want}")
+                return
+            ctx.passed("nested-value")
         ctx.passed("outcomes")
 
     async def _guest(self, ctx: SimContext, rt: Any, rng: SeededRandom) -> None:

@@ -273,17 +273,28 @@ class ProverActor(Actor):
 
 
 class VerifierActor(Actor):
-    """Verifies openings and sum-check arguments; always answers with a :class:`Verdict`."""
+    """Verifies openings and sum-check arguments; always answers with a :class:`Verdict`.
+
+    It refuses (``check="unpinned"``) to verify against nothing: an opening
+    needs a pinned ``commitment``, a sum-check a pinned ``commitment`` and
+    either an ``expected_sum`` or ``zerocheck=True``, since a proof about a
+    polynomial the prover chose itself says nothing.
+    """
 
     async def receive(self, message: object) -> object:
         """Verify one proof (in a worker under RealEnv); malformed input is a failed verdict."""
         if isinstance(message, VerifyOpening):
+            if message.commitment is None:
+                return Verdict(False, "unpinned", "an opening verified against no pinned commitment proves nothing")
             ok, check, detail = await self.env.run_in_worker(
                 verify_opening_job, message.opening, message.transcript, message.commitment,
                 message.min_security_bits, message.point, message.values,
             )
             return Verdict(ok, check, detail)
         if isinstance(message, VerifySum):
+            if message.commitment is None or (message.expected_sum is None and message.zerocheck is not True):
+                return Verdict(False, "unpinned",
+                               "a sum-check verified with no pinned commitment and no pinned sum proves nothing")
             ok, check, detail = await self.env.run_in_worker(
                 verify_sum_job, message.argument, message.transcript, message.expected_sum,
                 message.min_security_bits, message.terms, message.zerocheck, message.commitment,

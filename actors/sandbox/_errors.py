@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ..._errors import SteleError
 
-__all__ = ["SandboxError", "EffectDenied", "PolicyError", "StorageLimitExceeded"]
+__all__ = ["SandboxError", "EffectDenied", "PolicyError", "StorageLimitExceeded",
+           "OutputLimitExceeded"]
 
 
 class SandboxError(SteleError):
@@ -39,3 +40,19 @@ class StorageLimitExceeded(SandboxError):
         self.limit = limit
         super().__init__(f"storage limit exceeded: KV writes need {needed} bytes, "
                          f"limit {limit}")
+
+
+class OutputLimitExceeded(SandboxError):
+    """Output (effect journal, log lines, guest stdout/stderr) past the execution tree's byte limit.
+
+    ``needed`` is the total the tree would have reached, ``limit`` its
+    ``max_output_bytes`` and ``what`` the write that did not fit (it was not
+    made: the check comes before the bytes are held anywhere).
+    """
+
+    def __init__(self, needed: int, limit: int, what: str) -> None:
+        self.needed = needed
+        self.limit = limit
+        self.what = what
+        super().__init__(f"output limit exceeded: {what} would make the execution's output "
+                         f"{needed} bytes, limit {limit} (ExecLimits.max_output_bytes)")

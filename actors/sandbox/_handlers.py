@@ -45,6 +45,7 @@ from ...store._integrity import row_check, text_cell, verify_row
 from ...tel import Some
 from ._errors import EffectDenied, SandboxError, StorageLimitExceeded
 from ._policy import Policy
+from ._tree import DEFAULT_OUTPUT_LIMIT, TreeBudget
 from ._values import UnencodableValue, value_to_cbor
 
 __all__ = ["EffectSession", "Journal", "KVStore", "DeterministicRandom", "ExecCallback",
@@ -166,14 +167,25 @@ class Journal:
 
     def __init__(self) -> None:
         self.entries: list[bytes] = []
+        self.size = 0  # total bytes of the entries
 
-    def append(self, effect: str, op: str, args: Sequence[Any], reply: Any) -> None:
-        """Record one effect as canonical CBOR ``[effect, op, args, reply]``."""
+    @staticmethod
+    def entry(effect: str, op: str, args: Sequence[Any], reply: Any) -> bytes:
+        """The canonical CBOR ``[effect, op, args, reply]`` of one effect (not yet recorded)."""
         try:
             item = [effect, op, [value_to_cbor(a) for a in args], value_to_cbor(reply)]
         except UnencodableValue:
             item = [effect, op, ["<function>"], None]
-        self.entries.append(encode(item))
+        return encode(item)
+
+    def add(self, entry: bytes) -> None:
+        """Record an entry made by :meth:`entry`."""
+        self.entries.append(entry)
+        self.size += len(entry)
+
+    def append(self, effect: str, op: str, args: Sequence[Any], reply: Any) -> None:
+        """Record one effect as canonical CBOR ``[effect, op, args, reply]``."""
+        self.add(self.entry(effect, op, args, reply))
 
     def digest(self) -> Digest:
         """The digest of the whole journal (the empty journal has a digest too)."""
@@ -189,8 +201,8 @@ class EffectSession:
     def __init__(self, env: Env, policy: Policy, *, label: str, tenant: str,
                  seed: bytes | Callable[[], bytes],
                  kv: KVStore, log_sink: LogSink | None = None,
-                 exec_call: ExecCallback | None = None, storage_limit: int | None = None
-                 ) -> None:
+                 exec_call: ExecCallback | None = None, storage_limit: int | None = None,
+                 tree: TreeBudget | None = None, output_limit: int | None = None) -> None:
         self.env = env
         self.policy = policy
         self.label = label
@@ -199,7 +211,10 @@ class EffectSession:
         self.log_sink = log_sink
         self.exec_call = exec_call
         self.rand = DeterministicRandom(seed)
-        self.calls: Counter[str] = Counter()
+        #: shared with every session of the execution tree (call counts, output budget)
+        self.tree = tree if tree is not None else TreeBudget(
+            DEFAULT_OUTPUT_LIMIT if output_limit is None else output_limit)
+        self.output_bytes = 0  # bytes this execution itself output (journal + guest writes)
         self.journal = Journal()
         self.logs: list[str] = []
         self.storage_limit = storage_limit
@@ -218,15 +233,38 @@ class EffectSession:
         self.stored_bytes += n
         self.child_stored_bytes += n
 
+    @property
+    def calls(self) -> Counter[str]:
+        """Calls of each effect so far, across the whole execution tree."""
+        return self.tree.calls
+
     def check(self, effect: str, op: str, args: Sequence[Any]) -> None:
-        """The policy check every request passes (raises :class:`EffectDenied`)."""
-        self.policy.check(effect, op, args, calls_so_far=self.calls[effect])
-        self.calls[effect] += 1
+        """The policy check every request passes (raises :class:`EffectDenied`).
+
+        Arguments must be scalars (the standard effects take nothing else),
+        so nothing a program shares can reach a handler, the journal or a
+        replay comparison unfolded; ``max_calls`` counts across the tree.
+        """
+        check_scalar_args(effect, op, args)
+        self.policy.check(effect, op, args, calls_so_far=self.tree.calls[effect])
+        self.tree.calls[effect] += 1
+
+    def charge_output(self, n: int, what: str) -> None:
+        """Account ``n`` output bytes of this execution against the tree's budget (or raise)."""
+        self.tree.charge_output(n, what)
+        self.output_bytes += n
+
+    def _record(self, entry: bytes, what: str) -> None:
+        self.charge_output(len(entry), what)
+        self.journal.add(entry)
 
     async def handle(self, effect: str, op: str, args: tuple[Any, ...],
                      remaining_fuel: int = 0) -> Any:
         """Serve a TEL ``perform`` (``remaining_fuel`` bounds an ``Exec.call``)."""
         self.check(effect, op, args)
+        if effect == "Log" and op == "emit":  # the line is paid for before it is kept
+            self._emit(args)
+            return ()
         if effect == "Clock" and op == "sleep":
             ms = _int_arg(effect, op, args, 0)
             if ms > 0:
@@ -241,8 +279,18 @@ class EffectSession:
             reply = await self.exec_call(target, arg, remaining_fuel)
         else:
             reply = self._sync(effect, op, args, guest=False)
-        self.journal.append(effect, op, args, reply)
+        self._record(Journal.entry(effect, op, args, reply), f"{effect}.{op}")
         return reply
+
+    def _emit(self, args: tuple[Any, ...]) -> None:
+        """``Log.emit``: charge its journal entry, then journal it and pass it on."""
+        entry = Journal.entry("Log", "emit", args, ())
+        self._record(entry, "Log.emit")
+        msg = args[0] if args else ""
+        text = msg if isinstance(msg, str) else repr(msg)
+        self.logs.append(text)
+        if self.log_sink is not None:
+            self.log_sink(self.label, text)
 
     def handle_sync(self, request: object) -> object:
         """Serve a co-processor effect ``ecall``: ``[effect, op, [args...]]`` -> reply.
@@ -254,8 +302,11 @@ class EffectSession:
         """
         effect, op, args = parse_guest_request(request)
         self.check(effect, op, args)
+        if effect == "Log" and op == "emit":
+            self._emit(args)
+            return _guest_reply(effect, op, ())
         reply = self._sync(effect, op, args, guest=True)
-        self.journal.append(effect, op, args, reply)
+        self._record(Journal.entry(effect, op, args, reply), f"{effect}.{op}")
         return _guest_reply(effect, op, reply)
 
     async def handle_guest_async(self, request: object, remaining_fuel: int = 0) -> object:
@@ -264,13 +315,6 @@ class EffectSession:
         return _guest_reply(effect, op, await self.handle(effect, op, args, remaining_fuel))
 
     def _sync(self, effect: str, op: str, args: tuple[Any, ...], *, guest: bool) -> Any:
-        if effect == "Log" and op == "emit":
-            msg = args[0] if args else ""
-            text = msg if isinstance(msg, str) else repr(msg)
-            self.logs.append(text)
-            if self.log_sink is not None:
-                self.log_sink(self.label, text)
-            return ()
         if effect == "Clock" and op == "now":
             return self.env.wall_ns() // 1_000_000
         if effect == "Rand" and op == "int":
@@ -331,6 +375,22 @@ def _guest_reply(effect: str, op: str, reply: Any) -> object:
     if reply is None and effect == "KV" and op == "get":
         return []
     return None if reply == () else reply
+
+
+_SCALARS = (str, bytes, int, bool, type(None))
+
+
+def check_scalar_args(effect: str, op: str, args: Sequence[Any]) -> None:
+    """Refuse an effect argument that is not a scalar (Int, Bool, String, Bytes, Unit, None).
+
+    Every standard effect takes scalars only; a program that declares one of
+    them with a list, tuple or option parameter, or a guest that sends one, is
+    refused before the argument is journaled, compared or printed.
+    """
+    for i, a in enumerate(args):
+        if not isinstance(a, _SCALARS) and a != ():
+            raise BadEffectRequest(f"{effect}.{op}: argument {i} is a {type(a).__name__}; "
+                                   "effect arguments must be Int, Bool, String, Bytes or Unit")
 
 
 def _int_arg(effect: str, op: str, args: tuple[Any, ...], i: int) -> int:

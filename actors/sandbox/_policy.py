@@ -39,7 +39,7 @@ STANDARD_SIGNATURES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     "Clock": {"now": (), "sleep": ("ms",)},
     "Rand": {"int": ("lo", "hi"), "bytes": ("n",)},
     "KV": {"get": ("key",), "put": ("key", "value"), "delete": ("key",)},
-    "Exec": {"call": ("target", "args")},
+    "Exec": {"call": ("target", "arg")},
 }
 
 
@@ -153,6 +153,7 @@ class Policy:
                 raise PolicyError(f"policy {self.name!r} grants {g.effect} twice")
             if g.max_calls is not None and g.max_calls < 0:
                 raise PolicyError(f"policy {self.name!r}: {g.effect} max_calls is negative")
+            _check_constraint_params(self.name, g)
             self._index[g.effect] = g
 
     @classmethod
@@ -220,6 +221,25 @@ class Policy:
         if not isinstance(name, str) or not isinstance(grants, list):
             raise PolicyError("policy 'name' must be a string and 'grants' a list")
         return cls(name, tuple(_grant_from(g, name) for g in grants))
+
+
+def _check_constraint_params(policy: str, g: Grant) -> None:
+    """A constraint must name a parameter of a granted operation (else it would fail open)."""
+    sig = STANDARD_SIGNATURES.get(g.effect)
+    if sig is None:
+        return  # a non-standard effect: its parameter names are given to Policy.check
+    ops = sorted(g.ops) if g.ops else sorted(sig)
+    for op in ops:
+        if op not in sig:
+            raise PolicyError(f"policy {policy!r}: {g.effect} has no operation {op!r} "
+                              f"(it has {', '.join(sorted(sig))})")
+    params = {p for op in ops for p in sig[op]}
+    for c in g.constraints:
+        if c.param not in params:
+            raise PolicyError(
+                f"policy {policy!r}: constraint {type(c).__name__}({c.param!r}) on {g.effect} "
+                f"names no parameter of {', '.join(f'{g.effect}.{o}' for o in ops)} "
+                f"(parameters: {', '.join(sorted(params)) or 'none'})")
 
 
 def _grant_from(obj: Any, policy: str) -> Grant:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._actor_errors import ActorStopped, AskTimeout, KernelError, MailboxFull
@@ -235,7 +236,8 @@ class ActorRef:
                         pass
                 raise
 
-    async def ask(self, message: object, timeout: float | None = None) -> Any:
+    async def ask(self, message: object, timeout: float | None = None, *,
+                  on_lost: Callable[[object], None] | None = None) -> Any:
         """Send ``message`` and wait for the actor's reply.
 
         ``timeout`` is in seconds on the runtime clock (virtual under
@@ -244,6 +246,11 @@ class ActorRef:
         :class:`stele.RemoteError` (the actor raised; ``cause`` is what it
         raised) or :class:`stele.ActorStopped`.  Waits for mailbox space
         if the mailbox is full.
+
+        ``on_lost(reply)`` is called with a reply that arrived while the
+        asker was being cancelled (the actor answered, but the cancellation
+        won): without it such a reply is dropped, which leaks whatever it
+        hands over (e.g. an allocator's grant).
         """
         cell = self._cell
         if cell.closed:
@@ -271,6 +278,8 @@ class ActorRef:
         except BaseException:
             if ask.state == PENDING:
                 ask.state = ABANDONED
+            elif ask.state == DONE and on_lost is not None:
+                on_lost(ask.value)
             raise
         if ask.state == DONE:
             return ask.value

@@ -132,10 +132,28 @@ class Env(abc.ABC):
     def simulated(self) -> bool:
         """True under simulation (work runs inline, time is virtual)."""
 
+    def buggify(self, name: str) -> bool:
+        """BUGGIFY fault point ``name``: true only when a simulation says so.
+
+        Product code guards rare paths with it (``if env.buggify("x"): ...``)
+        so simulation makes them common.  A real env never fires.
+        """
+        return False
+
     # -- time ---------------------------------------------------------------
     @abc.abstractmethod
     def now_ns(self) -> int:
         """Monotonic nanoseconds since this Env started (virtual in sim)."""
+
+    def process_clock(self) -> Callable[[], int]:
+        """A zero-argument callable reading :meth:`now_ns`, usable in a worker process too.
+
+        Work sent to :meth:`run_in_worker` checks its deadline with it.  Under
+        :class:`RealEnv` it is picklable and reads the same monotonic clock in
+        any process of the machine; by default (simulation, where work runs
+        inline) it is ``self.now_ns``.
+        """
+        return self.now_ns
 
     @abc.abstractmethod
     def wall_ns(self) -> int:

@@ -7,10 +7,13 @@ else in Stele reaches them through an Env so that simulation can replace them.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+import types
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,7 +26,7 @@ from ._env import Disk, Env
 from .._errors import SteleError
 from ._random import SeededRandom
 
-__all__ = ["RealEnv", "RealDisk", "DiskPathError", "check_disk_path"]
+__all__ = ["RealEnv", "RealDisk", "DiskPathError", "check_disk_path", "ProcessClock"]
 
 T = TypeVar("T")
 
@@ -154,6 +157,26 @@ class RealDisk(Disk):
         return await anyio.to_thread.run_sync(listdir)
 
 
+class ProcessClock:
+    """``RealEnv.now_ns`` as a picklable callable: the same reading in any process.
+
+    ``time.monotonic_ns`` is the machine's monotonic clock (``CLOCK_MONOTONIC``),
+    shared by every process, so a deadline computed in the runtime's process
+    can be checked in a worker process.
+    """
+
+    __slots__ = ("start_ns",)
+
+    def __init__(self, start_ns: int) -> None:
+        self.start_ns = start_ns
+
+    def __call__(self) -> int:
+        return time.monotonic_ns() - self.start_ns
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ProcessClock, (self.start_ns,))
+
+
 class RealEnv(Env):
     """The operating system as an :class:`stele.Env` (the default Env).
 
@@ -191,6 +214,9 @@ class RealEnv(Env):
     def wall_ns(self) -> int:
         return time.time_ns()
 
+    def process_clock(self) -> ProcessClock:
+        return ProcessClock(self._start_ns)
+
     @property
     def rng(self) -> SeededRandom:
         return self._rng
@@ -221,10 +247,49 @@ class RealEnv(Env):
     async def run_in_worker(self, fn: Callable[..., T], *args: Any) -> T:
         if self._max_workers is not None and self._worker_limiter is None:
             self._worker_limiter = anyio.CapacityLimiter(self._max_workers)
-        result: T = await anyio.to_process.run_sync(
-            fn, *args, cancellable=True, limiter=self._worker_limiter
-        )
+        with _main_hidden(fn):
+            result: T = await anyio.to_process.run_sync(
+                fn, *args, cancellable=True, limiter=self._worker_limiter
+            )
         return result
 
     async def run_blocking(self, fn: Callable[..., T], *args: Any) -> T:
         return await anyio.to_thread.run_sync(fn, *args)
+
+
+_hidden_depth = 0
+_real_main: Any = None
+
+
+@contextlib.contextmanager
+def _main_hidden(fn: Callable[..., Any]) -> Iterator[None]:
+    """Let a plain script (no ``if __name__ == "__main__":`` guard) use worker processes.
+
+    anyio's worker processes, like multiprocessing's spawn, first re-run the
+    parent's ``__main__`` file; a user script that runs a guest at top level
+    would then run again inside the worker and fail ("Error during worker
+    process initialization").  Stele's worker functions never live in
+    ``__main__``, so while a worker call is in flight ``sys.modules["__main__"]``
+    is a stand-in with the same names but no ``__file__``: nothing is re-run.
+    The user's own globals are untouched (they live in the real module).
+    A function defined in ``__main__`` keeps the standard behaviour.
+    """
+    global _hidden_depth, _real_main
+    main = sys.modules.get("__main__")
+    if getattr(fn, "__module__", None) == "__main__" or (
+            _hidden_depth == 0 and getattr(main, "__file__", None) is None):
+        yield
+        return
+    if _hidden_depth == 0:
+        _real_main = main
+        stand_in = types.ModuleType("__main__")
+        stand_in.__dict__.update({k: v for k, v in vars(main).items() if k != "__file__"})
+        sys.modules["__main__"] = stand_in
+    _hidden_depth += 1
+    try:
+        yield
+    finally:
+        _hidden_depth -= 1
+        if _hidden_depth == 0:
+            sys.modules["__main__"] = _real_main
+            _real_main = None

@@ -23,7 +23,9 @@ BANNER = "stele sim -- deterministic simulation (virtual time, one seed, injecte
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    from .._cli._common import CliParser  # one-line usage errors, exit 2
+
+    p = CliParser(
         prog="stele sim",
         description=(
             "Run a workload under the deterministic simulator. A tick is 1 ms of "
@@ -44,7 +46,20 @@ def _parser() -> argparse.ArgumentParser:
         "--plugin", action="append", default=[], metavar="MODULE",
         help="import MODULE first (it may register workloads)",
     )
-    p.add_argument("--check-determinism", action="store_true", help="run twice, compare hashes")
+    p.add_argument(
+        "--check-determinism", action="store_true",
+        help="rerun the seed in two fresh processes with different PYTHONHASHSEEDs and "
+        "compare their trace hashes with this run's",
+    )
+    p.add_argument("--trace", metavar="OUT.json", default=None,
+                   help="write the full trace as Chrome trace-event / Perfetto JSON")
+    p.add_argument("--diff-traces", nargs=2, metavar=("A.json", "B.json"), default=None,
+                   help="show the first divergence of two trace files and exit")
+    bug = p.add_mutually_exclusive_group()
+    bug.add_argument("--buggify", dest="buggify", action="store_true", default=None,
+                     help="enable BUGGIFY fault points (default: drawn from the seed)")
+    bug.add_argument("--no-buggify", dest="buggify", action="store_false",
+                     help="disable BUGGIFY fault points")
     p.add_argument("--progress-every", type=int, default=None, help="ticks between progress lines")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     for name, kind in FAULT_OPTIONS.items():
@@ -76,6 +91,7 @@ def _config(ns: argparse.Namespace, seed: int) -> RunConfig:
         options=options,
         faults_enabled=not ns.no_faults,
         plugins=tuple(ns.plugin),
+        buggify=ns.buggify,
     )
 
 
@@ -104,13 +120,27 @@ def _run_one(config: RunConfig, ns: argparse.Namespace) -> int:
     for key, value in plan_options(config):
         print(f"  {key}={value}")
     res = run_simulation(
-        config, progress=None if ns.quiet else _flush_print, progress_every=ns.progress_every
+        config, progress=None if ns.quiet else _flush_print, progress_every=ns.progress_every,
+        trace_all=ns.trace is not None,
     )
     _print_result(res)
+    if res.buggify_fired:
+        print("buggify: " + " ".join(f"{k}={v}" for k, v in sorted(res.buggify_fired.items())))
+    if ns.trace is not None:
+        from ._chrome import write_chrome_trace
+
+        meta: dict[str, object] = {
+            "seed": config.seed, "trace_hash": res.trace_hash,
+            "reproduce": config.reproduce(), "result": "PASS" if res.ok else "FAIL",
+            "error": res.error, "options": dict(res.options),
+        }
+        n = write_chrome_trace(ns.trace, res.all_events or [], meta=meta)
+        print(f"trace: wrote {n} events to {ns.trace}")
     if ns.check_determinism:
-        again = run_simulation(config)
-        same = again.trace_hash == res.trace_hash and again.ok == res.ok
-        print(f"determinism: first={res.trace_hash} second={again.trace_hash} "
+        hashes = [_hash_in_fresh_process(config, hs) for hs in ("1", "2")]
+        same = all(h == res.trace_hash for h in hashes)
+        print(f"determinism: this={res.trace_hash} "
+              f"PYTHONHASHSEED=1:{hashes[0]} PYTHONHASHSEED=2:{hashes[1]} "
               f"{'SAME' if same else 'DIFFERENT'}")
         if not same:
             print("result=FAIL nondeterminism: the same seed gave two different traces")
@@ -119,6 +149,26 @@ def _run_one(config: RunConfig, ns: argparse.Namespace) -> int:
             return 1
     print(f"trace_hash={res.trace_hash}")
     return 0 if res.ok else 1
+
+
+def _hash_in_fresh_process(config: RunConfig, hashseed: str) -> str:
+    """Run ``config`` in a new interpreter with ``PYTHONHASHSEED`` set; its hash."""
+    import os
+    import shlex
+    import subprocess
+
+    argv = shlex.split(config.reproduce())[2:] + ["--quiet"]
+    code = "import sys; from stele.sim._cli import main; sys.exit(main(sys.argv[1:]))"
+    env = dict(os.environ, PYTHONHASHSEED=hashseed)
+    proc = subprocess.run(  # noqa: S603 -- our own interpreter, our own argv
+        [sys.executable, "-c", code, *argv], env=env, capture_output=True, text=True,
+        check=False,
+    )
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith("trace_hash="):
+            return line.removeprefix("trace_hash=")
+    raise SimError(f"the PYTHONHASHSEED={hashseed} rerun printed no trace_hash "
+                   f"(exit {proc.returncode}): {proc.stderr.strip()[-300:]}")
 
 
 def _flush_print(line: str) -> None:
@@ -166,6 +216,16 @@ def main(argv: list[str]) -> int:
     """Entry point of ``stele sim`` (returns the exit status)."""
     ns = _parser().parse_args(argv)
     try:
+        if ns.diff_traces is not None:
+            from ._chrome import diff_traces
+
+            lines = diff_traces(*ns.diff_traces)
+            if not lines:
+                print("traces are identical")
+                return 0
+            for line in lines:
+                print(line)
+            return 1
         load_plugins(tuple(ns.plugin))
         if ns.list:
             for info in workloads():

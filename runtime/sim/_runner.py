@@ -48,6 +48,8 @@ class RunConfig:
     options: dict[str, str] = field(default_factory=dict)
     faults_enabled: bool = True
     plugins: tuple[str, ...] = ()
+    #: BUGGIFY: None = drawn from the seed (on for half the seeds with faults).
+    buggify: bool | None = None
 
     def reproduce(self) -> str:
         """The command line that replays this run exactly."""
@@ -59,6 +61,8 @@ class RunConfig:
             parts += [f"--{k}", self.faults[k]]
         for k in sorted(self.options):
             parts += ["--opt", f"{k}={self.options[k]}"]
+        if self.buggify is not None:
+            parts.append("--buggify" if self.buggify else "--no-buggify")
         for p in self.plugins:
             parts += ["--plugin", p]
         return " ".join(parts)
@@ -81,6 +85,10 @@ class RunResult:
     checks: dict[str, int]
     options: list[tuple[str, str]]
     recent: list[str]
+    #: Every event (``trace_all=True`` only), for ``--trace``.
+    all_events: list[tuple[int, str, tuple[object, ...]]] | None = None
+    #: BUGGIFY fault points that fired, by name.
+    buggify_fired: dict[str, int] = field(default_factory=dict)
 
     @property
     def ticks_per_second(self) -> float:
@@ -120,6 +128,12 @@ def _first_failure(exc: BaseException) -> BaseException:
     return exc
 
 
+def _buggify_on(config: RunConfig) -> bool:
+    if config.buggify is not None:
+        return config.buggify
+    return config.faults_enabled and SeededRandom(config.seed).fork("swarm.buggify").chance(1, 2)
+
+
 def _plan(config: RunConfig) -> tuple[Faults, Workload, list[tuple[str, str]]]:
     if config.ticks < 1:
         raise SimError(f"ticks must be >= 1, got {config.ticks}")
@@ -133,7 +147,7 @@ def _plan(config: RunConfig) -> tuple[Faults, Workload, list[tuple[str, str]]]:
     wl_options = workload.configure(seed_rng.fork("swarm.workload"), dict(config.options))
     options = [("workload", config.workload), ("ticks", str(config.ticks)),
                ("tick-ns", str(TICK_NS))]
-    options += faults.options() + [(f"opt.{k}", v) for k, v in wl_options]
+    options += faults.options() + [("buggify", "on" if _buggify_on(config) else "off")] + [(f"opt.{k}", v) for k, v in wl_options]
     return faults, workload, options
 
 
@@ -147,6 +161,7 @@ def run_simulation(
     *,
     progress: Callable[[str], None] | None = None,
     progress_every: int | None = None,
+    trace_all: bool = False,
 ) -> RunResult:
     """Run ``config`` to completion; never raises for a failing run.
 
@@ -155,7 +170,8 @@ def run_simulation(
     """
     faults, workload, options = _plan(config)
 
-    env = SimEnv(config.seed, disk_faults=faults.disk)
+    env = SimEnv(config.seed, disk_faults=faults.disk, trace_all=trace_all,
+                 buggify=_buggify_on(config))
     end_ns = config.ticks * TICK_NS
     ctx = SimContext(env, faults, end_ns=end_ns, tick_ns=TICK_NS)
     started = time.perf_counter()
@@ -245,4 +261,6 @@ def run_simulation(
         checks=dict(ctx.checks),
         options=options,
         recent=recent,
+        all_events=env.trace.all,
+        buggify_fired=dict(env.buggify_fired),
     )

@@ -124,6 +124,8 @@ class SimEnv(Env):
         disk_faults: DiskFaults | None = None,
         wall_epoch_ns: int = DEFAULT_WALL_EPOCH_NS,
         trace_keep: int = 64,
+        trace_all: bool = False,
+        buggify: bool = False,
     ) -> None:
         if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
             raise SimError(f"seed must be an int >= 0, got {seed!r}")
@@ -134,7 +136,12 @@ class SimEnv(Env):
         self._wall_epoch = wall_epoch_ns
         self._wall_skew = 0
         self._rng = SeededRandom(seed)
-        self.trace = TraceRecorder(self.now_ns, keep=trace_keep)
+        self.trace = TraceRecorder(self.now_ns, keep=trace_keep, keep_all=trace_all)
+        #: BUGGIFY on: each fault point is enabled or not per seed (see buggify).
+        self.buggify_enabled = buggify
+        self._buggify: dict[str, SeededRandom | None] = {}
+        #: Fault points that fired, by name.
+        self.buggify_fired: dict[str, int] = {}
         self._disk = SimDisk(self, self._rng.fork("disk"), disk_faults or DiskFaults())
         self._streams = StreamHub(self, self._rng.fork("streams"))
         self._root_scope: trio.CancelScope | None = None
@@ -156,6 +163,26 @@ class SimEnv(Env):
 
     def wall_ns(self) -> int:
         return self._wall_epoch + self._now + self._wall_skew
+
+    def buggify(self, name: str) -> bool:
+        """BUGGIFY: whether fault point ``name`` fires now.
+
+        Off unless the run enabled BUGGIFY.  Each point is then enabled for
+        the whole run with probability 1/2, decided from (seed, name) alone,
+        so the choice does not depend on call order; an enabled point fires
+        on a quarter of its calls.  Firing is traced as ``buggify``.
+        """
+        if not self.buggify_enabled:
+            return False
+        if name not in self._buggify:
+            rng = self._rng.fork("buggify." + name)
+            self._buggify[name] = rng if rng.chance(1, 2) else None
+        point = self._buggify[name]
+        if point is None or not point.chance(1, 4):
+            return False
+        self.buggify_fired[name] = self.buggify_fired.get(name, 0) + 1
+        self.trace.record("buggify", name)
+        return True
 
     def jump_wall_clock(self, delta_ns: int) -> None:
         """Fault: the wall clock jumps by ``delta_ns`` (monotonic time does not)."""

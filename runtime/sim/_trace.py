@@ -115,8 +115,12 @@ class TraceRecorder:
     what led to the failure; counts per kind feed the progress lines.
     """
 
-    def __init__(self, now_ns: Callable[[], int], *, keep: int = 64) -> None:
+    def __init__(
+        self, now_ns: Callable[[], int], *, keep: int = 64, keep_all: bool = False
+    ) -> None:
         self._now_ns = now_ns
+        #: Every event, in order, when ``keep_all`` (``stele sim --trace``).
+        self.all: list[TraceEvent] | None = [] if keep_all else None
         self._hash = hashlib.blake2b(digest_size=32)
         self._recent: deque[TraceEvent] = deque(maxlen=keep)
         self.counts: dict[str, int] = {}
@@ -131,6 +135,8 @@ class TraceRecorder:
         _encode_items(fields, out)
         self._hash.update(b"".join(out))
         self._recent.append((now, kind, fields))
+        if self.all is not None:
+            self.all.append((now, kind, fields))
         self.counts[kind] = self.counts.get(kind, 0) + 1
         self.events += 1
 

@@ -175,6 +175,13 @@ def store_main(argv: list[str]) -> int:
             raise _Fail(f"cannot read {args.file}: {exc.strerror or exc}", 2) from None
         with _open(args.store, create=True) as repo:
             if args.blob:
+                if args.kind == ELF_KIND:  # a blob kind is a claim: an ELF must parse
+                    from ..actors.coprocessor import ElfError, load_elf
+                    try:
+                        load_elf(data)
+                    except ElfError as exc:
+                        raise _Fail(f"{args.file} is not a RISC-V ELF ({exc}); "
+                                    "pass --kind KIND for other blobs", 2) from None
                 digest = repo.put_blob(data, kind=args.kind, name=args.name, author=args.author)
                 print(f"{args.name or '(unnamed)'} -> {digest}")
                 return 0

@@ -12,17 +12,29 @@ from typing import Any, Callable
 from ._errors import CostLimitExceeded, DepthLimitExceeded, Loc, MemoryLimitExceeded
 from ._values import Closure, Some, Value
 
-__all__ = ["Machine", "IMPLS", "charge", "alloc", "apply", "size_of", "out_of_fuel"]
+__all__ = ["Machine", "IMPLS", "charge", "alloc", "apply", "size_of", "out_of_fuel", "fuel_left"]
 
 
 class Machine:
-    """Mutable state of one evaluation: remaining fuel and memory, depth, handler, tallies."""
+    """Mutable state of one evaluation: remaining fuel and memory, depth, handler, tallies.
+
+    Fuel may be handed out in slices (a run given a ``check``): ``fuel`` is
+    what is left of the current slice, ``reserve`` what is withheld, and
+    ``limit`` the fuel handed out so far, so ``limit - fuel`` is always what
+    was spent and ``fuel + reserve`` what is left (:func:`fuel_left`).  When
+    a slice runs out, :func:`out_of_fuel` calls ``check(c)`` with the cost
+    of the step about to be charged (it may raise,
+    e.g. at a deadline) and hands out the next slice.
+    """
 
     __slots__ = ("fuel", "limit", "mem", "mem_limit", "room", "max_depth", "handler", "dyn",
-                 "per_element", "per_hash_block", "per_effect", "mem_base", "mem_per_item", "running")
+                 "per_element", "per_hash_block", "per_effect", "mem_base", "mem_per_item", "running",
+                 "reserve", "slice", "check")
 
     def __init__(self) -> None:
         self.fuel = self.limit = self.mem = self.mem_limit = self.room = self.max_depth = 0
+        self.reserve = self.slice = 0
+        self.check: Callable[[int], None] | None = None
         self.handler: Any = None
         self.dyn: dict[str, int] = {}
         self.per_element = self.per_hash_block = self.per_effect = 0
@@ -31,8 +43,28 @@ class Machine:
 
 
 def out_of_fuel(m: Machine, c: int, loc: Loc) -> None:
-    """Raise the cost error for a step of cost `c` that does not fit."""
+    """A step of cost `c` does not fit the current slice: refill it, or raise the cost error.
+
+    With fuel withheld (``m.reserve``) this is the run's periodic check-in:
+    ``m.check(c)`` runs first (it may raise, e.g. a deadline), then the next
+    slice (at least `c`) is handed out and the step goes on.  Without reserve
+    the run is out of fuel: :class:`CostLimitExceeded`, before the step.
+    """
+    if m.reserve:
+        if m.check is not None:
+            m.check(c)
+        take = min(m.reserve, max(m.slice, c - m.fuel))
+        m.reserve -= take
+        m.fuel += take
+        m.limit += take
+        if m.fuel >= c:
+            return
     raise CostLimitExceeded("fuel", m.limit - m.fuel + c, m.limit, loc)
+
+
+def fuel_left(m: Machine) -> int:
+    """Fuel the run has left: the current slice plus what is withheld."""
+    return m.fuel + m.reserve
 
 
 def charge(m: Machine, c: int, kind: str, loc: Loc) -> None:

@@ -10,10 +10,17 @@ Charges, in order of evaluation:
   * each expression node: `node[kind]` (binary operators: `binary[op]` instead);
   * each collection element a step touches: `per_element` (list items; for
     String and Bytes one element is 8 code points/bytes, rounded up); `==` and
-    `!=` pay per element of the left value's size;
+    `!=` pay per element of the left value's *unfolded* size (a list that
+    shares one sub-list n times pays for n copies: that is what the host's
+    comparison walks), measured sharing-aware before the comparison;
   * each builtin call: `builtin[name]` on top of its Call node;
   * each 64-byte block (rounded up, at least one) hashed: `per_hash_block`;
-  * each effect performed: `per_effect` on top of its Perform node.
+  * each effect performed: `per_effect` on top of its Perform node, plus
+    `per_element` per unfolded element of each list/tuple/option argument
+    (it crosses to the host unfolded), charged before the handler runs.
+Host work on a value is never done before it is paid for; a value nested
+deeper than `MAX_VALUE_DEPTH` (1,000) levels is refused by `==`/`!=` and by
+`perform` with a `DepthLimitExceeded` ("value depth").
 Value sizes for the memory limit (an allocation budget, never refunded):
 `mem_base` per constructed list/tuple/string/bytes/Some/closure, plus
 `mem_per_item` per list or tuple item or captured variable, plus one per
@@ -72,7 +79,7 @@ _BUILTIN = {name: 2 for name in BUILTINS} | {"blake2b256": 10, "sha256": 10}
 
 #: the cost table in force
 COST_TABLE = CostTable(
-    version="tel-cost-1",
+    version="tel-cost-2",
     node=_frozen(_NODE),
     binary=_frozen(_BINARY),
     builtin=_frozen(_BUILTIN),

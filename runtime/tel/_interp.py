@@ -34,10 +34,11 @@ from ._builtin_impl import IMPLS, Machine, alloc, charge, out_of_fuel, size_of
 from ._builtins import BUILTINS
 from ._cost import COST_TABLE, CostTable, Limits
 from ._errors import (
-    DepthLimitExceeded, DivisionByZero, EffectError, IntegerOverflow, Loc, TelError,
+    CostLimitExceeded, DepthLimitExceeded, DivisionByZero, EffectError, IntegerOverflow, Loc, TelError,
     TelRuntimeError,
 )
 from ._free import free_vars
+from ._measure import MAX_VALUE_DEPTH, ValueTooDeep, ValueTooLarge, measure
 from ._parser import parse_expr
 from ._types import CheckedModule, check_expr
 from ._values import Closure, Some, Value, check_value
@@ -90,8 +91,25 @@ def _divzero(loc: Loc) -> None:
 
 
 def _eq_charge(m: Machine, a: Value, loc: Loc) -> None:
-    from ._values import value_units
-    charge(m, m.per_element * value_units(a), "elements", loc)
+    """Charge `==`/`!=` per element of the left value *unfolded*, before comparing.
+
+    The size is measured sharing-aware in time bounded by what the fuel left
+    can pay for (`_measure`), so a small DAG that unfolds to 10^8 elements
+    fails here, having done O(fuel) work, instead of being walked by Python.
+    """
+    charge(m, m.per_element * measured_units(m, a, loc), "elements", loc)
+
+
+def measured_units(m: Machine, v: Value, loc: Loc) -> int:
+    """The unfolded size of `v`, or the cost/depth error for a host walk that can't be paid for."""
+    per = m.per_element
+    cap = m.fuel // per if per else 1 << 62
+    try:
+        return measure(v, cap)[0]
+    except ValueTooLarge as exc:
+        raise CostLimitExceeded("fuel", m.limit - m.fuel + per * exc.units, m.limit, loc) from None
+    except ValueTooDeep as exc:
+        raise DepthLimitExceeded("value depth", exc.depth, MAX_VALUE_DEPTH, loc) from None
 
 
 def _concat(m: Machine, a: Value, b: Value, loc: Loc) -> Value:
@@ -558,6 +576,10 @@ class _Compiler:
             hits[s] += 1
             vals = tuple([a(f) for a in args])
             charge(m, per, "effects", loc)
+            for v in vals:  # a container crosses to the host unfolded: pay for it first
+                tv = type(v)
+                if tv is tuple or tv is Some:
+                    charge(m, m.per_element * measured_units(m, v, loc), "elements", loc)
             if m.handler is None:
                 raise EffectError(f"no effect handler for {label}", loc)
             try:
@@ -685,8 +707,17 @@ class Program:
         clo.body = body
 
     def call(self, name: str, args: Sequence[Value] = (), *, limits: Limits = Limits(),
-             handler: EffectHandler | None = None) -> EvalResult:
-        """Run definition `name` on `args` (checked against its parameter types)."""
+             handler: EffectHandler | None = None, check: Callable[[int], None] | None = None,
+             check_every: int = 10_000) -> EvalResult:
+        """Run definition `name` on `args` (checked against its parameter types).
+
+        With `check`, fuel is handed out `check_every` units at a time and
+        `check(c)` is called before each further slice, with the cost `c` of
+        the step about to be charged (a large builtin may charge far more than
+        a slice): a cooperative hook on the fuel counter (the executor checks
+        its deadline there; whatever `check` raises ends the run, before the
+        step).  Costs and limits are unchanged.
+        """
         d = self.checked.defs.get(name)
         if d is None:
             raise TelError(f"no definition named {name!r}")
@@ -696,7 +727,7 @@ class Program:
             if not check_value(p.type, v):
                 raise TelError(f"argument {p.name!r} of {name}: {v!r} is not a TEL value of its type")
         clo = self.def_closures[name]
-        return self._run(clo.body, list(args) + clo.pad, limits, handler)
+        return self._run(clo.body, list(args) + clo.pad, limits, handler, check, check_every)
 
     def evaluate(self, expr: Expr | str, *, limits: Limits = Limits(),
                  handler: EffectHandler | None = None) -> EvalResult:
@@ -720,12 +751,15 @@ class Program:
         return comp.compile(e, {}), comp.nslots
 
     def _run(self, body: Ev, frame: list[Value], limits: Limits,
-             handler: EffectHandler | None) -> EvalResult:
+             handler: EffectHandler | None, check: Callable[[int], None] | None = None,
+             check_every: int = 10_000) -> EvalResult:
         m = self.m
         if m.running:
             raise TelError("this Program is already running (evaluation is not reentrant)")
         t = self.table
-        m.fuel = m.limit = limits.fuel
+        first = limits.fuel if check is None else min(limits.fuel, max(1, check_every))
+        m.fuel = m.limit = first
+        m.reserve, m.slice, m.check = limits.fuel - first, max(1, check_every), check
         m.mem = m.mem_limit = limits.memory
         m.room = m.max_depth = limits.depth  # calls left before the limit
         m.handler, m.dyn = handler, {}
@@ -748,7 +782,7 @@ class Program:
             raise err from None
         finally:
             m.running = False
-            m.handler = None
+            m.handler = m.check = None
             if need > old:
                 sys.setrecursionlimit(old)
         steps = sum(h * len(site) for site, h in zip(self.sites, self.hits) if h)

@@ -84,21 +84,37 @@ def check_value(t: Type, v: Value) -> bool:
 
 
 def value_units(v: Value) -> int:
-    """Size of a value in cost elements (scalars 1; String/Bytes 1 per 8; containers add items)."""
-    tv = type(v)
-    if tv is int or tv is bool or v is None:
-        return 1
-    if tv is str or tv is bytes:
-        return 1 + (len(v) + 7) // 8
-    if tv is tuple:
-        return 1 + sum(value_units(x) for x in v)
-    if tv is Some:
-        return 1 + value_units(v.value)
-    return 1
+    """Size of a value in cost elements, unfolded (scalars 1; String/Bytes 1 per 8; containers add items).
+
+    Computed sharing-aware (each distinct node visited once), never by
+    walking the unfolded tree; see `stele.tel._measure`.
+    """
+    from ._measure import measure
+    return measure(v, 1 << 62, 1 << 62)[0]
 
 
-def show_value(v: Value, t: Type | None = None) -> str:
-    """TEL source-like text of a value (lists and tuples told apart by `t` when given)."""
+#: The most a value's unfolded size may be for `show_value` to print it in full (elements).
+SHOW_LIMIT = 1 << 20
+
+
+def show_value(v: Value, t: Type | None = None, *, limit: int = SHOW_LIMIT) -> str:
+    """TEL source-like text of a value (lists and tuples told apart by `t` when given).
+
+    A value whose unfolded size passes `limit` elements, or that nests deeper
+    than `MAX_VALUE_DEPTH`, is not printed (that could take time and memory
+    exponential in what it cost to build): its text is a placeholder saying so.
+    """
+    from ._measure import MAX_VALUE_DEPTH, ValueTooDeep, ValueTooLarge, measure
+    try:
+        measure(v, limit)
+    except ValueTooLarge:
+        return f"<value of more than {limit} elements unfolded: not printed>"
+    except ValueTooDeep:
+        return f"<value nested deeper than {MAX_VALUE_DEPTH} levels: not printed>"
+    return _show(v, t)
+
+
+def _show(v: Value, t: Type | None) -> str:
     from ._printer import quote_string
 
     if type(v) is bool:
@@ -112,14 +128,14 @@ def show_value(v: Value, t: Type | None = None) -> str:
     if v is None:
         return "None"
     if type(v) is Some:
-        return f"Some({show_value(v.value, t.elem if isinstance(t, TOption) else None)})"
+        return f"Some({_show(v.value, t.elem if isinstance(t, TOption) else None)})"
     if type(v) is tuple:
         if isinstance(t, TList):
-            return "[" + ", ".join(show_value(x, t.elem) for x in v) + "]"
+            return "[" + ", ".join(_show(x, t.elem) for x in v) + "]"
         if v == ():
             return "()"
         items = t.items if isinstance(t, TTuple) else (None,) * len(v)
         if isinstance(t, TTuple):
-            return "(" + ", ".join(show_value(x, i) for x, i in zip(v, items)) + ")"
-        return "[" + ", ".join(show_value(x) for x in v) + "]"
+            return "(" + ", ".join(_show(x, i) for x, i in zip(v, items)) + ")"
+        return "[" + ", ".join(_show(x, None) for x in v) + "]"
     return repr(v)

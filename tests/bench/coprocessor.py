@@ -24,6 +24,13 @@ instructions unless ``--quick``) one run measures:
   regeneration): the witness rate of the "fast-forward, then regenerate in
   parallel" schedule.
 
+``engines`` (issue 12): MIPS and witness MIPS of each engine (interp, jit,
+native) on a generated CPU-bound mix (sieve, sort, CRC-32, a bytecode loop;
+``_engines.py``) with unicorn's MIPS on the same ELF in the same run as the
+peer ratio (``vs_unicorn``), and the native engine's first-use compile seconds
+in a fresh process with an empty and with a warm on-disk cache; each guest
+also gets an ``engines`` entry.
+
 Targets (from issue 3): fast path >= 10 MIPS, witness >= 2 MIPS, checkpoint
 space O(M * K) rather than O(T).  The figures are reported as measured, met
 or not.  Usage::
@@ -47,6 +54,7 @@ import trio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _engines import bench_engines, bench_guest_engines  # noqa: E402
 from _rv32_naive import NaiveMachine  # noqa: E402
 
 import stele  # noqa: E402
@@ -205,6 +213,7 @@ def bench_guest(name: str, size: int, workers: list[int]) -> dict[str, Any]:
     for r in out["regenerate"]:
         seconds = fast_cp["finest"]["seconds"] + r["seconds"]
         r["pipeline_witness_mips"] = _mips(total, seconds)
+    out["engines"] = bench_guest_engines(guest_elf(name).read_bytes(), ex.input, total)
     out["qemu"] = _qemu(guest_elf(name), ex.input, result.stdout)
     if out["qemu"] is not None:
         out["qemu"]["mips"] = _mips(total, out["qemu"]["seconds"])
@@ -232,6 +241,10 @@ def main(argv: list[str]) -> int:
         "targets": {"fast_mips": 10, "witness_mips": 2, "checkpoint_space": "O(M*K)"},
         "guests": {},
     }
+    # issue 12: MIPS per engine on the CPU-bound mix, unicorn in the same run, compile cost
+    report["engines"] = bench_engines(args.quick)
+    report["targets"]["native"] = {"mips": 100, "vs_unicorn": 0.2, "witness_mips": 30,
+                                   "cold_compile_s": 3, "cached_compile_s": 0.3}
     for name in guests:
         size = BENCH_SIZES[name] // (QUICK_DIVISOR[name] if args.quick else 1)
         report["guests"][name] = bench_guest(name, max(1, size), workers)
@@ -248,6 +261,20 @@ def main(argv: list[str]) -> int:
         "regeneration_consistent": all(r["consistent"] for g in rows for r in g["regenerate"]),
         "min_cycles": min(g["cycles"] for g in rows),
     }
+    eng = report["engines"]
+    native = eng["engines"].get("native")
+    if native is not None:
+        comp = eng["compile"]
+        report["summary"]["native"] = {
+            "mix_mips": native["mips"], "mix_witness_mips": native["witness_mips"],
+            "vs_unicorn": native.get("vs_unicorn"),
+            "guest_mips_min": min(g["engines"]["native"]["mips"] for g in rows),
+            "guest_witness_mips_min": min(g["engines"]["native"]["witness_mips"] for g in rows),
+            "mips_target_met": native["mips"] >= 100,
+            "witness_target_met": native["witness_mips"] >= 30,
+            "cold_compile_met": comp["cold_seconds"] <= 3,
+            "cached_compile_met": comp["cached_seconds"] <= 0.3,
+        }
     print(json.dumps(report, indent=2))
     return 0
 

@@ -10,6 +10,8 @@ asks).
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -40,18 +42,22 @@ def run_unicorn(case: Case) -> tuple[list[int], bytes]:
     return [uc.reg_read(r) & 0xFFFFFFFF for r in _REGS], bytes(uc.mem_read(DATA, DATA_SIZE))
 
 
-def run_ours(case: Case, fast: bool) -> tuple[list[int], bytes, int]:
+#: every engine, the native one when numba (the fast extra) is installed.
+ENGINES = ("interp", "jit") + (("native",) if importlib.util.find_spec("numba") else ())
+
+
+def run_ours(case: Case, engine: str) -> tuple[list[int], bytes, int]:
     m = case.machine()
     with pytest.raises(Breakpoint) as info:
-        (m.advance_fast if fast else m.advance)(100_000)
+        m.advance_with(engine, 100_000)
     assert info.value.pc == case.end == m.pc
     return list(m.regs), m.memory.read_bytes(DATA, DATA_SIZE), m.cycle
 
 
 def check(case: Case) -> None:
     regs, data = run_unicorn(case)
-    for fast in (False, True):
-        ours_regs, ours_data, _ = run_ours(case, fast)
+    for engine in ENGINES:
+        ours_regs, ours_data, _ = run_ours(case, engine)
         assert ours_regs == regs, [(i, hex(a), hex(b)) for i, (a, b)
                                    in enumerate(zip(ours_regs, regs)) if a != b]
         assert ours_data == data

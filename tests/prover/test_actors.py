@@ -25,7 +25,7 @@ from stele.actors.prover._messages import (
     VerifySum,
 )
 from stele.actors.prover._oracle import DenseOracle
-from stele.actors.prover._proof import decode_commitment, decode_opening
+from stele.actors.prover._proof import decode_argument, decode_commitment, decode_opening, encode_commitment
 from stele.protocol import decode_message, encode_message
 from stele.sim import SimEnv
 
@@ -56,22 +56,24 @@ async def _session(env: stele.Env) -> list[object]:
         out.append(opened)
         out.append(await verifier.ask(VerifyOpening(opened.opening, "t.open", committed.commitment, 100,
                                                     _point_bytes(3), (opened.value,))))
-        elsewhere = await verifier.ask(VerifyOpening(opened.opening, "t.open", None, 100, _point_bytes(4)))
+        c = committed.commitment
+        elsewhere = await verifier.ask(VerifyOpening(opened.opening, "t.open", c, 100, _point_bytes(4)))
         other_value = ((opened.value[0] + 1) % P, *opened.value[1:])
-        wrong_value = await verifier.ask(VerifyOpening(opened.opening, "t.open", None, 100, None, (other_value,)))
+        wrong_value = await verifier.ask(VerifyOpening(opened.opening, "t.open", c, 100, None, (other_value,)))
         out.append((elsewhere.check, wrong_value.check))
-        out.append(await verifier.ask(VerifyOpening(opened.opening, "t.other")))
+        out.append(await verifier.ask(VerifyOpening(opened.opening, "t.other", c)))
         tampered = bytearray(opened.opening)
         tampered[-5] ^= 1
-        out.append(await verifier.ask(VerifyOpening(bytes(tampered), "t.open")))
-        out.append(await verifier.ask(VerifyOpening(b"\x00garbage", "t.open")))
+        out.append(await verifier.ask(VerifyOpening(bytes(tampered), "t.open", c)))
+        out.append(await verifier.ask(VerifyOpening(b"\x00garbage", "t.open", c)))
         proved = await prover.ask(ProveSum("spawned", ((1, (0, 1)), (3, (1,))), "t.sum"))
         out.append(proved)
-        out.append(await verifier.ask(VerifySum(proved.argument, "t.sum", proved.claimed_sum)))
+        sc = encode_commitment(decode_argument(proved.argument).commitment)
+        out.append(await verifier.ask(VerifySum(proved.argument, "t.sum", proved.claimed_sum, commitment=sc)))
         wrong = ((proved.claimed_sum[0] + 1) % P, *proved.claimed_sum[1:])
-        out.append(await verifier.ask(VerifySum(proved.argument, "t.sum", wrong)))
-        pinned = VerifySum(proved.argument, "t.sum", proved.claimed_sum, 100, ((1, (0, 1)), (3, (1,))), False)
-        other_g = VerifySum(proved.argument, "t.sum", None, 100, ((1, (0, 1)),))
+        out.append(await verifier.ask(VerifySum(proved.argument, "t.sum", wrong, commitment=sc)))
+        pinned = VerifySum(proved.argument, "t.sum", proved.claimed_sum, 100, ((1, (0, 1)), (3, (1,))), False, sc)
+        other_g = VerifySum(proved.argument, "t.sum", proved.claimed_sum, 100, ((1, (0, 1)),), None, sc)
         out.append((await verifier.ask(pinned), await verifier.ask(other_g)))
         for bad in (
             CommitPolynomial("nope", 0),
@@ -203,10 +205,10 @@ async def _crash_session(env: stele.Env, observer: _CrashFirstOpen) -> list[obje
             await prover.ask(OpenPolynomial("o", 0, _point_bytes(1), "t"))
         except stele.RemoteError as exc:
             out.append(type(exc.cause).__name__)
-        await prover.ask(CommitPolynomial("o", 0))
+        committed = await prover.ask(CommitPolynomial("o", 0))
         opened = await prover.ask(OpenPolynomial("o", 0, _point_bytes(1), "t"))
         verifier = await system.spawn("verifier", VerifierActor)
-        out.append(await verifier.ask(VerifyOpening(opened.opening, "t")))
+        out.append(await verifier.ask(VerifyOpening(opened.opening, "t", committed.commitment)))
     return out
 
 
@@ -216,3 +218,31 @@ def test_prover_restarts_after_an_injected_crash() -> None:
     out = env.run(_crash_session, env, observer)
     assert out == ["InjectedCrash", "InvalidParameters", Verdict(True)]
     assert observer.restarts == ["prover"]
+
+
+async def _unpinned_session(env: stele.Env) -> list[object]:
+    async with stele.ActorSystem(env, ask_timeout=120.0) as system:
+        prover = await system.spawn("prover", ProverActor, {"s": DenseOracle(_tables(2))})
+        verifier = await system.spawn("verifier", VerifierActor)
+        committed = await prover.ask(CommitPolynomial("s", 1))
+        opened = await prover.ask(OpenPolynomial("s", 1, _point_bytes(3), "t.open"))
+        proved = await prover.ask(ProveSum("s", ((1, (0, 1)),), "t.sum"))
+        return [
+            await verifier.ask(VerifyOpening(opened.opening, "t.open")),
+            await verifier.ask(VerifyOpening(opened.opening, "t.open", None, 100, _point_bytes(3), (opened.value,))),
+            await verifier.ask(VerifyOpening(opened.opening, "t.open", committed.commitment)),
+            await verifier.ask(VerifySum(proved.argument, "t.sum")),
+            await verifier.ask(VerifySum(proved.argument, "t.sum", proved.claimed_sum)),
+            await verifier.ask(VerifySum(proved.argument, "t.sum", None, 100, None, None,
+                                         encode_commitment(decode_argument(proved.argument).commitment))),
+        ]
+
+
+def test_verifier_refuses_a_statement_that_pins_nothing() -> None:
+    """A proof about a polynomial the prover chose itself is no statement: the verifier rejects it."""
+    env = SimEnv(seed=5)
+    out = env.run(_unpinned_session, env)
+    assert all(isinstance(v, Verdict) for v in out)
+    assert [v.check for v in out if isinstance(v, Verdict)] == ["unpinned", "unpinned", "", "unpinned",
+                                                                 "unpinned", "unpinned"]
+    assert isinstance(out[2], Verdict) and out[2].ok

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -89,8 +91,18 @@ def test_duplicate_grant_is_a_policy_error() -> None:
         Policy.allow("p", "KV", "KV")
 
 
+def _valid_grant(g: Grant) -> bool:
+    """Whether ``g`` names only operations and parameters its effect has (else PolicyError)."""
+    try:
+        Policy("probe", (g,))
+    except PolicyError:
+        return False
+    return True
+
+
 policies = st.builds(
-    lambda name, grants: Policy(name, tuple({g.effect: g for g in grants}.values())),
+    lambda name, grants: Policy(name, tuple({g.effect: g for g in grants if _valid_grant(g)
+                                             }.values())),
     st.text(max_size=8),
     st.lists(st.builds(
         Grant,
@@ -122,3 +134,24 @@ def test_policy_round_trips_through_canonical_cbor(policy: Policy) -> None:
 def test_malformed_policy_is_a_typed_error(bad: object) -> None:
     with pytest.raises(PolicyError):
         Policy.from_cbor_obj(bad)
+
+
+@pytest.mark.parametrize("grant, where", [
+    (Grant("Exec", constraints=(IntRange("args", 0, 9),)), "IntRange('args') on Exec"),
+    (Grant("KV", constraints=(KeyPrefix("keys", "a/"),)), "KeyPrefix('keys') on KV"),
+    (Grant("Log", frozenset({"emit"}), (IntRange("ms", 0, 1),)), "IntRange('ms') on Log"),
+    (Grant("KV", frozenset({"emit"})), "KV has no operation 'emit'"),
+])
+def test_a_constraint_on_a_missing_parameter_is_refused_when_built(grant: Grant, where: str
+                                                                   ) -> None:
+    with pytest.raises(PolicyError, match=re.escape(where)):
+        Policy("p", (grant,))
+    with pytest.raises(PolicyError):  # and when decoded
+        Policy.from_cbor_obj({"name": "p", "grants": [grant.to_cbor_obj()]})
+
+
+def test_intrange_on_exec_arg_is_enforced() -> None:
+    p = Policy("p", (Grant("Exec", constraints=(IntRange("arg", 0, 9),)),))
+    p.check("Exec", "call", ("f", 9))
+    with pytest.raises(EffectDenied, match="arg=10 is outside"):
+        p.check("Exec", "call", ("f", 10))

@@ -119,7 +119,8 @@ def test_ambiguous_prefix_lists_candidates(tmp_path: Path,
     for i in range(40):
         blob = tmp_path / f"b{i}.bin"
         blob.write_bytes(bytes([i]))
-        code, out, _ = _run(capsys, "store", "--blob", str(blob), "--name", f"b{i}", "--store", db)
+        code, out, _ = _run(capsys, "store", "--blob", str(blob), "--name", f"b{i}",
+                            "--kind", "bytes", "--store", db)  # not an ELF: say so
         assert code == 0
         digest = out.split(" -> ")[1].strip()
         first = digest[3]

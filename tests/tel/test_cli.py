@@ -22,7 +22,7 @@ def test_eval_prints_value_type_and_cost(capsys: pytest.CaptureFixture[str]) -> 
 def test_eval_fuel_limit_is_exact(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["eval", str(EXAMPLES / "fib.tel"), "fib(20)", "--fuel", "218908"]) == 0
     capsys.readouterr()
-    assert main(["eval", str(EXAMPLES / "fib.tel"), "fib(20)", "--fuel", "218907"]) == 1
+    assert main(["eval", str(EXAMPLES / "fib.tel"), "fib(20)", "--fuel", "218907"]) == 3  # limit
     err = capsys.readouterr().err
     assert "fuel limit exceeded: needed 218908, limit 218907" in err
 
@@ -32,9 +32,9 @@ def test_eval_effects_and_errors(capsys: pytest.CaptureFixture[str]) -> None:
     cap = capsys.readouterr()
     assert cap.out.startswith("(70, 30, true, false, 100) : (Int, Int, Bool, Bool, Int)")
     assert "log: mint 100 to alice" in cap.err
-    assert main(["eval", str(EXAMPLES / "fib.tel"), 'fib("x")']) == 1
+    assert main(["eval", str(EXAMPLES / "fib.tel"), 'fib("x")']) == 2  # a type error
     err = capsys.readouterr().err
     assert "<expr>:1:5: type mismatch in argument 1 (expected Int, found String)" in err
-    assert main(["eval", str(EXAMPLES / "fib.tel"), "fib(1"]) == 1
+    assert main(["eval", str(EXAMPLES / "fib.tel"), "fib(1"]) == 2  # a syntax error
     assert "expected ')', found end of input" in capsys.readouterr().err
     assert main(["eval", "/nonexistent.tel", "1"]) == 2

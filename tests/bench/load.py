@@ -1,0 +1,116 @@
+"""Mixed concurrent load through one ``open_runtime`` on a file store (issue 10, item 8).
+
+Runs ``--rounds`` rounds of ``--n`` concurrent mixed executions (see
+``_loadmix``: fib with and without memo, division by zero, fuel too small,
+a denied effect, KV per tenant, Log, nested Exec.call, Clock.sleep past its
+timeout, caller cancellation, a wrong argument type, an unknown target,
+CPU-bound folds, a few guests), then the same mix one at a time in the same
+run.  Prints one JSON object: ``executions``, ``wrong``, ``leaked_grants``,
+``leaked_waiters``, ``executions_per_s``, ``p50_ms``, ``p99_ms``,
+``max_loop_lag_ms`` (the longest a 1 ms ticker task on the runtime's event
+loop waited beyond its sleep while the rounds ran) and ``sequential_per_s``.
+Timing uses ``time.perf_counter``: this is a benchmark, not runtime code.
+The machine is shared, so figures are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import trio
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _loadmix  # noqa: E402
+
+import stele  # noqa: E402
+
+
+async def _round(rt: Any, n: int, latencies: list[float], wrong: list[str]) -> None:
+    async def one(i: int, kind: str, check: Any) -> None:
+        t = time.perf_counter()
+        try:
+            problem = await check(rt, i)
+        except Exception as exc:  # an untyped surprise is a wrong answer too
+            problem = f"{type(exc).__name__}: {exc}"
+        latencies.append(time.perf_counter() - t)
+        if problem is not None:
+            wrong.append(f"{kind}#{i}: {problem}")
+
+    async with trio.open_nursery() as nursery:
+        for i, (kind, check) in enumerate(_loadmix.schedule(n)):
+            nursery.start_soon(one, i, kind, check)
+
+
+async def main(rounds: int, n: int, seq_n: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="stele-load-") as tmp:
+        async with stele.open_runtime(str(Path(tmp) / "store.sqlite")) as rt:
+            await _loadmix.setup(rt)
+            warm_wrong: list[str] = []
+            await _round(rt, 200, [], warm_wrong)  # loads programs, starts worker processes
+            lag = [0.0]
+            running = [True]
+
+            async def ticker() -> None:
+                while running[0]:
+                    t = time.perf_counter()
+                    await trio.sleep(0.001)
+                    lag[0] = max(lag[0], time.perf_counter() - t - 0.001)
+
+            latencies: list[float] = []
+            wrong: list[str] = list(warm_wrong)
+            leaked_grants = leaked_waiters = 0
+            elapsed = 0.0
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(ticker)
+                for _ in range(rounds):
+                    t = time.perf_counter()
+                    await _round(rt, n, latencies, wrong)
+                    elapsed += time.perf_counter() - t
+                    grants, waiters = await _loadmix.quiesce(rt, trio.sleep)
+                    leaked_grants = max(leaked_grants, grants)
+                    leaked_waiters = max(leaked_waiters, waiters)
+                running[0] = False
+            t = time.perf_counter()
+            for i, (kind, check) in enumerate(_loadmix.schedule(seq_n)):
+                problem = await check(rt, i)
+                if problem is not None:
+                    wrong.append(f"sequential {kind}#{i}: {problem}")
+            seq_elapsed = time.perf_counter() - t
+            grants, waiters = await _loadmix.quiesce(rt, trio.sleep)
+    latencies.sort()
+    total = rounds * n
+    return {
+        "executions": total,
+        "rounds": rounds,
+        "per_round": n,
+        "wrong": len(wrong),
+        "wrong_examples": wrong[:5],
+        "leaked_grants": max(leaked_grants, grants),
+        "leaked_waiters": max(leaked_waiters, waiters),
+        "executions_per_s": round(total / elapsed, 1),
+        "p50_ms": round(latencies[len(latencies) // 2] * 1000, 2),
+        "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 2),
+        "max_loop_lag_ms": round(lag[0] * 1000, 2),
+        "sequential_executions": seq_n,
+        "sequential_per_s": round(seq_n / seq_elapsed, 1),
+    }
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="2 rounds of 500 (default: 10 x 1,000)")
+    ap.add_argument("--rounds", type=int, default=None)
+    ap.add_argument("--n", type=int, default=None)
+    a = ap.parse_args()
+    rounds = a.rounds or (2 if a.quick else 10)
+    n = a.n or (500 if a.quick else 1000)
+    try:
+        print(json.dumps(trio.run(main, rounds, n, n)))
+    except KeyboardInterrupt:
+        sys.exit(130)
