@@ -112,6 +112,12 @@ def _verified(table: str, row: Sequence[object]) -> tuple[object, ...]:
     return cells
 
 
+def _blob(value: object) -> bytes:
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        raise StoreCorrupted("meta", "?", f"value is not a blob ({type(value).__name__})")
+    return bytes(value)
+
+
 def _name_row(row: Sequence[object]) -> tuple[object, ...]:
     return _verified("names", row)
 
@@ -249,7 +255,7 @@ class ObjectStore:
                     f"SELECT id, key, value, chk FROM meta WHERE key = ? AND id IN ({marks})",
                     (key, *by_key)):
                 i, _, v = _verified("meta", row)
-                out[by_key[str(i)]] = bytes(v)  # type: ignore[call-overload]
+                out[by_key[str(i)]] = _blob(v)
         return out
 
     def get_meta(self, digest: Digest, key: str) -> bytes | None:
@@ -258,7 +264,7 @@ class ObjectStore:
                                (str(digest), key)).fetchone()
         if row is None:
             return None
-        return bytes(_verified("meta", row)[2])  # type: ignore[call-overload]
+        return _blob(_verified("meta", row)[2])
 
     def has(self, digest: Digest) -> bool:
         """Whether an object with this digest is stored."""
