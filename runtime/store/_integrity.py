@@ -78,12 +78,21 @@ def _printable(value: object) -> str:
     return str(value)
 
 
+# Mirrors _store.ROW_TABLES (not imported: _store imports this module).
+_ROW_TABLES: dict[str, tuple[tuple[str, ...], int]] = {
+    "deps": (("id", "position", "dep"), 2),
+    "names": (("name", "namespace", "id"), 1),
+    "name_history": (("seq", "name", "previous", "id", "time_ns", "author"), 2),
+    "meta": (("id", "key", "value"), 2),
+}
+
+
 def check_store(path: str) -> tuple[int, list[Damage]]:
     """Scan the store file at ``path``; return (rows scanned, every damaged row).
 
     Opened read-only.  Covers SQLite's own structure (``PRAGMA
     integrity_check``), objects (digest of the payload, UTF-8 of id and
-    kind, dependency rows), names, annotations, the KV table and memo level
+    kind), dependency rows, names, name history, annotations (checksums), the KV table and memo level
     two (checksums).
     """
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -111,21 +120,24 @@ def check_store(path: str) -> tuple[int, list[Damage]]:
                     damage.append(Damage("objects", row, f"id is not a digest: {exc}"))
                 except StoreCorrupted as exc:
                     damage.append(Damage(exc.table, exc.row, exc.reason))
-        for table, cols in (("deps", "id, position, dep"), ("names", "name, namespace, id"),
-                            ("meta", "id, key, value")):
+        for table, (cols, nkey) in _ROW_TABLES.items():
             if table not in tables:
                 continue
-            for cells in db.execute(f"SELECT {cols} FROM {table}"):
+            has_chk = "chk" in {_printable(r[1]) for r in db.execute(f"PRAGMA table_info({table})")}
+            select = ", ".join(cols) + (", chk" if has_chk else ", NULL")
+            for raw in db.execute(f"SELECT {select} FROM {table}"):
                 scanned += 1
-                row = "/".join(_printable(c) for c in cells[:2])
+                row = "/".join(_printable(c) for c in raw[:nkey])
                 try:
-                    for c in cells:
-                        if not isinstance(c, (bytes, int)):
-                            continue
-                        if isinstance(c, bytes) and not (table == "meta" and c is cells[2]):
-                            text_cell(table, row, c)
-                    if table in ("deps", "names"):
-                        Digest.parse(text_cell(table, row, cells[2]))
+                    cells = [text_cell(table, row, c) if isinstance(c, bytes)
+                             and not (table == "meta" and i == 2) else c
+                             for i, c in enumerate(raw[:-1])]
+                    if has_chk:  # a store not yet opened since checksums came in has none
+                        verify_row(table, row, raw[-1], *cells)
+                    for i, c in enumerate(cells):
+                        if cols[i] in ("dep", "previous") or (cols[i] == "id" and c is not None):
+                            if c is not None:
+                                Digest.parse(str(c))
                 except DigestError as exc:
                     damage.append(Damage(table, row, f"not a digest: {exc}"))
                 except StoreCorrupted as exc:

@@ -31,6 +31,7 @@ from ._errors import (
     ObjectNotFound,
     StoreCorrupted,
 )
+from ._integrity import row_check, verify_row
 
 __all__ = ["ObjectStore", "StoredObject", "NameEvent", "NewObject"]
 
@@ -46,12 +47,14 @@ CREATE TABLE IF NOT EXISTS deps (
     id TEXT NOT NULL,
     position INTEGER NOT NULL,
     dep TEXT NOT NULL,
+    chk BLOB,                     -- row_check over the row (see _integrity)
     PRIMARY KEY (id, position)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS names (
     name TEXT PRIMARY KEY,
     namespace TEXT NOT NULL,
-    id TEXT NOT NULL
+    id TEXT NOT NULL,
+    chk BLOB
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS names_namespace ON names(namespace);
 CREATE INDEX IF NOT EXISTS names_id ON names(id);
@@ -61,16 +64,62 @@ CREATE TABLE IF NOT EXISTS name_history (
     previous TEXT,
     id TEXT,
     time_ns INTEGER NOT NULL,
-    author TEXT NOT NULL
+    author TEXT NOT NULL,
+    chk BLOB
 );
 CREATE INDEX IF NOT EXISTS name_history_name ON name_history(name, seq);
 CREATE TABLE IF NOT EXISTS meta (
     id TEXT NOT NULL,             -- the object the annotation describes
     key TEXT NOT NULL,
     value BLOB NOT NULL,          -- canonical CBOR, not part of the object's digest
+    chk BLOB,
     PRIMARY KEY (id, key)
 ) WITHOUT ROWID;
 """
+
+# The checksummed tables: their cells in checksum order, and how many name a row.
+ROW_TABLES: dict[str, tuple[tuple[str, ...], int]] = {
+    "deps": (("id", "position", "dep"), 2),
+    "names": (("name", "namespace", "id"), 1),
+    "name_history": (("seq", "name", "previous", "id", "time_ns", "author"), 2),
+    "meta": (("id", "key", "value"), 2),
+}
+
+
+def row_name(table: str, cells: Sequence[object]) -> str:
+    """The printable key of a row of a checksummed table (what errors name)."""
+    return "/".join(str(c) for c in cells[:ROW_TABLES[table][1]])
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Add and fill the ``chk`` column of stores written before it existed (once)."""
+    for table, (cols, _) in ROW_TABLES.items():
+        have = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+        if "chk" in have:
+            continue
+        with _transaction(db):
+            db.execute(f"ALTER TABLE {table} ADD COLUMN chk BLOB")
+            rows = db.execute(f"SELECT {', '.join(cols)} FROM {table}").fetchall()
+            where = " AND ".join(f"{c} IS ?" for c in cols)
+            db.executemany(f"UPDATE {table} SET chk = ? WHERE {where}",
+                           [(row_check(table, *r), *r) for r in rows])
+
+
+def _verified(table: str, row: Sequence[object]) -> tuple[object, ...]:
+    """The cells of ``row`` (cells..., chk) after checking its checksum."""
+    cells = tuple(row[:-1])
+    verify_row(table, row_name(table, cells), row[-1], *cells)
+    return cells
+
+
+def _blob(value: object) -> bytes:
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        raise StoreCorrupted("meta", "?", f"value is not a blob ({type(value).__name__})")
+    return bytes(value)
+
+
+def _name_row(row: Sequence[object]) -> tuple[object, ...]:
+    return _verified("names", row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +184,7 @@ class ObjectStore:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
+        _migrate(self._db)
         self._cache: OrderedDict[Digest, StoredObject] = OrderedDict()
         self._cache_size = cache_size
         self._verify = verify_reads
@@ -185,12 +235,13 @@ class ObjectStore:
                 "INSERT INTO objects(id, kind, payload) VALUES (?, ?, ?)",
                 [(k, o.kind, o.payload) for k, o in new.items()])
             self._db.executemany(
-                "INSERT INTO deps(id, position, dep) VALUES (?, ?, ?)",
-                [(k, i, str(d)) for k, o in new.items() for i, d in enumerate(o.deps)])
+                "INSERT INTO deps(id, position, dep, chk) VALUES (?, ?, ?, ?)",
+                [(k, i, str(d), row_check("deps", k, i, str(d)))
+                 for k, o in new.items() for i, d in enumerate(o.deps)])
             if meta:
                 self._db.executemany(
-                    "INSERT OR REPLACE INTO meta(id, key, value) VALUES (?, ?, ?)",
-                    [(str(d), k, v) for d, k, v in meta])
+                    "INSERT OR REPLACE INTO meta(id, key, value, chk) VALUES (?, ?, ?, ?)",
+                    [(str(d), k, v, row_check("meta", str(d), k, v)) for d, k, v in meta])
             events = self._bind(bindings, author, set(keys))
         return digests, events
 
@@ -200,17 +251,20 @@ class ObjectStore:
         for chunk in _chunks(list(digests)):
             by_key = {str(d): d for d in chunk}
             marks = ",".join("?" * len(by_key))
-            for i, v in self._db.execute(
-                    f"SELECT id, value FROM meta WHERE key = ? AND id IN ({marks})",
+            for row in self._db.execute(
+                    f"SELECT id, key, value, chk FROM meta WHERE key = ? AND id IN ({marks})",
                     (key, *by_key)):
-                out[by_key[i]] = bytes(v)
+                i, _, v = _verified("meta", row)
+                out[by_key[str(i)]] = _blob(v)
         return out
 
     def get_meta(self, digest: Digest, key: str) -> bytes | None:
         """The annotation ``key`` of ``digest`` (None if there is none)."""
-        row = self._db.execute("SELECT value FROM meta WHERE id = ? AND key = ?",
+        row = self._db.execute("SELECT id, key, value, chk FROM meta WHERE id = ? AND key = ?",
                                (str(digest), key)).fetchone()
-        return None if row is None else bytes(row[0])
+        if row is None:
+            return None
+        return _blob(_verified("meta", row)[2])
 
     def has(self, digest: Digest) -> bool:
         """Whether an object with this digest is stored."""
@@ -236,8 +290,8 @@ class ObjectStore:
             actual = Digest.of(payload, digest.algorithm)
             if actual != digest:
                 raise DigestMismatch(digest, actual)
-        deps = tuple(Digest.parse(r[0]) for r in self._db.execute(
-            "SELECT dep FROM deps WHERE id = ? ORDER BY position", (key,)))
+        deps = tuple(Digest.parse(str(_verified("deps", r)[2])) for r in self._db.execute(
+            "SELECT id, position, dep, chk FROM deps WHERE id = ? ORDER BY position", (key,)))
         obj = StoredObject(digest, str(row[0]), payload, deps)
         if self._cache_size > 0:
             self._cache[digest] = obj
@@ -346,10 +400,11 @@ class ObjectStore:
                      + " UNION SELECT deps.dep FROM deps JOIN reach ON deps.id = reach.id) ")
             args = tuple(str(d) for d in chunk)
             deps: dict[str, list[tuple[int, str]]] = {}
-            for i, pos, dep in self._db.execute(
-                    reach + "SELECT deps.id, deps.position, deps.dep FROM deps "
+            for r in self._db.execute(
+                    reach + "SELECT deps.id, deps.position, deps.dep, deps.chk FROM deps "
                     "JOIN reach ON deps.id = reach.id", args):
-                deps.setdefault(i, []).append((int(pos), str(dep)))
+                i, pos, dep = _verified("deps", r)
+                deps.setdefault(str(i), []).append((int(str(pos)), str(dep)))
             for i, kind, payload in self._db.execute(
                     reach + "SELECT objects.id, objects.kind, objects.payload FROM objects "
                     "JOIN reach ON objects.id = reach.id", args):
@@ -374,8 +429,9 @@ class ObjectStore:
 
     def dependents(self, digest: Digest) -> list[Digest]:
         """Objects that directly depend on ``digest``."""
-        return [Digest.parse(r[0]) for r in self._db.execute(
-            "SELECT DISTINCT id FROM deps WHERE dep = ? ORDER BY id", (str(digest),))]
+        ids = [str(_verified("deps", r)[0]) for r in self._db.execute(
+            "SELECT id, position, dep, chk FROM deps WHERE dep = ? ORDER BY id", (str(digest),))]
+        return [Digest.parse(i) for i in dict.fromkeys(ids)]
 
     # -- names --------------------------------------------------------------------
     def set_name(self, name: str, digest: Digest, *, author: str = "") -> NameEvent:
@@ -403,16 +459,18 @@ class ObjectStore:
             _check_name(name)
         current: dict[str, str] = {}
         for chunk in _chunks(list(dict.fromkeys(n for n, _ in bindings))):
-            current.update(self._db.execute(
-                f"SELECT name, id FROM names WHERE name IN ({','.join('?' * len(chunk))})", chunk))
+            current.update((str(c[0]), str(c[2])) for c in map(_name_row, self._db.execute(
+                f"SELECT name, namespace, id, chk FROM names WHERE name IN "
+                f"({','.join('?' * len(chunk))})", chunk)))
         unknown = list(dict.fromkeys(str(d) for _, d in bindings if str(d) not in known))
         present: set[str] = set()
         for chunk in _chunks(unknown):
             present.update(r[0] for r in self._db.execute(
                 f"SELECT id FROM objects WHERE id IN ({','.join('?' * len(chunk))})", chunk))
         events: list[NameEvent] = []
-        name_rows: list[tuple[str, str, str]] = []
-        history_rows: list[tuple[str, str | None, str, int, str]] = []
+        name_rows: list[tuple[str, str, str, bytes]] = []
+        history_rows: list[tuple[int, str, str | None, str, int, str, bytes]] = []
+        seq = self._last_seq()
         for name, digest in bindings:
             key = str(digest)
             if key not in known and key not in present:
@@ -422,16 +480,26 @@ class ObjectStore:
                 continue
             now = self._clock()
             current[name] = key
-            name_rows.append((name, name.rpartition(".")[0], key))
-            history_rows.append((name, previous, key, now, author))
+            ns = name.rpartition(".")[0]
+            name_rows.append((name, ns, key, row_check("names", name, ns, key)))
+            seq += 1
+            history_rows.append((seq, name, previous, key, now, author,
+                                 row_check("name_history", seq, name, previous, key, now, author)))
             events.append(NameEvent(name, Digest.parse(previous) if previous else None, digest,
                                     now, author))
         self._db.executemany(
-            "INSERT OR REPLACE INTO names(name, namespace, id) VALUES (?, ?, ?)", name_rows)
+            "INSERT OR REPLACE INTO names(name, namespace, id, chk) VALUES (?, ?, ?, ?)", name_rows)
         self._db.executemany(
-            "INSERT INTO name_history(name, previous, id, time_ns, author) VALUES (?, ?, ?, ?, ?)",
-            history_rows)
+            "INSERT INTO name_history(seq, name, previous, id, time_ns, author, chk) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)", history_rows)
         return events
+
+    def _last_seq(self) -> int:
+        # The last name_history sequence number handed out (inside a transaction).
+        row = self._db.execute(
+            "SELECT MAX(s) FROM (SELECT seq AS s FROM sqlite_sequence WHERE name = 'name_history'"
+            " UNION ALL SELECT MAX(seq) FROM name_history)").fetchone()
+        return int(row[0] or 0)
 
     def remove_name(self, name: str, *, author: str = "") -> NameEvent:
         """Unbind ``name`` (its history is kept)."""
@@ -439,17 +507,21 @@ class ObjectStore:
             previous = self.lookup(name)
             now = self._clock()
             self._db.execute("DELETE FROM names WHERE name = ?", (name,))
+            seq = self._last_seq() + 1
             self._db.execute(
-                "INSERT INTO name_history(name, previous, id, time_ns, author) "
-                "VALUES (?, ?, NULL, ?, ?)", (name, str(previous), now, author))
+                "INSERT INTO name_history(seq, name, previous, id, time_ns, author, chk) "
+                "VALUES (?, ?, ?, NULL, ?, ?, ?)",
+                (seq, name, str(previous), now, author,
+                 row_check("name_history", seq, name, str(previous), None, now, author)))
         return NameEvent(name, previous, None, now, author)
 
     def lookup(self, name: str) -> Digest:
         """The digest ``name`` is bound to."""
-        row = self._db.execute("SELECT id FROM names WHERE name = ?", (name,)).fetchone()
+        row = self._db.execute("SELECT name, namespace, id, chk FROM names WHERE name = ?",
+                               (name,)).fetchone()
         if row is None:
             raise NameNotFound(name)
-        return Digest.parse(row[0])
+        return Digest.parse(str(_name_row(row)[2]))
 
     def names(self, namespace: str | None = None, *,
               recursive: bool = False) -> list[tuple[str, Digest]]:
@@ -459,21 +531,24 @@ class ObjectStore:
         (``a`` covers ``a.x`` and ``a.b.y``).
         """
         if namespace is None or (recursive and not namespace):
-            rows = self._db.execute("SELECT name, id FROM names ORDER BY name")
+            rows = self._db.execute("SELECT name, namespace, id, chk FROM names ORDER BY name")
         elif recursive:
             # "." < "/" in code point order: [ns + ".", ns + "/") is every name under ns
             rows = self._db.execute(
-                "SELECT name, id FROM names WHERE name >= ? AND name < ? ORDER BY name",
+                "SELECT name, namespace, id, chk FROM names WHERE name >= ? AND name < ? "
+                "ORDER BY name",
                 (namespace + ".", namespace + "/"))
         else:
             rows = self._db.execute(
-                "SELECT name, id FROM names WHERE namespace = ? ORDER BY name", (namespace,))
-        return [(r[0], Digest.parse(r[1])) for r in rows]
+                "SELECT name, namespace, id, chk FROM names WHERE namespace = ? ORDER BY name",
+                (namespace,))
+        return [(str(c[0]), Digest.parse(str(c[2]))) for c in map(_name_row, rows)]
 
     def names_of(self, digest: Digest) -> list[str]:
         """Names currently bound to ``digest``."""
-        return [r[0] for r in self._db.execute(
-            "SELECT name FROM names WHERE id = ? ORDER BY name", (str(digest),))]
+        return [str(_name_row(r)[0]) for r in self._db.execute(
+            "SELECT name, namespace, id, chk FROM names WHERE id = ? ORDER BY name",
+            (str(digest),))]
 
     def names_of_many(self, digests: Iterable[Digest]) -> dict[Digest, list[str]]:
         """Names currently bound to each of ``digests`` (batched `names_of`)."""
@@ -481,20 +556,24 @@ class ObjectStore:
         for chunk in _chunks(list(digests)):
             by_key = {str(d): d for d in chunk}
             marks = ",".join("?" * len(by_key))
-            for name, i in self._db.execute(
-                    f"SELECT name, id FROM names WHERE id IN ({marks}) ORDER BY name", tuple(by_key)):
-                out.setdefault(by_key[i], []).append(name)
+            for r in self._db.execute(
+                    f"SELECT name, namespace, id, chk FROM names WHERE id IN ({marks}) "
+                    "ORDER BY name", tuple(by_key)):
+                name, _, i = _name_row(r)
+                out.setdefault(by_key[str(i)], []).append(str(name))
         return out
 
     def history(self, name: str) -> list[NameEvent]:
         """Every change of ``name``, oldest first."""
         rows = self._db.execute(
-            "SELECT previous, id, time_ns, author FROM name_history WHERE name = ? ORDER BY seq",
-            (name,)).fetchall()
+            "SELECT seq, name, previous, id, time_ns, author, chk FROM name_history "
+            "WHERE name = ? ORDER BY seq", (name,)).fetchall()
         if not rows:
             raise NameNotFound(name)
-        return [NameEvent(name, Digest.parse(p) if p else None, Digest.parse(i) if i else None,
-                          int(t), str(a)) for p, i, t, a in rows]
+        cells = [_verified("name_history", r) for r in rows]
+        return [NameEvent(name, Digest.parse(str(p)) if p else None,
+                          Digest.parse(str(i)) if i else None, int(str(t)), str(a))
+                for _, _, p, i, t, a in cells]
 
     def integrity_check(self) -> str:
         """SQLite's own integrity check ("ok" when consistent)."""

@@ -31,8 +31,12 @@ from stele.store._store import NewObject
 
 def _fill(path: str, n: int = 12) -> None:
     store = ObjectStore(path, clock=lambda: 0)
+    ds: list[Digest] = []
     for i in range(n):
-        store.put(NewObject("blob", f"payload {i}".encode() * (i + 1)))
+        ds.append(store.put(NewObject("blob", f"payload {i}".encode() * (i + 1),
+                                      tuple(ds[-1:]))))
+    store.commit(bindings=[(f"n.x{i}", ds[i]) for i in range(min(4, n))],
+                 meta=[(ds[i], "locals", bytes([i + 1]) * 3) for i in range(min(3, n))])
     store.close()
     kv = KVStore(path)
     for i in range(n):
@@ -58,8 +62,34 @@ def _damage(path: str, rng: random.Random, count: int) -> set[tuple[str, str]]:
     rows += [("objects", oid, b"") for (oid,) in db.execute("SELECT id FROM objects")]
     rows += [("kv", t, k) for t, k in db.execute("SELECT tenant, key FROM kv")]
     rows += [("memo", k, b"") for (k,) in db.execute("SELECT key FROM memo")]
+    extra: list[tuple[str, str, tuple[object, ...]]] = []
+    for table, where in (("deps", "id, position"), ("names", "name"),
+                         ("name_history", "seq, name"), ("meta", "id, key")):
+        for r in db.execute(f"SELECT {where} FROM {table}"):
+            key = tuple(c.decode() if isinstance(c, bytes) else c for c in r)
+            extra.append((table, where, key))
+    pool: list[object] = [*rows, *extra]
     hit: set[tuple[str, str]] = set()
-    for table, a, b in rng.sample(rows, count):
+    other = [oid.decode() for t, oid, _ in rows if t == "objects"]
+    for pick in rng.sample(pool, count):
+        if len(pick) == 3 and isinstance(pick[2], tuple):  # type: ignore[arg-type]
+            table, where, key = pick  # type: ignore[misc]
+            cond = " AND ".join(f"{c.strip()} = ?" for c in where.split(","))
+            if rng.random() < 0.3:
+                db.execute(f"UPDATE {table} SET chk = ? WHERE {cond}", (bytes(16), *key))
+            elif table in ("deps", "names"):  # a valid-looking but different digest
+                col = "dep" if table == "deps" else "id"
+                (cur,) = db.execute(f"SELECT {col} FROM {table} WHERE {cond}", key).fetchone()
+                new = next(o for o in rng.sample(other, len(other)) if o != cur.decode())
+                db.execute(f"UPDATE {table} SET {col} = ? WHERE {cond}", (new, *key))
+            elif table == "name_history":
+                db.execute(f"UPDATE {table} SET author = 'mallory' WHERE {cond}", key)
+            else:
+                (v,) = db.execute(f"SELECT value FROM meta WHERE {cond}", key).fetchone()
+                db.execute(f"UPDATE meta SET value = ? WHERE {cond}", (_flip(v, rng), *key))
+            hit.add((table, "/".join(str(c) for c in key)))
+            continue
+        table, a, b = pick  # type: ignore[misc]
         ta, tb = a.decode("latin-1"), b.decode()  # TEXT cells are bound as str (memo keys unused)
         how = rng.choice(("flip", "truncate", "utf8", "chk", "move"))
         if table == "objects":
@@ -125,7 +155,7 @@ def test_check_finds_every_damaged_row(tmp_path_factory: pytest.TempPathFactory,
     scanned, damage = check_store(path)
     found = {(d.table, d.row) for d in damage if d.table != "sqlite"}
     assert found == hit
-    assert scanned == 36
+    assert scanned == 58
 
 
 def test_clean_store_checks_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -133,7 +163,7 @@ def test_clean_store_checks_clean(tmp_path: Path, capsys: pytest.CaptureFixture[
     _fill(path)
     assert check_main([path, "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["damaged"] == 0 and out["rows"] == [] and out["rows_scanned"] == 36
+    assert out["damaged"] == 0 and out["rows"] == [] and out["rows_scanned"] == 58
 
 
 def test_reads_of_damaged_rows_are_typed(tmp_path: Path,
@@ -202,3 +232,47 @@ def test_invalid_utf8_in_a_name_is_typed(tmp_path: Path) -> None:
     with pytest.raises(StoreCorrupted, match="not UTF-8"):
         store.names()
     store.close()
+
+
+def test_reads_of_damaged_name_deps_meta_rows_are_typed(tmp_path: Path) -> None:
+    path = str(tmp_path / "store.sqlite")
+    _fill(path, 4)
+    db = sqlite3.connect(path, isolation_level=None)
+    (x1,) = db.execute("SELECT id FROM names WHERE name = 'n.x1'").fetchone()
+    db.execute("UPDATE names SET id = ? WHERE name = 'n.x0'", (x1,))  # valid, but different
+    db.execute("UPDATE name_history SET time_ns = 7 WHERE name = 'n.x2'")
+    db.execute("UPDATE meta SET value = x'000000' WHERE key = 'locals'")
+    (dep_of,) = db.execute("SELECT id FROM deps WHERE position = 0 LIMIT 1").fetchone()
+    db.execute("UPDATE deps SET dep = ? WHERE id = ?", (x1, dep_of))
+    db.close()
+    store = ObjectStore(path, clock=lambda: 0)
+    with pytest.raises(StoreCorrupted) as info:
+        store.lookup("n.x0")
+    assert (info.value.table, info.value.row) == ("names", "n.x0")
+    with pytest.raises(StoreCorrupted, match="row 'n.x0'"):
+        store.names()
+    with pytest.raises(StoreCorrupted) as info:
+        store.history("n.x2")
+    assert info.value.table == "name_history" and info.value.row.endswith("/n.x2")
+    with pytest.raises(StoreCorrupted) as info:
+        store.get_meta(Digest.parse(x1), "locals")
+    assert info.value.table == "meta"
+    with pytest.raises(StoreCorrupted) as info:
+        store.get(Digest.parse(dep_of))
+    assert (info.value.table, info.value.row) == ("deps", f"{dep_of}/0")
+    store.close()
+
+
+def test_old_store_is_migrated_once(tmp_path: Path) -> None:
+    path = str(tmp_path / "store.sqlite")
+    _fill(path, 4)
+    db = sqlite3.connect(path, isolation_level=None)
+    for table in ("deps", "names", "name_history", "meta"):
+        db.execute(f"ALTER TABLE {table} DROP COLUMN chk")
+    db.close()
+    assert check_store(path)[1] == []
+    store = ObjectStore(path, clock=lambda: 0)
+    assert [n for n, _ in store.names()] == ["n.x0", "n.x1", "n.x2", "n.x3"]
+    store.close()
+    scanned, damage = check_store(path)
+    assert damage == [] and scanned > 0

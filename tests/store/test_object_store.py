@@ -18,6 +18,7 @@ from stele.store import (
     ObjectNotFound,
     ObjectStore,
 )
+from stele.store._integrity import row_check
 
 
 class Clock:
@@ -97,7 +98,8 @@ def test_closure_handles_cycles() -> None:
     # edge the TEL layer records (member -> group) both ways via raw deps.
     a = s.put(obj("a"))
     b = s.put(NewObject("test", encode(["b"]), (a,)))
-    s._db.execute("INSERT INTO deps(id, position, dep) VALUES (?, 0, ?)", (str(a), str(b)))
+    s._db.execute("INSERT INTO deps(id, position, dep, chk) VALUES (?, 0, ?, ?)",
+                  (str(a), str(b), row_check("deps", str(a), 0, str(b))))
     s._cache.clear()
     order = [o.digest for o in s.closure([a])]
     assert sorted(order) == sorted([a, b])
