@@ -43,3 +43,11 @@ def test_fresh_clone_runs_the_readme(tmp_path: Path) -> None:
         ok = done.returncode == 0 or ("--fuel 100" in line and done.returncode == 3)
         assert ok, f"{line!r} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
         assert "Traceback" not in done.stderr, (line, done.stderr)
+
+
+def test_docs_stand_alone() -> None:
+    """README and docs never send a user outside the repository."""
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        text = page.read_text()
+        for needle in ("../shared", "DESIGN.md", "seeds/", "closing notes"):
+            assert needle not in text, (page.name, needle)
