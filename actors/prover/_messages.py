@@ -131,7 +131,8 @@ class VerifyOpening(Message):
 
     The opening carries its statement; pin what you expect with
     ``commitment`` (encoded), ``point`` (packed extension elements) and
-    ``values``, or the verdict is about whatever it states.
+    ``values``.  Without a pinned ``commitment`` the verdict is
+    ``check="unpinned"``: an opening of a commitment nobody fixed proves nothing.
     """
 
     opening: bytes
@@ -149,7 +150,8 @@ class VerifySum(Message):
 
     The argument carries its statement; pin what you expect with
     ``expected_sum``, ``terms`` (the composition), ``zerocheck`` and
-    ``commitment`` (encoded), or the verdict is about whatever it states.
+    ``commitment`` (encoded).  Without a pinned ``commitment`` and one of
+    ``expected_sum`` or ``zerocheck=True`` the verdict is ``check="unpinned"``.
     """
 
     argument: bytes
