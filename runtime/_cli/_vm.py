@@ -34,8 +34,14 @@ class NotGranted(CliError):
 
 
 def guest_bytes(file: Path, store: str | None) -> bytes:
-    """The guest image: the file at ``file``, else a stored blob of that name."""
-    if file.exists() or store is None and not _default_store_exists():
+    """The guest image: the file at ``file``, else a stored blob of that name.
+
+    An argument that is spelled as a path (it has a directory part or a file
+    suffix) is always read as a file, so a missing file is reported as one,
+    whether or not a store exists in the current directory.
+    """
+    looks_like_path = len(file.parts) > 1 or bool(file.suffix)
+    if file.exists() or looks_like_path or store is None and not _default_store_exists():
         return file.read_bytes()  # raises the OSError naming the path
     from .. import RealEnv
     from ..store import Repository, UnknownTarget
