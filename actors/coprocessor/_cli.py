@@ -56,19 +56,9 @@ def _address(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not an address: {text!r} (e.g. 0x10000)") from None
 
 
-def _count(text: str) -> int:
-    """A non-negative integer option (``--max-cycles``, ``--memory-limit``)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
 
 def _parser() -> argparse.ArgumentParser:
-    from ..._cli._common import CliParser
+    from ..._cli._common import CliParser, count_arg
 
     p = CliParser(prog="stele vm", description="Run RV32IM guests.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -78,12 +68,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--raw", type=_address, metavar="BASE",
                      help="load FILE as a raw image at address BASE (entry = BASE)")
     run.add_argument("--input", type=Path, help="file read by the guest on fd 0")
-    run.add_argument("--max-cycles", type=_count, default=1_000_000_000,
+    run.add_argument("--max-cycles", type=count_arg, default=1_000_000_000,
                      help="cycle limit (default 10^9); exceeding it is an error")
     run.add_argument("--signature", type=Path,
                      help="write the begin/end_signature words here, one %%08x per line")
     run.add_argument("--public", type=Path, help="write the guest's public output (fd 3) here")
-    run.add_argument("--memory-limit", type=_count, default=MachineConfig.memory_limit,
+    run.add_argument("--memory-limit", type=count_arg, default=MachineConfig.memory_limit,
                      help="bytes of guest memory (default 64 MiB)")
     run.add_argument("--engine", choices=ENGINES, default=None,
                      help="execution engine (default: the fastest installed, "

@@ -125,6 +125,17 @@ _CLASSES: tuple[tuple[str, str, int], ...] = (
 )
 
 
+def count_arg(text: str) -> int:
+    """argparse ``type=`` for a non-negative integer option (``--fuel``, ``--max-cycles``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
 def _loaded_class(module: str, name: str) -> type[BaseException] | None:
     mod = sys.modules.get(module)
     if mod is None:  # an error of a module that was never imported cannot be raised

@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._common import NOT_FOUND, CliError, CliParser, UsageError, emit_json
+from ._common import NOT_FOUND, CliError, CliParser, UsageError, count_arg, emit_json
 
 __all__ = ["main", "parse_tel_arg", "plain_value", "result_record", "store_path"]
 
@@ -41,10 +41,10 @@ def _parser() -> CliParser:
     p.add_argument("args", nargs="*", help="arguments: TEL literals (or a guest's input)")
     p.add_argument("--allow", action="append", default=[], metavar="EFFECT",
                    help="grant an effect (Log, Clock, Rand, KV, Exec); repeat for several")
-    p.add_argument("--fuel", type=_count, default=d.fuel, help="TEL cost limit (default %(default)s)")
-    p.add_argument("--memory", type=_count, default=d.memory, help="memory limit in bytes")
-    p.add_argument("--depth", type=_count, default=d.depth, help="TEL call depth limit")
-    p.add_argument("--cycles", type=_count, default=d.cycles, help="co-processor cycle limit")
+    p.add_argument("--fuel", type=count_arg, default=d.fuel, help="TEL cost limit (default %(default)s)")
+    p.add_argument("--memory", type=count_arg, default=d.memory, help="memory limit in bytes")
+    p.add_argument("--depth", type=count_arg, default=d.depth, help="TEL call depth limit")
+    p.add_argument("--cycles", type=count_arg, default=d.cycles, help="co-processor cycle limit")
     p.add_argument("--timeout", type=float, default=None, help="seconds (default: none)")
     p.add_argument("--input", type=Path, default=None, help="a guest's input file (fd 0)")
     p.add_argument("--no-memo", action="store_true", help="do not use the memo cache")
@@ -53,17 +53,6 @@ def _parser() -> CliParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     return p
 
-
-def _count(text: str) -> int:
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
 
 
 def parse_tel_arg(text: str) -> Any:
