@@ -4,13 +4,26 @@ One run prints a banner, ``SEED=<n>``, every option of the run (swarm: drawn
 from the seed unless given), progress lines, the verdict and, last,
 ``trace_hash=<hex>``.  A failing run exits 1 and prints ``reproduce with:``.
 A tick is one millisecond of virtual time.
+
+``--seeds A..B -j N`` runs a sweep in ``N`` worker processes; the table is
+printed in seed order whatever ``N`` is, so two sweeps are comparable line
+for line.  Progress lines are time-based (every ``--progress-seconds`` of
+real time, default 2) unless ``--progress-every TICKS`` is given.  Ctrl-C
+prints ``interrupted`` (never a ``FAIL``) and exits 130.
+
+``--json`` replaces the human lines with JSON lines on stdout (schema in
+``docs/cli.md``): one ``{"type": "run", ...}`` object per seed, and after a
+sweep one ``{"type": "summary", ...}`` object.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
+from collections.abc import Callable
+from typing import Any
 
 from ._errors import SimError
 from ._faults import FAULT_OPTIONS
@@ -20,6 +33,12 @@ from ._workload import workloads
 __all__ = ["main"]
 
 BANNER = "stele sim -- deterministic simulation (virtual time, one seed, injected faults)"
+
+#: The longest run accepted: 10^8 ticks is about 28 hours of virtual time.
+MAX_TICKS = 100_000_000
+#: The most worker processes ``-j`` accepts.
+MAX_JOBS = 256
+DEFAULT_WORKLOAD = "execution"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,8 +54,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, help="the seed (default: drawn from os entropy)")
     p.add_argument("--seeds", help="run seeds A..B inclusive and print a summary table")
-    p.add_argument("--ticks", type=int, default=20_000, help="virtual length in ticks (1 ms)")
-    p.add_argument("--workload", default="bank", help="workload name (see --list)")
+    p.add_argument("--ticks", type=int, default=20_000,
+                   help=f"virtual length in ticks (1 ms), at most {MAX_TICKS}")
+    p.add_argument("--workload", default=DEFAULT_WORKLOAD,
+                   help="workload name (see --list; default: %(default)s, the runtime itself)")
+    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+                   help="with --seeds: run N seeds at a time in worker processes")
+    p.add_argument("--json", action="store_true",
+                   help="JSON lines instead of the human output (schema in docs/cli.md)")
     p.add_argument("--list", action="store_true", help="list workloads and exit")
     p.add_argument("--no-faults", action="store_true", help="zero every fault not given")
     p.add_argument(
@@ -60,7 +85,10 @@ def _parser() -> argparse.ArgumentParser:
                      help="enable BUGGIFY fault points (default: drawn from the seed)")
     bug.add_argument("--no-buggify", dest="buggify", action="store_false",
                      help="disable BUGGIFY fault points")
-    p.add_argument("--progress-every", type=int, default=None, help="ticks between progress lines")
+    p.add_argument("--progress-every", type=int, default=None, metavar="TICKS",
+                   help="a progress line every TICKS virtual ticks (default: time-based)")
+    p.add_argument("--progress-seconds", type=float, default=2.0, metavar="S",
+                   help="a progress line every S seconds of real time (default %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     for name, kind in FAULT_OPTIONS.items():
         p.add_argument(
@@ -114,27 +142,47 @@ def _print_result(res: RunResult) -> None:
         print(f"reproduce with: {res.config.reproduce()}")
 
 
+def _record(res: RunResult) -> dict[str, Any]:
+    """The ``--json`` form of one run (``docs/cli.md``)."""
+    return {
+        "type": "run", "seed": res.config.seed, "workload": res.config.workload,
+        "ticks": res.config.ticks, "result": "PASS" if res.ok else "FAIL", "ok": res.ok,
+        "error": res.error, "trace_hash": res.trace_hash, "events": res.events,
+        "messages": res.messages, "faults": res.faults_injected,
+        "virtual_s": res.virtual_ns / 1e9, "real_s": round(res.real_seconds, 6),
+        "checks": dict(sorted(res.checks.items())), "options": dict(res.options),
+        "buggify": dict(sorted(res.buggify_fired.items())),
+        "reproduce": None if res.ok else res.config.reproduce(),
+    }
+
+
+def _emit(record: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(record, sort_keys=True) + "\n")
+    sys.stdout.flush()
+
+
 def _run_one(config: RunConfig, ns: argparse.Namespace) -> int:
+    if ns.json:
+        if ns.check_determinism:
+            raise SimError("--json does not combine with --check-determinism")
+        res = run_simulation(config, trace_all=ns.trace is not None)
+        if ns.trace is not None:
+            _write_trace(ns.trace, config, res)
+        _emit(_record(res))
+        return 0 if res.ok else 1
     print(BANNER)
     print(f"SEED={config.seed}")
     for key, value in plan_options(config):
         print(f"  {key}={value}")
     res = run_simulation(
         config, progress=None if ns.quiet else _flush_print, progress_every=ns.progress_every,
-        trace_all=ns.trace is not None,
+        progress_seconds=ns.progress_seconds, trace_all=ns.trace is not None,
     )
     _print_result(res)
     if res.buggify_fired:
         print("buggify: " + " ".join(f"{k}={v}" for k, v in sorted(res.buggify_fired.items())))
     if ns.trace is not None:
-        from ._chrome import write_chrome_trace
-
-        meta: dict[str, object] = {
-            "seed": config.seed, "trace_hash": res.trace_hash,
-            "reproduce": config.reproduce(), "result": "PASS" if res.ok else "FAIL",
-            "error": res.error, "options": dict(res.options),
-        }
-        n = write_chrome_trace(ns.trace, res.all_events or [], meta=meta)
+        n = _write_trace(ns.trace, config, res)
         print(f"trace: wrote {n} events to {ns.trace}")
     if ns.check_determinism:
         hashes = [_hash_in_fresh_process(config, hs) for hs in ("1", "2")]
@@ -149,6 +197,17 @@ def _run_one(config: RunConfig, ns: argparse.Namespace) -> int:
             return 1
     print(f"trace_hash={res.trace_hash}")
     return 0 if res.ok else 1
+
+
+def _write_trace(path: str, config: RunConfig, res: RunResult) -> int:
+    from ._chrome import write_chrome_trace
+
+    meta: dict[str, object] = {
+        "seed": config.seed, "trace_hash": res.trace_hash,
+        "reproduce": config.reproduce(), "result": "PASS" if res.ok else "FAIL",
+        "error": res.error, "options": dict(res.options),
+    }
+    return write_chrome_trace(path, res.all_events or [], meta=meta)
 
 
 def _hash_in_fresh_process(config: RunConfig, hashseed: str) -> str:
@@ -186,25 +245,95 @@ def _parse_range(text: str) -> range:
     return range(lo, hi + 1)
 
 
+def run_seed(config: RunConfig) -> RunResult:
+    """One seed of a sweep; module-level so a worker process can run it (plugins loaded there)."""
+    load_plugins(config.plugins)
+    return run_simulation(config)
+
+
+def _sweep(configs: list[RunConfig], jobs: int, on_result: Callable[[RunResult], None]) -> None:
+    """Call ``on_result`` for every seed's result, in seed order.
+
+    With ``jobs > 1`` the seeds run in up to ``jobs`` worker processes of the
+    runtime's Env (:meth:`RealEnv.run_in_worker`); results that finish early
+    wait in a buffer until every earlier seed has been reported.
+    """
+    if jobs <= 1 or len(configs) <= 1:
+        for config in configs:
+            on_result(run_simulation(config))
+        return
+    import anyio
+
+    from .._core._realenv import RealEnv
+
+    async def sweep() -> None:
+        env = RealEnv(max_workers=jobs)
+        ready: dict[int, RunResult] = {}
+        next_index = 0
+
+        async def one(index: int, config: RunConfig) -> None:
+            nonlocal next_index
+            ready[index] = await env.run_in_worker(run_seed, config)
+            while next_index in ready:
+                on_result(ready.pop(next_index))
+                next_index += 1
+
+        async with anyio.create_task_group() as tg:
+            for index, config in enumerate(configs):
+                tg.start_soon(one, index, config)
+
+    try:
+        anyio.run(sweep, backend="trio")
+    except BaseExceptionGroup as group:  # unwrap: Ctrl-C stays Ctrl-C, one error stays itself
+        interrupt, rest = group.split(KeyboardInterrupt)
+        if interrupt is not None:
+            raise KeyboardInterrupt from group
+        assert rest is not None
+        raise rest.exceptions[0] if len(rest.exceptions) == 1 else rest from None
+
+
 def _run_many(ns: argparse.Namespace) -> int:
     seeds = _parse_range(ns.seeds)
-    print(BANNER)
-    print(f"SEEDS={seeds.start}..{seeds.stop - 1} workload={ns.workload} ticks={ns.ticks}")
-    print(f"{'seed':>8} {'result':<6} {'events':>8} {'msgs':>7} {'faults':>6} "
-          f"{'real_s':>7} {'trace_hash':<16} error")
+    if not 1 <= ns.jobs <= MAX_JOBS:
+        raise SimError(f"-j must be in 1..{MAX_JOBS}, got {ns.jobs}")
+    configs = [_config(ns, seed) for seed in seeds]
+    if not ns.json:
+        print(BANNER)
+        print(f"SEEDS={seeds.start}..{seeds.stop - 1} workload={ns.workload} ticks={ns.ticks}"
+              + (f" jobs={ns.jobs}" if ns.jobs > 1 else ""))
+        print(f"{'seed':>8} {'result':<6} {'events':>8} {'msgs':>7} {'faults':>6} "
+              f"{'real_s':>7} {'trace_hash':<16} error", flush=True)
     failed: list[RunResult] = []
+    done = 0
     started = time.perf_counter()
-    for seed in seeds:
-        res = run_simulation(_config(ns, seed))
+
+    def report(res: RunResult) -> None:
+        nonlocal done
+        done += 1
         if not res.ok:
             failed.append(res)
+        if ns.json:
+            _emit(_record(res))
+            return
         print(
-            f"{seed:>8} {'PASS' if res.ok else 'FAIL':<6} {res.events:>8} {res.messages:>7} "
-            f"{res.faults_injected:>6} {res.real_seconds:>7.2f} {res.trace_hash[:16]:<16} "
-            f"{res.error or ''}",
+            f"{res.config.seed:>8} {'PASS' if res.ok else 'FAIL':<6} {res.events:>8} "
+            f"{res.messages:>7} {res.faults_injected:>6} {res.real_seconds:>7.2f} "
+            f"{res.trace_hash[:16]:<16} {res.error or ''}",
             flush=True,
         )
+
+    try:
+        _sweep(configs, ns.jobs, report)
+    except KeyboardInterrupt:
+        print(f"interrupted after {done} of {len(seeds)} seeds "
+              f"({done - len(failed)} passed, {len(failed)} failed)", flush=True)
+        return 130
     total = time.perf_counter() - started
+    if ns.json:
+        _emit({"type": "summary", "seeds": len(seeds), "passed": len(seeds) - len(failed),
+               "failed": len(failed), "failed_seeds": [r.config.seed for r in failed],
+               "jobs": ns.jobs, "real_s": round(total, 3)})
+        return 1 if failed else 0
     print(f"summary: seeds={len(seeds)} passed={len(seeds) - len(failed)} "
           f"failed={len(failed)} real={total:.1f}s")
     for res in failed:
@@ -231,8 +360,10 @@ def main(argv: list[str]) -> int:
             for info in workloads():
                 print(f"{info.name:<16} {info.description}")
             return 0
-        if ns.ticks < 1:
-            raise SimError(f"--ticks must be >= 1, got {ns.ticks}")
+        if not 1 <= ns.ticks <= MAX_TICKS:
+            raise SimError(f"--ticks must be in 1..{MAX_TICKS}, got {ns.ticks}")
+        if not ns.progress_seconds > 0:
+            raise SimError(f"--progress-seconds must be > 0, got {ns.progress_seconds}")
         if ns.progress_every is not None and ns.progress_every < 1:
             raise SimError(f"--progress-every must be >= 1, got {ns.progress_every}")
         if ns.seeds is not None:
@@ -246,7 +377,12 @@ def main(argv: list[str]) -> int:
             from .._core._realenv import RealEnv
 
             seed = RealEnv().rng.randbits(32)
-        return _run_one(_config(ns, seed), ns)
+        try:
+            return _run_one(_config(ns, seed), ns)
+        except KeyboardInterrupt:
+            print(f"interrupted: seed {seed} did not finish (replay it with --seed {seed})",
+                  flush=True)
+            return 130
     except SimError as exc:
         print(f"stele sim: error: {exc}", file=sys.stderr)
         return 2

@@ -161,12 +161,15 @@ def run_simulation(
     *,
     progress: Callable[[str], None] | None = None,
     progress_every: int | None = None,
+    progress_seconds: float | None = None,
     trace_all: bool = False,
 ) -> RunResult:
-    """Run ``config`` to completion; never raises for a failing run.
+    """Run ``config`` to completion; never raises for a failing run (Ctrl-C is re-raised).
 
-    ``progress`` receives a line every ``progress_every`` ticks (default: a
-    tenth of the run).
+    ``progress`` receives a line every ``progress_every`` ticks; without it,
+    every ``progress_seconds`` of real time (polled every thousandth of the
+    run), and without either, every tenth of the run.  Progress never touches
+    the trace, so it cannot change a run's hash.
     """
     faults, workload, options = _plan(config)
 
@@ -181,11 +184,19 @@ def run_simulation(
         return ctx.net.delivered + ctx.observer.deliveries
 
     if progress is not None:
-        every = max(1, progress_every or config.ticks // 10) * TICK_NS
+        timed = progress_every is None and progress_seconds is not None
+        if timed:
+            every = max(1, config.ticks // 1000) * TICK_NS
+        else:
+            every = max(1, progress_every or config.ticks // 10) * TICK_NS
         last = [started, 0]
 
         def report() -> None:
             now = time.perf_counter()
+            if timed and progress_seconds is not None and now - last[0] < progress_seconds:
+                if env.now_ns() + every <= end_ns:
+                    env.call_later(every, report)
+                return
             ticks = env.now_ns() // TICK_NS
             rate = (ticks - last[1]) / (now - last[0]) if now > last[0] else 0.0
             last[0], last[1] = now, ticks
@@ -238,6 +249,10 @@ def run_simulation(
     except BaseException as exc:  # a failing run is a result, not a crash
         if isinstance(exc, KeyboardInterrupt):
             raise
+        if isinstance(exc, BaseExceptionGroup):
+            interrupt, _rest = exc.split(KeyboardInterrupt)
+            if interrupt is not None:  # Ctrl-C inside a task group is Ctrl-C, not a FAIL
+                raise KeyboardInterrupt from exc
         first = _first_failure(exc)
         error = f"{type(first).__name__}: {first}"
         if not ctx.violations:

@@ -15,14 +15,18 @@ rather than creating an empty one).
   and everything under it).
 * ``stele history NAME`` prints every change of a name, oldest first.
 
-Exit status: 0 success, 1 a user error (bad TEL, unknown name, ambiguous
-prefix, missing dependency ...), 2 bad usage or unreadable input.  Errors
-are one paragraph on stderr, never a traceback.
+Exit status follows the one table of ``stele --help`` (``docs/cli.md``): 0
+success, 1 a program error, 2 bad usage, unreadable input or bad TEL, 5 not
+found (unknown name, digest or prefix, ambiguous prefix, no store), 6 a
+damaged or unusable store.  Errors are one line on stderr, never a traceback.
+
+``stele show --json`` prints one object ``{"ok", "digest", "kind", "names",
+"text", "dependencies": [{"identifier", "digest", "kind", "names"}]}`` (and
+``"closure": [{"digest", "kind", "names"}]`` with ``--closure``).
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import os
 import sqlite3
@@ -30,8 +34,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from .._cli._common import (NOT_FOUND, STORE, USAGE, CliError, CliParser, emit_json, exit_code_for)
 from .._errors import SteleError
-from ..protocol import AmbiguousPrefix, Digest
+from ..protocol import Digest
 from ._repository import ELF_KIND, Repository
 
 __all__ = ["store_main", "check_main", "show_main", "names_main", "history_main", "default_store_path"]
@@ -49,8 +54,8 @@ class _Usage(Exception):
         self.code = code
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that returns instead of exiting, so `main` functions return a status."""
+class _Parser(CliParser):
+    """The shared one-line-error parser, returning instead of exiting (``--help`` returns 0)."""
 
     def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
         if message:
@@ -71,7 +76,7 @@ def _open(path: str | None, *, create: bool) -> Repository:
     target = path or default_store_path()
     if not create and not os.path.exists(target):
         raise _Fail(f"no store at {target!r}: store something first ('stele store FILE.tel') "
-                    "or pass --store PATH / set STELE_STORE", 1)
+                    "or pass --store PATH / set STELE_STORE", NOT_FOUND)
     if create:
         Path(target).parent.mkdir(parents=True, exist_ok=True)
     return Repository(target, clock=RealEnv(seed=0).wall_ns)
@@ -91,22 +96,22 @@ def _run(prog: str, body: Callable[[], int]) -> int:
     except _Fail as f:
         print(f"stele {prog}: error: {f}", file=sys.stderr)
         return f.code
-    except AmbiguousPrefix as exc:
+    except CliError as exc:  # a usage mistake: one line, exit 2
         print(f"stele {prog}: error: {exc}", file=sys.stderr)
-        return 1
-    except SteleError as exc:
+        return exc.code
+    except SteleError as exc:  # classified by the shared table (unknown name -> 5, ...)
         print(f"stele {prog}: error: {exc}", file=sys.stderr)
-        return 1
+        return exit_code_for(exc)
     except sqlite3.Error as exc:
         print(f"stele {prog}: error: the store could not be used: {exc}", file=sys.stderr)
-        return 1
+        return STORE
 
 
 def check_main(argv: list[str]) -> int:
     """``stele store check [PATH] [--json]``: scan a store, report every damaged row.
 
-    Exit 0 when the store is clean, 1 when damage is found (or the store is
-    missing), 2 on bad usage.  ``--json`` prints one object
+    Exit 0 when the store is clean, 6 when damage is found, 5 when the store
+    is missing, 2 on bad usage.  ``--json`` prints one object
     ``{"store", "rows_scanned", "damaged", "rows": [{"table", "row", "reason"}]}``.
     """
     import json
@@ -128,7 +133,7 @@ def check_main(argv: list[str]) -> int:
         if os.path.isdir(target):
             target = os.path.join(target, "store.sqlite")
         if not os.path.exists(target):
-            raise _Fail(f"no store at {target!r}", 1)
+            raise _Fail(f"no store at {target!r}", NOT_FOUND)
         try:
             scanned, damage = check_store(target)
         except sqlite3.DatabaseError as exc:
@@ -143,7 +148,7 @@ def check_main(argv: list[str]) -> int:
             for d in damage:
                 print(f"damaged: {d.table} {d.row}: {d.reason}")
             print(f"{target}: {scanned} rows scanned, {len(damage)} damaged")
-        return 1 if damage else 0
+        return STORE if damage else 0
 
     return _run("store check", body)
 
@@ -172,7 +177,7 @@ def store_main(argv: list[str]) -> int:
         try:
             data = Path(args.file).read_bytes()
         except OSError as exc:
-            raise _Fail(f"cannot read {args.file}: {exc.strerror or exc}", 2) from None
+            raise _Fail(f"cannot read {args.file}: {exc.strerror or exc}", USAGE) from None
         with _open(args.store, create=True) as repo:
             if args.blob:
                 if args.kind == ELF_KIND:  # a blob kind is a claim: an ELF must parse
@@ -181,7 +186,7 @@ def store_main(argv: list[str]) -> int:
                         load_elf(data)
                     except ElfError as exc:
                         raise _Fail(f"{args.file} is not a RISC-V ELF ({exc}); "
-                                    "pass --kind KIND for other blobs", 2) from None
+                                    "pass --kind KIND for other blobs", USAGE) from None
                 digest = repo.put_blob(data, kind=args.kind, name=args.name, author=args.author)
                 print(f"{args.name or '(unnamed)'} -> {digest}")
                 return 0
@@ -189,7 +194,7 @@ def store_main(argv: list[str]) -> int:
                 source = data.decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise _Fail(f"{args.file} is not UTF-8 text (byte {exc.start}); "
-                            "use --blob for binaries", 2) from None
+                            "use --blob for binaries", USAGE) from None
             for name, digest in repo.store(source, filename=args.file, author=args.author,
                                            namespace=args.namespace).items():
                 print(f"{name} -> {digest}")
@@ -205,10 +210,27 @@ def show_main(argv: list[str]) -> int:
     ap.add_argument("--closure", action="store_true",
                     help="also list every transitive dependency (fails listing any missing)")
 
+    ap.add_argument("--json", action="store_true", help="print one JSON object (schema in docs/cli.md)")
+
     def body() -> int:
         args = ap.parse_args(argv)
         with _open(args.store, create=False) as repo:
             shown = repo.show(args.target)
+            closure = repo.objects.closure([shown.digest]) if args.closure else []
+            named = repo.objects.names_of_many([o.digest for o in closure]) if closure else {}
+            if args.json:
+                record: dict[str, object] = {
+                    "ok": True, "digest": str(shown.digest), "kind": shown.kind,
+                    "names": list(shown.names), "text": shown.text,
+                    "dependencies": [{"identifier": d.identifier, "digest": str(d.digest),
+                                      "kind": d.kind, "names": list(d.names)}
+                                     for d in shown.dependencies]}
+                if args.closure:
+                    record["closure"] = [{"digest": str(o.digest), "kind": o.kind,
+                                          "names": list(named.get(o.digest, ()))}
+                                         for o in closure]
+                emit_json(record)
+                return 0
             print(f"# {', '.join(shown.names) or '(no name)'}")
             print(f"# {shown.digest}  {shown.kind}")
             print(shown.text)
@@ -220,8 +242,6 @@ def show_main(argv: list[str]) -> int:
             else:
                 print("\n# no dependencies")
             if args.closure:
-                closure = repo.objects.closure([shown.digest])
-                named = repo.objects.names_of_many([o.digest for o in closure])
                 print(f"\n# closure ({len(closure)} objects, dependencies first):")
                 for o in closure:
                     names = f"  ({', '.join(named[o.digest])})" if o.digest in named else ""

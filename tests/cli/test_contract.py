@@ -120,7 +120,7 @@ def test_run_effects_need_a_grant(store: Path, capfd: pytest.CaptureFixture[str]
     (["eval", "fib(30)", "--fuel", "50"], 3, ["CostLimitExceeded"]),
     (["eval", "1 / 0"], 1, ["DivisionByZero"]),
     (["eval", "/nonexistent.tel", "1"], 2, ["No such file"]),
-    (["show", "zzz"], 1, ["zzz"]),
+    (["show", "zzz"], 5, ["zzz"]),
     (["diff", "fib@1", "fib@7"], 5, ["versions 1..1"]),
     (["diff", "fib@x", "fib"], 2, ["must be a number"]),
     (["delete", "nope"], 5, ["not a bound name"]),

@@ -32,17 +32,17 @@ def last_hash(out: str) -> str:
 
 def test_same_seed_same_hash_in_fresh_processes_under_any_hashseed() -> None:
     """The issue's must-show, at 2000 ticks instead of 20000 (same code path)."""
-    runs = [stele_sim("--seed", "7", "--ticks", "2000", hashseed=h) for h in ("0", "1", "random")]
+    runs = [stele_sim("--workload", "bank", "--seed", "7", "--ticks", "2000", hashseed=h) for h in ("0", "1", "random")]
     for r in runs:
         assert r.returncode == 0, r.stdout + r.stderr
     hashes = {last_hash(r.stdout) for r in runs}
     assert len(hashes) == 1
-    other = stele_sim("--seed", "8", "--ticks", "2000")
+    other = stele_sim("--workload", "bank", "--seed", "8", "--ticks", "2000")
     assert last_hash(other.stdout) not in hashes
 
 
 def test_output_contract(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--seed", "3", "--ticks", "1000", "--progress-every", "250"]) == 0
+    assert main(["--workload", "bank", "--seed", "3", "--ticks", "1000", "--progress-every", "250"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("stele sim")
     assert lines[1] == "SEED=3"
@@ -59,26 +59,26 @@ def test_output_contract(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_progress_does_not_change_the_trace(capsys: pytest.CaptureFixture[str]) -> None:
-    main(["--seed", "11", "--ticks", "1500", "--quiet"])
+    main(["--workload", "bank", "--seed", "11", "--ticks", "1500", "--quiet"])
     quiet = last_hash(capsys.readouterr().out)
-    main(["--seed", "11", "--ticks", "1500", "--progress-every", "7"])
+    main(["--workload", "bank", "--seed", "11", "--ticks", "1500", "--progress-every", "7"])
     assert last_hash(capsys.readouterr().out) == quiet
 
 
 def test_check_determinism(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--seed", "5", "--ticks", "1000", "--quiet", "--check-determinism"]) == 0
+    assert main(["--workload", "bank", "--seed", "5", "--ticks", "1000", "--quiet", "--check-determinism"]) == 0
     assert "SAME" in capsys.readouterr().out
 
 
 def test_seed_range_summary(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--seeds", "0..3", "--ticks", "500"]) == 0
+    assert main(["--workload", "bank", "--seeds", "0..3", "--ticks", "500"]) == 0
     out = capsys.readouterr().out
     assert "summary: seeds=4 passed=4 failed=0" in out
     assert len(re.findall(r"^ +\d+ PASS ", out, re.M)) == 4
 
 
 def test_command_line_overrides_the_swarm(capsys: pytest.CaptureFixture[str]) -> None:
-    main(["--seed", "1", "--ticks", "300", "--quiet", "--net-loss", "1/9", "--no-faults",
+    main(["--workload", "bank", "--seed", "1", "--ticks", "300", "--quiet", "--net-loss", "1/9", "--no-faults",
           "--opt", "shards=3"])
     out = capsys.readouterr().out
     assert "net-loss=1/9" in out and "net-duplicate=0/1" in out and "opt.shards=3" in out
@@ -89,7 +89,7 @@ def test_command_line_overrides_the_swarm(capsys: pytest.CaptureFixture[str]) ->
     (["--workload", "nope", "--seed", "1"], "unknown workload"),
     (["--seed", "1", "--net-loss", "3/2"], "numerator"),
     (["--seed", "1", "--opt", "shards"], "KEY=VALUE"),
-    (["--seed", "1", "--opt", "shards=0"], "shards=0"),
+    (["--workload", "bank", "--seed", "1", "--opt", "shards=0"], "shards=0"),
     (["--seed", "1", "--ticks", "0"], "ticks"),
     (["--seed", "-1", "--ticks", "10"], "--seed must be >= 0, got -1"),
     (["--seed", "1", "--progress-every", "-3"], "--progress-every must be >= 1, got -3"),

@@ -28,7 +28,7 @@ def _sim(*args: str, hashseed: str = "0") -> subprocess.CompletedProcess[str]:
 
 def test_trace_file_is_perfetto_json_with_tracks_flows_and_full_fields(tmp_path: Path) -> None:
     out = tmp_path / "t.json"
-    assert main(["--seed", "7", "--ticks", "2000", "--quiet", "--trace", str(out)]) == 0
+    assert main(["--workload", "bank", "--seed", "7", "--ticks", "2000", "--quiet", "--trace", str(out)]) == 0
     doc = json.loads(out.read_text())
     events = doc["traceEvents"]
     tracks = {e["args"]["name"] for e in events if e.get("name") == "thread_name"}
@@ -41,7 +41,7 @@ def test_trace_file_is_perfetto_json_with_tracks_flows_and_full_fields(tmp_path:
     ends = {e["id"] for e in events if e["ph"] == "f"}
     assert starts and ends and ends <= starts  # every delivered message has its send
     assert doc["otherData"]["seed"] == 7
-    assert doc["otherData"]["trace_hash"] in _sim("--seed", "7", "--ticks", "2000",
+    assert doc["otherData"]["trace_hash"] in _sim("--workload", "bank", "--seed", "7", "--ticks", "2000",
                                                    "--quiet").stdout
 
 
@@ -50,7 +50,8 @@ def test_same_seed_writes_identical_files_and_diff_finds_first_divergence(
 ) -> None:
     a, a2, b = tmp_path / "a.json", tmp_path / "a2.json", tmp_path / "b.json"
     for path, seed in ((a, "3"), (a2, "3"), (b, "3")):
-        args = ["--seed", seed, "--ticks", "1500", "--quiet", "--trace", str(path)]
+        args = ["--workload", "bank", "--seed", seed, "--ticks", "1500", "--quiet", "--trace",
+                str(path)]
         if path is b:
             args += ["--net-loss", "1/2"]  # same seed, one fault ratio changed
         main(args)
@@ -79,7 +80,7 @@ def test_diff_traces_bad_input_is_a_clear_error(
 
 
 def test_check_determinism_runs_fresh_processes_and_catches_hash_dependence() -> None:
-    ok = _sim("--seed", "5", "--ticks", "1000", "--quiet", "--check-determinism")
+    ok = _sim("--workload", "bank", "--seed", "5", "--ticks", "1000", "--quiet", "--check-determinism")
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "PYTHONHASHSEED=1:" in ok.stdout and " SAME" in ok.stdout
     # A workload that orders work by hash(): only separate processes with

@@ -75,8 +75,8 @@ def test_default_store_path_comes_from_the_environment(
 
 
 @pytest.mark.parametrize(("argv", "code", "needle"), [
-    (["show", "nosuch"], 1, "'nosuch' is not a name, a digest or a digest prefix"),
-    (["history", "nosuch"], 1, "no name 'nosuch'"),
+    (["show", "nosuch"], 5, "'nosuch' is not a name, a digest or a digest prefix"),
+    (["history", "nosuch"], 5, "no name 'nosuch'"),
     (["store", "missing.tel"], 2, "cannot read missing.tel"),
     (["show"], 2, "the following arguments are required: target"),
     (["store", "--bogus", "x"], 2, "unrecognized arguments"),
@@ -95,11 +95,11 @@ def test_tel_errors_show_file_line_col_and_caret(tmp_path: Path,
     bad = tmp_path / "bad.tel"
     bad.write_text("def f(x: Int) -> Int =\n  x + true\n")
     code, _, err = _run(capsys, "store", str(bad), "--store", db)
-    assert code == 1
+    assert code == 2
     assert f"{bad}:2:7: type mismatch" in err and "    x + true\n        ^" in err
     bad.write_text("def f(x: Int) -> Int = (x\n")
     code, _, err = _run(capsys, "store", str(bad), "--store", db)
-    assert code == 1 and f"{bad}:2:1: expected" in err and "^" in err
+    assert code == 2 and f"{bad}:2:1: expected" in err and "^" in err
     bad.write_bytes(b"\xff\xfe")
     code, _, err = _run(capsys, "store", str(bad), "--store", db)
     assert code == 2 and "not UTF-8" in err
@@ -109,7 +109,7 @@ def test_read_commands_refuse_a_missing_store(tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "absent.sqlite"
     code, _, err = _run(capsys, "names", "--store", str(db))
-    assert code == 1 and "no store at" in err and not db.exists()
+    assert code == 5 and "no store at" in err and not db.exists()
 
 
 def test_ambiguous_prefix_lists_candidates(tmp_path: Path,
@@ -126,7 +126,7 @@ def test_ambiguous_prefix_lists_candidates(tmp_path: Path,
         first = digest[3]
         if first in seen:
             code, _, err = _run(capsys, "show", f"b2:{first}", "--store", db)
-            assert code == 1 and "ambiguous" in err and seen[first] in err and digest in err
+            assert code == 5 and "ambiguous" in err and seen[first] in err and digest in err
             return
         seen[first] = digest
     raise AssertionError("no two blobs shared a first hex digit")  # pigeonhole: impossible
@@ -145,7 +145,7 @@ def test_subprocess_console_script(tmp_path: Path) -> None:
     assert shown.returncode == 0 and "def is_even(n: Int) -> Bool" in shown.stdout
     bad = subprocess.run(cmd + ["show", "nope"], env=env, capture_output=True, text=True,
                          timeout=120)
-    assert bad.returncode == 1 and "Traceback" not in bad.stderr and "nope" in bad.stderr
+    assert bad.returncode == 5 and "Traceback" not in bad.stderr and "nope" in bad.stderr
 
 
 def test_show_closure_lists_transitive_dependencies(tmp_path: Path,
@@ -159,3 +159,33 @@ def test_show_closure_lists_transitive_dependencies(tmp_path: Path,
     assert code == 0
     closure = out.split("# closure (3 objects, dependencies first):\n")[1].splitlines()
     assert [line.rsplit("(", 1)[1].rstrip(")") for line in closure] == ["a", "b", "c"]
+
+
+def test_show_json_matches_the_text_and_lists_the_closure(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    db = str(tmp_path / "s.sqlite")
+    src = tmp_path / "quad.tel"
+    src.write_text("def double(x: Int) -> Int = x * 2\n"
+                   "def quad(x: Int) -> Int = double(double(x))\n")
+    code, out, _ = _run(capsys, "store", str(src), "--store", db)
+    assert code == 0
+    bound = _bindings(out)
+    code, out, _ = _run(capsys, "show", "quad", "--store", db, "--json", "--closure")
+    assert code == 0
+    record = json.loads(out)
+    assert record["ok"] is True and record["digest"] == str(bound["quad"])
+    assert record["names"] == ["quad"] and "def quad(x: Int) -> Int" in record["text"]
+    # quad calls double: the dependency is named and its digest is the stored one
+    assert [d["digest"] for d in record["dependencies"]] == [str(bound["double"])]
+    assert record["dependencies"][0]["names"] == ["double"]
+    assert all(set(d) == {"identifier", "digest", "kind", "names"}
+               for d in record["dependencies"])
+    closure = [c["digest"] for c in record["closure"]]
+    assert closure.index(str(bound["double"])) < closure.index(str(bound["quad"]))
+    code, text, _ = _run(capsys, "show", "quad", "--store", db)
+    assert record["text"] in text
+    # an unknown target under --json is still one line on stderr and exit 5
+    code, out, err = _run(capsys, "show", "nosuch", "--store", db, "--json")
+    assert code == 5 and err.count("\n") == 1

@@ -199,7 +199,7 @@ def test_reads_of_damaged_rows_are_typed(tmp_path: Path,
     assert all(r is None or r.value != b"\x19\x02\x9a" for r in served)
     assert memo.stats.corrupt_dropped == 1
     memo.close()
-    assert check_main([path]) == 1
+    assert check_main([path]) == 6
     out = capsys.readouterr().out
     assert "damaged: kv tenant1/key1: checksum mismatch" in out
 
@@ -209,13 +209,13 @@ def test_truncated_file_is_reported(tmp_path: Path, capsys: pytest.CaptureFixtur
     _fill(str(path), 40)
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
-    assert check_main([str(path), "--json"]) == 1
+    assert check_main([str(path), "--json"]) == 6
     out = json.loads(capsys.readouterr().out)
     assert out["damaged"] >= 1
 
 
 def test_missing_store_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_main([str(tmp_path / "nope.sqlite")]) == 1
+    assert check_main([str(tmp_path / "nope.sqlite")]) == 5
     assert "no store at" in capsys.readouterr().err
 
 
