@@ -79,3 +79,21 @@ def test_a_guest_runs_from_a_script_without_a_main_guard(tmp_path: Path) -> None
     assert out.stdout.strip() == (
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     assert "Error" not in out.stderr and "Traceback" not in out.stderr, out.stderr
+
+
+def test_ctrl_c_during_a_guest_and_a_simulation_exits_130(tmp_path: Path) -> None:
+    """``stele vm run`` (a long sha256) and one long ``stele sim`` seed: 130, no traceback."""
+    env = _env(tmp_path)
+    env["STELE_CLI_READY"] = "1"
+    big = tmp_path / "big.bin"
+    big.write_bytes(bytes(8 << 20))  # 8 MiB: hundreds of millions of cycles
+    guest = ["vm", "run", str(EXAMPLES / "guests" / "bin" / "sha256.elf"), "--input", str(big),
+             "--max-cycles", str(10**12), "--engine", "interp"]
+    code, err = _interrupt(guest, env, b"stele: ready")
+    assert code == 130, err
+    lines = [line for line in err.splitlines() if line.strip() and line != "stele: ready"]
+    assert lines == ["stele: interrupted"], err
+    code, err = _interrupt(["sim", "--seed", "1", "--ticks", "100000000", "--quiet"], env,
+                           b"stele: ready")
+    assert code == 130, err
+    assert "Traceback" not in err and "FAIL" not in err
