@@ -165,14 +165,16 @@ def _run_one(config: RunConfig, ns: argparse.Namespace) -> int:
     if ns.json:
         if ns.check_determinism:
             raise SimError("--json does not combine with --check-determinism")
+        plan_options(config)
         res = run_simulation(config, trace_all=ns.trace is not None)
         if ns.trace is not None:
             _write_trace(ns.trace, config, res)
         _emit(_record(res))
         return 0 if res.ok else 1
+    options = plan_options(config)  # validates every option before anything is printed
     print(BANNER)
     print(f"SEED={config.seed}")
-    for key, value in plan_options(config):
+    for key, value in options:
         print(f"  {key}={value}")
     res = run_simulation(
         config, progress=None if ns.quiet else _flush_print, progress_every=ns.progress_every,
@@ -297,6 +299,7 @@ def _run_many(ns: argparse.Namespace) -> int:
     if not 1 <= ns.jobs <= MAX_JOBS:
         raise SimError(f"-j must be in 1..{MAX_JOBS}, got {ns.jobs}")
     configs = [_config(ns, seed) for seed in seeds]
+    plan_options(configs[0])  # a bad option is one error line, before the table starts
     if not ns.json:
         print(BANNER)
         print(f"SEEDS={seeds.start}..{seeds.stop - 1} workload={ns.workload} ticks={ns.ticks}"

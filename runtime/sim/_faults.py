@@ -176,7 +176,11 @@ def draw_faults(
                 raise SimError(f"option --{name} must be >= 0, got {value}")
             drawn[name] = value
         else:
-            drawn[name] = Ratio.parse(text)
+            try:
+                drawn[name] = Ratio.parse(text)
+            except SimError as exc:  # name the flag, and say what a ratio is
+                raise SimError(f"option --{name} {text!r}: {exc}; a probability is an exact "
+                               "ratio N/D with 0 <= N <= D, e.g. 1/100") from None
 
     def r(name: str) -> Ratio:
         v = drawn[name]

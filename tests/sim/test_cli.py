@@ -87,7 +87,8 @@ def test_command_line_overrides_the_swarm(capsys: pytest.CaptureFixture[str]) ->
 @pytest.mark.parametrize("argv,needle", [
     (["--seeds", "5..2"], "--seeds"),
     (["--workload", "nope", "--seed", "1"], "unknown workload"),
-    (["--seed", "1", "--net-loss", "3/2"], "numerator"),
+    (["--seed", "1", "--net-loss", "3/2"], "option --net-loss '3/2'"),
+    (["--seeds", "1..4", "--net-loss", "3/2"], "0 <= N <= D"),
     (["--seed", "1", "--opt", "shards"], "KEY=VALUE"),
     (["--workload", "bank", "--seed", "1", "--opt", "shards=0"], "shards=0"),
     (["--seed", "1", "--ticks", "0"], "ticks"),
@@ -98,8 +99,9 @@ def test_user_mistakes_are_one_line_errors(
     argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(argv) == 2
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert needle in err and "Traceback" not in err
+    assert out == "", out  # nothing (no banner, no table) before a usage error
 
 
 def test_list_workloads(capsys: pytest.CaptureFixture[str]) -> None:
