@@ -39,7 +39,7 @@ __all__ = ["CallNode", "TelRun", "TelProfiler", "profiling", "active", "wrap"]
 Ev = Callable[[list[Any]], Any]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class CallNode:
     """One node of a call tree: a function reached by one particular chain of calls.
 
@@ -108,6 +108,7 @@ class TelProfiler:
         self.order: list[object] = []
         self._cur: CallNode | None = None
         self._run: TelRun | None = None
+        self._root: CallNode | None = None
 
     def wrap(self, program: Program, name: str, body: Ev) -> Ev:
         """``body`` instrumented: enter/exit bookkeeping around each activation."""
@@ -118,9 +119,10 @@ class TelProfiler:
         def profiled(frame: list[Any]) -> Any:
             parent = prof._cur
             if parent is None:  # the entry of a new run
-                run = prof._begin()
-                parent = run.root
-            node = parent.child(name)
+                parent = prof._begin().root
+            node = parent.children.get(name)
+            if node is None:
+                node = parent.child(name)
             node.calls += 1
             prof._cur = node
             c0 = m.limit - m.fuel
@@ -132,17 +134,14 @@ class TelProfiler:
                 return value
             finally:
                 node.wall_ns += clock() - t0
-                node.cost += (m.limit - m.fuel) - c0
-                prof._cur = None if parent is prof._run_root() else parent
-                if prof._cur is None and prof._run is not None:
-                    prof._run.finished = ok
-                    prof._run = None
+                node.cost += m.limit - m.fuel - c0
+                if parent is prof._root:
+                    prof._end(ok)
+                else:
+                    prof._cur = parent
 
         profiled.__qualname__ = f"profiled[{name}]"
         return profiled
-
-    def _run_root(self) -> CallNode | None:
-        return None if self._run is None else self._run.root
 
     def _begin(self) -> TelRun:
         run = TelRun(self.scope)
@@ -150,7 +149,13 @@ class TelProfiler:
             self.order.append(self.scope)
         self.runs[self.scope] = run
         self._run = run
+        self._root = run.root
         return run
+
+    def _end(self, ok: bool) -> None:
+        if self._run is not None:
+            self._run.finished = ok
+        self._run = self._root = self._cur = None
 
     def final_runs(self) -> list[TelRun]:
         """The last run of each scope, in the order the scopes first ran."""
