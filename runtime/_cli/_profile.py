@@ -182,7 +182,7 @@ def _tel(ns: Any, files: dict[str, Path], path: str) -> int:
         raise CliError(f"internal: the profile's total cost {total} is not the execution's "
                        f"cost {r.cost}", INTERNAL)
     if ns.json:
-        emit_json({"ok": True, "engine": "tel", "target": ns.target, "value": plain_value(r.value),
+        emit_json({"ok": True, "exit_code": 0, "engine": "tel", "target": ns.target, "value": plain_value(r.value),
                    "cost": r.cost, "profile_total": total, "wall_ns": got.wall.total(),
                    "executions": len(got.tree.order), "files": written,
                    "top": [{"function": f.name, "self": f.self_weight, "total": f.total_weight,
@@ -243,7 +243,8 @@ def _guest(ns: Any, files: dict[str, Path], image: bytes, label: str) -> int:
         raise CliError(f"internal: the profile's total {total} cycles is not the run's "
                        f"{reference}", INTERNAL)
     if ns.json:
-        emit_json({"ok": True, "engine": "riscv", "target": label, "mode": prof.mode,
+        emit_json({"ok": True, "exit_code": prof.exit_code & 0xFF, "engine": "riscv",
+                   "target": label, "mode": prof.mode,
                    "interval": prof.interval, "exit_code": prof.exit_code,
                    "cycles": prof.total_cycles, "profile_total": total, "files": written,
                    "symbols": prof.symbols,
