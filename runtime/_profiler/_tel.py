@@ -107,8 +107,10 @@ async def profile_tel(path: str, target: str, args: list[Any], *, limits: Any, p
                       env: Any = None) -> TelProfileResult:
     """Run ``target(args)`` in a fresh runtime on store ``path``, profiled (never memoized)."""
     import stele
+    from .._core._realenv import RealEnv
 
-    profiler = TelProfiler()
+    env = env or RealEnv()
+    profiler = TelProfiler(clock=env.now_ns)  # wall time on the runtime's own clock
     tree = ExecTree(profiler)
     TRACERS.append(tree)
     try:

@@ -4,7 +4,7 @@ An *instrumentation mode*, chosen when a :class:`~stele.tel.Program` is
 compiled: while a :class:`TelProfiler` is active (:func:`profiling`), every
 definition body and lambda body compiled is wrapped in a closure that notes
 the fuel spent (``m.limit - m.fuel``, the same counter the metering uses) and
-``perf_counter_ns`` on entry and on exit.  Nothing else changes: the wrapper
+a clock (the runtime Env's ``now_ns``) on entry and on exit.  Nothing else changes: the wrapper
 charges nothing, so a profiled run spends exactly the cost of an unprofiled
 one, stops at the same point, and returns the same value.  Programs compiled
 with no profiler active have no wrapper at all: the normal path pays nothing
@@ -25,7 +25,6 @@ replaces the previous one: the last run is the complete one.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -98,10 +97,13 @@ class TelProfiler:
     ``scope`` names the execution the next runs belong to (the executor
     profile sets it per execution); runs of one scope replace each other, so
     :attr:`runs` ends with the final, complete run of each.  ``clock`` is the
-    wall clock read around each call (``perf_counter_ns`` by default).
+    clock read around each call, nanoseconds: pass the Env's ``now_ns`` (the
+    default reads nothing and records wall times of 0).
     """
 
-    def __init__(self, clock: Callable[[], int] = time.perf_counter_ns) -> None:
+    def __init__(self, clock: Callable[[], int] | None = None) -> None:
+        if clock is None:
+            clock = _no_clock
         self.clock = clock
         self.scope: object = None
         self.runs: dict[object, TelRun] = {}
@@ -160,6 +162,10 @@ class TelProfiler:
     def final_runs(self) -> list[TelRun]:
         """The last run of each scope, in the order the scopes first ran."""
         return [self.runs[s] for s in self.order]
+
+
+def _no_clock() -> int:
+    return 0
 
 
 _ACTIVE: list[TelProfiler] = []

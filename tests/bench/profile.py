@@ -31,6 +31,7 @@ import cProfile  # noqa: E402
 
 from stele._profiler._guest import profile_exact, profile_sampled, run_plain
 from stele.actors.coprocessor import guest_elf
+from stele import RealEnv
 from stele.tel import Limits, Program, check_module, parse_module
 from stele.tel._profile import TelProfiler, profiling
 
@@ -57,7 +58,7 @@ def py_fib(n: int) -> int:
 def _tel(source: str, entry: str, arg: int, repeat: int) -> dict[str, Any]:
     checked = check_module(parse_module(source, "<bench>"), source)
     plain = Program(checked)
-    prof = TelProfiler()
+    prof = TelProfiler(clock=RealEnv().now_ns)  # what stele profile uses
     with profiling(prof):
         hooked = Program(checked)
     limits = Limits(fuel=10**12, depth=1_000)
