@@ -245,7 +245,7 @@ def _guest(ns: Any, files: dict[str, Path], image: bytes, label: str) -> int:
     if ns.json:
         emit_json({"ok": True, "exit_code": prof.exit_code & 0xFF, "engine": "riscv",
                    "target": label, "mode": prof.mode,
-                   "interval": prof.interval, "exit_code": prof.exit_code,
+                   "interval": prof.interval,
                    "cycles": prof.total_cycles, "profile_total": total, "files": written,
                    "symbols": prof.symbols,
                    "top": [{"function": f.name, "self": f.self_weight, "total": f.total_weight,

@@ -81,8 +81,11 @@ search.oninput = draw; addEventListener('resize', draw); draw();
 def flame_html(profiles: list[Profile], title: str, subtitle: str = "",
                table: str = "") -> str:
     """The HTML page (a string) for ``profiles``; ``table`` is shown below as preformatted text."""
-    data = [{"name": p.name, "unit": p.unit, "exact": p.exact, "tree": p.tree()}
-            for p in profiles]
+    data = []
+    for p in profiles:
+        tree = p.tree()
+        tree["name"] = f"all: {p.total():,} {p.unit}" + ("" if p.exact else " (sampled)")
+        data.append({"name": p.name, "unit": p.unit, "exact": p.exact, "tree": tree})
     blob = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
     esc = html.escape
     return (
