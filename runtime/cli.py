@@ -39,6 +39,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rename": ("stele._cli._names:rename_main", "move a name (objects never change)"),
     "delete": ("stele._cli._names:delete_main", "remove a name (history keeps it)"),
     "diff": ("stele._cli._names:diff_main", "compare two versions: NAME@N NAME@M"),
+    "profile": ("stele._cli._profile:main",
+                "profile stored TEL code or a RISC-V guest (flame graph, speedscope, Perfetto)"),
     "vm": ("stele.actors.coprocessor._cli:main", "run RISC-V guests on the co-processor"),
     "sim": ("stele.sim._cli:main", "run the deterministic simulator"),
     "demo": ("stele._demo:main", "store and run the examples on the embedded runtime"),

@@ -12,12 +12,13 @@ grant in a shielded ``finally``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..allocator import Resources
 from ..sandbox._tree import TreeBudget
 
-__all__ = ["ExecutionContext", "TraceEvent"]
+__all__ = ["ExecutionContext", "TraceEvent", "TRACERS"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,11 @@ class TraceEvent:
     at_ns: int
     kind: str
     detail: str
+
+
+#: Observers of every context event, ``tracer(context, event)`` (the profiler's
+#: execution-tree trace installs one while it records; empty otherwise).
+TRACERS: list[Callable[[ExecutionContext, TraceEvent], None]] = []
 
 
 @dataclass(slots=True, eq=False)
@@ -66,8 +72,21 @@ class ExecutionContext:
         return ([] if self.parent is None else self.parent.stack) + [self.target]
 
     def event(self, at_ns: int, kind: str, detail: str = "") -> None:
-        """Append a trace event."""
-        self.events.append(TraceEvent(at_ns, kind, detail))
+        """Append a trace event (and show it to the :data:`TRACERS`, if any)."""
+        ev = TraceEvent(at_ns, kind, detail)
+        self.events.append(ev)
+        for tracer in TRACERS:
+            tracer(self, ev)
+
+    def note(self, clock: Callable[[], int], kind: str, detail: str = "") -> None:
+        """Show a fine-grained event (an effect, an allocator wait) to the :data:`TRACERS` only.
+
+        Not kept in :attr:`events` (nor in the result's ``events``); free when nothing traces.
+        """
+        if TRACERS:
+            ev = TraceEvent(clock(), kind, detail)
+            for tracer in TRACERS:
+                tracer(self, ev)
 
     def add_usage(self, amount: Resources) -> None:
         """Account ``amount`` to this context (a child's usage rolls up through this)."""

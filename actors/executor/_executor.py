@@ -266,10 +266,12 @@ class ExecutorActor(Actor):
                          slots=1 if parent is None else 0, storage=limits.storage)
         # A top-level execution queues for its slot for as long as it takes (the
         # caller bounds the wait by cancelling); a child fails fast within its parent.
+        ctx.note(self.env.now_ns, "alloc.wait", want.describe())
         granted: Granted = await allocator_allocate(
             self.allocator, want, parent=None if parent is None else parent.grant,
             owner=label, wait=math.inf if parent is None else None)
         ctx.grant = granted.grant
+        ctx.note(self.env.now_ns, "alloc.granted", granted.grant)
         start = self.env.now_ns()
         if limits.timeout is not None:
             mine = start + int(limits.timeout * 1e9)
@@ -374,7 +376,9 @@ class ExecutorActor(Actor):
                                       "(each is replayed; split the work)") from None
                 remaining = Resources(fuel=out.fuel_left, memory=out.memory_left,
                                       storage=session.storage_left)
+                ctx.note(self.env.now_ns, "effect", f"{out.request[0]}.{out.request[1]}")
                 reply = await session.handle(*out.request, remaining_fuel=out.fuel_left)
+                ctx.note(self.env.now_ns, "effect.done", f"{out.request[0]}.{out.request[1]}")
                 replies.append((out.request, reply))
         finally:
             if runner.stopped_fuel:  # runs stopped at the deadline still spent their fuel
@@ -420,11 +424,14 @@ class ExecutorActor(Actor):
                 break
             assert isinstance(out, GuestSuspended)
             req = decode(out.request)
+            what = f"{req[0]}.{req[1]}" if isinstance(req, list) and len(req) >= 2 else "?"
+            ctx.note(self.env.now_ns, "effect", what)
             if isinstance(req, list) and len(req) >= 2 and (req[0], req[1]) in WAITING:
                 answer = await session.handle_guest_async(
                     req, remaining_fuel=max(0, limits.fuel - kids.cost))
             else:
                 answer = session.handle_sync(req)
+            ctx.note(self.env.now_ns, "effect.done", what)
             step = ResumeGuest(image, request.args[0], run, out.snapshot, out.snapshot_digest,
                                encode(answer))
         usage = Resources(memory=out.memory_bytes, cycles=out.cycles)

@@ -46,6 +46,7 @@ import anyio
 
 from ..._core._env import Env
 from ...tel import EvalResult, Limits, Program
+from ...tel import _profile as tel_profile
 from ...tel._job import (CHECK_EVERY, CpuCheck, DeadlineReached, Preempted, Request, Suspended,
                          call_once, rebuild, tel_job, worker_ready)
 from ._errors import WorkerCrashed
@@ -126,6 +127,9 @@ class TelRunner:
         env = self.env
         if env.simulated:
             check = CpuCheck(env.now_ns, self.deadline_ns, None, SIM_NS_PER_FUEL)
+            return await self._inline(program, pool.entry, args, limits, replies, check)
+        if tel_profile.active() is not None:  # a worker's run could not be observed: inline
+            check = CpuCheck(env.now_ns, self.deadline_ns, None)
             return await self._inline(program, pool.entry, args, limits, replies, check)
         if pool.last_cost < inline_fuel:
             check = CpuCheck(env.now_ns, self.deadline_ns, env.now_ns() + INLINE_SLICE_NS,

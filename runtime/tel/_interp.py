@@ -40,6 +40,7 @@ from ._errors import (
 from ._free import free_vars
 from ._measure import MAX_VALUE_DEPTH, ValueTooDeep, ValueTooLarge, measure
 from ._parser import parse_expr
+from ._profile import wrap as _profile_wrap
 from ._types import CheckedModule, check_expr
 from ._values import Closure, Some, Value, check_value
 
@@ -547,7 +548,8 @@ class _Compiler:
         ienv = {n: inner.new_slot() for n in names}
         for prm in e.params:
             ienv[prm.name] = inner.new_slot()
-        body = inner.compile(e.body, ienv)
+        body = _profile_wrap(self.p, f"<lambda {e.loc.line}:{e.loc.col}>",
+                             inner.compile(e.body, ienv))  # itself unless profiling
         pad: list[Value] = [None] * (inner.nslots - len(ienv))
         nparams = len(e.params)
         mem = self.m.mem_base + self.m.mem_per_item * len(names)
@@ -704,7 +706,7 @@ class Program:
         if comp.nslots != len(d.params) + len(clo.pad):
             raise TelError(f"internal: {d.name} uses {comp.nslots} frame slots, expected "
                            f"{len(d.params) + len(clo.pad)}")
-        clo.body = body
+        clo.body = _profile_wrap(self, d.name, body)  # itself unless a profiler is active
 
     def call(self, name: str, args: Sequence[Value] = (), *, limits: Limits = Limits(),
              handler: EffectHandler | None = None, check: Callable[[int], None] | None = None,
