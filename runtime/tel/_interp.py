@@ -688,13 +688,15 @@ class Program:
     """
 
     def __init__(self, checked: CheckedModule, table: CostTable = COST_TABLE, *,
-                 jit_after: int | None = JIT_AFTER) -> None:
-        if jit_after is not None and jit_after < 1:
+                 jit_after: int | None | str = "default") -> None:
+        if isinstance(jit_after, str) and jit_after == "default":
+            jit_after = JIT_AFTER  # read at construction, so tests can switch the default
+        if not (jit_after is None or (type(jit_after) is int and jit_after >= 1)):
             raise TelError(f"jit_after must be >= 1 or None, got {jit_after}")
         self.checked = checked
         self.table = table
         #: compile the module (`_compile`) on the jit_after-th `call` of a definition; None: never
-        self.jit_after = jit_after
+        self.jit_after: int | None = jit_after  # type: ignore[assignment]  # checked just above
         self.jit: JitModule | None = None
         self.jit_error: str | None = None
         self._entries: dict[str, int] = {}
@@ -737,12 +739,16 @@ class Program:
         for p, v in zip(d.params, args):
             if not check_value(p.type, v):
                 raise TelError(f"argument {p.name!r} of {name}: {v!r} is not a TEL value of its type")
+        self._hot(name)
+        clo = self.def_closures[name]
+        return self._run(clo.body, list(args) + clo.pad, limits, handler, check, check_every)
+
+    def _hot(self, name: str) -> None:
+        """Count an entry into `name`; compile the module on the `jit_after`-th one."""
         if self.jit is None and self.jit_after is not None and self.jit_error is None:
             n = self._entries[name] = self._entries.get(name, 0) + 1
             if n >= self.jit_after:
                 self.compile()
-        clo = self.def_closures[name]
-        return self._run(clo.body, list(args) + clo.pad, limits, handler, check, check_every)
 
     def compile(self) -> bool:
         """JIT-compile the module now (idempotent); False if it stays interpreted (`jit_error`).
@@ -764,7 +770,8 @@ class Program:
 
     def evaluate(self, expr: Expr | str, *, limits: Limits = Limits(),
                  handler: EffectHandler | None = None) -> EvalResult:
-        """Type-check `expr` in the module's scope and run it."""
+        """Type-check `expr` in the module's scope and run it (it calls compiled definitions once hot)."""
+        self._hot("")
         mark = len(self.sites)
         body, nslots = self._entry(expr)
         try:
