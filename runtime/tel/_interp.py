@@ -49,6 +49,8 @@ __all__ = ["EffectHandler", "AsyncEffectHandler", "EvalResult", "Program", "eval
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 #: a definition's module is JIT-compiled on this call of it through `Program.call` (None: never)
 JIT_AFTER = 2
+#: without a `check`, fuel beyond this is handed out in slices of this size (below 2**30)
+_BIG_SLICE = 1 << 29
 Ev = Callable[[list[Value]], Value]
 
 
@@ -797,9 +799,10 @@ class Program:
         if m.running:
             raise TelError("this Program is already running (evaluation is not reentrant)")
         t = self.table
-        first = limits.fuel if check is None else min(limits.fuel, max(1, check_every))
-        m.fuel = m.limit = first
-        m.reserve, m.slice, m.check = limits.fuel - first, max(1, check_every), check
+        every = max(1, check_every) if check is not None else _BIG_SLICE
+        first = min(limits.fuel, every)  # a huge fuel is handed out in slices: the counter stays a
+        m.fuel = m.limit = first         # one-digit (fast) Python int; costs and limits are unchanged
+        m.reserve, m.slice, m.check = limits.fuel - first, every, check
         m.mem = m.mem_limit = limits.memory
         m.room = m.max_depth = limits.depth  # calls left before the limit
         m.handler, m.dyn = handler, {}
