@@ -211,6 +211,13 @@ class _Fn:
     #: as often as its first one in a run that succeeds (TEL has no way to catch an error),
     #: and breakdowns are only reported for successful runs, so one counter serves them all
     region: list[int] = field(default_factory=list)
+    #: inside a loop whose body neither calls nor allocates: the fuel lives in the local `fu`
+    #: and is written back to `m.fuel` before anything can fail and after the loop
+    fuel_local: bool = False
+
+    def sync(self) -> str:
+        """The statement prefix that makes `m.fuel` exact before a failure (local-fuel loops)."""
+        return "m.fuel = fu; " if self.fuel_local else ""
 
     def emit(self, line: str) -> None:
         self.lines.append("    " * self.ind + line)
@@ -223,6 +230,8 @@ class _Scope:
         self.fn = fn
         self.depth = depth
         self.inline_stack = inline_stack
+        #: the depth was checked non-zero on every path to here (a second check cannot fail)
+        self.depth_ok = False
 
 
 class _Gen:
@@ -287,9 +296,13 @@ class _Gen:
         parts = tuple(p for u in units for p in u.parts)
         steps = sum(u.steps for u in units)
         plan = self.name(tuple((u.cost, u.loc) for u in units))
-        fn.emit("fu = m.fuel")
-        fn.emit(f"if fu < {total}: slow(m, {plan})")
-        fn.emit(f"else: m.fuel = fu - {total}")
+        if fn.fuel_local:
+            fn.emit(f"if fu < {total}: m.fuel = fu; slow(m, {plan}); fu = m.fuel")
+            fn.emit(f"else: fu -= {total}")
+        else:
+            fn.emit("fu = m.fuel")
+            fn.emit(f"if fu < {total}: slow(m, {plan})")
+            fn.emit(f"else: m.fuel = fu - {total}")
         if fn.region:
             k = fn.region[0]
             old_parts, old_steps = self.sites[k]
@@ -356,14 +369,7 @@ class _Gen:
                 v = None  # raises at run time, at its own point
             if v is not None and INT_MIN <= v <= INT_MAX:
                 return self.const(v)
-        self.flush(s)
-        t = self.fresh()
         fn = s.fn
-        lc = self.name(loc)
-        if op in ("/", "%"):
-            fn.emit(f"{t} = {'div' if op == '/' else 'mod'}({a.code}, {b.code}, {lc})")
-            return _V(t)
-        fn.emit(f"{t} = {a.code} {op} {b.code}")
         (alo, ahi), (blo, bhi) = a.bounds(), b.bounds()
         if op == "+":
             lo, hi = alo + blo, ahi + bhi
@@ -372,12 +378,23 @@ class _Gen:
         else:
             lo, hi = INT_MIN - 1, INT_MAX + 1
         up, down = hi > INT_MAX, lo < INT_MIN  # which way the result can leave the Int range
+        if op in ("+", "-") and not (up or down):  # cannot fail: a pure expression, no block end
+            return _V(f"({a.code} {op} {b.code})", lo=lo, hi=hi)
+        self.flush(s)
+        t = self.fresh()
+        lc = self.name(loc)
+        if op in ("/", "%"):
+            if fn.fuel_local:
+                fn.emit("m.fuel = fu")
+            fn.emit(f"{t} = {'div' if op == '/' else 'mod'}({a.code}, {b.code}, {lc})")
+            return _V(t)
+        fn.emit(f"{t} = {a.code} {op} {b.code}")
         if up and down:
-            fn.emit(f"if {t} > {INT_MAX} or {t} < {INT_MIN}: ovf({lc})")
+            fn.emit(f"if {t} > {INT_MAX} or {t} < {INT_MIN}: {fn.sync()}ovf({lc})")
         elif up:
-            fn.emit(f"if {t} > {INT_MAX}: ovf({lc})")
+            fn.emit(f"if {t} > {INT_MAX}: {fn.sync()}ovf({lc})")
         elif down:
-            fn.emit(f"if {t} < {INT_MIN}: ovf({lc})")
+            fn.emit(f"if {t} < {INT_MIN}: {fn.sync()}ovf({lc})")
         return _V(t, lo=max(lo, INT_MIN), hi=min(hi, INT_MAX))
 
     def compare(self, op: str, a: _V, b: _V) -> _V:
@@ -401,6 +418,7 @@ class _Gen:
         fn = s.fn
         pending = list(fn.pending)
         region = fn.region
+        depth_ok = s.depth_ok
         out = "" if tail else self.fresh()
         fn.emit(f"if {test if test is not None else cond.code}:")
         for i, arm in enumerate(arms):
@@ -409,11 +427,13 @@ class _Gen:
             fn.ind += 1
             fn.pending = list(pending)
             fn.region = []
+            s.depth_ok = depth_ok
             v = arm(s)
             self.flush(s)
             fn.emit(f"return {v.code}" if tail else f"{out} = {v.code}")
             fn.ind -= 1
         fn.region = region
+        s.depth_ok = depth_ok
         return _V(out)
 
     # -- lowering
@@ -463,7 +483,7 @@ class _Gen:
             self.flush(s)
             t = self.fresh()
             s.fn.emit(f"{t} = -{x.code}")
-            s.fn.emit(f"if {t} > {INT_MAX}: ovf({self.name(e.loc)})")
+            s.fn.emit(f"if {t} > {INT_MAX}: {s.fn.sync()}ovf({self.name(e.loc)})")
             return _V(t)
         if isinstance(e, SomeE):
             x = self.bind(s, self.lower(s, e.value, env))
@@ -576,7 +596,9 @@ class _Gen:
     def call_def(self, s: _Scope, name: str, args: list[_V], loc: Loc) -> _V:
         self.flush(s)
         fn = s.fn
-        fn.emit(f"if not {s.depth}: deep(m, {self.name(loc)})")
+        if not s.depth_ok:
+            fn.emit(f"if not {s.depth}: deep(m, {self.name(loc)})")
+            s.depth_ok = True
         if name in self.inlinable and name not in s.inline_stack and len(s.inline_stack) < 3:
             d = self.defs[name]
             dn = self.fresh("d")
@@ -656,7 +678,9 @@ class _Gen:
         args = [self.bind(s, self.lower(s, a, env)) for a in e.args]
         self.flush(s)
         fn = s.fn
-        fn.emit(f"if not {s.depth}: deep(m, {self.name(e.loc)})")
+        if not s.depth_ok:
+            fn.emit(f"if not {s.depth}: deep(m, {self.name(e.loc)})")
+            s.depth_ok = True
         fn.emit(f"m.room = {s.depth} - 1")
         t = self.fresh()
         fn.emit(f"{t} = {fv.code}.body({fv.code}.captured + [{', '.join(a.code for a in args)}] "
@@ -725,9 +749,17 @@ class _Gen:
         fn.emit(f"    deep(m, {lc})")
         fn.emit(f"{out} = {args[1].code if name == 'fold' else '[]'}")
         fn.emit(f"{dn} = {s.depth} - 1")
+        k = len(self.sites)  # the body's region runs once per element in a run that succeeds
+        self.sites.append(((), 0))
+        fn.cells.add(f"h{k}")
+        fn.emit(f"h{k} += len({xs.code})")
+        local = _loop_simple(lam.body) and not fn.fuel_local
+        if local:
+            fn.emit("fu = m.fuel")
         fn.emit(f"for {x} in {xs.code}:")
         fn.ind += 1
-        region, fn.region = fn.region, []
+        region, fn.region = fn.region, [k]
+        fn.fuel_local = fn.fuel_local or local
         inner = _Scope(fn, dn, s.inline_stack)
         if per:
             self.unit(inner, [("elements", per)], e.loc, steps=0)
@@ -747,6 +779,9 @@ class _Gen:
             fn.emit(f"if {v.code}: {out}.append({x})")
         fn.ind -= 1
         fn.region = region
+        if local:
+            fn.fuel_local = False
+            fn.emit("m.fuel = fu")
         if name == "fold":
             return _V(out)
         t = self.fresh()
@@ -830,6 +865,20 @@ def _narrow(env: dict[str, _V], facts: dict[str, tuple[int, int]]) -> dict[str, 
             lo, hi = facts[v.code]
             out[name] = _V(v.code, lo=lo, hi=hi)
     return out
+
+
+def _loop_simple(e: Expr) -> bool:
+    """A lambda body that never calls, allocates or looks at the fuel (its loop keeps fuel local)."""
+    stack = [e]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (Call, Lambda, Perform, ListLit, TupleLit, SomeE)):
+            return False
+        if isinstance(x, Binary) and (x.op == "++" or (
+                x.op in ("==", "!=") and not (isinstance(x.left, IntLit) or isinstance(x.right, IntLit)))):
+            return False
+        stack.extend(children(x))
+    return True
 
 
 def _nesting(e: Expr) -> int:

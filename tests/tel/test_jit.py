@@ -120,6 +120,10 @@ def divz(x: Int) -> Int = 10 / (x - x)
 def build(n: Int, s: String) -> String = if n == 0 then s else build(n - 1, s ++ "ab")
 def deep(n: Int) -> Int = if n == 0 then 0 else 1 + deep(n - 1)
 def capt(n: Int) -> Int = let f = fn (x: Int) => x + n in fold(map(range(0, 5), f), 0, fn (a: Int, b: Int) => a + b)
+def ldiv(xs: List[Int]) -> Int = fold(xs, 0, fn (a: Int, x: Int) => a + 100 / x)
+def lneg(xs: List[Int]) -> List[Int] = map(xs, fn (x: Int) => -x)
+def lbr(xs: List[Int]) -> Int = fold(xs, 0, fn (a: Int, x: Int) => if x > 3 then a + x * 2 else a - 1)
+def lkeep(xs: List[Int], k: Int) -> List[Int] = filter(xs, fn (x: Int) => x % k == 1 || x == 7)
 def opt(xs: List[Int]) -> Int = match get(xs, 2) { Some(v) => v * 2, None => 0 - 1 }
 """
 
@@ -128,6 +132,9 @@ CALLS: list[tuple[str, list[Any]]] = [
     ("sum", [(2**62, 2**62)]), ("evens", [20]), ("folded", [5]), ("dead", [3]), ("dead", [-3]),
     ("ovf", [0]), ("divz", [4]), ("build", [10, ""]), ("deep", [50]), ("capt", [3]),
     ("opt", [(1, 2, 3)]), ("opt", [()]),
+    ("ldiv", [(5, 4, 3, 0, 1)]), ("ldiv", [(1, 2, 3) * 20]), ("lneg", [(1, -(2**63), 3)]),
+    ("lneg", [tuple(range(40))]), ("lbr", [tuple(range(30))]), ("lkeep", [tuple(range(50)), 3]),
+    ("lkeep", [(1, 2), 0]), ("lbr", [(2**62, 2**62, 5)]),
 ]
 
 
