@@ -16,11 +16,14 @@ Exact cost
     checked and charged at once: ``if m.fuel < T: slow(...) else: m.fuel -= T``.
     The slow path charges the block's units one by one, exactly as the
     interpreter does (same `out_of_fuel` calls with the same step costs, so
-    the same stopping point, error, message and `check(c)` calls).  Before
-    anything that can fail (overflow, division, a memory allocation, the depth
-    check) or that looks at the fuel (a call, a builtin, an effect, `==` on
-    containers, `++`) the pending block is closed, so failures happen with
-    exactly the fuel spent that the interpreter would have spent.
+    the same stopping point, error, message and `check(c)` calls). A check
+    that can fail without side effects (an Int range check, the depth check)
+    does not close the block: its failure branch first charges the open units
+    one by one, then raises -- what the interpreter would have spent. Before
+    anything else that can fail (division, a memory allocation) or that looks
+    at the fuel (a call, a builtin, an effect, `==` on containers, `++`) the
+    block is closed, so every failure happens with exactly the fuel spent
+    that the interpreter would have spent.
 
 Optimizations (each charges what the unoptimized program charges)
     * constant folding: operators on constants are computed at compile time
@@ -31,10 +34,13 @@ Optimizations (each charges what the unoptimized program charges)
     * let-floating: a `let` bound to a constant (after folding) is floated
       into its uses -- no run-time binding at all; the Let and Var nodes are
       still charged.
+    * range facts: a guard `if x < k` (any Int comparison with a constant)
+      bounds `x` in each branch; range checks that cannot fail are dropped.
     * inlining: a call of a small definition that calls no definition (hence
       is not recursive) compiles the callee's body in place, with its
-      arguments propagated (constants fold through); the Call node and the
-      depth check are kept.
+      arguments propagated (constants fold through); a small definition that
+      calls only itself (at most twice) is unrolled one level. The Call node
+      and the depth check are kept.
     * `map`, `filter` and `fold` whose function argument is a lambda literal
       compile to a Python loop with the lambda's body inlined (the Lambda node,
       its allocation, the per-element charge and the depth check are kept).
@@ -251,7 +257,10 @@ class _Gen:
         self.tmp = 0
         self.defs = prog.checked.defs
         self.def_fn = {name: f"fn_{i}" for i, name in enumerate(self.defs)}
-        self.inlinable = {name for name, d in self.defs.items() if self._small_leaf(d)}
+        self.inlinable = {name for name, d in self.defs.items() if self._small(d, set())}
+        #: small definitions that call only themselves (at most twice): unrolled one level
+        self.unrollable = {name for name, d in self.defs.items()
+                           if name not in self.inlinable and self._small(d, {name}) and _self_calls(d) <= 2}
 
     # -- names
     def name(self, value: Any) -> str:
@@ -285,6 +294,19 @@ class _Gen:
     def unit(self, s: _Scope, parts: list[tuple[str, int]], loc: Loc, steps: int | None = None) -> None:
         s.fn.pending.append(_Unit(sum(c for _, c in parts), tuple(parts), loc,
                                   len(parts) if steps is None else steps))
+
+    def on_fail(self, s: _Scope) -> str:
+        """Statements that, before a failure, charge the open block exactly as the interpreter would."""
+        fn = s.fn
+        pre = fn.sync()
+        if fn.pending:
+            pre += f"slow(m, {self.name(tuple((u.cost, u.loc) for u in fn.pending))}); "
+        return pre
+
+    def depth_check(self, s: _Scope, loc: Loc) -> None:
+        if not s.depth_ok:
+            s.fn.emit(f"if not {s.depth}: {self.on_fail(s)}deep(m, {self.name(loc)})")
+            s.depth_ok = True
 
     def flush(self, s: _Scope) -> None:
         """Close the open block: one check and charge for its units, exact fallback, one counter."""
@@ -338,7 +360,7 @@ class _Gen:
         return all(self.leaf(x, env) is not None or self.call1_ok(x, env) for x in (e.left, e.right))
 
     # -- inlining
-    def _small_leaf(self, d: Def) -> bool:
+    def _small(self, d: Def, allowed: set[str]) -> bool:
         count = 0
         stack: list[Expr] = [d.body]
         while stack:
@@ -346,8 +368,9 @@ class _Gen:
             count += 1
             if count > INLINE_MAX_NODES or isinstance(e, (Lambda, Perform)):
                 return False
-            if isinstance(e, Var) and e.name in self.defs and e.name not in {p.name for p in d.params}:
-                return False  # mentions a definition: may recurse (conservative)
+            if (isinstance(e, Var) and e.name in self.defs and e.name not in allowed
+                    and e.name not in {p.name for p in d.params}):
+                return False  # mentions another definition: may recurse (conservative)
             stack.extend(children(e))
         return True
 
@@ -380,21 +403,23 @@ class _Gen:
         up, down = hi > INT_MAX, lo < INT_MIN  # which way the result can leave the Int range
         if op in ("+", "-") and not (up or down):  # cannot fail: a pure expression, no block end
             return _V(f"({a.code} {op} {b.code})", lo=lo, hi=hi)
-        self.flush(s)
         t = self.fresh()
         lc = self.name(loc)
         if op in ("/", "%"):
+            self.flush(s)
             if fn.fuel_local:
                 fn.emit("m.fuel = fu")
             fn.emit(f"{t} = {'div' if op == '/' else 'mod'}({a.code}, {b.code}, {lc})")
             return _V(t)
+        # the Python operation cannot fail; only its range check can, and then the open
+        # block is charged unit by unit first (what the interpreter spent before it)
         fn.emit(f"{t} = {a.code} {op} {b.code}")
         if up and down:
-            fn.emit(f"if {t} > {INT_MAX} or {t} < {INT_MIN}: {fn.sync()}ovf({lc})")
+            fn.emit(f"if {t} > {INT_MAX} or {t} < {INT_MIN}: {self.on_fail(s)}ovf({lc})")
         elif up:
-            fn.emit(f"if {t} > {INT_MAX}: {fn.sync()}ovf({lc})")
+            fn.emit(f"if {t} > {INT_MAX}: {self.on_fail(s)}ovf({lc})")
         elif down:
-            fn.emit(f"if {t} < {INT_MIN}: {fn.sync()}ovf({lc})")
+            fn.emit(f"if {t} < {INT_MIN}: {self.on_fail(s)}ovf({lc})")
         return _V(t, lo=max(lo, INT_MIN), hi=min(hi, INT_MAX))
 
     def compare(self, op: str, a: _V, b: _V) -> _V:
@@ -480,10 +505,9 @@ class _Gen:
                 return self.const(not x.const) if x.is_const else _V(f"(not {x.code})")
             if x.is_const and x.const != INT_MIN:
                 return self.const(-x.const)
-            self.flush(s)
             t = self.fresh()
             s.fn.emit(f"{t} = -{x.code}")
-            s.fn.emit(f"if {t} > {INT_MAX}: {s.fn.sync()}ovf({self.name(e.loc)})")
+            s.fn.emit(f"if {t} > {INT_MAX}: {self.on_fail(s)}ovf({self.name(e.loc)})")
             return _V(t)
         if isinstance(e, SomeE):
             x = self.bind(s, self.lower(s, e.value, env))
@@ -594,18 +618,18 @@ class _Gen:
         return self.call_def(s, e.func.name, [x], e.loc)
 
     def call_def(self, s: _Scope, name: str, args: list[_V], loc: Loc) -> _V:
-        self.flush(s)
         fn = s.fn
-        if not s.depth_ok:
-            fn.emit(f"if not {s.depth}: deep(m, {self.name(loc)})")
-            s.depth_ok = True
-        if name in self.inlinable and name not in s.inline_stack and len(s.inline_stack) < 3:
+        self.depth_check(s, loc)
+        stack = s.inline_stack
+        if ((name in self.inlinable and name not in stack and len(stack) < 4)
+                or (name in self.unrollable and stack == (name,))):
             d = self.defs[name]
             dn = self.fresh("d")
             fn.emit(f"{dn} = {s.depth} - 1")
             inner = _Scope(fn, dn, s.inline_stack + (name,))
             env = {p.name: self.bind(s, a) for p, a in zip(d.params, args)}
             return self.bind(inner, self.lower(inner, d.body, env))
+        self.flush(s)
         t = self.fresh()
         fn.emit(f"{t} = {self.def_fn[name]}({s.depth} - 1{''.join(', ' + a.code for a in args)})")
         return _V(t)
@@ -676,11 +700,9 @@ class _Gen:
         self.unit(s, [("Call", self.t.node["Call"])], e.loc)
         fv = self.bind(s, self.lower(s, f_, env))
         args = [self.bind(s, self.lower(s, a, env)) for a in e.args]
-        self.flush(s)
         fn = s.fn
-        if not s.depth_ok:
-            fn.emit(f"if not {s.depth}: deep(m, {self.name(e.loc)})")
-            s.depth_ok = True
+        self.depth_check(s, e.loc)
+        self.flush(s)
         fn.emit(f"m.room = {s.depth} - 1")
         t = self.fresh()
         fn.emit(f"{t} = {fv.code}.body({fv.code}.captured + [{', '.join(a.code for a in args)}] "
@@ -794,7 +816,7 @@ class _Gen:
         fn = _Fn(f"def {self.def_fn[name]}(d{''.join(f', a{i}' for i in range(len(d.params)))}):")
         self.fns.append(fn)
         env = {p.name: _V(f"a{i}") for i, p in enumerate(d.params)}
-        sc = _Scope(fn, "d")
+        sc = _Scope(fn, "d", (name,))
         v = self.lower(sc, d.body, env, tail=True)
         if v.code:  # not already returned by a tail `if`
             self.flush(sc)
@@ -865,6 +887,15 @@ def _narrow(env: dict[str, _V], facts: dict[str, tuple[int, int]]) -> dict[str, 
             lo, hi = facts[v.code]
             out[name] = _V(v.code, lo=lo, hi=hi)
     return out
+
+
+def _self_calls(d: Def) -> int:
+    n, stack = 0, [d.body]
+    while stack:
+        x = stack.pop()
+        n += isinstance(x, Var) and x.name == d.name
+        stack.extend(children(x))
+    return n
 
 
 def _loop_simple(e: Expr) -> bool:

@@ -687,6 +687,10 @@ class Program:
     `call(name, args)` runs a definition; `evaluate(expr)` type-checks and runs
     an expression in the module's scope. Both return an `EvalResult` or raise a
     `TelError` whose `cost` says what was spent before it stopped.
+
+    On the `jit_after`-th call of a definition (default `JIT_AFTER`; None:
+    never) the module is compiled by the JIT (`stele.tel._compile`), which
+    charges exactly what these closures charge, step for step.
     """
 
     def __init__(self, checked: CheckedModule, table: CostTable = COST_TABLE, *,
@@ -698,7 +702,7 @@ class Program:
         self.checked = checked
         self.table = table
         #: compile the module (`_compile`) on the jit_after-th `call` of a definition; None: never
-        self.jit_after: int | None = jit_after  # type: ignore[assignment]  # checked just above
+        self.jit_after: int | None = jit_after
         self.jit: JitModule | None = None
         self.jit_error: str | None = None
         self._entries: dict[str, int] = {}
