@@ -84,6 +84,8 @@ _CMP = ("<", "<=", ">", ">=", "==", "!=")
 _APPLYING = frozenset({"map", "filter", "fold", "exists", "forall"})
 #: a definition is inlined when its body has at most this many nodes
 INLINE_MAX_NODES = 24
+#: a small self-recursive definition is unrolled this many levels into itself
+UNROLL = 1
 #: expressions nested deeper than this are not compiled (the module stays interpreted)
 MAX_NESTING = 120
 _NO = object()
@@ -622,7 +624,7 @@ class _Gen:
         self.depth_check(s, loc)
         stack = s.inline_stack
         if ((name in self.inlinable and name not in stack and len(stack) < 4)
-                or (name in self.unrollable and stack == (name,))):
+                or (name in self.unrollable and stack == (name,) * len(stack) and len(stack) <= UNROLL)):
             d = self.defs[name]
             dn = self.fresh("d")
             fn.emit(f"{dn} = {s.depth} - 1")
