@@ -32,6 +32,7 @@ from ._ast import (
 )
 from ._builtin_impl import IMPLS, Machine, alloc, charge, out_of_fuel, size_of
 from ._builtins import BUILTINS
+from ._compile import JitModule, JitUnsupported, compile_module
 from ._cost import COST_TABLE, CostTable, Limits
 from ._errors import (
     CostLimitExceeded, DepthLimitExceeded, DivisionByZero, EffectError, IntegerOverflow, Loc, TelError,
@@ -47,6 +48,10 @@ from ._values import Closure, Some, Value, check_value
 __all__ = ["EffectHandler", "AsyncEffectHandler", "EvalResult", "Program", "evaluate_async"]
 
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+#: a definition's module is JIT-compiled on this call of it through `Program.call` (None: never)
+JIT_AFTER = 2
+#: without a `check`, fuel beyond this is handed out in slices of this size (below 2**30)
+_BIG_SLICE = 1 << 29
 Ev = Callable[[list[Value]], Value]
 
 
@@ -552,7 +557,7 @@ class _Compiler:
                              inner.compile(e.body, ienv))  # itself unless profiling
         pad: list[Value] = [None] * (inner.nslots - len(ienv))
         nparams = len(e.params)
-        mem = self.m.mem_base + self.m.mem_per_item * len(names)
+        mem = self.p.table.mem_base + self.p.table.mem_per_item * len(names)  # m.* is 0 before a run
 
         def ev_lambda(f: list[Value]) -> Value:
             if m.fuel < C:
@@ -684,11 +689,25 @@ class Program:
     `call(name, args)` runs a definition; `evaluate(expr)` type-checks and runs
     an expression in the module's scope. Both return an `EvalResult` or raise a
     `TelError` whose `cost` says what was spent before it stopped.
+
+    On the `jit_after`-th call of a definition (default `JIT_AFTER`; None:
+    never) the module is compiled by the JIT (`stele.tel._compile`), which
+    charges exactly what these closures charge, step for step.
     """
 
-    def __init__(self, checked: CheckedModule, table: CostTable = COST_TABLE) -> None:
+    def __init__(self, checked: CheckedModule, table: CostTable = COST_TABLE, *,
+                 jit_after: int | None | str = "default") -> None:
+        if isinstance(jit_after, str) and jit_after == "default":
+            jit_after = JIT_AFTER  # read at construction, so tests can switch the default
+        if not (jit_after is None or (type(jit_after) is int and jit_after >= 1)):
+            raise TelError(f"jit_after must be >= 1 or None, got {jit_after}")
         self.checked = checked
         self.table = table
+        #: compile the module (`_compile`) on the jit_after-th `call` of a definition; None: never
+        self.jit_after: int | None = jit_after
+        self.jit: JitModule | None = None
+        self.jit_error: str | None = None
+        self._entries: dict[str, int] = {}
         self.m = Machine()
         self.sites: list[tuple[tuple[str, int], ...]] = []
         self.hits: list[int] = []
@@ -728,12 +747,39 @@ class Program:
         for p, v in zip(d.params, args):
             if not check_value(p.type, v):
                 raise TelError(f"argument {p.name!r} of {name}: {v!r} is not a TEL value of its type")
+        self._hot(name)
         clo = self.def_closures[name]
         return self._run(clo.body, list(args) + clo.pad, limits, handler, check, check_every)
 
+    def _hot(self, name: str) -> None:
+        """Count an entry into `name`; compile the module on the `jit_after`-th one."""
+        if self.jit is None and self.jit_after is not None and self.jit_error is None:
+            n = self._entries[name] = self._entries.get(name, 0) + 1
+            if n >= self.jit_after:
+                self.compile()
+
+    def compile(self) -> bool:
+        """JIT-compile the module now (idempotent); False if it stays interpreted (`jit_error`).
+
+        Every definition's closure then runs generated code that charges
+        exactly what the interpreter charges (see `stele.tel._compile`).
+        """
+        if self.jit is None and self.jit_error is None:
+            if self.m.running:
+                raise TelError("cannot compile a Program while it runs")
+            try:
+                self.jit = compile_module(self)
+            except JitUnsupported as exc:
+                self.jit_error = str(exc)
+                return False
+            for name, body in self.jit.bodies.items():
+                self.def_closures[name].body = body
+        return self.jit is not None
+
     def evaluate(self, expr: Expr | str, *, limits: Limits = Limits(),
                  handler: EffectHandler | None = None) -> EvalResult:
-        """Type-check `expr` in the module's scope and run it."""
+        """Type-check `expr` in the module's scope and run it (it calls compiled definitions once hot)."""
+        self._hot("")
         mark = len(self.sites)
         body, nslots = self._entry(expr)
         try:
@@ -759,15 +805,18 @@ class Program:
         if m.running:
             raise TelError("this Program is already running (evaluation is not reentrant)")
         t = self.table
-        first = limits.fuel if check is None else min(limits.fuel, max(1, check_every))
-        m.fuel = m.limit = first
-        m.reserve, m.slice, m.check = limits.fuel - first, max(1, check_every), check
+        every = max(1, check_every) if check is not None else _BIG_SLICE
+        first = min(limits.fuel, every)  # a huge fuel is handed out in slices: the counter stays a
+        m.fuel = m.limit = first         # one-digit (fast) Python int; costs and limits are unchanged
+        m.reserve, m.slice, m.check = limits.fuel - first, every, check
         m.mem = m.mem_limit = limits.memory
         m.room = m.max_depth = limits.depth  # calls left before the limit
         m.handler, m.dyn = handler, {}
         m.per_element, m.per_hash_block, m.per_effect = t.per_element, t.per_hash_block, t.per_effect
         m.mem_base, m.mem_per_item = t.mem_base, t.mem_per_item
         self.hits[:] = [0] * len(self.hits)  # in place: the closures hold this list
+        if self.jit is not None:
+            self.jit.reset()
         old = sys.getrecursionlimit()
         need = 5000 + 60 * limits.depth  # Python frames: a few per TEL call level
         m.running = True
@@ -788,7 +837,11 @@ class Program:
             if need > old:
                 sys.setrecursionlimit(old)
         steps = sum(h * len(site) for site, h in zip(self.sites, self.hits) if h)
-        return EvalResult(value, m.limit - m.fuel, self._breakdown(), m.mem_limit - m.mem,
+        breakdown = self._breakdown()
+        if self.jit is not None:
+            steps += self.jit.add_breakdown(breakdown)
+            breakdown = dict(sorted(breakdown.items()))
+        return EvalResult(value, m.limit - m.fuel, breakdown, m.mem_limit - m.mem,
                           t.version, steps)
 
     def _breakdown(self) -> dict[str, int]:

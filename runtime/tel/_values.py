@@ -73,7 +73,11 @@ def check_value(t: Type, v: Value) -> bool:
             "Unit": type(v) is tuple and v == (),
         }[t.name]
     if isinstance(t, TList):
-        return type(v) is tuple and all(check_value(t.elem, x) for x in v)
+        if type(v) is not tuple:
+            return False
+        if isinstance(t.elem, TName) and t.elem.name == "Int":  # fast path: large Int lists
+            return all(type(x) is int for x in v) and (not v or (-(2**63) <= min(v) and max(v) < 2**63))
+        return all(check_value(t.elem, x) for x in v)
     if isinstance(t, TOption):
         return v is None or (type(v) is Some and check_value(t.elem, v.value))
     if isinstance(t, TTuple):

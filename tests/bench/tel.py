@@ -1,6 +1,16 @@
-"""TEL benchmark: interpreter speed against CPython, evaluation steps/s, hashing throughput.
+"""TEL benchmark: interpreter and JIT speed against CPython, evaluation steps/s, hashing throughput.
 
-Run: .venv/bin/python tests/bench/tel.py  -> one JSON object.
+Run: .venv/bin/python tests/bench/tel.py [--quick]  -> one JSON object.
+
+* `modes`: TEL/CPython time ratios for fib(25), a fold over a list, string
+  building and a map/filter pipeline, for the interpreter before the JIT
+  (`interpreter`), the JIT (`jit`, compiled before the timed calls) and the
+  compiled guest on the co-processor (`compiled_guest`: not built yet, null
+  with a reason). The CPython baseline is the same function written the same
+  way (recursion, `functools.reduce` with a lambda, `map`/`filter` with
+  lambdas); `fold_loop_ratio` also compares the fold with a plain `for` loop.
+  Target for the JIT: <= 3x CPython on fib(25) and on the fold. Every TEL run
+  is checked to charge the same cost in both modes.
 
 * fib(25) on the TEL interpreter vs. the same function in CPython, same run
   (best of N each; target: ratio <= 20);
@@ -14,6 +24,7 @@ Run: .venv/bin/python tests/bench/tel.py  -> one JSON object.
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import time
@@ -27,6 +38,74 @@ def work(n: Int) -> Int =
   fold(map(filter(range(0, n), fn (x: Int) => x % 3 != 0), fn (x: Int) => x * x), 0,
        fn (acc: Int, x: Int) => acc + x)
 """
+
+
+FOLD_SRC = "def total(xs: List[Int]) -> Int = fold(xs, 0, fn (acc: Int, x: Int) => acc + x)\n"
+STR_SRC = ("def build(n: Int) -> String =\n"
+           "  fold(range(0, n), \"\", fn (acc: String, i: Int) => acc ++ int_to_string(i % 10))\n")
+PIPE_SRC = COLL_SRC
+
+
+def _py_fold(xs: tuple[int, ...]) -> int:
+    return functools.reduce(lambda acc, x: acc + x, xs, 0)
+
+
+def _py_fold_loop(xs: tuple[int, ...]) -> int:
+    acc = 0
+    for x in xs:
+        acc = acc + x
+    return acc
+
+
+def _py_build(n: int) -> str:
+    return functools.reduce(lambda acc, i: acc + str(i % 10), range(n), "")
+
+
+def _py_pipe(n: int) -> int:
+    return functools.reduce(lambda acc, x: acc + x,
+                            map(lambda x: x * x, filter(lambda x: x % 3 != 0, range(n))), 0)
+
+
+def _modes(quick: bool) -> dict[str, Any]:
+    """TEL/CPython ratios per workload for the interpreter and the JIT (best of interleaved runs)."""
+    n_fib = 20 if quick else 25
+    size = 20_000 if quick else 100_000
+    xs = tuple(range(size))
+    work: list[tuple[str, str, str, list[Any], Callable[[], Any]]] = [
+        (f"fib_{n_fib}", FIB_SRC, "fib", [n_fib], lambda: py_fib(n_fib)),
+        (f"fold_{size}", FOLD_SRC, "total", [xs], lambda: _py_fold(xs)),
+        (f"string_build_{size // 10}", STR_SRC, "build", [size // 10], lambda: _py_build(size // 10)),
+        (f"map_filter_{size}", PIPE_SRC, "work", [size], lambda: _py_pipe(size)),
+    ]
+    limits = Limits(fuel=10**10, memory=1 << 34)
+    out: dict[str, Any] = {"interpreter": {}, "jit": {}, "compiled_guest": None,
+                           "compiled_guest_reason": "the TEL -> RV32IM compiler is not built yet (issue 17 item 1)"}
+    rounds = 2 if quick else 3
+    for label, src, name, args, py in work:
+        checked = check_module(parse_module(src))
+        interp = Program(checked, jit_after=None)
+        jit = Program(checked, jit_after=1)
+        assert jit.compile(), jit.jit_error
+        a, b = interp.call(name, args, limits=limits), jit.call(name, args, limits=limits)
+        assert (a.value, a.cost, a.breakdown) == (b.value, b.cost, b.breakdown), label
+        assert a.value == py()
+        t_i = t_j = t_p = float("inf")
+        for _ in range(rounds):  # interleaved, best of each: the machine is shared and noisy
+            t_i = min(t_i, best(lambda: interp.call(name, args, limits=limits), 1))
+            t_j = min(t_j, best(lambda: jit.call(name, args, limits=limits), 2))
+            t_p = min(t_p, best(py, 3))
+        out["interpreter"][label] = {"ratio_vs_cpython": round(t_i / t_p, 2), "tel_s": round(t_i, 4),
+                                     "cpython_s": round(t_p, 4), "cost": a.cost}
+        out["jit"][label] = {"ratio_vs_cpython": round(t_j / t_p, 2), "tel_s": round(t_j, 4),
+                             "cpython_s": round(t_p, 4), "cost": b.cost,
+                             "speedup_vs_interpreter": round(t_i / t_j, 2)}
+        if name == "total":
+            t_loop = min(best(lambda: _py_fold_loop(xs), 3) for _ in range(rounds))
+            out["jit"][label]["fold_loop_ratio"] = round(t_j / t_loop, 2)
+    targets = {k: v["ratio_vs_cpython"] for k, v in out["jit"].items() if k.startswith(("fib", "fold"))}
+    out["jit_target_ratio"] = 3
+    out["jit_target_met"] = {k: r <= 3 for k, r in targets.items()}
+    return out
 
 
 def py_fib(n: int) -> int:
@@ -75,8 +154,10 @@ def _store_rate(n: int) -> dict[str, float] | None:
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 25
-    fib = Program(check_module(parse_module(FIB_SRC)))
+    quick = "--quick" in sys.argv
+    argv = [a for a in sys.argv[1:] if a != "--quick"]
+    n = int(argv[0]) if argv else (20 if quick else 25)
+    fib = Program(check_module(parse_module(FIB_SRC)), jit_after=None)  # the interpreter's figures
     limits = Limits(fuel=10**9)
     res = fib.call("fib", [n], limits=limits)
     assert res.value == py_fib(n)
@@ -84,7 +165,7 @@ def main() -> None:
     for _ in range(3):  # interleaved, best of each: the machine is shared and noisy
         t_tel = min(t_tel, best(lambda: fib.call("fib", [n], limits=limits), 2))
         t_py = min(t_py, best(lambda: py_fib(n), 3))
-    coll = Program(check_module(parse_module(COLL_SRC)))
+    coll = Program(check_module(parse_module(COLL_SRC)), jit_after=None)
     cres = coll.call("work", [20000], limits=limits)
     t_coll = best(lambda: coll.call("work", [20000], limits=limits), 3)
     defs_src = "".join(
@@ -111,6 +192,8 @@ def main() -> None:
         "repository": _store_rate(2000),
         "store": __import__("_store_bench").bench_store(),  # repository engineer: tests/bench/_store_bench.py
         "cost_table": res.cost_table,
+        "modes": _modes(quick),
+        "machine_note": "shared 2-core machine, other jobs running: timings are noisy (best of interleaved runs)",
     }
     print(json.dumps(out))
 

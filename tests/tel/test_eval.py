@@ -15,6 +15,9 @@ from stele.tel import (
     parse_module,
 )
 
+#: every test here runs on the interpreter and on the JIT (tests/tel/conftest.py)
+pytestmark = pytest.mark.usefixtures("tel_engine")
+
 MAX, MIN = 2**63 - 1, -(2**63)
 
 SRC = """

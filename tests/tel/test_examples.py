@@ -11,6 +11,9 @@ from stele.tel import (
     Limits, MemoryHandler, Program, check_module, parse_module, print_module,
 )
 
+#: every test here runs on the interpreter and on the JIT (tests/tel/conftest.py)
+pytestmark = pytest.mark.usefixtures("tel_engine")
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
