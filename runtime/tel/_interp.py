@@ -725,7 +725,12 @@ class Program:
         if comp.nslots != len(d.params) + len(clo.pad):
             raise TelError(f"internal: {d.name} uses {comp.nslots} frame slots, expected "
                            f"{len(d.params) + len(clo.pad)}")
-        clo.body = _profile_wrap(self, d.name, body)  # itself unless a profiler is active
+        wrapped = _profile_wrap(self, d.name, body)  # itself unless a profiler is active
+        if wrapped is not body:
+            # An instrumented program stays interpreted: the JIT's generated code
+            # would replace the profiler's wrappers and lose the attribution.
+            self.jit_error = "instrumented for the profiler: runs interpreted"
+        clo.body = wrapped
 
     def call(self, name: str, args: Sequence[Value] = (), *, limits: Limits = Limits(),
              handler: EffectHandler | None = None, check: Callable[[int], None] | None = None,
