@@ -56,6 +56,8 @@ __all__ = ["NativeEngine", "native_available", "compile_seconds", "NativeUnavail
            "DEFAULT_CHUNK", "cache_dir", "compile_source"]
 
 _PAGES = 1 << 20
+_NOT_DIRTY = np.uint8(0xFF ^ _k.DIRTY)
+_NOT_CODE = np.uint8(0xFF ^ _k.HASCODE)
 #: cycles per compiled call when the caller does not bound them itself.
 DEFAULT_CHUNK = 1 << 22
 _Entry = Callable[..., int]
@@ -147,20 +149,17 @@ def _build() -> tuple[Any, bytes, str]:
 
     _k._udiv = udiv
     _k._urem = urem
-    kernel = numba.njit(nogil=True)(_k.run_kernel)
+    kernel = numba.njit(nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)(_k.run_kernel)
     p = types.CPointer
-    i64, u8, u16, u32, i32 = types.int64, types.uint8, types.uint16, types.uint32, types.int32
-    sig = types.int64(p(i64), p(i64), p(u8), p(u16), p(u32), p(i64), p(u8), p(i32), p(u8),
-                      p(u8), p(u32), i64, i64)
+    i64, u8, u32, i32 = types.int64, types.uint8, types.uint32, types.int32
+    sig = types.int64(p(i64), p(u32), p(i64), p(u8), p(i32), p(u8), p(u32), i64, i64)
 
-    def entry(regs: Any, ctl: Any, pool: Any, pool16: Any, pool32: Any, dec: Any,
-              hascode: Any, ptab: Any, nowrite: Any, dirty: Any, wit: Any, wrows: int,
-              cap: int) -> int:
-        return kernel(carray(regs, 32), carray(ctl, _k.CTL_SIZE),  # type: ignore[no-any-return]
-                      carray(pool, (cap, 4096)), carray(pool16, (cap, 2048)),
+    def entry(state: Any, pool32: Any, dec: Any, flags: Any, ptab: Any, nowrite: Any,
+              wit: Any, wrows: int, cap: int) -> int:
+        return kernel(carray(state, _k.STATE_SIZE),  # type: ignore[no-any-return]
                       carray(pool32, (cap, 1024)), carray(dec, (cap, 1024)),
-                      carray(hascode, cap), carray(ptab, _PAGES), carray(nowrite, _PAGES),
-                      carray(dirty, cap), carray(wit, (wrows, K)))
+                      carray(flags, cap), carray(ptab, _PAGES), carray(nowrite, _PAGES),
+                      carray(wit, (wrows, K)))
 
     cf = numba.cfunc(sig, nogil=True)(entry)
     lib = cf._library
@@ -186,7 +185,7 @@ def _load(obj: bytes, name: str) -> int:
 
 
 def _ctypes_entry(addr: int) -> _Entry:
-    proto = ctypes.CFUNCTYPE(ctypes.c_int64, *([ctypes.c_void_p] * 11), ctypes.c_int64,
+    proto = ctypes.CFUNCTYPE(ctypes.c_int64, *([ctypes.c_void_p] * 7), ctypes.c_int64,
                              ctypes.c_int64)
     fn: _Entry = proto(addr)
     _keep.append(fn)
@@ -236,8 +235,7 @@ class NativeEngine:
     def __init__(self, machine: Machine) -> None:
         self.kernel = _compiled()
         self.m = machine
-        self.regs = np.zeros(32, np.int64)
-        self.ctl = np.zeros(_k.CTL_SIZE, np.int64)
+        self.state = np.zeros(_k.STATE_SIZE, np.int64)     # registers, then the ctl words
         self.ptab = np.full(_PAGES, -1, np.int32)
         self.nowrite = np.zeros(_PAGES, np.uint8)
         self._alloc(64)
@@ -256,24 +254,19 @@ class NativeEngine:
         self.pool = np.zeros((cap, 4096), np.uint8)
         self.pool32 = self.pool.view(np.uint32)
         self.slot_pn = np.zeros(cap, np.int32)
-        self.dirty = np.zeros(cap, np.uint8)
+        self.flags = np.zeros(cap, np.uint8)
         self.dec = np.zeros((cap, 1024), np.int64)
-        self.hascode = np.zeros(cap, np.uint8)
-        self._args = (
-            self.regs.ctypes.data, self.ctl.ctypes.data, self.pool.ctypes.data,
-            self.pool.ctypes.data, self.pool.ctypes.data, self.dec.ctypes.data,
-            self.hascode.ctypes.data, self.ptab.ctypes.data, self.nowrite.ctypes.data,
-            self.dirty.ctypes.data)
+        self._args = (self.state.ctypes.data, self.pool.ctypes.data, self.dec.ctypes.data,
+                      self.flags.ctypes.data, self.ptab.ctypes.data, self.nowrite.ctypes.data)
 
     def _grow(self) -> None:
-        old, pn, dirty, dec, hascode = self.pool, self.slot_pn, self.dirty, self.dec, self.hascode
+        old, pn, flags, dec = self.pool, self.slot_pn, self.flags, self.dec
         n = old.shape[0]
         self._alloc(2 * n)
         self.pool[:n] = old
         self.slot_pn[:n] = pn
-        self.dirty[:n] = dirty
+        self.flags[:n] = flags
         self.dec[:n] = dec
-        self.hascode[:n] = hascode
 
     def _slot(self, pn: int) -> int:
         """A new slot for page ``pn`` (zeroed, nothing decoded)."""
@@ -283,9 +276,9 @@ class NativeEngine:
         self.used = s + 1
         self.slot_pn[s] = pn
         self.ptab[pn] = s
-        if self.hascode[s]:
+        if self.flags[s] & _k.HASCODE:
             self.dec[s] = 0
-            self.hascode[s] = 0
+        self.flags[s] = 0
         return s
 
     def _reset(self) -> None:
@@ -293,7 +286,7 @@ class NativeEngine:
         self.ptab[self.slot_pn[:used]] = -1
         self.used = 0
         self.fresh = 0
-        self.dirty[:] = 0
+        self.flags[:used] &= _NOT_DIRTY
         self.slot_obj.clear()
         self.slot_of.clear()
 
@@ -305,9 +298,9 @@ class NativeEngine:
             self.slot_obj.append(pg)
         else:
             self.slot_obj[s] = pg
-            if self.hascode[s]:                  # new bytes: forget the decoded words
+            if self.flags[s] & _k.HASCODE:       # new bytes: forget the decoded words
                 self.dec[s] = 0
-                self.hascode[s] = 0
+                self.flags[s] &= _NOT_CODE
         self.pool[s] = np.frombuffer(pg, np.uint8)
 
     def _allocate(self, pn: int) -> bool:
@@ -321,7 +314,7 @@ class NativeEngine:
             return False
         s = self._slot(pn)
         self.pool[s] = 0
-        self.dirty[s] = 1
+        self.flags[s] = _k.DIRTY
         self.fresh += 1
         return True
 
@@ -351,18 +344,20 @@ class NativeEngine:
             self.nowrite[self.watched] = 0
             self.nowrite[watched] = 1
             self.watched = watched
-        self.ctl[_k.C_PC] = m.pc
-        self.regs[:] = m.regs
+        self.state[:32] = m.regs
+        self.state[_k.C_PC] = m.pc
 
     def _sync_out(self) -> None:
         """Copy registers, pc and every page written since the last sync back."""
         m = self.m
         mem = m.memory
-        m.regs[:] = self.regs.tolist()
-        m.pc = int(self.ctl[_k.C_PC])
+        state = self.state
+        m.regs[:] = state[:32].tolist()
+        m.pc = int(state[_k.C_PC])
         used = self.used
         objs = self.slot_obj
-        for s in np.flatnonzero(self.dirty[:used]).tolist():
+        flags = self.flags[:used]
+        for s in np.flatnonzero(flags & _k.DIRTY).tolist():
             pn = int(self.slot_pn[s])
             pg = mem.pages.get(pn)
             if pg is None:                       # allocated by the compiled loop
@@ -376,7 +371,7 @@ class NativeEngine:
             else:
                 objs.append(pg)
                 self.slot_of[pn] = s
-        self.dirty[:used] = 0
+        flags &= _NOT_DIRTY
         self.fresh = 0
         mem.wpages.clear()
         self.known = len(mem.pages)
@@ -388,7 +383,7 @@ class NativeEngine:
         Handles first-touch pages and decoding itself; returns the cycles run,
         with ``ctl[C_STATUS]`` BUDGET or SLOW (the interpreter's turn).
         """
-        ctl = self.ctl
+        ctl = self.state
         ctl[_k.C_WITNESS] = 0 if wit is None else 1
         base = 0 if wit is None else wit.ctypes.data
         rows = 0 if wit is None else wit.shape[0]
@@ -406,7 +401,7 @@ class NativeEngine:
                 exits["decode"] += 1
                 s = int(self.ptab[int(ctl[_k.C_PC]) >> 12])
                 self.dec[s] = _k.decode_page(self.pool32[s])
-                self.hascode[s] = 1
+                self.flags[s] |= _k.HASCODE
             elif status == _k.PAGE:
                 exits["page"] += 1
                 if not self._allocate(int(ctl[_k.C_PAGE])):
@@ -429,7 +424,7 @@ class NativeEngine:
         try:
             while done < n:
                 done += self._run(n - done, None, 0)
-                if self.ctl[_k.C_STATUS] == _k.BUDGET:
+                if self.state[_k.C_STATUS] == _k.BUDGET:
                     break
                 self._sync_out()
                 synced = True
@@ -459,7 +454,7 @@ class NativeEngine:
         try:
             while done < n:
                 done += self._run(n - done, wit, done)
-                if self.ctl[_k.C_STATUS] == _k.BUDGET:
+                if self.state[_k.C_STATUS] == _k.BUDGET:
                     break
                 self._sync_out()
                 synced = True
