@@ -40,6 +40,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import importlib
 import importlib.util
 
 import numpy as np
@@ -53,7 +54,8 @@ if TYPE_CHECKING:
     from ._machine import Machine
 
 __all__ = ["NativeEngine", "native_available", "compile_seconds", "NativeUnavailable",
-           "DEFAULT_CHUNK", "cache_dir", "compile_source"]
+           "DEFAULT_CHUNK", "cache_dir", "cache_path", "compile_source", "read_cache",
+           "write_cache"]
 
 _PAGES = 1 << 20
 _NOT_DIRTY = np.uint8(0xFF ^ _k.DIRTY)
@@ -109,7 +111,7 @@ def cache_dir() -> Path:
 
 
 def _host() -> tuple[str, str, str]:
-    import llvmlite.binding as llvm
+    llvm: Any = importlib.import_module("llvmlite.binding")
 
     llvm.initialize_native_target()
     llvm.initialize_native_asmprinter()
@@ -118,7 +120,7 @@ def _host() -> tuple[str, str, str]:
 
 
 def _cache_key(host: tuple[str, str, str]) -> str:
-    import llvmlite
+    llvmlite: Any = importlib.import_module("llvmlite")
 
     h = hashlib.sha256()
     h.update(Path(_k.__file__).read_bytes())
@@ -129,26 +131,29 @@ def _cache_key(host: tuple[str, str, str]) -> str:
     return h.hexdigest()[:32]
 
 
+def cache_path() -> Path:
+    """The cache file of the kernel for this source, toolchain and host CPU."""
+    return cache_dir() / f"kernel-{_cache_key(_host())}.o"
+
+
 def _build() -> tuple[Any, bytes, str]:
     """Compile the kernel with numba: (the cfunc, its object code, its symbol name)."""
-    import numba
-    from numba import carray, types
-    from numba.extending import intrinsic
+    # numba's own annotations do not cover cfunc/intrinsic internals: use it untyped.
+    numba: Any = importlib.import_module("numba")
+    types, carray = numba.types, numba.carray
+    intrinsic: Any = importlib.import_module("numba.extending").intrinsic
 
-    @intrinsic
-    def udiv(typingctx: Any, a: Any, b: Any) -> Any:
-        def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-            return builder.udiv(args[0], args[1])
-        return types.int64(types.int64, types.int64), codegen
+    def unsigned(instruction: str) -> Any:
+        """An intrinsic for one LLVM ``udiv``/``urem`` on int64 (no zero check: callers guard)."""
+        def typer(typingctx: Any, a: Any, b: Any) -> Any:
+            def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+                return getattr(builder, instruction)(args[0], args[1])
+            return types.int64(types.int64, types.int64), codegen
+        typer.__name__ = f"stele_{instruction}"
+        return intrinsic(typer)
 
-    @intrinsic
-    def urem(typingctx: Any, a: Any, b: Any) -> Any:
-        def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-            return builder.urem(args[0], args[1])
-        return types.int64(types.int64, types.int64), codegen
-
-    _k._udiv = udiv
-    _k._urem = urem
+    _k._udiv = unsigned("udiv")
+    _k._urem = unsigned("urem")
     kernel = numba.njit(nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)(_k.run_kernel)
     p = types.CPointer
     i64, u8, u32, i32 = types.int64, types.uint8, types.uint32, types.int32
@@ -163,12 +168,47 @@ def _build() -> tuple[Any, bytes, str]:
 
     cf = numba.cfunc(sig, nogil=True)(entry)
     lib = cf._library
-    return cf, bytes(lib._get_compiled_object()), cf.native_name
+    return cf, bytes(lib._get_compiled_object()), str(cf.native_name)
+
+
+def write_cache(path: Path, name: str, obj: bytes) -> None:
+    """Store object code ``obj`` (entry symbol ``name``) at ``path``, atomically.
+
+    The first line is ``name`` and the SHA-256 of ``obj``; an unwritable
+    directory only costs the compile next time.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(f"{name} {hashlib.sha256(obj).hexdigest()}\n".encode() + obj)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def read_cache(path: Path) -> tuple[str, bytes] | None:
+    """(entry symbol, object code) from ``path``; None if missing, truncated or damaged.
+
+    The digest is checked before LLVM sees the bytes, so a damaged file is
+    recompiled rather than loaded.
+    """
+    try:
+        blob = path.read_bytes()
+    except OSError:
+        return None
+    head, sep, obj = blob.partition(b"\n")
+    parts = head.split(b" ")
+    if not sep or len(parts) != 2 or hashlib.sha256(obj).hexdigest().encode() != parts[1]:
+        return None
+    try:
+        return parts[0].decode("ascii"), obj
+    except UnicodeDecodeError:
+        return None
 
 
 def _load(obj: bytes, name: str) -> int:
     """Load object code with llvmlite alone; the address of ``name``."""
-    import llvmlite.binding as llvm
+    llvm: Any = importlib.import_module("llvmlite.binding")
 
     target = llvm.Target.from_triple(llvm.get_process_triple())
     tm = target.create_target_machine(cpu=llvm.get_host_cpu_name(),
@@ -200,30 +240,21 @@ def _compiled() -> _Entry:
     if not native_available():
         raise NativeUnavailable()
     started = _clock()
-    host = _host()
-    key = _cache_key(host)
-    directory = cache_dir()
-    path = directory / f"kernel-{key}.o"
+    path = cache_path()
     entry: _Entry | None = None
-    try:
-        blob = path.read_bytes()
-        name, _, obj = blob.partition(b"\n")
-        entry = _ctypes_entry(_load(obj, name.decode()))
-        _loaded_from = "cache"
-    except (OSError, ValueError, RuntimeError, UnicodeDecodeError):
-        entry = None
+    cached = read_cache(path)
+    if cached is not None:
+        try:
+            entry = _ctypes_entry(_load(cached[1], cached[0]))
+            _loaded_from = "cache"
+        except (OSError, ValueError, RuntimeError):
+            entry = None
     if entry is None:
         cf, obj, sym = _build()
         _keep.append(cf)
         entry = _ctypes_entry(cf.address)
         _loaded_from = "compiled"
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            tmp = directory / f".kernel-{key}.{os.getpid()}.tmp"
-            tmp.write_bytes(sym.encode() + b"\n" + obj)
-            os.replace(tmp, path)
-        except OSError:
-            pass                                 # an unwritable cache only costs the compile
+        write_cache(path, sym, obj)
     _compile_seconds = _clock() - started
     _entry = entry
     return entry
