@@ -36,6 +36,8 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import os
+import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -215,6 +217,14 @@ def _load(obj: bytes, name: str) -> int:
                                       features=llvm.get_host_cpu_features().flatten(),
                                       codemodel="jitdefault")
     engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), tm)
+    # The object's error paths name numba's runtime helpers (exception
+    # raising, GIL, NRT), which are not loaded without numba.  The kernel never
+    # raises, so they are unreachable; bind them to a stub that stops the
+    # process with a message rather than jumping to address 0.
+    for ref in sorted(set(re.findall(rb"\x00((?:numba|NRT)_\w+)\x00", obj))):
+        sym = ref.decode()
+        if llvm.address_of_symbol(sym) is None:
+            llvm.add_symbol(sym, _unreachable_address())
     engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
     engine.finalize_object()
     addr = int(engine.get_function_address(name))
@@ -222,6 +232,22 @@ def _load(obj: bytes, name: str) -> int:
         raise OSError(f"symbol {name} not in the cached object")
     _keep.append(engine)
     return addr
+
+
+def _unreachable() -> None:
+    sys.stderr.write("stele: the native engine reached a numba runtime helper, which the "
+                     "cached kernel cannot use; delete the cache directory and rerun\n")
+    sys.stderr.flush()
+    os.abort()
+
+
+_STUB: list[Any] = []
+
+
+def _unreachable_address() -> int:
+    if not _STUB:
+        _STUB.append(ctypes.CFUNCTYPE(None)(_unreachable))
+    return int(ctypes.cast(_STUB[0], ctypes.c_void_p).value or 0)
 
 
 def _ctypes_entry(addr: int) -> _Entry:
