@@ -27,9 +27,11 @@ instructions unless ``--quick``) one run measures:
 ``engines`` (issue 12): MIPS and witness MIPS of each engine (interp, jit,
 native) on a generated CPU-bound mix (sieve, sort, CRC-32, a bytecode loop;
 ``_engines.py``) with unicorn's MIPS on the same ELF in the same run as the
-peer ratio (``vs_unicorn``), and the native engine's first-use compile seconds
-in a fresh process with an empty and with a warm on-disk cache; each guest
-also gets an ``engines`` entry.
+peer ratio (``vs_unicorn``; unicorn without hooks, best of two), CPU MIPS
+(``cpu_mips``, ``cpu_vs_unicorn``) beside wall MIPS because the machine is
+shared, and the native engine's first-use compile seconds (wall and CPU) in a
+fresh process with an empty and with a warm on-disk cache; each guest also
+gets an ``engines`` entry with the native engine's returns to Python.
 
 Targets (from issue 3): fast path >= 10 MIPS, witness >= 2 MIPS, checkpoint
 space O(M * K) rather than O(T).  The figures are reported as measured, met
@@ -274,6 +276,15 @@ def main(argv: list[str]) -> int:
             "witness_target_met": native["witness_mips"] >= 30,
             "cold_compile_met": comp["cold_seconds"] <= 3,
             "cached_compile_met": comp["cached_seconds"] <= 0.3,
+            # CPU-time figures: the same targets, less distorted by a shared machine
+            "mix_cpu_mips": native["cpu_mips"], "mix_witness_cpu_mips": native["witness_cpu_mips"],
+            "cpu_vs_unicorn": native.get("cpu_vs_unicorn"),
+            "guest_cpu_mips_min": min(g["engines"]["native"]["cpu_mips"] for g in rows),
+            "guest_witness_cpu_mips_min": min(g["engines"]["native"]["witness_cpu_mips"]
+                                              for g in rows),
+            "cpu_mips_target_met": native["cpu_mips"] >= 100,
+            "cpu_witness_target_met": native["witness_cpu_mips"] >= 30,
+            "cold_compile_cpu_met": comp["cold_cpu_seconds"] <= 3,
         }
     print(json.dumps(report, indent=2))
     return 0
