@@ -34,6 +34,7 @@ from stele.actors.coprocessor._elf import load_elf
 from stele.actors.prover import (
     EXT_ZERO,
     P,
+    CommitParams,
     Commitment,
     Composition,
     Ext,
@@ -66,12 +67,14 @@ from ._expr import Expr, Poly, col
 from ._statement import Statement, SegmentLayout, digest
 from ._trace import DEFAULT_MAX_CYCLES, MAX_LOG_ROWS, MIN_LOG_ROWS, Trace, build_trace, initial_registers
 
-__all__ = ["VmProof", "prove", "prove_trace", "verify", "HELPER_COLUMNS", "PROTOCOL"]
+__all__ = ["VmProof", "prove", "prove_run", "prove_trace", "verify", "HELPER_COLUMNS", "PROTOCOL", "ROUND_DEGREE", "KEEP"]
 
 PROTOCOL = "stele.vm-proof/1"
 HELPER_COLUMNS: tuple[str, ...] = tuple(c for h in HELPERS for c in helper_columns(h))
 KEEP: tuple[str, ...] = TRACE_COLUMNS + HELPER_COLUMNS
 _P64 = np.uint64(P)
+#: evaluations per trace sum-check round minus one: eq(e, x) times degree-3 constraints.
+ROUND_DEGREE = 4
 _TABLE_COMP = Composition(((1, (0, 1)), (1, (2, 3))))
 
 
@@ -96,7 +99,8 @@ class VmProof:
     open_mult: EvalProof
 
 
-def _params(n: int) -> tuple[object, object, object]:
+def _params(n: int) -> tuple[CommitParams, CommitParams, CommitParams]:
+    """Commitment parameters of the trace, helper and multiplicity batches (>= 100 bits each)."""
     return (choose_params(n, num_polys=len(TRACE_COLUMNS)), choose_params(n, num_polys=len(HELPER_COLUMNS)),
             choose_params(LOG_TABLE, num_polys=2))
 
@@ -209,20 +213,31 @@ def statement_of(trace: Trace, elf: bytes, input_bytes: bytes) -> Statement:
 
 
 def prove(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAULT_MAX_CYCLES,
-          _cheat: Callable[[Trace], None] | None = None, _forge: bool = False) -> tuple[Statement, VmProof]:
+          _cheat: Callable[[Trace], None] | None = None, _forge: bool = False,
+          _lie: Callable[[int, str, int], int] | None = None) -> tuple[Statement, VmProof]:
     """Run ``elf`` on ``input_bytes`` in provable mode and prove the run: ``(statement, proof)``.
 
     Raises :class:`~._errors.Unprovable` if the run uses anything provable mode
     does not cover.  ``_cheat`` and ``_forge`` exist for the soundness tests
-    only: ``_cheat`` edits the trace (a lying witness) before anything is
-    committed, ``_forge`` makes the prover claim the constraint and shift sums
-    are zero whatever they are.
+    only: ``_lie`` makes the trace builder lie consistently (see
+    :func:`~._trace.build_trace`), ``_cheat`` edits the finished trace (a
+    lying witness cell, multiplicity, final register or exit code) before
+    anything is committed, ``_forge`` makes the prover claim the constraint and
+    shift sums are zero whatever they are.
     """
-    trace = build_trace(elf, input_bytes, max_cycles=max_cycles)
+    st, proof, _ = prove_run(elf, input_bytes, max_cycles=max_cycles, _cheat=_cheat, _forge=_forge, _lie=_lie)
+    return st, proof
+
+
+def prove_run(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAULT_MAX_CYCLES,
+              _cheat: Callable[[Trace], None] | None = None, _forge: bool = False,
+              _lie: Callable[[int, str, int], int] | None = None) -> tuple[Statement, VmProof, int]:
+    """:func:`prove`, also returning the run's exact cycle count (the statement has it padded)."""
+    trace = build_trace(elf, input_bytes, max_cycles=max_cycles, _lie=_lie)
     if _cheat is not None:
         _cheat(trace)
     st = statement_of(trace, elf, input_bytes)
-    return st, prove_trace(trace, st, _forge=_forge)
+    return st, prove_trace(trace, st, _forge=_forge), trace.cycles
 
 
 def prove_trace(trace: Trace, st: Statement, *, _forge: bool = False) -> VmProof:
@@ -234,9 +249,9 @@ def prove_trace(trace: Trace, st: Statement, *, _forge: bool = False) -> VmProof
     _head(t, st)
     cols: dict[str, U64] = dict(trace.columns)
     cols.update(_public_tables(n))
-    c1 = commit_table(np.stack([cols[c] for c in TRACE_COLUMNS]), p1)  # type: ignore[arg-type]
+    c1 = commit_table(np.stack([cols[c] for c in TRACE_COLUMNS]), p1)
     _root(t, "vm.trace", c1.commitment)
-    cm = commit_table(np.stack([trace.range_mult % _P64, trace.bytecode_mult % _P64]), pm)  # type: ignore[arg-type]
+    cm = commit_table(np.stack([trace.range_mult % _P64, trace.bytecode_mult % _P64]), pm)
     _root(t, "vm.mult", cm.commitment)
     finals = tuple(trace.final_regs)
     _absorb_finals(t, finals)
@@ -250,7 +265,7 @@ def prove_trace(trace: Trace, st: Statement, *, _forge: bool = False) -> VmProof
         helpers[fr.name] = vext_mul(num, vext_inv(den))
         for i, name in enumerate(helper_columns(fr.name)):
             cols[name] = np.ascontiguousarray(helpers[fr.name][:, i])
-    c2 = commit_table(np.stack([cols[c] for c in HELPER_COLUMNS]), p2)  # type: ignore[arg-type]
+    c2 = commit_table(np.stack([cols[c] for c in HELPER_COLUMNS]), p2)
     _root(t, "vm.helpers", c2.commitment)
     sums = tuple(vext_sum(helpers[h]) for h in HELPERS)
     t.absorb_ext("vm.helper_sums", list(sums))
@@ -279,7 +294,7 @@ def prove_trace(trace: Trace, st: Statement, *, _forge: bool = False) -> VmProof
     rho2 = t.challenge_ext("vm.rho2")
     tables = [trace.range_mult % _P64, range_inv, trace.bytecode_mult % _P64, _scale(bc_inv, rho2)]
     shadow = t.copy()
-    table_proof = prove_sumcheck(tables, _TABLE_COMP, t)  # type: ignore[arg-type]
+    table_proof = prove_sumcheck(tables, _TABLE_COMP, t)
     r2 = list(verify_sumcheck(table_proof, _TABLE_COMP, LOG_TABLE, shadow).point)
     pt = np.array(point, dtype=np.uint64).reshape(-1, 4)
     _, open_trace = prove_evaluations(c1, pt, t)
@@ -342,9 +357,9 @@ def verify(statement: Statement, proof: VmProof, *, elf: bytes, input_bytes: byt
 def _verify(st: Statement, pr: VmProof, table: Bytecode, init: list[int]) -> None:
     n = st.log_cycles
     p1, p2, pm = _params(n)
-    c1 = Commitment(p1, pr.root_trace, len(TRACE_COLUMNS))  # type: ignore[arg-type]
-    cm = Commitment(pm, pr.root_mult, 2)  # type: ignore[arg-type]
-    c2 = Commitment(p2, pr.root_helpers, len(HELPER_COLUMNS))  # type: ignore[arg-type]
+    c1 = Commitment(p1, pr.root_trace, len(TRACE_COLUMNS))
+    cm = Commitment(pm, pr.root_mult, 2)
+    c2 = Commitment(p2, pr.root_helpers, len(HELPER_COLUMNS))
     t = Transcript(PROTOCOL)
     _head(t, st)
     _root(t, "vm.trace", c1)
