@@ -40,10 +40,17 @@ def _ext(c: int | Ext) -> Ext:
 class Poly:
     """A polynomial ``sum_m c_m * prod(columns of m)`` (immutable by convention)."""
 
-    __slots__ = ("terms",)
+    __slots__ = ("terms", "_mats")
 
     def __init__(self, terms: Mapping[Monomial, Ext] | None = None) -> None:
         self.terms: dict[Monomial, Ext] = {m: c for m, c in (terms or {}).items() if c != EXT_ZERO}
+        self._mats: dict[Monomial, U64] = {}
+
+    def _matrix(self, m: Monomial) -> U64:
+        mat = self._mats.get(m)
+        if mat is None:
+            mat = self._mats[m] = _mul_matrix(self.terms[m])
+        return mat
 
     @staticmethod
     def lift(x: Poly | int | Ext) -> Poly:
@@ -123,7 +130,7 @@ class Poly:
                 base_c.append(c)
             else:
                 ext_p.append(prod)
-                ext_m.append(_mul_matrix(c))
+                ext_m.append(self._matrix(m))
         if base_p:
             acc += _matmul_mod(np.stack(base_p, axis=1), np.array(base_c, dtype=np.uint64))
         if ext_p:

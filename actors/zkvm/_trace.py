@@ -104,11 +104,13 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
     pcs = wit[:, 0].tolist()
     npcs = wit[:, 1].tolist()
     rdv = wit[:, 6].tolist()
-    for t in range(cycles):
-        pc = pcs[t]
+    pc = program.entry
+    for t in range(size - 1 if _lie is not None else cycles):
+        if _lie is None and pc != pcs[t]:  # pragma: no cover - next pcs were compared one row earlier
+            raise Unprovable("execution", f"cycle {t}: pc {pcs[t]:#x} is not {pc:#x}")
         ti = table.index.get(pc)
         if ti is None:
-            op = decode(int(wit[t, 2])).op
+            op = decode(int(wit[t, 2])).op if t < wit.shape[0] else "?"
             raise Unprovable("instruction", f"cycle {t}: {op} at pc {pc:#x} is outside provable mode "
                              "(it covers add sub addi slt sltu slti sltiu lui auipc jal jalr beq bne blt bge "
                              "bltu bgeu fence ecall-exit)")
@@ -185,10 +187,12 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
             range_mult[v] += 1
         if exiting:
             break
-    else:  # pragma: no cover - _run only returns runs that exited
+        pc = npc
+    else:
         raise Unprovable("execution", "the trace does not end with exit")
-    if t != cycles - 1:  # pragma: no cover - the machine halts at the exit
+    if _lie is None and t != cycles - 1:  # pragma: no cover - the machine halts at the exit
         raise Unprovable("execution", "rows after the exit")
+    cycles = t + 1
     # padding rows are all zero (12 zero range lookups each), except the cyclic wrap of the last row
     range_mult[0] += 12 * (size - cycles)
     entry = program.entry
