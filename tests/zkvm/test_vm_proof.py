@@ -27,7 +27,7 @@ from stele.actors.zkvm._air import TRACE_COLUMNS
 from stele.actors.zkvm._prove import prove_trace, statement_of
 from stele.actors.zkvm._trace import Trace, build_trace
 
-from coprocessor._elfgen import li, make_elf, syscall
+from coprocessor._elfgen import make_elf, syscall
 from ._programs import all_classes, program, unit_programs
 from ._reference import violations
 
@@ -316,6 +316,7 @@ def test_sampled_single_cell_mutations() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(7200)
 def test_every_column_mutated_on_an_active_and_a_padding_row() -> None:
     trace = build_trace(ELF)
     rng = random.Random(3)
