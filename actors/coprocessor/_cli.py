@@ -1,5 +1,7 @@
 """``stele vm``: run RISC-V guests on the co-processor from the command line.
 
+    stele vm prove FILE.elf [--input FILE] -o PROOF          (see stele.actors.zkvm._cli)
+    stele vm verify PROOF --elf FILE.elf [--input F] [--output F] [--exit-code N]
     stele vm run FILE.elf|NAME [--input FILE] [--max-cycles N] [--signature FILE]
                           [--public FILE] [--memory-limit BYTES] [--raw BASE]
                           [--engine {interp,jit,native}] [--interp] [--ecall-traps] [--stats]
@@ -89,6 +91,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="the store holding named guests (default: $STELE_STORE or "
                           "./.stele/store.sqlite)")
     run.add_argument("--json", action="store_true", help="print one JSON record on stdout")
+    from ..zkvm._cli import add_commands  # prove / verify (the prover loads only when they run)
+
+    add_commands(sub)
     return p
 
 
@@ -98,6 +103,10 @@ def main(argv: list[str]) -> int:
     from ..._cli._common import USAGE, exit_code_for
 
     args = _parser().parse_args(argv)
+    if args.command in ("prove", "verify"):
+        from ..zkvm import _cli as zk
+
+        return zk.run_prove(args) if args.command == "prove" else zk.run_verify(args)
     try:
         data = _vm.guest_bytes(args.file, args.store)
         stdin = args.input.read_bytes() if args.input else b""

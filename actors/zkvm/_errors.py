@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from stele import SteleError
 
-__all__ = ["ZkvmError", "MalformedStatement", "StatementMismatch"]
+__all__ = ["ZkvmError", "MalformedStatement", "StatementMismatch", "Unprovable", "ProofRejected", "MalformedVmProof"]
 
 
 class ZkvmError(SteleError):
@@ -29,3 +29,35 @@ class StatementMismatch(ZkvmError):
     def __init__(self, field: str) -> None:
         super().__init__(f"statement mismatch: {field}")
         self.field = field
+
+
+class Unprovable(ZkvmError):
+    """An execution uses something provable mode does not cover; ``what`` names it.
+
+    Raised by the prover *before* any proof is made (an instruction outside
+    the covered subset, a syscall other than exit, a trap, a text segment or
+    a run too large), never by accepting a proof that would be unsound.
+    """
+
+    def __init__(self, what: str, detail: str) -> None:
+        super().__init__(f"not provable: {what}: {detail}")
+        self.what = what
+        self.detail = detail
+
+
+class ProofRejected(ZkvmError):
+    """A VM proof failed verification; ``claim`` names the claim that failed."""
+
+    def __init__(self, claim: str, detail: str) -> None:
+        super().__init__(f"proof rejected: {claim}: {detail}")
+        self.claim = claim
+        self.detail = detail
+
+
+class MalformedVmProof(ZkvmError):
+    """Encoded VM proof bytes have the wrong shape or are not canonical; ``field`` names the part."""
+
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__(f"malformed vm proof: {field}: {detail}")
+        self.field = field
+        self.detail = detail

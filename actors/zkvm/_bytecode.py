@@ -1,0 +1,128 @@
+"""The committed program: one public row per covered instruction in the ELF's executable text.
+
+The verifier rebuilds this table from the ELF bytes alone, so the statement's
+ELF digest fixes it; every active trace row must look one of its rows up
+(LogUp, see ``_air``).  A row holds everything the constraints need to know
+about the instruction at ``pc``, precomputed as 16-bit limbs:
+
+* ``pc``, ``ret = pc + 4`` and ``tgt = pc + offset`` (branches and ``jal``),
+  all modulo 2^32;
+* ``st``, the *static* result of instructions whose result does not depend on
+  registers: ``lui`` (the immediate), ``auipc`` (``pc + imm``), ``jal``/``jalr``
+  (the link ``pc + 4``);
+* the register operands ``rd``/``rs1``/``rs2`` (``rs2 = 0`` for immediate
+  forms, whose ``imm`` is the second ALU operand; ``imm = 0`` otherwise), and
+  ``wr`` = 1 iff the instruction writes a register other than x0;
+* one flag per constraint class (``f_add`` ... ``f_ecall``).
+
+Words that do not decode to a covered instruction get no row, so a trace
+can never execute them.  Provable mode covers: ``add sub addi slt sltu slti
+sltiu lui auipc jal jalr beq bne blt bge bltu bgeu fence`` and ``ecall`` as
+exit (a7 = 93 or 94).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from stele.actors.coprocessor._elf import Program
+from stele.actors.coprocessor._isa import Instr, decode
+
+from ._errors import Unprovable
+
+__all__ = ["FIELDS", "FLAGS", "COVERED", "LOG_TABLE", "table_row", "build_table", "Bytecode"]
+
+M = 0xFFFFFFFF
+#: log2 of the bytecode table's padded size (so at most 2^16 covered instruction words).
+LOG_TABLE = 16
+
+FLAGS: tuple[str, ...] = ("f_add", "f_sub", "f_slt", "f_sltu", "f_st", "f_jal", "f_jalr", "f_beq", "f_bne",
+                          "f_blt", "f_bge", "f_bltu", "f_bgeu", "f_ecall")
+FIELDS: tuple[str, ...] = ("pc_lo", "pc_hi", "ret_lo", "ret_hi", "tgt_lo", "tgt_hi", "st_lo", "st_hi", "rd", "rs1",
+                           "rs2", "imm_lo", "imm_hi", "wr") + FLAGS
+
+_CLASS = {"add": "f_add", "addi": "f_add", "sub": "f_sub", "slt": "f_slt", "slti": "f_slt", "sltu": "f_sltu",
+          "sltiu": "f_sltu", "lui": "f_st", "auipc": "f_st", "jal": "f_jal", "jalr": "f_jalr", "beq": "f_beq",
+          "bne": "f_bne", "blt": "f_blt", "bge": "f_bge", "bltu": "f_bltu", "bgeu": "f_bgeu", "ecall": "f_ecall",
+          "fence": ""}
+#: the mnemonics provable mode covers.
+COVERED: frozenset[str] = frozenset(_CLASS)
+
+
+def _limbs(v: int) -> tuple[int, int]:
+    v &= M
+    return v & 0xFFFF, v >> 16
+
+
+def table_row(pc: int, ins: Instr) -> dict[str, int] | None:
+    """The table row for ``ins`` at ``pc``, or None if provable mode does not cover it."""
+    op = ins.op
+    if op not in _CLASS:
+        return None
+    row = dict.fromkeys(FIELDS, 0)
+    row["pc_lo"], row["pc_hi"] = _limbs(pc)
+    row["ret_lo"], row["ret_hi"] = _limbs(pc + 4)
+    rd, rs1, rs2, imm = ins.rd, ins.rs1, ins.rs2, 0
+    if op in ("addi", "slti", "sltiu", "jalr"):
+        imm = ins.imm
+    elif op in ("beq", "bne", "blt", "bge", "bltu", "bgeu", "jal"):
+        row["tgt_lo"], row["tgt_hi"] = _limbs(pc + ins.imm)
+    if op == "lui":
+        row["st_lo"], row["st_hi"] = _limbs(ins.imm)
+    elif op == "auipc":
+        row["st_lo"], row["st_hi"] = _limbs(pc + ins.imm)
+    elif op in ("jal", "jalr"):
+        row["st_lo"], row["st_hi"] = _limbs(pc + 4)
+    if op == "ecall":
+        rd, rs1, rs2 = 0, 17, 10
+    if op in ("jal", "jalr"):
+        row["f_st"] = 1
+    if op == "fence":
+        rd = rs1 = rs2 = 0
+    row["rd"], row["rs1"], row["rs2"] = rd, rs1, rs2
+    row["imm_lo"], row["imm_hi"] = _limbs(imm)
+    row["wr"] = int(rd != 0)
+    if _CLASS[op]:
+        row[_CLASS[op]] = 1
+    return row
+
+
+class Bytecode:
+    """The table of a program: rows (``(R, len(FIELDS))`` int64) and a pc -> row index map."""
+
+    def __init__(self, rows: NDArray[np.int64], index: dict[int, int]) -> None:
+        self.rows = rows
+        self.index = index
+
+    @property
+    def size(self) -> int:
+        """Number of real (unpadded) rows."""
+        return int(self.rows.shape[0])
+
+
+def build_table(program: Program) -> Bytecode:
+    """The bytecode table of ``program``'s executable segments (see the module docstring)."""
+    segs = sorted(program.segments, key=lambda s: s.vaddr)
+    for a, b in zip(segs, segs[1:]):
+        if a.vaddr + a.memsz > b.vaddr:
+            raise Unprovable("segments", f"segments at {a.vaddr:#x} and {b.vaddr:#x} overlap")
+    rows: list[list[int]] = []
+    index: dict[int, int] = {}
+    for seg in program.segments:
+        if not seg.executable:
+            continue
+        data = seg.data
+        start = (seg.vaddr + 3) & ~3
+        for pc in range(start, seg.vaddr + len(data) - 3, 4):
+            off = pc - seg.vaddr
+            word = int.from_bytes(data[off:off + 4], "little")
+            row = table_row(pc, decode(word))
+            if row is None:
+                continue
+            index[pc] = len(rows)
+            rows.append([row[f] for f in FIELDS])
+    if len(rows) > 1 << LOG_TABLE:
+        raise Unprovable("text", f"{len(rows)} covered instruction words exceed the table limit 2^{LOG_TABLE}")
+    arr = np.array(rows, dtype=np.int64).reshape(-1, len(FIELDS))
+    return Bytecode(arr, index)

@@ -1,0 +1,204 @@
+"""The prover's trace: the co-processor's witness, re-derived into the AIR's columns.
+
+:func:`build_trace` runs the guest on the co-processor (its fast witness
+engine), then walks the witness rows with an independent interpreter of the
+covered subset that fills every column of :data:`~._air.TRACE_COLUMNS`,
+the register timestamps, the final register state and the lookup
+multiplicities.  Each row is cross-checked against the witness (pc, next pc,
+register values): a trap, an unsupported instruction or syscall, or any
+disagreement raises :class:`~._errors.Unprovable` before a proof is made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from stele.actors.coprocessor._elf import Program, load_elf
+from stele.actors.coprocessor._isa import decode
+from stele.actors.coprocessor._errors import GuestError
+from stele.actors.coprocessor._machine import Machine
+from stele.actors.prover import P
+
+from ._air import EXIT_SYSCALLS, TRACE_COLUMNS, TS_SHIFT
+from ._bytecode import FIELDS, LOG_TABLE, Bytecode, build_table
+from ._errors import Unprovable
+
+__all__ = ["Trace", "build_trace", "initial_registers", "MIN_LOG_ROWS", "MAX_LOG_ROWS", "DEFAULT_MAX_CYCLES"]
+
+M = 0xFFFFFFFF
+MIN_LOG_ROWS = 4
+#: 3 * 2^20 timestamps stay far below the field size (see ``_air.TS_SHIFT``).
+MAX_LOG_ROWS = 20
+DEFAULT_MAX_CYCLES = (1 << MAX_LOG_ROWS) - 1
+_F = {name: i for i, name in enumerate(FIELDS)}
+
+
+def _truth(cycle: int, what: str, value: int) -> int:
+    return value
+
+
+def initial_registers(program: Program) -> list[int]:
+    """The register file a fresh co-processor starts ``program`` with (sp set, the rest 0)."""
+    return list(Machine(program).regs)
+
+
+@dataclass
+class Trace:
+    """Everything the prover commits: columns, multiplicities, the final registers and the outcome."""
+
+    program: Program
+    table: Bytecode
+    log_rows: int
+    cycles: int
+    exit_code: int
+    columns: dict[str, NDArray[np.uint64]]
+    range_mult: NDArray[np.uint64]
+    bytecode_mult: NDArray[np.uint64]
+    final_regs: list[tuple[int, int, int]]
+
+
+def _run(program: Program, input_bytes: bytes, max_cycles: int) -> NDArray[np.uint32]:
+    m = Machine(program, input=input_bytes)
+    try:
+        rows = m.trace(max_cycles)
+    except GuestError as exc:
+        raise Unprovable("execution", f"the guest stopped with {type(exc).__name__}: {exc}") from None
+    if not m.halted or m.halt_reason != "exit":
+        raise Unprovable("execution", f"no exit within {max_cycles} cycles (provable mode proves complete runs)")
+    return rows
+
+
+def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAULT_MAX_CYCLES,
+                _lie: Callable[[int, str, int], int] | None = None) -> Trace:
+    """Run ``elf`` and build its trace (see the module docstring).
+
+    ``_lie`` is for the soundness tests only: ``_lie(cycle, what, value)``
+    may replace a value the interpreter computed (``"v1"``, ``"v2"``,
+    ``"prev"``, ``"ts1"``..``"ts3"``, ``"npc"``, ``"value"``) and everything
+    downstream is then derived from the lie, so the lie is locally consistent
+    and only a global check (memory, lookups, continuity) can catch it.
+    """
+    lie = _lie if _lie is not None else _truth
+    if not 1 <= max_cycles <= DEFAULT_MAX_CYCLES:
+        raise Unprovable("max_cycles", f"{max_cycles} is outside 1..{DEFAULT_MAX_CYCLES}")
+    program = load_elf(elf)
+    table = build_table(program)
+    wit = _run(program, input_bytes, max_cycles)
+    cycles = int(wit.shape[0])
+    n = max(MIN_LOG_ROWS, cycles.bit_length())  # 2^n > cycles: at least one padding row
+    if n > MAX_LOG_ROWS:
+        raise Unprovable("cycles", f"{cycles} cycles exceed 2^{MAX_LOG_ROWS} - 1")
+    size = 1 << n
+    cols = {name: np.zeros(size, dtype=np.int64) for name in TRACE_COLUMNS}
+    c = {name: arr for name, arr in cols.items()}
+    regs = initial_registers(program)
+    last = [0] * 32
+    range_mult = np.zeros(1 << 16, dtype=np.int64)
+    bc_mult = np.zeros(1 << LOG_TABLE, dtype=np.int64)
+    exit_code = 0
+    rows = table.rows
+    pcs = wit[:, 0].tolist()
+    npcs = wit[:, 1].tolist()
+    rdv = wit[:, 6].tolist()
+    pc = program.entry
+    for t in range(size - 1 if _lie is not None else cycles):
+        if _lie is None and pc != pcs[t]:  # pragma: no cover - next pcs were compared one row earlier
+            raise Unprovable("execution", f"cycle {t}: pc {pcs[t]:#x} is not {pc:#x}")
+        ti = table.index.get(pc)
+        if ti is None:
+            op = decode(int(wit[t, 2])).op if t < wit.shape[0] else "?"
+            raise Unprovable("instruction", f"cycle {t}: {op} at pc {pc:#x} is outside provable mode "
+                             "(it covers add sub addi slt sltu slti sltiu lui auipc jal jalr beq bne blt bge "
+                             "bltu bgeu fence ecall-exit)")
+        bc_mult[ti] += 1
+        f = rows[ti].tolist()
+        for name, v in zip(FIELDS, f):
+            c[name][t] = v
+        rd, rs1, rs2 = f[_F["rd"]], f[_F["rs1"]], f[_F["rs2"]]
+        imm = f[_F["imm_lo"]] | (f[_F["imm_hi"]] << 16)
+        a = lie(t, "v1", regs[rs1])
+        v2 = lie(t, "v2", regs[rs2])
+        b = (imm + v2) & M
+        s = a + b
+        d = (a - b) & M
+        sa, sb = a >> 31, b >> 31
+        k1 = int(a < b)
+        lt = int((a - (sa << 32)) < (b - (sb << 32)))
+        dz = (d & 0xFFFF) + (d >> 16)
+        zf = int(dz == 0)
+        flag = {name: f[_F[name]] for name in ("f_add", "f_sub", "f_slt", "f_sltu", "f_st", "f_jal", "f_jalr",
+                                               "f_beq", "f_bne", "f_blt", "f_bge", "f_bltu", "f_bgeu", "f_ecall")}
+        taken = (flag["f_jal"] | (flag["f_beq"] & zf) | (flag["f_bne"] & (1 - zf)) | (flag["f_blt"] & lt)
+                 | (flag["f_bge"] & (1 - lt)) | (flag["f_bltu"] & k1) | (flag["f_bgeu"] & (1 - k1)))
+        st = f[_F["st_lo"]] | (f[_F["st_hi"]] << 16)
+        res = (flag["f_add"] * (s & M) + flag["f_sub"] * d + flag["f_slt"] * lt + flag["f_sltu"] * k1
+               + flag["f_st"] * st)
+        value = lie(t, "value", res if f[_F["wr"]] else 0)
+        exiting = bool(flag["f_ecall"])
+        if exiting:
+            if a not in EXIT_SYSCALLS:
+                raise Unprovable("syscall", f"cycle {t}: ecall {a} (provable mode covers exit, 93/94, only)")
+            exit_code = v2
+            npc = 0  # the first padding row's pc
+        elif flag["f_jalr"]:
+            npc = s & M
+            if npc & 3:
+                raise Unprovable("jalr", f"cycle {t}: target {npc:#x} is not 4-aligned")
+        elif taken:
+            npc = f[_F["tgt_lo"]] | (f[_F["tgt_hi"]] << 16)
+        else:
+            npc = f[_F["ret_lo"]] | (f[_F["ret_hi"]] << 16)
+        npc = lie(t, "npc", npc)
+        if _lie is None and not exiting and npc != npcs[t]:
+            raise Unprovable("execution", f"cycle {t}: next pc {npcs[t]:#x} is not {npc:#x} (a trap?)")
+        if _lie is None and rd and value != rdv[t]:
+            raise Unprovable("execution", f"cycle {t}: x{rd} = {rdv[t]:#x}, expected {value:#x}")
+        ts1 = lie(t, "ts1", last[rs1])
+        last[rs1] = 3 * t + 1
+        ts2 = lie(t, "ts2", last[rs2])
+        last[rs2] = 3 * t + 2
+        ts3 = lie(t, "ts3", last[rd])
+        prev = lie(t, "prev", regs[rd])
+        if rd:
+            regs[rd] = value
+        last[rd] = 3 * t + 3
+        vals = {
+            "active": 1, "active_next": int(not exiting), "npc_lo": npc & 0xFFFF, "npc_hi": npc >> 16,
+            "v1_lo": a & 0xFFFF, "v1_hi": a >> 16, "v2_lo": v2 & 0xFFFF, "v2_hi": v2 >> 16,
+            "rd_lo": value & 0xFFFF, "rd_hi": value >> 16, "prev_lo": prev & 0xFFFF, "prev_hi": prev >> 16,
+            "ts1": ts1, "ts2": ts2, "ts3": ts3,
+            "s_lo": s & 0xFFFF, "s_hi": (s >> 16) & 0xFFFF, "c0": ((a & 0xFFFF) + (b & 0xFFFF)) >> 16,
+            "c1": s >> 32, "d_lo": d & 0xFFFF, "d_hi": d >> 16, "k0": ((d & 0xFFFF) + (b & 0xFFFF)) >> 16,
+            "k1": k1, "sa": sa, "sb": sb, "lt": lt, "inv": pow(dz, P - 2, P) if dz else 0, "taken": taken,
+            "res_lo": res & 0xFFFF, "res_hi": res >> 16,
+        }
+        for k, ts in ((1, ts1), (2, ts2), (3, ts3)):
+            gap = 3 * t + k - ts - 1
+            vals[f"dl{k}"], vals[f"dh{k}"] = gap % TS_SHIFT, gap // TS_SHIFT
+        for name, v in vals.items():
+            c[name][t] = v
+        for v in (vals["s_lo"], vals["s_hi"], vals["d_lo"], vals["d_hi"], 2 * ((a >> 16) - (sa << 15)),
+                  2 * ((b >> 16) - (sb << 15)), vals["dl1"], vals["dh1"], vals["dl2"], vals["dh2"], vals["dl3"],
+                  vals["dh3"]):
+            range_mult[v] += 1
+        if exiting:
+            break
+        pc = npc
+    else:
+        raise Unprovable("execution", "the trace does not end with exit")
+    if _lie is None and t != cycles - 1:  # pragma: no cover - the machine halts at the exit
+        raise Unprovable("execution", "rows after the exit")
+    cycles = t + 1
+    # padding rows are all zero (12 zero range lookups each), except the cyclic wrap of the last row
+    range_mult[0] += 12 * (size - cycles)
+    entry = program.entry
+    c["npc_lo"][size - 1], c["npc_hi"][size - 1] = entry & 0xFFFF, entry >> 16
+    c["active_next"][size - 1] = 1
+    columns = {name: (arr % P).astype(np.uint64) for name, arr in cols.items()}
+    finals = [(regs[r] & 0xFFFF, regs[r] >> 16, last[r]) for r in range(32)]
+    return Trace(program, table, n, cycles, exit_code, columns, range_mult.astype(np.uint64),
+                 bc_mult.astype(np.uint64), finals)

@@ -1,0 +1,119 @@
+"""The ``stele.vm-proof/1`` encoding: canonical CBOR, decoded strictly.
+
+A proof is a map with exactly these keys::
+
+    version        "stele.vm-proof/1"
+    statement      bytes: the canonical stele.vm-statement/1 encoding
+    roots          [trace, multiplicities, helpers]: three 32-byte Merkle roots
+    final_regs     96 packed u32: (lo, hi, ts) for x0..x31
+    helper_sums    packed extension elements, one per LogUp helper
+    claims         packed [constraint_sum, shift_sum]
+    rounds         packed n * (d + 1) extension elements (the trace sum-check)
+    values         packed extension elements: every committed column at its point
+    table_sums     packed [T_range, T_bytecode]
+    table_sumcheck the table sum-check ([claimed, rounds, finals], 4-int lists)
+    open_trace, open_helpers, open_mult    Ligero openings {w, u, columns, paths}
+
+The decoder is hardened like the protocol's: a size bound, the strict
+canonical CBOR decoder, exact key sets, exact lengths computed from the
+statement (never from the proof), every field element canonical.  Anything
+else is a :class:`~._errors.MalformedVmProof` naming the field.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from stele.actors.prover import Commitment, MalformedProof, SumcheckProof
+from stele.actors.prover._proof import _eval_proof_fields, _eval_proof_from, decode_cbor
+from stele.actors.prover._wire import pack_base, pack_ext, read_base_vector, read_bytes, read_ext_vector
+from stele.actors.prover._wire import read_list, read_map
+from stele.protocol import encode
+
+from ._air import HELPERS, TRACE_COLUMNS
+from ._errors import MalformedStatement, MalformedVmProof
+from ._prove import HELPER_COLUMNS, KEEP, PROTOCOL, ROUND_DEGREE, VmProof, _params
+from ._statement import decode_statement, encode_statement
+from ._trace import MAX_LOG_ROWS, MIN_LOG_ROWS
+
+__all__ = ["encode_proof", "decode_proof", "MAX_VM_PROOF_BYTES"]
+
+MAX_VM_PROOF_BYTES = 64 * 1024 * 1024
+_KEYS = frozenset({"version", "statement", "roots", "final_regs", "helper_sums", "claims", "rounds", "values",
+                   "table_sums", "table_sumcheck", "open_trace", "open_helpers", "open_mult"})
+
+
+def _ext_list(values: object) -> bytes:
+    return pack_ext(np.array(values, dtype=np.uint64).reshape(-1, 4))
+
+
+def encode_proof(proof: VmProof) -> bytes:
+    """The canonical CBOR bytes of ``proof``."""
+    obj = {
+        "version": PROTOCOL,
+        "statement": encode_statement(proof.statement),
+        "roots": [proof.root_trace, proof.root_mult, proof.root_helpers],
+        "final_regs": pack_base(np.array(proof.final_regs, dtype=np.uint64).reshape(-1)),
+        "helper_sums": _ext_list(proof.helper_sums),
+        "claims": _ext_list([proof.constraint_sum, proof.shift_sum]),
+        "rounds": _ext_list([e for rnd in proof.rounds for e in rnd]),
+        "values": _ext_list(proof.values),
+        "table_sums": _ext_list(proof.table_sums),
+        "table_sumcheck": proof.table_sumcheck.to_obj(),
+        "open_trace": _eval_proof_fields(proof.open_trace),
+        "open_helpers": _eval_proof_fields(proof.open_helpers),
+        "open_mult": _eval_proof_fields(proof.open_mult),
+    }
+    return encode(obj)
+
+
+def _tuples(arr: np.ndarray) -> list[tuple[int, int, int, int]]:
+    return [(int(a), int(b), int(c), int(d)) for a, b, c, d in arr.tolist()]
+
+
+def decode_proof(data: bytes) -> VmProof:
+    """Parse :func:`encode_proof`'s output; :class:`MalformedVmProof` for anything else."""
+    try:
+        return _decode(data)
+    except MalformedProof as exc:
+        raise MalformedVmProof(exc.field, exc.detail) from None
+    except MalformedStatement as exc:
+        raise MalformedVmProof(f"statement.{exc.field}", exc.detail) from None
+
+
+def _decode(data: bytes) -> VmProof:
+    if not isinstance(data, (bytes, bytearray)):
+        raise MalformedVmProof("data", f"expected bytes, got {type(data).__name__}")
+    if len(data) > MAX_VM_PROOF_BYTES:
+        raise MalformedVmProof("data", f"{len(data)} bytes exceed the limit {MAX_VM_PROOF_BYTES}")
+    obj = decode_cbor(bytes(data), max_size=MAX_VM_PROOF_BYTES)
+    m = read_map(obj, _KEYS, "proof")
+    if m["version"] != PROTOCOL:
+        raise MalformedVmProof("version", f"expected {PROTOCOL!r}")
+    st = decode_statement(read_bytes(m["statement"], None, "statement"))
+    n = st.log_cycles
+    if not MIN_LOG_ROWS <= n <= MAX_LOG_ROWS:
+        raise MalformedVmProof("statement.log_cycles", f"{n} is outside {MIN_LOG_ROWS}..{MAX_LOG_ROWS}")
+    roots = read_list(m["roots"], 3, 3, "roots")
+    r1, rm, r2 = (read_bytes(r, 32, f"roots[{i}]") for i, r in enumerate(roots))
+    regs = read_base_vector(m["final_regs"], 96, "final_regs").reshape(32, 3).tolist()
+    finals = tuple((int(a), int(b), int(c)) for a, b, c in regs)
+    sums = _tuples(read_ext_vector(m["helper_sums"], len(HELPERS), "helper_sums"))
+    claims = _tuples(read_ext_vector(m["claims"], 2, "claims"))
+    flat = _tuples(read_ext_vector(m["rounds"], n * (ROUND_DEGREE + 1), "rounds"))
+    rounds = tuple(tuple(flat[i * (ROUND_DEGREE + 1):(i + 1) * (ROUND_DEGREE + 1)]) for i in range(n))
+    values = tuple(_tuples(read_ext_vector(m["values"], len(KEEP), "values")))
+    tsums = _tuples(read_ext_vector(m["table_sums"], 2, "table_sums"))
+    table_sc = SumcheckProof.from_obj(m["table_sumcheck"])
+    p1, p2, pm = _params(n)
+    c1 = Commitment(p1, r1, len(TRACE_COLUMNS))
+    c2 = Commitment(p2, r2, len(HELPER_COLUMNS))
+    cm = Commitment(pm, rm, 2)
+    keys = frozenset({"w", "u", "columns", "paths"})
+    openings = [_eval_proof_from(read_map(m[k], keys, k), c, k)
+                for k, c in (("open_trace", c1), ("open_helpers", c2), ("open_mult", cm))]
+    proof = VmProof(st, r1, rm, r2, finals, tuple(sums), claims[0], claims[1], rounds, values,
+                    (tsums[0], tsums[1]), table_sc, openings[0], openings[1], openings[2])
+    if encode_proof(proof) != bytes(data):
+        raise MalformedVmProof("bytes", "not the canonical encoding")
+    return proof
