@@ -38,6 +38,7 @@ import hashlib
 import os
 import re
 import sys
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -291,9 +292,11 @@ class NativeEngine:
 
     def __init__(self, machine: Machine) -> None:
         self.kernel = _compiled()
-        self.m = machine
+        # A weak reference: the machine owns the engine, and a cycle would keep
+        # the engine's ~6 MB of tables alive until a full garbage collection.
+        self._machine = weakref.ref(machine)
         self.state = np.zeros(_k.STATE_SIZE, np.int64)     # registers, then the ctl words
-        self.ptab = np.full(_PAGES, -1, np.int32)
+        self.ptab = np.zeros(_PAGES, np.int32)      # slot + 1; zeros: untouched memory
         self.nowrite = np.zeros(_PAGES, np.uint8)
         self._alloc(64)
         self.used = 0                   # pool slots in use
@@ -305,6 +308,14 @@ class NativeEngine:
         self.watched: list[int] = []
         #: returns to Python, by status (a figure for ``--stats`` and the bench).
         self.exits = {"slow": 0, "page": 0, "decode": 0}
+
+    @property
+    def m(self) -> Machine:
+        """The machine this engine runs (it owns the engine)."""
+        machine = self._machine()
+        if machine is None:
+            raise CoprocessorError("the native engine outlived its machine")
+        return machine
 
     # -- the mirror ----------------------------------------------------------
     def _alloc(self, cap: int) -> None:
@@ -332,7 +343,7 @@ class NativeEngine:
             self._grow()
         self.used = s + 1
         self.slot_pn[s] = pn
-        self.ptab[pn] = s
+        self.ptab[pn] = s + 1
         if self.flags[s] & _k.HASCODE:
             self.dec[s] = 0
         self.flags[s] = 0
@@ -340,7 +351,7 @@ class NativeEngine:
 
     def _reset(self) -> None:
         used = self.used
-        self.ptab[self.slot_pn[:used]] = -1
+        self.ptab[self.slot_pn[:used]] = 0
         self.used = 0
         self.fresh = 0
         self.flags[:used] &= _NOT_DIRTY
@@ -456,7 +467,7 @@ class NativeEngine:
                 return done
             if status == _k.DECODE:
                 exits["decode"] += 1
-                s = int(self.ptab[int(ctl[_k.C_PC]) >> 12])
+                s = int(self.ptab[int(ctl[_k.C_PC]) >> 12]) - 1
                 self.dec[s] = _k.decode_page(self.pool32[s])
                 self.flags[s] |= _k.HASCODE
             elif status == _k.PAGE:

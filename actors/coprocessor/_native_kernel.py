@@ -18,7 +18,8 @@ a word not decoded yet.
 
 Memory is a pool of 4 KiB page slots (``pool32``, accessed as little-endian
 32-bit words; byte and halfword accesses shift and mask within their word),
-a page table ``ptab`` (page number -> slot, -1 when not in the pool),
+a page table ``ptab`` (page number -> slot + 1, 0 when not in the pool, so
+the table is all zeros when created and costs memory only where touched),
 ``nowrite`` (1 for pages whose stores must take the slow path) and ``flags``
 per slot (:data:`DIRTY`: written since the caller last copied it back;
 :data:`HASCODE`: holds decoded words).
@@ -198,7 +199,7 @@ def run_kernel(state: NDArray[np.int64], pool32: NDArray[np.uint32], dec: NDArra
     while done < budget:
         pn = pc >> 12
         if pn != cpn:
-            cs = ptab[pn]
+            cs = ptab[pn] - 1
             if cs < 0:
                 state[C_PAGE] = pn
                 status = PAGE
@@ -236,7 +237,7 @@ def run_kernel(state: NDArray[np.int64], pool32: NDArray[np.uint32], dec: NDArra
             if op == _STORE and nowrite[pn]:
                 status = SLOW
                 break
-            ds = ptab[pn]
+            ds = ptab[pn] - 1
             if ds < 0:
                 state[C_PAGE] = pn
                 status = PAGE
