@@ -132,11 +132,11 @@ class ExecutionWorkload:
                         ctx.heal()  # liveness: faults stop, and the runtime must converge
                         await self._audit(ctx, rt, liveness=True)
                         return
-                    with anyio.move_on_after(length + (0.05 if crash else 0.0)):
+                    with anyio.move_on_after(length + (0.5 if crash else 0.0)):
                         async with anyio.create_task_group() as tg:
                             tg.start_soon(self._traffic, ctx, rt, rng)
-                            if crash:  # power fails after some more disk operations, maybe
-                                tg.start_soon(self._power_loss, ctx, rng, length)  # mid-commit
+                            if crash:  # power fails after some more disk writes: mid-commit
+                                tg.start_soon(self._power_loss, ctx, rng, length, tg.cancel_scope)
                     if not crash:
                         await self._drain(ctx, rt)
                         await self._audit(ctx, rt)
@@ -149,11 +149,17 @@ class ExecutionWorkload:
                 await ctx.env.sleep(0.01)
         ctx.violation("recovery", f"the runtime did not open in {_RETRIES} attempts")
 
-    async def _power_loss(self, ctx: SimContext, rng: SeededRandom, after: float) -> None:
+    async def _power_loss(self, ctx: SimContext, rng: SeededRandom, after: float,
+                          scope: anyio.CancelScope) -> None:
+        """Arm a power loss ``after`` seconds in; crash the runtime soon after it hits."""
         await ctx.env.sleep(after)
         ops = rng.randbelow(rng.choice((4, 16, 64)))  # small: likely inside the next commit
         ctx.env.trace.record("runtime.power_loss", ops)
         ctx.env.disk.lose_power_after(ops)
+        while ctx.env.disk.powered:
+            await ctx.env.sleep(0.005)
+        await ctx.env.sleep(0.005)  # the runtime notices (its writes fail), then dies
+        scope.cancel()
 
     async def _recover(self, ctx: SimContext, rt: Any) -> None:
         """First life: store the code.  Later lives: every acknowledged write is still there."""

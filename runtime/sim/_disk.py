@@ -149,7 +149,7 @@ class SimDisk(Disk):
     # -- the range API (synchronous: SQLite's VFS calls it) ---------------------
     def _range_op(self, kind: str) -> None:
         self.range_ops[kind] = self.range_ops.get(kind, 0) + 1
-        if self._power_in is not None:
+        if self._power_in is not None and kind in ("pwrite", "sync", "truncate"):
             self._power_in -= 1
             if self._power_in < 0:
                 self._power_in = None
@@ -162,7 +162,7 @@ class SimDisk(Disk):
             self.owed_ns += self._rng.randbelow(latency + 1)
 
     def lose_power_after(self, ops: int) -> None:
-        """Stop the disk after ``ops`` more range operations, maybe mid-transaction.
+        """Stop the disk after ``ops`` more range writes/syncs, likely mid-transaction.
 
         From then on every range operation fails with ``OSError(EIO)``, so a
         database writer is cut off between two writes of one commit, as a

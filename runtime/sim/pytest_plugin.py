@@ -127,5 +127,5 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
             pytest.fail(
                 f"stele_sim: {where} failed: {type(exc).__name__}: {exc}\n"
                 f"reproduce with: pytest '{pyfuncitem.nodeid}' --stele-seed {seed}",
-                pytrace=True)
+                pytrace=False)
     return True
