@@ -46,6 +46,8 @@ def use_wal(db: Any, path: str | None) -> None:
     if path is None or getattr(db, "simulated", False):
         return
     mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+    if isinstance(mode, bytes):  # a connection with text_factory=bytes (the KV table's)
+        mode = mode.decode("ascii", "replace")
     if str(mode).lower() != "wal":  # pragma: no cover - filesystem without WAL
         raise OSError(f"SQLite refused WAL mode on {path!r} (got {mode!r})")
 
