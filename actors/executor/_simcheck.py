@@ -18,6 +18,7 @@ have reached the disk).  Then:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, TypeVar
 
 from ..._core._actor_errors import KernelError
@@ -103,8 +104,8 @@ class DurabilityModel:
         for key in sorted(set(self.acked) | set(self.unsure)):
             a, u = self.acked.get(key, 0), self.unsure.get(key, 0)
             try:
-                r = await retry(ctx, lambda k=key: rt.execute(
-                    "dur.cur", [k], limits=_LIMITS, policy=_POLICY, tenant=_TENANT, memo=False))
+                r = await retry(ctx, partial(rt.execute, "dur.cur", [key], limits=_LIMITS,
+                                             policy=_POLICY, tenant=_TENANT, memo=False))
             except SteleError as exc:
                 ctx.violation("acked-kv", f"life {life}: counter {key} (acknowledged {a}) is "
                               f"unreadable: {type(exc).__name__}: {exc}")

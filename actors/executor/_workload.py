@@ -30,6 +30,7 @@ It is one of the simulator's built-ins: ``stele sim --workload execution``
 from __future__ import annotations
 
 import math
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -173,19 +174,18 @@ class ExecutionWorkload:
                                   ("effects", "effect_guest/effects.elf"),
                                   ("nested", "effect_guest/nested.elf")):
                     data = await ctx.env.run_blocking((_GUESTS / rel).read_bytes)
-                    await _retry(ctx, lambda d=data, n=name: rt.store_blob(d, name=f"guest.{n}"))
+                    await _retry(ctx, partial(rt.store_blob, data, name=f"guest.{name}"))
             from ...tel.testing import generate, splitmix_chooser
 
             for i in range(self.programs):
                 prog = generate(splitmix_chooser(self.seed + i))
-                names = await _retry(ctx, lambda p=prog, i=i: rt.store(p.source,
-                                                                        namespace=f"p{i}"))
+                names = await _retry(ctx, partial(rt.store, prog.source, namespace=f"p{i}"))
                 self.targets.append(next(n for n in names if n.endswith(prog.entry)))
                 self.stored.update(names)
             return
         # Acknowledged code: every stored name resolves to the digest it was stored as.
         for name, digest in sorted(self.stored.items()):
-            got = await _retry(ctx, lambda n=name: rt.resolve(n))
+            got = await _retry(ctx, partial(rt.resolve, name))
             if got is None:
                 ctx.violation("acked-store", f"life {self.life}: {name} does not resolve")
                 return

@@ -45,7 +45,7 @@ class SimDisk(Disk):
         self._env = env
         self._rng = rng
         self.faults = faults
-        self._volatile: dict[str, bytes] = {}
+        self._volatile: dict[str, bytes | bytearray] = {}
         self._durable: dict[str, bytes] = {}
         self._dirty: dict[str, None] = {}  # insertion-ordered set
         # Range files: unsynced operations in order, ("w", offset, data) / ("t", size, b"").
@@ -105,7 +105,7 @@ class SimDisk(Disk):
             raise FileNotFoundError(errno.ENOENT, "no such file", path)
         if self.faults.fsync_fail.hit(self._rng):
             self._fail("fsync", p)
-        self._durable[p] = self._volatile[p]
+        self._durable[p] = bytes(self._volatile[p])
         self._dirty.pop(p, None)
 
     async def rename(self, src: str, dst: str) -> None:
@@ -176,6 +176,13 @@ class SimDisk(Disk):
         self._power_in = None
         self.powered = True
 
+    def _buf(self, p: str) -> bytearray:
+        """The volatile contents of ``p`` as a mutable buffer (converted once)."""
+        buf = self._volatile[p]
+        if isinstance(buf, bytes):
+            buf = self._volatile[p] = bytearray(buf)
+        return buf
+
     def take_owed_ns(self) -> int:
         """The latency owed by range operations since the last call (then zero)."""
         owed, self.owed_ns = self.owed_ns, 0
@@ -211,9 +218,7 @@ class SimDisk(Disk):
         """Write ``data`` at ``offset`` (zero-filling a gap); not durable until synced."""
         p = check_disk_path(path)
         self._range_op("pwrite")
-        buf = self._volatile[p]
-        if not isinstance(buf, bytearray):
-            buf = self._volatile[p] = bytearray(buf)
+        buf = self._buf(p)
         if self.faults.write_fail.hit(self._rng):
             self._fail("write", p)
         if offset + len(data) > len(buf) and self.faults.full.hit(self._rng):
@@ -231,9 +236,7 @@ class SimDisk(Disk):
         """Cut ``path`` to ``size`` bytes (or zero-extend it)."""
         p = check_disk_path(path)
         self._range_op("truncate")
-        buf = self._volatile[p]
-        if not isinstance(buf, bytearray):
-            buf = self._volatile[p] = bytearray(buf)
+        buf = self._buf(p)
         if size < len(buf):
             del buf[size:]
         else:
@@ -277,7 +280,8 @@ class SimDisk(Disk):
         victims = sorted(p for p in self._dirty if p.startswith(prefix))
         for p in victims:
             del self._dirty[p]
-            new = self._volatile.get(p)
+            current = self._volatile.get(p)
+            new = None if current is None else bytes(current)
             old = self._durable.get(p)
             f = self.faults
             if new is None:

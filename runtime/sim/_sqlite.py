@@ -132,12 +132,12 @@ class _SimFile:
     def __init__(self, name: str, flags: int) -> None:
         self.name = name
         self.disk, self.path = _split(name)
-        create = bool(flags & apsw.mapping_open_flags["SQLITE_OPEN_CREATE"])
+        create = bool(flags & apsw.SQLITE_OPEN_CREATE)
         try:
             self.disk.open_file(self.path, create=create)
         except OSError as exc:
             raise _os_error(exc) from None
-        self.delete_on_close = bool(flags & apsw.mapping_open_flags["SQLITE_OPEN_DELETEONCLOSE"])
+        self.delete_on_close = bool(flags & apsw.SQLITE_OPEN_DELETEONCLOSE)
         _locks.setdefault(name, {})[id(self)] = 0
 
     def xRead(self, amount: int, offset: int) -> bytes:
