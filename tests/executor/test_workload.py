@@ -14,7 +14,8 @@ def test_execution_workload_passes_and_is_deterministic(seed: int) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "stele.cli", "sim", "--plugin", "stele.actors.executor._workload",
          "--workload", "execution", "--seed", str(seed), "--ticks", "20000", "--quiet",
-         "--check-determinism"], capture_output=True, text=True, timeout=300)
+         "--opt", "executions=60", "--check-determinism"], capture_output=True, text=True,
+        timeout=600)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert "result=PASS" in out.stdout
     assert "SAME" in out.stdout
