@@ -17,6 +17,7 @@ and asyncio programs alike.
 
 ``path`` is the store: a ``.sqlite`` file, or a directory holding
 ``store.sqlite`` (created if missing); ``None`` keeps everything in memory.
+Under a simulated Env the path names a file on its simulated disk.
 The KV effect's table and the memo cache's level two live in the same file.
 
 Names are resolved by the repository; the executor remembers a resolution
@@ -175,6 +176,13 @@ def _store_file(path: str | None) -> str | None:
     return os.path.join(path, "store.sqlite")
 
 
+def _sim_store_file(path: str | None) -> str | None:
+    """The store file on a simulated Env's disk (no real directory is made)."""
+    if path is None or path.endswith((".sqlite", ".db")):
+        return path
+    return f"{path.rstrip('/')}/store.sqlite"
+
+
 @asynccontextmanager
 async def _unwrapped() -> AsyncIterator[None]:
     """Re-raise a lone error out of the runtime's task groups as itself (see `_lone_error`)."""
@@ -242,12 +250,12 @@ async def open_runtime(path: str | None = None, *, env: Env | None = None,
 
     env = env or RealEnv()
     try:  # a bad store path (a user's --store) is a typed error, not an OSError traceback
-        file = _store_file(path)
-        kv = KVStore(file)
+        file = _sim_store_file(path) if env.simulated else _store_file(path)
+        kv = KVStore(file, env=env)
     except (OSError, sqlite3.Error) as exc:
         raise _store_error(path, exc) from None
     try:
-        memo = MemoCache(disk_path=file)
+        memo = MemoCache(disk_path=file, env=env)
     except (OSError, sqlite3.Error) as exc:
         kv.close()
         raise _store_error(path, exc) from None

@@ -54,6 +54,8 @@ class AllocatorActor(Actor):
     def _handle(self, message: object) -> object:
         engine = self.engine
         if isinstance(message, Allocate):
+            if self.asker_gone():  # nobody would read the grant: it would leak
+                return None
             parent = engine.grant(message.parent) if message.parent else None
             if message.wait_ms is None:
                 g = engine.allocate(message.request, parent=parent, owner=message.owner,
@@ -76,6 +78,8 @@ class AllocatorActor(Actor):
             return Released(message.grant, capacity, total)
         if isinstance(message, RecordUsage):
             engine.record_usage(engine.grant(message.grant), message.amount)
+            if self.env.buggify("allocator.spurious_wakeup"):  # BUGGIFY: pump with no release
+                self._pump()
             return self._usage(message.grant)
         if isinstance(message, CheckUsage):
             return self._usage(message.grant)

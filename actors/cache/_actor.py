@@ -72,7 +72,7 @@ class MemoCacheActor(Actor):
             return
         path, entries, mem, disk = self._args
         self.cache = MemoCache(memory_entries=entries, memory_bytes=mem, disk_path=path,
-                               disk_bytes=disk)
+                               disk_bytes=disk, env=self.env)
 
     async def on_stop(self) -> None:
         if self.cache is not None and self._shared is None:

@@ -18,12 +18,17 @@ from __future__ import annotations
 import sqlite3
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..._errors import SteleError
 from ...protocol import DecodeError, decode
+from ...store._connect import connect, use_wal
 from ...store._errors import StoreCorrupted
 from ...store._integrity import row_check, verify_row
 from ._key import CachedResult, MemoKey
+
+if TYPE_CHECKING:
+    from ..._core._env import Env
 
 __all__ = ["MemoCache", "CacheStats", "CacheCorrupt"]
 
@@ -49,6 +54,8 @@ class CacheStats:
     evictions_disk: int = 0
     stores: int = 0
     corrupt_dropped: int = 0
+    #: Level-two operations the disk failed (treated as a miss / not stored).
+    disk_errors: int = 0
 
     @property
     def hits(self) -> int:
@@ -78,6 +85,7 @@ class MemoCache:
         memory_bytes: int = 64 << 20,
         disk_path: str | None = None,
         disk_bytes: int = 512 << 20,
+        env: Env | None = None,
     ) -> None:
         if memory_entries < 0 or memory_bytes < 0 or disk_bytes < 0:
             raise ValueError("cache limits must be non-negative")
@@ -90,8 +98,8 @@ class MemoCache:
         self._db: sqlite3.Connection | None = None
         self._use = 0
         if disk_path is not None:
-            self._db = sqlite3.connect(disk_path, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db = connect(disk_path, env=env)
+            use_wal(self._db, disk_path)
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
             cols = {str(r[1]) for r in self._db.execute("PRAGMA table_info(memo)")}
@@ -143,7 +151,11 @@ class MemoCache:
         """Bytes currently held by level two."""
         if self._db is None:
             return 0
-        return int(self._db.execute("SELECT COALESCE(SUM(size), 0) FROM memo").fetchone()[0])
+        try:
+            return int(self._db.execute("SELECT COALESCE(SUM(size), 0) FROM memo").fetchone()[0])
+        except sqlite3.Error:  # unknown while the disk fails; counted, not raised
+            self.stats.disk_errors += 1
+            return 0
 
     def close(self) -> None:
         """Close the SQLite connection."""
@@ -167,6 +179,19 @@ class MemoCache:
 
     # -- level two ------------------------------------------------------------
     def _disk_get(self, k: bytes) -> CachedResult | None:
+        try:
+            return self._disk_get_raw(k)
+        except sqlite3.Error:  # level two is an optimisation: a failing disk is a miss
+            self.stats.disk_errors += 1
+            return None
+
+    def _disk_put(self, k: bytes, entry: CachedResult) -> None:
+        try:
+            self._disk_put_raw(k, entry)
+        except sqlite3.Error:  # not stored; the next request runs the code again
+            self.stats.disk_errors += 1
+
+    def _disk_get_raw(self, k: bytes) -> CachedResult | None:
         if self._db is None:
             return None
         row = self._db.execute("SELECT entry, chk FROM memo WHERE key = ?", (k,)).fetchone()
@@ -189,7 +214,7 @@ class MemoCache:
         self._db.execute("UPDATE memo SET last_use = ? WHERE key = ?", (self._use, k))
         return entry
 
-    def _disk_put(self, k: bytes, entry: CachedResult) -> None:
+    def _disk_put_raw(self, k: bytes, entry: CachedResult) -> None:
         if self._db is None or entry.size > self._disk_bytes_limit:
             return
         self._use += 1

@@ -200,6 +200,10 @@ class ExecutorActor(Actor):
                         self._ok += 1
                         return hit
             reply = self.defer_reply()
+            # Counted as running from now, not from when its task starts: a stats
+            # request handled in between must not see an idle executor.
+            self._running += 1
+            self._started += 1
             self._spawn(lambda: self._serve(message, reply))
             return None
         if isinstance(message, NamesChanged):
@@ -212,8 +216,6 @@ class ExecutorActor(Actor):
             f"the executor does not handle {type(message).__name__} messages"))
 
     async def _serve(self, request: Execute, reply: Reply) -> None:
-        self._running += 1
-        self._started += 1
         try:
             with anyio.CancelScope() as scope:
                 if request.handle is not None:
@@ -607,8 +609,10 @@ class _Children:
         check_nesting(target, self._ctx.depth + 1)
         self.count += 1
         limits = ExecLimits(fuel=fuel, memory=budget.memory, depth=depth, storage=budget.storage)
+        # A child is memoized when its caller asked for memo: a pure child's result
+        # (no effect performed) is reused across parents, keyed like a top-level one.
         sub = Execute(target, (arg,), limits, self._request.policy, "tel", self._request.tenant,
-                      memo=False)
+                      memo=self._request.memo)
         out = await self._executor.execute(sub, self._ctx, budget)
         self._session.add_child_storage(out.usage.storage)
         self.cost += out.cost

@@ -30,16 +30,20 @@ It is one of the simulator's built-ins: ``stele sim --workload execution``
 from __future__ import annotations
 
 import math
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import anyio
 
-from ..._core._actor_errors import InjectedCrash
+from ..._core._actor_errors import InjectedCrash, KernelError
+from ...protocol import Digest
+from ...store import StoreUnavailable
 from ..._errors import SteleError
 from ..._core._random import SeededRandom
 from ...sim import SimContext, register_workload
 from ..sandbox import Policy
+from ._simcheck import DURABLE_TEL, DurabilityModel, retry as _retry
 from ._types import ExecLimits
 
 __all__ = ["ExecutionWorkload"]
@@ -57,6 +61,16 @@ def nested_nap(ms: Int) -> Int ! {Exec} = perform Exec.call("sim.nap", ms) + per
 """
 
 
+#: The store's directory on the simulated disk.
+_STORE = "stele"
+#: Actors the kernel may crash: every service of the runtime.
+_CRASHABLE = frozenset({"executor", "cache", "coprocessor", "repository", "allocator"})
+#: Attempts at an operation the disk may fail transiently (open, store, read back).
+_RETRIES = 40
+#: A bound on runtime lives per run (each is opened, driven, then crashed or stopped).
+_MAX_LIVES = 24
+
+
 def _opt(options: dict[str, str], key: str, default: int, lo: int, hi: int) -> int:
     if key not in options:
         return default
@@ -72,61 +86,180 @@ class ExecutionWorkload:
     def configure(self, rng: SeededRandom, options: dict[str, str]) -> list[tuple[str, str]]:
         """Draw the program count, execution count and concurrency."""
         self.programs = _opt(options, "programs", rng.choice((3, 8, 16)), 1, 1000)
-        self.executions = _opt(options, "executions", rng.choice((20, 60, 150)), 1, 100_000)
+        self.executions = _opt(options, "executions", rng.choice((60, 150, 400)), 1, 100_000)
         self.workers = _opt(options, "workers", rng.choice((1, 3, 8)), 1, 64)
         self.seed = rng.randbits(62)
         return [("programs", str(self.programs)), ("executions", str(self.executions)),
                 ("workers", str(self.workers))]
 
     async def run(self, ctx: SimContext) -> None:
-        """Store programs, run executions, then check memo and capacity."""
-        from ... import open_runtime
-        from ...tel.testing import generate, splitmix_chooser
-
-        ctx.observer.crashable = lambda name: name in ("executor", "cache", "coprocessor")
+        """Run the runtime through lives (crash, restart, recover), checking each."""
+        ctx.observer.crashable = lambda name: name in _CRASHABLE
         rng = ctx.rng
-        async with open_runtime(env=ctx.env, observer=ctx.observer,
-                                restart_intensity=1_000_000) as rt:
-            await rt.store(NESTED_TEL, namespace="sim")
-            await rt.store("def square(n: Int) -> Int = n * n")  # for guest.nested
+        self.model = DurabilityModel(ctx)
+        self.stored: dict[str, Digest] = {}
+        self.targets: list[str] = []
+        self.remaining = self.executions
+        self.life = 0
+        while True:
+            self.life += 1
+            final = not ctx.time_left() or self.remaining <= 0 or self.life >= _MAX_LIVES
+            crash = (not final and bool(ctx.faults.crash) and rng.chance(2, 3))
+            length = rng.choice((0.03, 0.1, 0.3, 1.0))
+            ctx.env.trace.record("runtime.open", self.life)
+            await self._life(ctx, rng, final=final, length=length, crash=crash)
+            if final:
+                return
+            if crash:
+                damaged = ctx.env.disk.crash(_STORE + "/")
+                ctx.env.disk.restore_power()
+                ctx.bump("runtime_crashes")
+                ctx.env.trace.record("runtime.crash", self.life, damaged)
+            else:
+                ctx.bump("runtime_restarts")
+
+    async def _life(self, ctx: SimContext, rng: SeededRandom, *, final: bool, length: float,
+                    crash: bool) -> None:
+        from ... import open_runtime
+        from ...store import StoreError
+
+        for attempt in range(_RETRIES):
+            try:
+                async with open_runtime(_STORE, env=ctx.env, observer=ctx.observer,
+                                        restart_intensity=1_000_000) as rt:
+                    await self._recover(ctx, rt)
+                    if final:
+                        await self._traffic(ctx, rt, rng)
+                        ctx.heal()  # liveness: faults stop, and the runtime must converge
+                        await self._audit(ctx, rt, liveness=True)
+                        return
+                    with anyio.move_on_after(length + (0.5 if crash else 0.0)):
+                        async with anyio.create_task_group() as tg:
+                            tg.start_soon(self._traffic, ctx, rt, rng)
+                            if crash:  # power fails after some more disk writes: mid-commit
+                                tg.start_soon(self._power_loss, ctx, rng, length, tg.cancel_scope)
+                    if not crash:
+                        await self._drain(ctx, rt)
+                        await self._audit(ctx, rt)
+                    else:
+                        self.model.crashed()  # whatever was in flight may or may not be durable
+                return
+            except StoreError as exc:  # the disk failed while opening: a retry, not a verdict
+                ctx.bump("open_retries")
+                ctx.env.trace.record("runtime.open_failed", type(exc).__name__)
+                await ctx.env.sleep(0.01)
+        ctx.violation("recovery", f"the runtime did not open in {_RETRIES} attempts")
+
+    async def _power_loss(self, ctx: SimContext, rng: SeededRandom, after: float,
+                          scope: anyio.CancelScope) -> None:
+        """Arm a power loss ``after`` seconds in; crash the runtime soon after it hits."""
+        await ctx.env.sleep(after)
+        ops = rng.randbelow(rng.choice((4, 16, 64)))  # small: likely inside the next commit
+        ctx.env.trace.record("runtime.power_loss", ops)
+        ctx.env.disk.lose_power_after(ops)
+        while ctx.env.disk.powered:
+            await ctx.env.sleep(0.005)
+        await ctx.env.sleep(0.005)  # the runtime notices (its writes fail), then dies
+        scope.cancel()
+
+    async def _recover(self, ctx: SimContext, rt: Any) -> None:
+        """First life: store the code.  Later lives: every acknowledged write is still there."""
+        if self.life == 1:
+            await _retry(ctx, lambda: rt.store(NESTED_TEL, namespace="sim"))
+            await _retry(ctx, lambda: rt.store(DURABLE_TEL, namespace="dur"))
+            await _retry(ctx, lambda: rt.store("def square(n: Int) -> Int = n * n"))
             self.guests = _GUESTS.is_dir()
             if self.guests:
                 for name, rel in (("sha256", "guests/bin/sha256.elf"),
                                   ("effects", "effect_guest/effects.elf"),
                                   ("nested", "effect_guest/nested.elf")):
                     data = await ctx.env.run_blocking((_GUESTS / rel).read_bytes)
-                    await rt.store_blob(data, name=f"guest.{name}")
-            targets: list[str] = []
+                    await _retry(ctx, partial(rt.store_blob, data, name=f"guest.{name}"))
+            from ...tel.testing import generate, splitmix_chooser
+
             for i in range(self.programs):
                 prog = generate(splitmix_chooser(self.seed + i))
-                names = await rt.store(prog.source, namespace=f"p{i}")
-                targets.append(next(n for n in names if n.endswith(prog.entry)))
-            remaining = [self.executions]
+                names = await _retry(ctx, partial(rt.store, prog.source, namespace=f"p{i}"))
+                self.targets.append(next(n for n in names if n.endswith(prog.entry)))
+                self.stored.update(names)
+            return
+        # Acknowledged code: every stored name resolves to the digest it was stored as.
+        for name, digest in sorted(self.stored.items()):
+            got = await _retry(ctx, partial(rt.resolve, name))
+            if got is None:
+                ctx.violation("acked-store", f"life {self.life}: {name} does not resolve")
+                return
+            if got != digest:
+                ctx.violation("acked-store", f"life {self.life}: {name} -> {got}, "
+                              f"acknowledged {digest}")
+                return
+            ctx.passed("acked-store")
+        await self.model.read_back(rt, self.life)
 
-            async def worker() -> None:
-                while remaining[0] > 0 and ctx.time_left():
-                    remaining[0] -= 1
-                    await self._one(ctx, rt, rng, targets)
-                    await ctx.env.sleep(rng.randbelow(20) / 1000)  # spread over virtual time
+    async def _traffic(self, ctx: SimContext, rt: Any, rng: SeededRandom) -> None:
+        async def worker(w: int) -> None:
+            while self.remaining > 0 and ctx.time_left():
+                self.remaining -= 1
+                if rng.randbelow(4) == 0:
+                    await self.model.bump(rt, rng, w)
+                elif rng.randbelow(40) == 0:
+                    await self._store_more(ctx, rt, rng)
+                else:
+                    await self._one(ctx, rt, rng, self.targets)
+                await ctx.env.sleep(rng.randbelow(20) / 1000)  # spread over virtual time
 
-            async with anyio.create_task_group() as tg:
-                for _ in range(self.workers):
-                    tg.start_soon(worker)
-            for _ in range(1000):  # abandoned executions finish cancelling
-                try:
-                    stats = await rt.stats()
-                except InjectedCrash:  # a kernel fault, not a verdict: ask again
-                    ctx.bump("crash_retries")
-                    await ctx.env.sleep(0.01)
-                    continue
-                if stats.executor.running == 0:
-                    break
+        async with anyio.create_task_group() as tg:
+            for w in range(self.workers):
+                tg.start_soon(worker, w)
+
+    async def _store_more(self, ctx: SimContext, rt: Any, rng: SeededRandom) -> None:
+        """Store new code mid-run; acknowledged names must survive every crash."""
+        n = len(self.stored)
+        src = f"def v{n}(x: Int) -> Int = x + {rng.randbelow(1000)}"
+        try:
+            names = await rt.store(src, namespace=f"life{self.life}")
+        except SteleError as exc:
+            ctx.bump("store_failed")
+            ctx.env.trace.record("store.outcome", type(exc).__name__)
+            return
+        self.stored.update(names)
+        ctx.passed("store-acked")
+
+    async def _drain(self, ctx: SimContext, rt: Any) -> Any:
+        stats = None
+        for _ in range(1000):  # abandoned executions finish cancelling
+            try:
+                stats = await rt.stats()
+            except KernelError:  # a kernel fault (crash, restart), not a verdict: ask again
+                ctx.bump("crash_retries")
                 await ctx.env.sleep(0.01)
-            status = stats.allocator
-            if status.live_grants or status.available != status.capacity:
-                ctx.violation("allocator-full", f"after every execution: {status}")
-            else:
-                ctx.passed("allocator-full")
+                continue
+            ctx.env.trace.record("drain", stats.executor.running, stats.allocator.live_grants)
+            if stats.executor.running == 0:
+                break
+            await ctx.env.sleep(0.01)
+        return stats
+
+    async def _audit(self, ctx: SimContext, rt: Any, *, liveness: bool = False) -> None:
+        started = ctx.env.now_ns()
+        stats = await self._drain(ctx, rt)
+        if stats is None:
+            if liveness:
+                ctx.violation("liveness", "stats() never answered after the faults stopped")
+            return
+        if liveness:
+            if stats.executor.running:
+                ctx.violation("liveness", f"{stats.executor.running} executions still running "
+                              f"{(ctx.env.now_ns() - started) / 1e9:.1f}s after the faults "
+                              "stopped")
+                return
+            ctx.passed("liveness")
+        status = stats.allocator
+        if status.live_grants or status.available != status.capacity:
+            ctx.violation("allocator-full", f"life {self.life}, after every execution: {status}")
+        else:
+            ctx.passed("allocator-full")
+        await self.model.read_back(rt, self.life)
 
     async def _nested(self, ctx: SimContext, rt: Any, rng: SeededRandom) -> None:
         target, arg = rng.choice((("sim.nested_nap", rng.randbelow(300)),
@@ -183,7 +316,7 @@ class ExecutionWorkload:
                     fresh = await rt.execute(target, data, engine="riscv", limits=limits,
                                              policy=policy, memo=False)
                     break
-                except InjectedCrash:
+                except (InjectedCrash, StoreUnavailable):  # a fault, not an answer: retry
                     ctx.bump("crash_retries")
             else:
                 return
@@ -229,7 +362,7 @@ class ExecutionWorkload:
                     fresh = await rt.execute(target, [], limits=limits, policy=policy,
                                              memo=False)
                     break
-                except InjectedCrash:
+                except (InjectedCrash, StoreUnavailable):
                     ctx.bump("crash_retries")
                 except SteleError as exc:
                     ctx.violation("memo-equals-reexecution",

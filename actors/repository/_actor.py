@@ -15,11 +15,14 @@ running.  Anything else is a crash, and supervision decides.
 
 from __future__ import annotations
 
+import sqlite3
+
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from stele import Actor, RejectMessage, SteleError
 from stele.store import Repository
+from stele.store._connect import unavailable
 
 from ._messages import (
     DependencyInfo, GetHistory, GetObject, HistoryReply, ListNames, LoadReply, LoadTarget,
@@ -64,10 +67,16 @@ class RepositoryActor(Actor):
         self.repo: Repository | None = None
 
     async def on_start(self) -> None:
-        self.repo = await self.env.run_blocking(self._open)
+        try:
+            self.repo = await self.env.run_blocking(self._open)
+        except sqlite3.Error:  # a failing disk: open again on the first message
+            if self.path is None:
+                raise
+            self.repo = None
 
     def _open(self) -> Repository:
-        return Repository(self.path, clock=self.env.wall_ns, cache_size=self.cache_size)
+        return Repository(self.path, clock=self.env.wall_ns, cache_size=self.cache_size,
+                          env=self.env)
 
     async def on_stop(self) -> None:
         if self.repo is not None:
@@ -79,10 +88,13 @@ class RepositoryActor(Actor):
             return await self.env.run_blocking(fn, *args)
         except SteleError as exc:
             raise RejectMessage(exc) from None
+        except sqlite3.Error as exc:  # the disk failed: typed, and nothing was acknowledged
+            raise RejectMessage(unavailable("the code store", exc)) from None
 
     async def receive(self, message: object) -> object:
         repo = self.repo
-        assert repo is not None
+        if repo is None:  # the store did not open (disk error): try again, typed if not
+            repo = self.repo = await self._call(self._open)
         if isinstance(message, StoreSource):
             def store() -> StoredNames:
                 bound = repo.store(message.source, filename=message.filename,

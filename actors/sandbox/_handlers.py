@@ -40,6 +40,7 @@ from typing import Any
 
 from ..._core._env import Env
 from ...protocol import Digest, encode
+from ...store._connect import connect, unavailable, use_wal
 from ...store._errors import StoreCorrupted
 from ...store._integrity import row_check, text_cell, verify_row
 from ...tel import Some
@@ -79,12 +80,11 @@ class KVStore:
     commits before it returns (WAL, ``synchronous=FULL``).
     """
 
-    def __init__(self, path: str | None = None) -> None:
-        self._db = sqlite3.connect(path or ":memory:", isolation_level=None,
-                                   check_same_thread=False, timeout=30.0)
+    def __init__(self, path: str | None = None, *, env: Env | None = None) -> None:
+        self._db = connect(path, env=env, check_same_thread=False, timeout=30.0)
         self._db.text_factory = bytes  # TEXT cells are decoded (and checked) by us
         if path is not None:
-            self._db.execute("PRAGMA journal_mode=WAL")
+            use_wal(self._db, path)
             self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_KV_SCHEMA)
         cols = {bytes(r[1]).decode() for r in self._db.execute("PRAGMA table_info(kv)")}
@@ -101,8 +101,11 @@ class KVStore:
         The row's checksum is verified: damage is :class:`StoreCorrupted`
         naming the row, never a different value.
         """
-        row = self._db.execute("SELECT value, chk FROM kv WHERE tenant = ? AND key = ?",
-                               (tenant, key)).fetchone()
+        try:
+            row = self._db.execute("SELECT value, chk FROM kv WHERE tenant = ? AND key = ?",
+                                   (tenant, key)).fetchone()
+        except sqlite3.Error as exc:
+            raise unavailable("KV.get", exc) from None
         if row is None:
             return None
         value = row[0]
@@ -114,13 +117,19 @@ class KVStore:
     def put(self, tenant: str, key: str, value: bytes) -> None:
         """Store ``value`` under ``key`` for ``tenant`` (durable on return)."""
         value = bytes(value)
-        self._db.execute(
-            "INSERT OR REPLACE INTO kv (tenant, key, value, chk) VALUES (?, ?, ?, ?)",
-            (tenant, key, value, row_check("kv", tenant, key, value)))
+        try:
+            self._db.execute(
+                "INSERT OR REPLACE INTO kv (tenant, key, value, chk) VALUES (?, ?, ?, ?)",
+                (tenant, key, value, row_check("kv", tenant, key, value)))
+        except sqlite3.Error as exc:  # not acknowledged: the execution fails, typed
+            raise unavailable("KV.put", exc) from None
 
     def delete(self, tenant: str, key: str) -> None:
         """Remove ``key`` for ``tenant`` (no error if absent)."""
-        self._db.execute("DELETE FROM kv WHERE tenant = ? AND key = ?", (tenant, key))
+        try:
+            self._db.execute("DELETE FROM kv WHERE tenant = ? AND key = ?", (tenant, key))
+        except sqlite3.Error as exc:
+            raise unavailable("KV.delete", exc) from None
 
     def keys(self, tenant: str) -> list[str]:
         """Every key of ``tenant``, sorted (a key that is not UTF-8 is StoreCorrupted)."""

@@ -78,6 +78,17 @@ class Actor:
             cell.current = None
         return Reply(ask, self.name)
 
+    def asker_gone(self) -> bool:
+        """Whether the message being handled was asked by someone who stopped waiting.
+
+        An asker that timed out or was cancelled while its message sat in the
+        mailbox will never read the reply, so a request that hands something
+        over (a grant, a lease) must not be granted: it would leak.  False for
+        a ``tell``.
+        """
+        ask = self._cell.current
+        return ask is not None and ask.state != PENDING
+
     def stop_self(self) -> None:
         """End this incarnation normally after the current message.
 
@@ -262,6 +273,8 @@ class ActorRef:
         if timeout != math.inf:
             if timeout < 0 or timeout != timeout:
                 raise ValueError(f"ask timeout={timeout} must be >= 0")
+            if system.env.buggify("ask.early_timeout"):  # BUGGIFY: the timeout path, early
+                timeout = timeout / 8
             system._deadlines.add(ask, timeout, seconds_to_ns(timeout))
         try:
             if len(cell.queue) >= cell.capacity:

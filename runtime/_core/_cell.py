@@ -274,6 +274,8 @@ class _Cell:
                     if ask is not None:
                         ask.fail(RemoteError(name, cls, crash))
                     raise crash
+                if system.env.buggify("actor.slow"):  # BUGGIFY: a slow actor, 2 ms per message
+                    await system.env.sleep(0.002)
             self.current = ask
             try:
                 result = await receive(message)

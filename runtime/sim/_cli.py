@@ -132,6 +132,8 @@ def _print_result(res: RunResult) -> None:
         f"messages={res.messages} faults={res.faults_injected}"
     )
     print(f"checks: {checks or '(none)'}")
+    if res.stats:
+        print("stats: " + " ".join(f"{k}={v}" for k, v in sorted(res.stats.items())))
     if res.ok:
         print("result=PASS")
     else:

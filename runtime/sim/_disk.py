@@ -8,6 +8,16 @@ on ext4/XFS), so the classic *write tmp, fsync tmp, rename* is crash-safe while
 *write, rename* without fsync is not.  :meth:`SimDisk.crash` resolves every
 dirty file (under a prefix) to its durable contents, a torn mix, a corrupted
 copy or the new contents, by the fault ratios, and records what happened.
+
+Files opened through the *range* API (:meth:`SimDisk.pread`,
+:meth:`SimDisk.pwrite`, :meth:`SimDisk.ftruncate`, :meth:`SimDisk.sync_file`;
+synchronous, for the SQLite VFS in :mod:`stele.sim._sqlite`) keep every
+unsynced write as its own pending operation, as a disk's write cache does.
+A crash decides each pending write independently (lost, torn to a prefix,
+one byte flipped, or kept), so a database sees its unsynced pages reordered,
+half-written and damaged while its synced pages stay intact.  Latency of
+range operations is owed by the caller and paid, in virtual time, by
+:meth:`stele.sim.SimEnv.run_blocking` when the blocking call returns.
 """
 
 from __future__ import annotations
@@ -35,11 +45,20 @@ class SimDisk(Disk):
         self._env = env
         self._rng = rng
         self.faults = faults
-        self._volatile: dict[str, bytes] = {}
+        self._volatile: dict[str, bytes | bytearray] = {}
         self._durable: dict[str, bytes] = {}
         self._dirty: dict[str, None] = {}  # insertion-ordered set
+        # Range files: unsynced operations in order, ("w", offset, data) / ("t", size, b"").
+        self._pending: dict[str, list[tuple[str, int, bytes]]] = {}
         self.faults_injected = 0
         self.crashes = 0
+        #: Virtual nanoseconds of range-operation latency not yet slept.
+        self.owed_ns = 0
+        #: Range operations by kind (pread, pwrite, sync, truncate), for reports.
+        self.range_ops: dict[str, int] = {}
+        # Power loss: after this many more range operations the disk stops (None: never).
+        self._power_in: int | None = None
+        self.powered = True
 
     async def _op(self, kind: str, path: str) -> None:
         latency = self.faults.latency_ns
@@ -57,7 +76,7 @@ class SimDisk(Disk):
         p = check_disk_path(path)
         await self._op("read", p)
         try:
-            return self._volatile[p]
+            return bytes(self._volatile[p])
         except KeyError:
             raise FileNotFoundError(errno.ENOENT, "no such file", path) from None
 
@@ -86,7 +105,7 @@ class SimDisk(Disk):
             raise FileNotFoundError(errno.ENOENT, "no such file", path)
         if self.faults.fsync_fail.hit(self._rng):
             self._fail("fsync", p)
-        self._durable[p] = self._volatile[p]
+        self._durable[p] = bytes(self._volatile[p])
         self._dirty.pop(p, None)
 
     async def rename(self, src: str, dst: str) -> None:
@@ -127,6 +146,127 @@ class SimDisk(Disk):
         names = {k[len(prefix):].split("/", 1)[0] for k in self._volatile if k.startswith(prefix)}
         return sorted(names)
 
+    # -- the range API (synchronous: SQLite's VFS calls it) ---------------------
+    def _range_op(self, kind: str) -> None:
+        self.range_ops[kind] = self.range_ops.get(kind, 0) + 1
+        if self._power_in is not None and kind in ("pwrite", "sync", "truncate"):
+            self._power_in -= 1
+            if self._power_in < 0:
+                self._power_in = None
+                self.powered = False
+                self._env.trace.record("fault.disk.power_lost", kind)
+        if not self.powered:
+            raise OSError(errno.EIO, "simulated power loss: the disk is gone")
+        latency = self.faults.latency_ns
+        if latency:
+            self.owed_ns += self._rng.randbelow(latency + 1)
+
+    def lose_power_after(self, ops: int) -> None:
+        """Stop the disk after ``ops`` more range writes/syncs, likely mid-transaction.
+
+        From then on every range operation fails with ``OSError(EIO)``, so a
+        database writer is cut off between two writes of one commit, as a
+        process is by a power loss.  :meth:`crash` then resolves what was not
+        synced, and :meth:`restore_power` brings the disk back.
+        """
+        self._power_in = ops
+
+    def restore_power(self) -> None:
+        """The disk works again (after :meth:`crash`)."""
+        self._power_in = None
+        self.powered = True
+
+    def _buf(self, p: str) -> bytearray:
+        """The volatile contents of ``p`` as a mutable buffer (converted once)."""
+        buf = self._volatile[p]
+        if isinstance(buf, bytes):
+            buf = self._volatile[p] = bytearray(buf)
+        return buf
+
+    def take_owed_ns(self) -> int:
+        """The latency owed by range operations since the last call (then zero)."""
+        owed, self.owed_ns = self.owed_ns, 0
+        return owed
+
+    def open_file(self, path: str, *, create: bool) -> None:
+        """Make sure ``path`` exists (creating it empty, durably, if ``create``)."""
+        p = check_disk_path(path)
+        if p in self._volatile:
+            return
+        if not create:
+            raise FileNotFoundError(errno.ENOENT, "no such file", path)
+        self._volatile[p] = bytearray()
+        self._durable[p] = b""  # creation is journaled metadata, like rename
+
+    def file_exists(self, path: str) -> bool:
+        """Whether ``path`` exists (synchronous)."""
+        return check_disk_path(path) in self._volatile
+
+    def file_size(self, path: str) -> int:
+        """The size of ``path`` as readers see it now."""
+        return len(self._volatile[check_disk_path(path)])
+
+    def pread(self, path: str, offset: int, n: int) -> bytes:
+        """Up to ``n`` bytes at ``offset`` (short at the end of the file)."""
+        p = check_disk_path(path)
+        self._range_op("pread")
+        if self.faults.read_fail.hit(self._rng):
+            self._fail("read", p)
+        return bytes(self._volatile[p][offset:offset + n])
+
+    def pwrite(self, path: str, offset: int, data: bytes) -> None:
+        """Write ``data`` at ``offset`` (zero-filling a gap); not durable until synced."""
+        p = check_disk_path(path)
+        self._range_op("pwrite")
+        buf = self._buf(p)
+        if self.faults.write_fail.hit(self._rng):
+            self._fail("write", p)
+        if offset + len(data) > len(buf) and self.faults.full.hit(self._rng):
+            self.faults_injected += 1
+            self._env.trace.record("fault.disk", "full", p)
+            raise OSError(errno.ENOSPC, "simulated disk full", path)
+        if offset > len(buf):
+            buf.extend(bytes(offset - len(buf)))
+        buf[offset:offset + len(data)] = data
+        if p in self._dirty:  # written whole-file too: the whole-file model covers it
+            return
+        self._pending.setdefault(p, []).append(("w", offset, bytes(data)))
+
+    def ftruncate(self, path: str, size: int) -> None:
+        """Cut ``path`` to ``size`` bytes (or zero-extend it)."""
+        p = check_disk_path(path)
+        self._range_op("truncate")
+        buf = self._buf(p)
+        if size < len(buf):
+            del buf[size:]
+        else:
+            buf.extend(bytes(size - len(buf)))
+        if p not in self._dirty:
+            self._pending.setdefault(p, []).append(("t", size, b""))
+
+    def sync_file(self, path: str) -> None:
+        """fsync: every write to ``path`` so far becomes durable (or ``OSError``)."""
+        p = check_disk_path(path)
+        self._range_op("sync")
+        if p not in self._volatile:
+            raise FileNotFoundError(errno.ENOENT, "no such file", path)
+        if self.faults.fsync_fail.hit(self._rng):
+            self._fail("fsync", p)
+        self._durable[p] = bytes(self._volatile[p])
+        self._pending.pop(p, None)
+        self._dirty.pop(p, None)
+
+    def delete_file(self, path: str) -> None:
+        """Unlink ``path`` (journaled: durable at once); missing files are an error."""
+        p = check_disk_path(path)
+        self._range_op("delete")
+        if p not in self._volatile:
+            raise FileNotFoundError(errno.ENOENT, "no such file", path)
+        del self._volatile[p]
+        self._durable.pop(p, None)
+        self._dirty.pop(p, None)
+        self._pending.pop(p, None)
+
     # -- faults -----------------------------------------------------------------
     def crash(self, prefix: str = "") -> int:
         """Crash the files under ``prefix``: unsynced data may be lost, torn or corrupted.
@@ -140,7 +280,8 @@ class SimDisk(Disk):
         victims = sorted(p for p in self._dirty if p.startswith(prefix))
         for p in victims:
             del self._dirty[p]
-            new = self._volatile.get(p)
+            current = self._volatile.get(p)
+            new = None if current is None else bytes(current)
             old = self._durable.get(p)
             f = self.faults
             if new is None:
@@ -172,11 +313,55 @@ class SimDisk(Disk):
             else:
                 self._volatile[p] = result
                 self._durable[p] = result
+        for p in sorted(q for q in self._pending if q.startswith(prefix)):
+            n = self._crash_pending(p, self._pending.pop(p))
+            damaged += n
+        return damaged
+
+    def _crash_pending(self, p: str, ops: list[tuple[str, int, bytes]]) -> int:
+        """Resolve the unsynced operations of a range file; returns how many were damaged."""
+        f = self.faults
+        rng = self._rng
+        base = self._durable.get(p)
+        out = bytearray(base or b"")
+        counts = {"lose": 0, "torn": 0, "corrupt": 0, "keep": 0}
+        for kind, offset, data in ops:
+            if kind == "t":  # truncation is metadata: journaled, never torn
+                if offset < len(out):
+                    del out[offset:]
+                else:
+                    out.extend(bytes(offset - len(out)))
+                continue
+            if f.crash_lose.hit(rng):
+                counts["lose"] += 1
+                continue
+            if f.crash_torn.hit(rng) and len(data) > 1:
+                counts["torn"] += 1
+                data = data[:rng.randbelow(len(data))]
+            elif f.crash_corrupt.hit(rng) and data:
+                counts["corrupt"] += 1
+                i = rng.randbelow(len(data))
+                data = data[:i] + bytes([data[i] ^ (1 + rng.randbelow(255))]) + data[i + 1:]
+            else:
+                counts["keep"] += 1
+            if offset > len(out):
+                out.extend(bytes(offset - len(out)))
+            out[offset:offset + len(data)] = data
+        damaged = counts["lose"] + counts["torn"] + counts["corrupt"]
+        self.faults_injected += damaged
+        self._env.trace.record("fault.disk.crash", p, "writes", counts["keep"], counts["lose"],
+                               counts["torn"], counts["corrupt"])
+        self._volatile[p] = bytearray(out)
+        self._durable[p] = bytes(out)
         return damaged
 
     def durable_snapshot(self) -> dict[str, bytes]:
         """A copy of the durable view (what a crash of everything would leave)."""
         return dict(self._durable)
+
+    def pending_files(self) -> list[str]:
+        """Range files with unsynced writes, sorted."""
+        return sorted(self._pending)
 
 
 def _unsynced_start(old: bytes | None, new: bytes) -> int:

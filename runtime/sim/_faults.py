@@ -61,8 +61,10 @@ ZERO = Ratio(0, 1)
 class DiskFaults:
     """Faults of :class:`stele.sim.SimDisk`.
 
-    ``write_fail``/``fsync_fail``: an operation raises ``OSError(EIO)`` and
-    changes nothing.  On a crash each unsynced file independently is
+    ``write_fail``/``fsync_fail``/``read_fail``: an operation raises
+    ``OSError(EIO)`` and changes nothing (``read_fail`` only on range reads,
+    the SQLite VFS's).  ``full``: a range write that grows a file raises
+    ``OSError(ENOSPC)`` (the disk is momentarily full).  On a crash each unsynced file independently is
     ``crash_lose`` (reverted to its durable contents), else ``crash_torn``
     (a prefix of the new bytes over the old ones), else ``crash_corrupt`` (one
     byte of the unsynced region flipped), else kept as written.
@@ -75,6 +77,8 @@ class DiskFaults:
     crash_torn: Ratio = ZERO
     crash_corrupt: Ratio = ZERO
     latency_ns: int = 0
+    read_fail: Ratio = ZERO
+    full: Ratio = ZERO
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +129,7 @@ FAULT_OPTIONS: dict[str, str] = {name: kind for name, kind in (
     ("net-partition", "ratio"),
     ("disk-write-fail", "ratio"), ("disk-fsync-fail", "ratio"), ("disk-crash-lose", "ratio"),
     ("disk-crash-torn", "ratio"), ("disk-crash-corrupt", "ratio"), ("disk-latency-ns", "int"),
+    ("disk-read-fail", "ratio"), ("disk-full", "ratio"),
     ("crash", "ratio"), ("clock-jump", "ratio"),
 )}
 
@@ -165,6 +170,8 @@ def draw_faults(
         "crash": _maybe(rng, always, (Ratio(1, 2000), Ratio(1, 500), Ratio(1, 100))),
         "clock-jump": _maybe(rng, half, (Ratio(1, 1000),)),
         "net-partition": _maybe(rng, half, (Ratio(1, 20), Ratio(1, 5))),
+        "disk-read-fail": _maybe(rng, half, (Ratio(1, 500), Ratio(1, 100))),
+        "disk-full": _maybe(rng, half, (Ratio(1, 200), Ratio(1, 50))),
     }
     for name, text in ov.items():
         if FAULT_OPTIONS[name] == "int":
@@ -202,6 +209,7 @@ def draw_faults(
             write_fail=r("disk-write-fail"), fsync_fail=r("disk-fsync-fail"),
             crash_lose=r("disk-crash-lose"), crash_torn=r("disk-crash-torn"),
             crash_corrupt=r("disk-crash-corrupt"), latency_ns=n("disk-latency-ns"),
+            read_fail=r("disk-read-fail"), full=r("disk-full"),
         ),
         crash=r("crash"),
         clock_jump=r("clock-jump"),

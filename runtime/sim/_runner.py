@@ -89,6 +89,8 @@ class RunResult:
     all_events: list[tuple[int, str, tuple[object, ...]]] | None = None
     #: BUGGIFY fault points that fired, by name.
     buggify_fired: dict[str, int] = field(default_factory=dict)
+    #: The workload's counters (``ctx.bump``) and the disk's range operations.
+    stats: dict[str, int] = field(default_factory=dict)
 
     @property
     def ticks_per_second(self) -> float:
@@ -278,4 +280,5 @@ def run_simulation(
         recent=recent,
         all_events=env.trace.all,
         buggify_fired=dict(env.buggify_fired),
+        stats={**ctx.stats, **{f"disk.{k}": v for k, v in env.disk.range_ops.items()}},
     )

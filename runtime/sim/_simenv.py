@@ -358,8 +358,21 @@ class SimEnv(Env):
 
     async def run_in_worker(self, fn: Callable[..., T], *args: Any) -> T:
         await trio.lowlevel.checkpoint()
-        return fn(*args)
+        try:
+            return fn(*args)
+        finally:
+            await self._pay_disk_latency()
 
     async def run_blocking(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn`` inline, then sleep for the disk latency its range I/O owed."""
         await trio.lowlevel.checkpoint()
-        return fn(*args)
+        try:
+            return fn(*args)
+        finally:
+            await self._pay_disk_latency()
+
+    async def _pay_disk_latency(self) -> None:
+        owed = self._disk.take_owed_ns()
+        if owed:
+            with trio.CancelScope(shield=True):
+                await self.sleep_ns(owed)

@@ -26,6 +26,7 @@ from ._errors import NameNotFound as NameNotFound
 from ._errors import ObjectNotFound as ObjectNotFound
 from ._errors import StoreCorrupted as StoreCorrupted
 from ._errors import StoreError as StoreError
+from ._errors import StoreUnavailable as StoreUnavailable
 from ._errors import UnknownTarget as UnknownTarget
 from ._errors import UnresolvedImport as UnresolvedImport
 from ._errors import WrongKind as WrongKind
@@ -56,6 +57,7 @@ __all__ = [
     "Shown",
     "StoreCorrupted",
     "StoreError",
+    "StoreUnavailable",
     "StoredObject",
     "UnknownTarget",
     "UnresolvedImport",

@@ -6,6 +6,7 @@ from .._errors import SteleError
 from ..protocol import Digest
 
 __all__ = [
+    "StoreUnavailable",
     "StoreError",
     "ObjectNotFound",
     "NameNotFound",
@@ -121,3 +122,11 @@ class DigestMismatch(StoreCorrupted):
         self.expected = expected
         self.actual = actual
         super().__init__("objects", str(expected), f"payload hashes to {actual}")
+
+
+class StoreUnavailable(StoreError):
+    """The store's disk failed an operation (I/O error, disk full, locked, damaged file).
+
+    Nothing the call would have written was acknowledged; the call may be
+    retried.  Raised instead of a raw :mod:`sqlite3` error.
+    """

@@ -33,6 +33,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..protocol import (
     AmbiguousPrefix, Digest, DigestError, UnknownDigest, decode, encode,
@@ -55,6 +56,10 @@ from ._telform import (
     CYCLE_KIND, DEF_KIND, MEMBER_KIND, Decompiler, binder_names, effect_form, effect_from_form,
     is_identifier, type_from_form,
 )
+
+
+if TYPE_CHECKING:
+    from .._core._env import Env
 
 __all__ = ["Repository", "Shown", "Dependency", "ELF_KIND", "SOURCE_META"]
 
@@ -103,8 +108,8 @@ class Repository:
     """
 
     def __init__(self, path: str | None = None, *, clock: Callable[[], int],
-                 cache_size: int = 1024) -> None:
-        self.objects = ObjectStore(path, clock=clock, cache_size=cache_size)
+                 cache_size: int = 1024, env: Env | None = None) -> None:
+        self.objects = ObjectStore(path, clock=clock, cache_size=cache_size, env=env)
         self._forms: OrderedDict[Digest, object] = OrderedDict()
         self._cache_size = cache_size
 

@@ -20,7 +20,7 @@ import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from ..protocol import ALGORITHMS, AmbiguousPrefix, Digest, DigestError, UnknownDigest
 from ._errors import (
@@ -31,7 +31,11 @@ from ._errors import (
     ObjectNotFound,
     StoreCorrupted,
 )
+from ._connect import connect, use_wal
 from ._integrity import row_check, verify_row
+
+if TYPE_CHECKING:
+    from .._core._env import Env
 
 __all__ = ["ObjectStore", "StoredObject", "NameEvent", "NewObject"]
 
@@ -155,9 +159,11 @@ class NameEvent:
 class ObjectStore:
     """Objects by digest and names with history, in one SQLite file.
 
-    ``path=None`` opens a private in-memory database (tests, simulations).
-    ``cache_size`` bounds the loader cache: an LRU of decoded objects so that
-    repeated loads of hot definitions skip SQLite.
+    ``path=None`` opens a private in-memory database (tests).  ``env``: under
+    a simulated Env the file is on its simulated disk (see
+    :mod:`stele.store._connect`).  ``cache_size`` bounds the loader cache: an
+    LRU of decoded objects so that repeated loads of hot definitions skip
+    SQLite.
     """
 
     def __init__(
@@ -167,17 +173,14 @@ class ObjectStore:
         clock: Callable[[], int],
         cache_size: int = 1024,
         verify_reads: bool = True,
+        env: Env | None = None,
     ) -> None:
         self.path = path
         self._clock = clock
         # check_same_thread=False: the repository actor moves calls between worker
         # threads (Env.run_blocking); it never makes two at once.
-        self._db = sqlite3.connect(path or ":memory:", isolation_level=None,
-                                   check_same_thread=False)
-        if path is not None:
-            mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            if str(mode).lower() != "wal":  # pragma: no cover - filesystem without WAL
-                raise OSError(f"SQLite refused WAL mode on {path!r} (got {mode!r})")
+        self._db = connect(path, env=env, check_same_thread=False)
+        use_wal(self._db, path)
         # A TEXT cell that is not UTF-8 is damage: a typed StoreCorrupted, not a raw
         # UnicodeDecodeError / sqlite3.OperationalError from inside a query.
         self._db.text_factory = _text_cell
@@ -590,7 +593,24 @@ class _transaction:
         self._db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self._db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+        if exc_type is not None:
+            if self._db.in_transaction:
+                try:
+                    self._db.execute("ROLLBACK")
+                except sqlite3.Error:  # the original error is the one to report
+                    pass
+            return
+        try:
+            self._db.execute("COMMIT")
+        except sqlite3.Error:
+            # A failed COMMIT (I/O error, disk full) may leave the transaction open;
+            # close it so the next BEGIN does not fail forever.  Nothing was acknowledged.
+            if self._db.in_transaction:
+                try:
+                    self._db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            raise
 
 
 def _text_cell(raw: bytes) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -13,11 +14,12 @@ def test_execution_workload_passes_and_is_deterministic(seed: int) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "stele.cli", "sim", "--plugin", "stele.actors.executor._workload",
          "--workload", "execution", "--seed", str(seed), "--ticks", "20000", "--quiet",
-         "--check-determinism"], capture_output=True, text=True, timeout=300)
+         "--opt", "executions=60", "--check-determinism"], capture_output=True, text=True,
+        timeout=600)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert "result=PASS" in out.stdout
     assert "SAME" in out.stdout
-    assert "allocator-full=1" in out.stdout
+    assert re.search(r"allocator-full=[1-9]", out.stdout)  # once per clean life
 
 
 def test_memo_checker_catches_a_lying_cache() -> None:
