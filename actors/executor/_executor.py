@@ -429,8 +429,7 @@ class ExecutorActor(Actor):
             session.charge_output(out.output_bytes - charged, "guest output")
             charged = out.output_bytes
             req = decode(out.request)
-            if isinstance(req, list) and len(req) >= 2 and (
-                    (req[0], req[1]) in WAITING or req[0] == "KV"):  # KV: off the loop
+            if isinstance(req, list) and len(req) >= 2 and (req[0], req[1]) in WAITING:
                 answer = await session.handle_guest_async(
                     req, remaining_fuel=max(0, limits.fuel - kids.cost))
             else:

@@ -34,7 +34,6 @@ and resumes the guest, which re-executes the ``ecall`` and gets the reply.
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -78,15 +77,9 @@ class KVStore:
     ``path`` is the store's SQLite file (the table lives beside the code
     objects) or ``None`` for an in-memory store.  Every ``put``/``delete``
     commits before it returns (WAL, ``synchronous=FULL``).
-
-    A file-backed store is :attr:`blocking`: a commit waits for the disk, so
-    the sandbox calls it off the event loop (``env.run_blocking``); a lock
-    serializes the threads on the one connection.
     """
 
     def __init__(self, path: str | None = None) -> None:
-        self.blocking = path is not None
-        self._lock = threading.Lock()
         self._db = sqlite3.connect(path or ":memory:", isolation_level=None,
                                    check_same_thread=False, timeout=30.0)
         self._db.text_factory = bytes  # TEXT cells are decoded (and checked) by us
@@ -108,9 +101,8 @@ class KVStore:
         The row's checksum is verified: damage is :class:`StoreCorrupted`
         naming the row, never a different value.
         """
-        with self._lock:
-            row = self._db.execute("SELECT value, chk FROM kv WHERE tenant = ? AND key = ?",
-                                   (tenant, key)).fetchone()
+        row = self._db.execute("SELECT value, chk FROM kv WHERE tenant = ? AND key = ?",
+                               (tenant, key)).fetchone()
         if row is None:
             return None
         value = row[0]
@@ -122,28 +114,22 @@ class KVStore:
     def put(self, tenant: str, key: str, value: bytes) -> None:
         """Store ``value`` under ``key`` for ``tenant`` (durable on return)."""
         value = bytes(value)
-        chk = row_check("kv", tenant, key, value)
-        with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO kv (tenant, key, value, chk) VALUES (?, ?, ?, ?)",
-                (tenant, key, value, chk))
+        self._db.execute(
+            "INSERT OR REPLACE INTO kv (tenant, key, value, chk) VALUES (?, ?, ?, ?)",
+            (tenant, key, value, row_check("kv", tenant, key, value)))
 
     def delete(self, tenant: str, key: str) -> None:
         """Remove ``key`` for ``tenant`` (no error if absent)."""
-        with self._lock:
-            self._db.execute("DELETE FROM kv WHERE tenant = ? AND key = ?", (tenant, key))
+        self._db.execute("DELETE FROM kv WHERE tenant = ? AND key = ?", (tenant, key))
 
     def keys(self, tenant: str) -> list[str]:
         """Every key of ``tenant``, sorted (a key that is not UTF-8 is StoreCorrupted)."""
-        with self._lock:
-            rows = self._db.execute("SELECT key FROM kv WHERE tenant = ? ORDER BY key",
-                                    (tenant,)).fetchall()
-        return [text_cell("kv", f"{tenant}/?", r[0]) for r in rows]
+        return [text_cell("kv", f"{tenant}/?", r[0]) for r in self._db.execute(
+            "SELECT key FROM kv WHERE tenant = ? ORDER BY key", (tenant,))]
 
     def close(self) -> None:
         """Close the connection."""
-        with self._lock:
-            self._db.close()
+        self._db.close()
 
 
 class DeterministicRandom:
@@ -291,8 +277,6 @@ class EffectSession:
             if not isinstance(target, str):
                 raise BadEffectRequest(f"Exec.call target must be a String, got {target!r}")
             reply = await self.exec_call(target, arg, remaining_fuel)
-        elif effect == "KV" and self.kv.blocking:  # a commit waits for the disk: off the loop
-            reply = await self.env.run_blocking(self._sync, effect, op, args, False)
         else:
             reply = self._sync(effect, op, args, guest=False)
         self._record(Journal.entry(effect, op, args, reply), f"{effect}.{op}")
@@ -330,7 +314,7 @@ class EffectSession:
         effect, op, args = parse_guest_request(request)
         return _guest_reply(effect, op, await self.handle(effect, op, args, remaining_fuel))
 
-    def _sync(self, effect: str, op: str, args: tuple[Any, ...], guest: bool) -> Any:
+    def _sync(self, effect: str, op: str, args: tuple[Any, ...], *, guest: bool) -> Any:
         if effect == "Clock" and op == "now":
             return self.env.wall_ns() // 1_000_000
         if effect == "Rand" and op == "int":
