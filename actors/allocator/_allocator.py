@@ -49,14 +49,13 @@ class Grant:
     children: dict[str, Grant] = field(default_factory=dict)
     released: bool = False
     _next_child: int = 0
+    #: sum of the live children's capacities, kept by the allocator (O(1) ``available``)
+    _reserved: Resources = Resources.ZERO
 
     @property
     def reserved(self) -> Resources:
         """Capacity currently held by live children."""
-        total = Resources.ZERO
-        for child in self.children.values():
-            total = total + child.capacity
-        return total
+        return self._reserved
 
     @property
     def available(self) -> Resources:
@@ -178,6 +177,7 @@ class Allocator:
             del self._grants[node.id]
         parent = grant.parent
         del parent.children[grant.id]
+        parent._reserved = parent._reserved - grant.capacity
         parent.released_usage = parent.released_usage + usage
         return grant.capacity
 
@@ -239,7 +239,13 @@ class Allocator:
         return list(self._pending)
 
     def pump(self) -> list[tuple[int, Grant]]:
-        """Serve every waiting request that now fits, in policy order."""
+        """Serve every waiting request that now fits, in policy order.
+
+        Linear in the waiting requests per pass (one pass per round of
+        grants): a request that does not fit is skipped at the cost of one
+        comparison, and the queue is rebuilt once per pass, so a release
+        with a thousand waiters does not hold the event loop.
+        """
         served: list[tuple[int, Grant]] = []
         progress = True
         while progress and self._pending:
@@ -247,20 +253,28 @@ class Allocator:
             by_parent: dict[str, list[PendingRequest]] = {}
             for p in self._pending:
                 by_parent.setdefault(p.parent_id, []).append(p)
+            done: set[int] = set()
             for parent_id, group in by_parent.items():
                 parent = self._grants.get(parent_id)
                 if parent is None:
                     continue
                 for p in self.policy.order(parent, group):
-                    self._pending.remove(p)
-                    result = self.try_allocate(p.request, parent=parent, owner=p.owner,
-                                               weight=p.weight)
-                    if isinstance(result, Grant):
-                        served.append((p.seq, result))
-                        progress = True
-                    else:
-                        self._pending.append(p)
-                        self._pending.sort(key=lambda q: q.seq)
+                    if not p.request <= parent.available:  # what try_allocate checks first
+                        continue
+                    _require_nonnegative("request", p.request)
+                    if p.weight <= 0:
+                        raise InvalidRequest(f"weight must be positive, got {p.weight}")
+                    waiting = {q.owner: q.weight for q in group
+                               if q.seq != p.seq and q.seq not in done}
+                    if self.policy.admit(parent, p.request, p.owner or parent.owner, p.weight,
+                                         waiting) is not None:
+                        continue
+                    grant = self._carve(parent, p.request, p.owner or parent.owner, p.weight)
+                    done.add(p.seq)
+                    served.append((p.seq, grant))
+                    progress = True
+            if done:
+                self._pending = [p for p in self._pending if p.seq not in done]
         return served
 
     def expire(self, now_ns: int | None = None) -> list[PendingRequest]:
@@ -278,6 +292,12 @@ class Allocator:
         for node in self.root.walk():
             if not node.available.is_nonnegative():
                 raise AssertionError(f"grant {node.id!r} has a negative balance {node.available}")
+            held = Resources.ZERO
+            for child in node.children.values():
+                held = held + child.capacity
+            if node.reserved != held:
+                raise AssertionError(f"grant {node.id!r} reserves {node.reserved}, its children "
+                                     f"hold {held}")
             if node.capacity != node.available + node.used + node.reserved:
                 raise AssertionError(f"grant {node.id!r} does not conserve its capacity")
             for child in node.children.values():
@@ -293,6 +313,7 @@ class Allocator:
         child = Grant(id=child_id, owner=owner, weight=weight, capacity=request, parent=parent,
                       created_ns=self._clock())
         parent.children[child_id] = child
+        parent._reserved = parent._reserved + request
         self._grants[child_id] = child
         return child
 

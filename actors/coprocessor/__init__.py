@@ -26,11 +26,13 @@ from ._errors import CycleLimitExceeded as CycleLimitExceeded
 from ._errors import ElfError as ElfError
 from ._errors import GuestError as GuestError
 from ._errors import GuestFault as GuestFault
+from ._errors import GuestOutputLimit as GuestOutputLimit
 from ._errors import IllegalInstruction as IllegalInstruction
 from ._errors import MemoryLimitExceeded as MemoryLimitExceeded
 from ._errors import MisalignedAccess as MisalignedAccess
 from ._errors import SnapshotError as SnapshotError
 from ._errors import UnknownSyscall as UnknownSyscall
+from ._errors import WorkerLost as WorkerLost
 from ._isa import Instr as Instr
 from ._isa import decode as decode
 from ._isa import encode as encode
@@ -66,6 +68,7 @@ from ._guests import GUESTS as GUESTS
 from ._guests import guest_elf as guest_elf
 from ._guests import guest_input as guest_input
 from ._messages import GuestFinished as GuestFinished
+from ._messages import GuestStopped as GuestStopped
 from ._messages import GuestSuspended as GuestSuspended
 from ._messages import ReadWitness as ReadWitness
 from ._messages import RecordWitness as RecordWitness
@@ -88,8 +91,8 @@ from ._stream_errors import StreamError as StreamError
 __all__ = [
     "Program", "Segment", "load_elf", "load_program", "load_raw",
     "AccessFault", "Breakpoint", "CoprocessorError", "CycleLimitExceeded", "ElfError",
-    "GuestError", "GuestFault", "IllegalInstruction", "MemoryLimitExceeded",
-    "MisalignedAccess", "SnapshotError", "UnknownSyscall",
+    "GuestError", "GuestFault", "GuestOutputLimit", "IllegalInstruction", "MemoryLimitExceeded",
+    "MisalignedAccess", "SnapshotError", "UnknownSyscall", "WorkerLost",
     "Instr", "decode", "encode",
     "SYS_EFFECT", "Machine", "MachineConfig", "RunResult", "Snapshot",
     "COLUMNS", "K", "deinterleave", "flat_index", "interleave",
@@ -99,7 +102,7 @@ __all__ = [
     "choose_interval", "collect_trace", "interval_for_workers", "interval_sqrt", "record",
     "split_ranges", "BENCH_SIZES", "GUESTS", "guest_elf", "guest_input",
     "ReadWitness", "RecordWitness", "RunLimits", "RunOutcome", "RunProgram",
-    "GuestFinished", "GuestSuspended", "ResumeGuest", "RunGuest",
+    "GuestFinished", "GuestStopped", "GuestSuspended", "ResumeGuest", "RunGuest",
     "WitnessRecorded", "WitnessRows", "WitnessOracle", "StreamStats", "WitnessStream",
     "regenerate_ranges", "regenerate_ranges_async", "CheckpointError", "GuestRunFailed",
     "StreamError",

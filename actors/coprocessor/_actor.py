@@ -44,6 +44,7 @@ from ._checkpoint import CheckpointSet, choose_interval, record, split_ranges
 from ._errors import CoprocessorError
 from ._messages import (
     GuestFinished,
+    GuestStopped,
     GuestSuspended,
     ReadWitness,
     ResumeGuest,
@@ -55,13 +56,17 @@ from ._messages import (
     WitnessRecorded,
     WitnessRows,
 )
-from ._session import guest_step, rebuild_failure
+from ._session import (SIM_NS_PER_CYCLE, GuestDeadline, guest_step, guest_step_inline,
+                       rebuild_failure)
 from ._stream import regenerate_ranges_async
 from ._stream_errors import GuestRunFailed, StreamError
 
 __all__ = ["CoprocessorActor", "run_execution", "record_execution", "run_program"]
 
 _Failure = tuple[str, str]
+
+#: How long after its deadline a guest's worker may take to answer before it is killed.
+GRACE_S = 0.25
 
 
 def _failure(exc: CoprocessorError) -> _Failure:
@@ -118,16 +123,19 @@ def _raise_failure(result: object) -> None:
         raise RejectMessage(GuestRunFailed(result[0], result[1]))
 
 
-def _step_args(msg: RunGuest | ResumeGuest) -> tuple[object, ...]:
+_StepArgs = tuple[bytes, bytes, int, int, "bytes | None", "Digest | None", bytes]
+
+
+def _step_args(msg: RunGuest | ResumeGuest) -> _StepArgs:
     lim = msg.limits
     if isinstance(msg, RunGuest):
-        return (msg.program, msg.input, lim.max_cycles, lim.memory_limit)
+        return (msg.program, msg.input, lim.max_cycles, lim.memory_limit, None, None, b"")
     return (msg.program, msg.input, lim.max_cycles, lim.memory_limit, msg.snapshot,
             msg.snapshot_digest, msg.reply)
 
 
-def _step_reply(result: object) -> GuestFinished | GuestSuspended:
-    if isinstance(result, (GuestFinished, GuestSuspended)):
+def _step_reply(result: object) -> GuestFinished | GuestSuspended | GuestStopped:
+    if isinstance(result, (GuestFinished, GuestSuspended, GuestStopped)):
         return result
     assert isinstance(result, tuple) and len(result) == 3
     raise RejectMessage(rebuild_failure(result))
@@ -151,11 +159,10 @@ class CoprocessorActor(Actor):
 
     async def receive(self, message: object) -> object:
         if isinstance(message, (RunGuest, ResumeGuest)):
-            args = _step_args(message)
             if self._spawn is None:
-                return _step_reply(await self.env.run_in_worker(guest_step, *args))
+                return _step_reply(await self._guest_step(message))
             reply = self.defer_reply()
-            self._spawn(lambda: self._step(args, reply))
+            self._spawn(lambda: self._step(message, reply))
             return None
         if isinstance(message, RunProgram):
             return await self._run(message)
@@ -167,14 +174,45 @@ class CoprocessorActor(Actor):
             StreamError(f"the co-processor does not handle {type(message).__name__}")
         )
 
-    async def _step(self, args: tuple[object, ...], reply: Reply) -> None:
-        """One guest step in a child task, cancelled if its asker stops waiting."""
+    async def _guest_step(self, msg: RunGuest | ResumeGuest) -> object:
+        """One guest step: inline on modelled time (simulation) or in a worker process.
+
+        With a deadline the step stops itself at it (:class:`GuestStopped`);
+        a worker that has not answered :data:`GRACE_S` after the deadline
+        does not reach its checks (it is hung) and is killed.
+        """
+        env = self.env
+        args = _step_args(msg)
+        if env.simulated:
+            deadline = (None if msg.deadline_ns is None
+                        else GuestDeadline(env.now_ns, msg.deadline_ns, SIM_NS_PER_CYCLE))
+            return await guest_step_inline(*args, deadline, msg.output_limit)
+        try:
+            if msg.deadline_ns is None:
+                return await env.run_in_worker(guest_step, *args, None, msg.output_limit)
+            check = GuestDeadline(env.process_clock(), msg.deadline_ns)
+            window = max(0, msg.deadline_ns - env.now_ns()) / 1e9 + GRACE_S
+            with env.move_on_after(window):
+                return await env.run_in_worker(guest_step, *args, check, msg.output_limit)
+        except anyio.BrokenWorkerProcess as exc:
+            return ("WorkerLost", f"the worker process running the guest died: "
+                    f"{exc.__cause__ or exc or 'it exited'}", {})
+        return ("WorkerLost", f"the guest's worker did not stop within {GRACE_S} s of its "
+                "deadline (hung): it was killed", {})
+
+    async def _step(self, msg: RunGuest | ResumeGuest, reply: Reply) -> None:
+        """One guest step in a child task, cancelled if its asker stops waiting.
+
+        An asker that stops waiting *at* the step's deadline is the deadline
+        itself: the step stops on its own within a chunk, and its worker is
+        kept; any other give-up cancels the step (and kills its worker).
+        """
         result: object = None
         async with anyio.create_task_group() as tg:
             if not self.env.simulated:  # inline under simulation: nothing to watch
-                tg.start_soon(self._watch, reply, tg.cancel_scope)
+                tg.start_soon(self._watch, reply, tg.cancel_scope, msg.deadline_ns)
             try:
-                result = await self.env.run_in_worker(guest_step, *args)
+                result = await self._guest_step(msg)
             except Exception as exc:  # a worker that died: the asker gets it, typed
                 reply.fail(exc)
                 return
@@ -187,10 +225,12 @@ class CoprocessorActor(Actor):
         except RejectMessage as exc:
             reply.fail(exc.cause)
 
-    async def _watch(self, reply: Reply, scope: anyio.CancelScope) -> None:
+    async def _watch(self, reply: Reply, scope: anyio.CancelScope,
+                     deadline_ns: int | None) -> None:
         while reply.pending:
             await self.env.sleep(0.01)
-        scope.cancel()
+        if deadline_ns is None or self.env.now_ns() < deadline_ns:
+            scope.cancel()
 
     async def _run(self, msg: RunProgram) -> RunOutcome:
         lim = msg.limits

@@ -135,6 +135,21 @@ class CycleLimitExceeded(GuestError):
         self.limit = limit
 
 
+class GuestOutputLimit(GuestError):
+    """A ``write`` would take the guest's output (stdout + stderr + public) past ``limit`` bytes.
+
+    Checked at each ``write`` syscall, before its bytes are read from guest
+    memory: ``needed`` is the total the write would have reached.  The
+    executor reports it as the sandbox's ``OutputLimitExceeded``.
+    """
+
+    def __init__(self, needed: int, limit: int, *, pc: int, cycle: int) -> None:
+        super().__init__(f"output limit exceeded: a write would make the guest's output "
+                         f"{needed} bytes, limit {limit}", pc=pc, cycle=cycle)
+        self.needed = needed
+        self.limit = limit
+
+
 class MemoryLimitExceeded(CoprocessorError):
     """Allocating guest memory would pass ``memory_limit`` bytes."""
 
@@ -146,6 +161,13 @@ class MemoryLimitExceeded(CoprocessorError):
         #: where the guest was when an instruction needed the page (None at load time).
         self.pc: int | None = None
         self.cycle: int | None = None
+
+
+class WorkerLost(CoprocessorError):
+    """The worker process running a guest step died, or hung past its deadline and was killed.
+
+    The co-processor is unaffected: the next step gets a fresh worker.
+    """
 
 
 class SnapshotError(CoprocessorError):

@@ -53,6 +53,7 @@ from ._errors import (
     CycleLimitExceeded,
     GuestError,
     GuestFault,
+    GuestOutputLimit,
     IllegalInstruction,
     MemoryLimitExceeded,
     MisalignedAccess,
@@ -196,6 +197,8 @@ class Machine:
         self.exit_code: int | None = None
         self.halt_reason = ""
         self.trap_count = 0
+        #: bytes stdout + stderr + public output may reach (None: unlimited); checked per write.
+        self.output_limit: int | None = None
         #: (request, reply) CBOR bytes of every effect call, in order.
         self.effect_log: list[tuple[bytes, bytes]] = []
         # predecoded instructions: pc -> closure / Instr; page -> pcs decoded in it
@@ -318,6 +321,10 @@ class Machine:
         self.pc = pc
         self.cycle = start + done
         return done
+
+    def output_bytes(self) -> int:
+        """Bytes the guest has written so far (stdout, stderr and public output)."""
+        return len(self.stdout) + len(self.stderr) + len(self.public_output)
 
     def stopped(self) -> bool:
         """True once the guest has halted (exit syscall or tohost)."""
@@ -525,6 +532,10 @@ class Machine:
             if sink is None:
                 res = _EBADF
             else:
+                limit = self.output_limit
+                if limit is not None and self.output_bytes() + a2 > limit:
+                    raise GuestOutputLimit(self.output_bytes() + a2, limit, pc=pc,
+                                           cycle=self.cycle)
                 try:
                     sink += mem.read_bytes(a1, a2)
                     res = a2

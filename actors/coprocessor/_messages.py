@@ -18,6 +18,7 @@ the actor can sit behind a socket or in another process unchanged.
  308      ResumeGuest           resume a suspended guest with the reply
  309      GuestSuspended        snapshot, effect request, cycles so far
  310      GuestFinished         exit code, outputs, cycles, memory used
+ 311      GuestStopped          a guest step reached its deadline
 ========  ====================  ==========================================
 """
 
@@ -42,6 +43,7 @@ __all__ = [
     "ResumeGuest",
     "GuestSuspended",
     "GuestFinished",
+    "GuestStopped",
 ]
 
 #: Largest number of rows one :class:`ReadWitness` may ask for.
@@ -156,6 +158,10 @@ class RunGuest(Message):
     program: bytes
     input: bytes = b""
     limits: RunLimits = RunLimits()
+    #: stop at this time on the Env clock (ns) with :class:`GuestStopped` (None: no deadline).
+    deadline_ns: int | None = None
+    #: bytes the guest's writes may reach in all (None: unlimited), checked at each write.
+    output_limit: int | None = None
 
 
 @message(308)
@@ -174,6 +180,8 @@ class ResumeGuest(Message):
     snapshot: bytes
     snapshot_digest: Digest
     reply: bytes
+    deadline_ns: int | None = None
+    output_limit: int | None = None
 
 
 @message(309)
@@ -190,6 +198,8 @@ class GuestSuspended(Message):
     snapshot_digest: Digest
     request: bytes
     cycles: int
+    #: bytes the guest has written so far (stdout + stderr + public output).
+    output_bytes: int = 0
 
 
 @message(310)
@@ -203,3 +213,18 @@ class GuestFinished(Message):
     cycles: int
     memory_bytes: int
     halt_reason: str
+    #: bytes the guest wrote in all (stdout + stderr + public output).
+    output_bytes: int = 0
+
+
+@message(311)
+@dataclass(frozen=True, slots=True)
+class GuestStopped(Message):
+    """A guest step stopped at its ``deadline_ns`` (checked between chunks of cycles).
+
+    ``cycles`` is the cycle count the run had reached, ``output_bytes`` what
+    it had written; the run is abandoned (the asker's own deadline reports it).
+    """
+
+    cycles: int
+    output_bytes: int = 0

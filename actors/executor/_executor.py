@@ -64,13 +64,15 @@ from ..allocator import Granted, RecordUsage, Release, Resources
 from ..allocator import allocate as allocator_allocate
 from ..cache import CachedResult, MemoCache, MemoKey
 from ..cache._actor import MemoLookup, MemoStore
-from ..coprocessor import CycleLimitExceeded, RunLimits, load_elf
-from ..coprocessor._messages import GuestFinished, GuestSuspended, ResumeGuest, RunGuest
+from ..coprocessor import CycleLimitExceeded, GuestOutputLimit, RunLimits, load_elf
+from ..coprocessor._messages import (GuestFinished, GuestStopped, GuestSuspended, ResumeGuest,
+                                     RunGuest)
 from ..repository._messages import GetObject, LoadReply, LoadTarget, ObjectRecord, Resolve, Resolved
 from ..sandbox import WAITING, EffectSession, Journal, KVStore, LogSink
 from ..sandbox._values import value_from_cbor, value_to_cbor
 from ._context import ExecutionContext
 from ._errors import BadArguments, ExecutionTimeout, InternalTimeout, UnknownEngine
+from ._guest import guest_failure, output_limit, wait_for_deadline
 from ._pool import Suspended, TelRunner
 from ._limits import check_nesting, describe, memoizable
 from ._types import ENGINES, ExecLimits, Execute, ExecResult
@@ -413,18 +415,25 @@ class ExecutorActor(Actor):
         session.exec_call = exec_call
         run = RunLimits(max_cycles=min(limits.cycles, 1 << 48),
                         memory_limit=max(1 << 16, min(limits.memory, 1 << 32)))
-        step: object = RunGuest(image, request.args[0], run)
+        charged = 0  # guest output bytes charged to the session so far (see _guest)
+        step: object = RunGuest(image, request.args[0], run, ctx.deadline_ns,
+                                output_limit(session, charged))
         while True:
             try:
                 out = await self.coprocessor.ask(step, timeout=math.inf)
             except RemoteError as exc:
                 cause = exc.cause
-                if isinstance(cause, CycleLimitExceeded):
+                if isinstance(cause, (CycleLimitExceeded, GuestOutputLimit)):
                     ctx.add_usage(Resources(cycles=cause.cycle))
-                raise cause from None
+                raise guest_failure(cause, request.target, session, charged) from None
+            if isinstance(out, GuestStopped):  # at the deadline: its scope reports it
+                ctx.add_usage(Resources(cycles=out.cycles))
+                await wait_for_deadline(self.env, ctx.deadline_ns, request.target)
             if isinstance(out, GuestFinished):
                 break
             assert isinstance(out, GuestSuspended)
+            session.charge_output(out.output_bytes - charged, "guest output")
+            charged = out.output_bytes
             req = decode(out.request)
             what = f"{req[0]}.{req[1]}" if isinstance(req, list) and len(req) >= 2 else "?"
             ctx.note(self.env.now_ns, "effect", what)
@@ -435,10 +444,11 @@ class ExecutorActor(Actor):
                 answer = session.handle_sync(req)
             ctx.note(self.env.now_ns, "effect.done", what)
             step = ResumeGuest(image, request.args[0], run, out.snapshot, out.snapshot_digest,
-                               encode(answer))
+                               encode(answer), ctx.deadline_ns, output_limit(session, charged))
         usage = Resources(memory=out.memory_bytes, cycles=out.cycles)
         ctx.add_usage(usage)
-        session.charge_output(len(out.stdout) + len(out.public_output), "guest output")
+        session.charge_output(max(out.output_bytes, len(out.stdout) + len(out.public_output))
+                              - charged, "guest output")
         breakdown = {"cycles": out.cycles}
         if kids.cost:
             breakdown["exec"] = kids.cost
@@ -506,7 +516,8 @@ class ExecutorActor(Actor):
             assert isinstance(reply, ObjectRecord)
             if reply.kind != ELF_KIND:
                 raise WrongKind(digest, reply.kind, f"a {ELF_KIND} blob (engine='riscv')")
-            load_elf(reply.payload)
+            # parsed off the event loop (a thread): a large ELF cannot stall the other tasks
+            await self.env.run_blocking(load_elf, reply.payload)
             got = reply.payload
             if len(self._guests) >= 64:
                 self._guests.pop(next(iter(self._guests)))

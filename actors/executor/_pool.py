@@ -215,6 +215,7 @@ class TelRunner:
         env = self.env
         assert self.deadline_ns is not None
         result: tuple[Any, ...] | None = None
+        crashed: anyio.BrokenWorkerProcess | None = None
         window = max(0, self.deadline_ns - env.now_ns()) / 1e9 + GRACE_S
         async with anyio.create_task_group() as tg:
             shielded = env.move_on_after(window)
@@ -229,11 +230,17 @@ class TelRunner:
 
             tg.start_soon(watch)
             with shielded:
-                result = await env.run_in_worker(tel_job, *job)
-                if result[0] == "stopped":  # recorded now: leaving the task group may raise
-                    self.stopped_fuel += result[1]  # the deadline's cancellation
-                    result = ("stopped", 0)
+                try:
+                    result = await env.run_in_worker(tel_job, *job)
+                except anyio.BrokenWorkerProcess as exc:  # raised below, outside the group
+                    crashed = exc
+                else:
+                    if result[0] == "stopped":  # recorded now: leaving the group may raise
+                        self.stopped_fuel += result[1]  # the deadline's cancellation
+                        result = ("stopped", 0)
             tg.cancel_scope.cancel()
+        if crashed is not None:
+            raise crashed
         if result is None:  # past deadline + grace (killed), or killed for the caller
             pool.lost()
             await self._until_deadline(0)

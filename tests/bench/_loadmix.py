@@ -27,7 +27,7 @@ def div(a: Int, b: Int) -> Int = a / b
 def total(n: Int) -> Int = fold(range(0, n), 0, fn (a: Int, x: Int) => a + x)
 def hello(n: Int) -> Int ! {Log} = perform Log.emit("hello"); n
 def nap(ms: Int) -> Int ! {Clock} = perform Clock.sleep(ms); ms
-def kv(n: Int) -> Int ! {KV} = perform KV.put("k", string_to_bytes(int_to_string(n))); match perform KV.get("k") { Some(b) => size(b), None => 0 - 1 }
+def kv(n: Int) -> Int ! {KV} = let k = "k" ++ int_to_string(n) in perform KV.put(k, string_to_bytes(int_to_string(n))); match perform KV.get(k) { Some(b) => size(b), None => 0 - 1 }
 def twice(n: Int) -> Int ! {Exec} = perform Exec.call("fib", n) + perform Exec.call("fib", n)
 """
 FIB = {10: 55, 12: 144, 15: 610}
@@ -70,6 +70,8 @@ async def denied(rt: Any, i: int) -> str | None:
 
 
 async def kv(rt: Any, i: int) -> str | None:
+    """KV.put then KV.get of a key named by ``n``: executions of one tenant run at once, and
+    every writer of a key writes the same value, so the right answer holds in any order."""
     n = 10 ** (i % 5)
     r = await rt.execute("kv", [n], policy=ALL, tenant=f"t{i % 7}", memo=False)
     return None if r.value == len(str(n)) else f"kv({n}) = {r.value}"

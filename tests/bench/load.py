@@ -8,7 +8,12 @@ CPU-bound folds, a few guests), then the same mix one at a time in the same
 run.  Prints one JSON object: ``executions``, ``wrong``, ``leaked_grants``,
 ``leaked_waiters``, ``executions_per_s``, ``p50_ms``, ``p99_ms``,
 ``max_loop_lag_ms`` (the longest a 1 ms ticker task on the runtime's event
-loop waited beyond its sleep while the rounds ran) and ``sequential_per_s``.
+loop waited beyond its sleep while the rounds ran) and ``sequential_per_s``;
+also ``max_step_ms`` and ``max_step_cpu_ms``, the longest single task step
+on the loop in wall time and in the loop thread's CPU time (a trio
+instrument): on a shared machine the lag and the wall figure include time
+the process was not scheduled at all, the CPU figure is what the runtime's
+own code held the loop for.
 Timing uses ``time.perf_counter``: this is a benchmark, not runtime code.
 The machine is shared, so figures are noisy.
 """
@@ -47,6 +52,26 @@ async def _round(rt: Any, n: int, latencies: list[float], wrong: list[str]) -> N
             nursery.start_soon(one, i, kind, check)
 
 
+class _Steps(trio.abc.Instrument):
+    """The longest task step, in wall time and in the loop thread's CPU time."""
+
+    def __init__(self) -> None:
+        self.on = False
+        self.t0 = self.c0 = 0.0
+        self.wall = self.cpu = 0.0
+
+    def before_task_step(self, task: Any) -> None:
+        self.t0, self.c0 = time.perf_counter(), time.thread_time()
+
+    def after_task_step(self, task: Any) -> None:
+        if self.on and self.t0:
+            self.wall = max(self.wall, time.perf_counter() - self.t0)
+            self.cpu = max(self.cpu, time.thread_time() - self.c0)
+
+
+STEPS = _Steps()
+
+
 async def main(rounds: int, n: int, seq_n: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="stele-load-") as tmp:
         async with stele.open_runtime(str(Path(tmp) / "store.sqlite")) as rt:
@@ -66,6 +91,8 @@ async def main(rounds: int, n: int, seq_n: int) -> dict[str, Any]:
             wrong: list[str] = list(warm_wrong)
             leaked_grants = leaked_waiters = 0
             elapsed = 0.0
+            trio.lowlevel.add_instrument(STEPS)
+            STEPS.on = True
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(ticker)
                 for _ in range(rounds):
@@ -76,6 +103,7 @@ async def main(rounds: int, n: int, seq_n: int) -> dict[str, Any]:
                     leaked_grants = max(leaked_grants, grants)
                     leaked_waiters = max(leaked_waiters, waiters)
                 running[0] = False
+            STEPS.on = False
             t = time.perf_counter()
             for i, (kind, check) in enumerate(_loadmix.schedule(seq_n)):
                 problem = await check(rt, i)
@@ -97,6 +125,8 @@ async def main(rounds: int, n: int, seq_n: int) -> dict[str, Any]:
         "p50_ms": round(latencies[len(latencies) // 2] * 1000, 2),
         "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 2),
         "max_loop_lag_ms": round(lag[0] * 1000, 2),
+        "max_step_ms": round(STEPS.wall * 1000, 2),
+        "max_step_cpu_ms": round(STEPS.cpu * 1000, 2),
         "sequential_executions": seq_n,
         "sequential_per_s": round(seq_n / seq_elapsed, 1),
     }
