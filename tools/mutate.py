@@ -177,14 +177,24 @@ def _env() -> dict[str, str]:
     return dict(os.environ, PYTHONDONTWRITEBYTECODE="1", HYPOTHESIS_PROFILE="ci")
 
 
-def _run_tests(tests: list[str], timeout: float) -> str:
+def _run_tests(tests: list[str], timeout: float, run_timeout: float) -> str:
+    """Run pytest; ``timeout`` is per test, ``run_timeout`` for the whole run.
+
+    Exit 1 (a test failed) and 2 (collection error: the mutant broke an
+    import) are kills; 0 is a survival; anything else (internal or usage
+    error, no tests) is reported as ``error rc N`` so the caller can fall
+    back to the whole folder.
+    """
     try:
         proc = subprocess.run(_pytest_cmd(tests, timeout), cwd=ROOT, env=_env(),
-                              capture_output=True, timeout=timeout + 30)
+                              capture_output=True, timeout=run_timeout)
     except subprocess.TimeoutExpired:
         return "killed (timeout)"
-    return "survived" if proc.returncode == 0 else (
-        "killed" if proc.returncode == 1 else f"killed (rc {proc.returncode})")
+    if proc.returncode == 0:
+        return "survived"
+    if proc.returncode in (1, 2):
+        return "killed" if proc.returncode == 1 else "killed (import)"
+    return f"error rc {proc.returncode}"
 
 
 # Which tests executed each line of the module: {line: {test node id}}; the
@@ -264,12 +274,15 @@ def run_module(module: str, n: int, seed: int, timeout: float,
     t0 = time.monotonic()
     base_timeout = max(timeout * 10, 1800.0)
     if full:
-        base = _run_tests(tests, base_timeout)
+        base = _run_tests(tests, timeout, base_timeout)
         if base != "survived":
             raise BaselineFailed(base)
         cmap: CoverageMap = {}
     else:
         cmap = coverage_map(module, tests, base_timeout)
+    # A whole-folder run may take far longer than one test under load: allow
+    # three times the (coverage-instrumented, so slower) baseline.
+    run_timeout = max(timeout + 30, 3 * (time.monotonic() - t0))
     if verbose:
         print(f"  {module}: baseline {time.monotonic() - t0:.0f}s, tests {' '.join(tests)}",
               flush=True)
@@ -289,15 +302,15 @@ def run_module(module: str, n: int, seed: int, timeout: float,
             verdict = "survived"
             if chosen:
                 how = f"{len(chosen)} covering"
-                verdict = _run_tests(sorted(chosen), timeout)
+                verdict = _run_tests(sorted(chosen), timeout, run_timeout)
             if not verdict.startswith("killed"):
                 if chosen:
                     how += " + all"
                 elif chosen is not None and not full:
                     how = "uncovered; all"
-                verdict = _run_tests(tests, timeout)
+                verdict = _run_tests(tests, timeout, run_timeout)
             total += 1
-            if verdict.startswith("killed"):
+            if verdict != "survived":  # the whole folder failed: a kill whatever the code
                 killed += 1
             else:
                 survivors.append(site.key)
