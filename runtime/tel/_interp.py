@@ -550,14 +550,14 @@ class _Compiler:
         body = inner.compile(e.body, ienv)
         pad: list[Value] = [None] * (inner.nslots - len(ienv))
         nparams = len(e.params)
-        mem = self.m.mem_base + self.m.mem_per_item * len(names)
+        ncap = len(names)  # charged at run time: the cost table is set per run
 
         def ev_lambda(f: list[Value]) -> Value:
             if m.fuel < C:
                 fail(m, C, loc)
             m.fuel -= C
             hits[s] += 1
-            alloc(m, mem, loc)
+            alloc(m, m.mem_base + m.mem_per_item * ncap, loc)
             return Closure(body, [f[i] for i in cap_slots], nparams, pad, "<lambda>")
         return ev_lambda
 
