@@ -16,12 +16,21 @@ Operators (each applied at one AST site per mutant):
          (after its docstring)
   not    negate an ``if``/``while`` condition
 
-Mutants are sampled with a fixed seed, so runs are reproducible.  Each
-mutant runs the module's own test folder with ``-x`` and a timeout; a
-non-zero exit or a timeout is a kill.  Equivalent mutants are listed with a
+Mutants are sampled with a fixed seed, so runs are reproducible.  A
+non-zero pytest exit or a timeout is a kill.
+
+Speed: the unmutated baseline run of the module's test folder is recorded
+with per-test coverage contexts (pytest-cov ``--cov-context=test``).  Each
+mutant then first runs, with ``-x``, only the tests that executed the
+mutated lines; a kill there is final.  A mutant that survives them (or whose
+lines ran only at import time, or in no test at all) is re-run against the
+whole folder, so the verdict is the same as running the whole folder for
+every mutant, only most kills cost a few tests instead of hundreds.
+``--full`` turns the selection off.  Hypothesis runs derandomized
+(``HYPOTHESIS_PROFILE=ci``) so verdicts do not depend on luck.  Equivalent mutants are listed with a
 reason in ``tools/mutation-equivalent.toml`` and excluded from the score.
 
-Usage: python tools/mutate.py [--n N] [--seed S] [--timeout T] [--list] MODULE...
+Usage: python tools/mutate.py [--n N] [--seed S] [--timeout T] [--full] [--list] MODULE...
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ import random
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import tomllib
 from dataclasses import dataclass
@@ -157,21 +167,103 @@ def _drop_pyc(path: Path) -> None:
             pyc.unlink(missing_ok=True)
 
 
-def _run_tests(tests: list[str], timeout: float) -> str:
-    cmd = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:randomly",
-           "-m", "not slow", "--timeout", str(int(timeout)), *tests]
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+def _pytest_cmd(tests: list[str], timeout: float) -> list[str]:
+    return [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:randomly",
+            "-p", "no:cacheprovider", "-m", "not slow", "--timeout", str(int(timeout)),
+            *tests]
+
+
+def _env() -> dict[str, str]:
+    return dict(os.environ, PYTHONDONTWRITEBYTECODE="1", HYPOTHESIS_PROFILE="ci")
+
+
+def _run_tests(tests: list[str], timeout: float, run_timeout: float) -> str:
+    """Run pytest; ``timeout`` is per test, ``run_timeout`` for the whole run.
+
+    Exit 1 (a test failed) and 2 (collection error: the mutant broke an
+    import) are kills; 0 is a survival; anything else (internal or usage
+    error, no tests) is reported as ``error rc N`` so the caller can fall
+    back to the whole folder.
+    """
     try:
-        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True,
-                              timeout=timeout + 30)
+        proc = subprocess.run(_pytest_cmd(tests, timeout), cwd=ROOT, env=_env(),
+                              capture_output=True, timeout=run_timeout)
     except subprocess.TimeoutExpired:
         return "killed (timeout)"
-    return "survived" if proc.returncode == 0 else (
-        "killed" if proc.returncode == 1 else f"killed (rc {proc.returncode})")
+    if proc.returncode == 0:
+        return "survived"
+    if proc.returncode in (1, 2):
+        return "killed" if proc.returncode == 1 else "killed (import)"
+    return f"error rc {proc.returncode}"
+
+
+# Which tests executed each line of the module: {line: {test node id}}; the
+# empty string stands for code run outside any test (import, collection).
+CoverageMap = dict[int, set[str]]
+
+
+class BaselineFailed(Exception):
+    """The module's tests fail (or time out) on the unmutated source."""
+
+
+def coverage_map(module: str, tests: list[str], timeout: float) -> CoverageMap:
+    """Run ``tests`` once on the unmutated source with per-test contexts.
+
+    Raises :class:`BaselineFailed` (with the end of pytest's output) if the
+    tests fail or take longer than ``timeout``."""
+    with tempfile.TemporaryDirectory(prefix="stele-mutate-") as tmp:
+        data_file = str(Path(tmp) / ".coverage")
+        src_dir = str((ROOT / module).parent)
+        cmd = _pytest_cmd(tests, timeout) + [
+            f"--cov={src_dir}", "--cov-context=test", "--cov-report="]
+        env = dict(_env(), COVERAGE_FILE=data_file)
+        try:
+            proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True,
+                                  text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise BaselineFailed(f"timed out after {timeout:.0f}s") from None
+        if proc.returncode != 0:
+            raise BaselineFailed(f"pytest exit {proc.returncode}:\n" + proc.stdout[-3000:])
+        import coverage
+
+        data = coverage.CoverageData(basename=data_file)
+        data.read()
+        target = str((ROOT / module).resolve())
+        by_line = data.contexts_by_lineno(target) if target in data.measured_files() else {}
+        out: CoverageMap = {}
+        for line, contexts in by_line.items():
+            out[line] = {c.rsplit("|", 1)[0] for c in contexts}
+        return out
+
+
+def site_lines(source: str, site: Site) -> list[int]:
+    """The source lines whose execution the mutant can change."""
+    node = list(ast.walk(ast.parse(source)))[site.index]
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        body = node.body
+        first = body[1] if (len(body) > 1 and isinstance(body[0], ast.Expr)
+                            and isinstance(body[0].value, ast.Constant)) else body[0]
+        return [first.lineno]
+    if isinstance(node, (ast.If, ast.While)):
+        node = node.test
+    assert isinstance(node, (ast.expr, ast.stmt))
+    return list(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+
+
+def select(cmap: CoverageMap, lines: list[int]) -> set[str] | None:
+    """Test ids that ran ``lines``; None if only import-time code ran them."""
+    hit: set[str] = set()
+    for line in lines:
+        hit |= cmap.get(line, set())
+    named = {c for c in hit if c}
+    if "" in hit and not named:
+        return None
+    return named
 
 
 def run_module(module: str, n: int, seed: int, timeout: float,
-               only: set[str] | None, verbose: bool) -> tuple[int, int, int, list[str]]:
+               only: set[str] | None, verbose: bool,
+               full: bool = False) -> tuple[int, int, int, list[str]]:
     cfg = _config()
     tests = tests_for(module, cfg)
     path = ROOT / module
@@ -179,9 +271,21 @@ def run_module(module: str, n: int, seed: int, timeout: float,
     equiv = _equivalent().get(module, {})
     killed = total = eq = 0
     survivors: list[str] = []
-    base = _run_tests(tests, timeout * 3)
-    if base != "survived":
-        raise SystemExit(f"mutate: {' '.join(tests)} fails before mutation ({base}); fix that first")
+    t0 = time.monotonic()
+    base_timeout = max(timeout * 10, 1800.0)
+    if full:
+        base = _run_tests(tests, timeout, base_timeout)
+        if base != "survived":
+            raise BaselineFailed(base)
+        cmap: CoverageMap = {}
+    else:
+        cmap = coverage_map(module, tests, base_timeout)
+    # A whole-folder run may take far longer than one test under load: allow
+    # three times the (coverage-instrumented, so slower) baseline.
+    run_timeout = max(timeout + 30, 3 * (time.monotonic() - t0))
+    if verbose:
+        print(f"  {module}: baseline {time.monotonic() - t0:.0f}s, tests {' '.join(tests)}",
+              flush=True)
     try:
         for site in sites:
             if only is not None and site.key not in only:
@@ -189,19 +293,30 @@ def run_module(module: str, n: int, seed: int, timeout: float,
             if site.key in equiv:
                 eq += 1
                 continue
+            chosen = None if full else select(cmap, site_lines(source, site))
             mutated = _apply(source, site)
             path.write_text(mutated)
             _drop_pyc(path)
             t0 = time.monotonic()
-            verdict = _run_tests(tests, timeout)
+            how = "all"
+            verdict = "survived"
+            if chosen:
+                how = f"{len(chosen)} covering"
+                verdict = _run_tests(sorted(chosen), timeout, run_timeout)
+            if not verdict.startswith("killed"):
+                if chosen:
+                    how += " + all"
+                elif chosen is not None and not full:
+                    how = "uncovered; all"
+                verdict = _run_tests(tests, timeout, run_timeout)
             total += 1
-            if verdict.startswith("killed"):
+            if verdict != "survived":  # the whole folder failed: a kill whatever the code
                 killed += 1
             else:
                 survivors.append(site.key)
             if verbose:
-                print(f"  {module} {site.key:<18} {verdict} ({time.monotonic() - t0:.0f}s)",
-                      flush=True)
+                print(f"  {module} {site.key:<18} {verdict:<17} {how} "
+                      f"({time.monotonic() - t0:.0f}s)", flush=True)
     finally:
         path.write_text(source)
         _drop_pyc(path)
@@ -223,6 +338,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--list", action="store_true", help="print the sampled mutants and exit")
     ap.add_argument("--only", action="append", help="run only this mutant key (repeatable)")
     ap.add_argument("--show", metavar="KEY", help="print the diff of one mutant and exit")
+    ap.add_argument("--full", action="store_true",
+                    help="run the whole test folder for every mutant (no coverage selection)")
     ap.add_argument("-q", "--quiet", action="store_true")
     args = ap.parse_args(argv)
     for m in args.modules:
@@ -243,9 +360,17 @@ def main(argv: list[str] | None = None) -> int:
                     print("\n".join(difflib.unified_diff(a, b, lineterm="", n=2)))
         return 0
     rows = []
+    broken: list[str] = []
     for m in args.modules:
-        k, t, e, surv = run_module(m, args.n, args.seed, args.timeout,
-                                   set(args.only) if args.only else None, not args.quiet)
+        try:
+            k, t, e, surv = run_module(m, args.n, args.seed, args.timeout,
+                                       set(args.only) if args.only else None, not args.quiet,
+                                       full=args.full)
+        except BaselineFailed as exc:
+            print(f"mutate: {m}: its tests fail before mutation, skipped: {exc}",
+                  file=sys.stderr, flush=True)
+            broken.append(m)
+            continue
         rows.append((m, k, t, e, surv))
     print()
     print("| module | killed / non-equivalent | equivalent | survivors |")
@@ -258,8 +383,10 @@ def main(argv: list[str] | None = None) -> int:
         tt += t
     if tt:
         print(f"\ntotal: {tk}/{tt} killed ({100 * tk / tt:.0f}%)")
+    for m in broken:
+        print(f"not measured (tests fail unmutated): {m}")
     floor = float(cfg.get("floor", 0))  # type: ignore[arg-type]
-    return 0 if all(t == 0 or 100 * k / t >= floor for _, k, t, _, _ in rows) else 1
+    return 0 if not broken and all(t == 0 or 100 * k / t >= floor for _, k, t, _, _ in rows) else 1
 
 
 if __name__ == "__main__":

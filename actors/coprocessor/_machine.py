@@ -553,15 +553,16 @@ class Machine:
     def _brk(self, addr: int) -> int:
         """Linux brk: move the break to ``addr`` if it lies in [brk_start, brk_max].
 
-        The heap region is remapped to end at the new break; pages already
-        allocated above a lowered break stay allocated (and keep their bytes)
-        but are unreachable until the break grows again.
+        The heap region is remapped to end at the new break; lowering it
+        frees the pages wholly above it (touching them faults; growing the
+        break again gives zeroed pages), as on Linux.
         """
         if addr < self.brk_start or addr > self.brk_max:
             return self.brk
         mem = self.memory
         if self.heap_region is not None:
             mem.unmap(self.heap_region)
+        mem.discard(addr, self.brk)
         self.brk = addr
         self.heap_region = mem.map(self.brk_start, addr)
         return addr

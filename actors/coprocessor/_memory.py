@@ -87,6 +87,24 @@ class Memory:
         if region in self.regions:
             self.regions.remove(region)
 
+    def discard(self, new_end: int, old_end: int) -> None:
+        """Free the allocated pages wholly above ``new_end`` and below ``old_end``.
+
+        Used when the heap shrinks from ``old_end`` to ``new_end``: those pages
+        go back under the limit and a later touch faults (or, once remapped,
+        reads zeros), as on Linux.  Bumps ``epoch`` so engines that mirror
+        the pages (the native engine) reload them.
+        """
+        lo, hi = (new_end + _OFF) >> PAGE_BITS, (old_end + _OFF) >> PAGE_BITS
+        gone = [pn for pn in self.pages if lo <= pn < hi]
+        for pn in gone:
+            del self.pages[pn]
+            self.wpages.pop(pn, None)
+            if self.protected.pop(pn, None) is not None:
+                self.on_code_write(pn)
+        if gone:
+            self.epoch += 1
+
     def is_mapped(self, addr: int) -> bool:
         """True if ``addr`` lies in a mapped region."""
         return any(s <= addr < e for s, e in self.regions)

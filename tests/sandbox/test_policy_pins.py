@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from stele.actors.sandbox import DENY_ALL, EffectDenied, Grant, Policy, PolicyError
+from stele.actors.sandbox import DENY_ALL, EffectDenied, Grant, MaxBytes, Policy, PolicyError
 
 
 def test_allows_is_per_effect_and_deny_by_default() -> None:
@@ -100,3 +100,13 @@ def test_zero_max_calls_is_allowed_and_denies_the_first_call() -> None:
     assert p.grant_for("kv").max_calls == 0  # type: ignore[union-attr]
     with pytest.raises(EffectDenied, match="call limit reached"):
         p.check("kv", "get", ["k"], calls_so_far=0)
+
+
+def test_max_bytes_counts_utf8_bytes_and_defaults_to_empty_only() -> None:
+    c = MaxBytes("msg")
+    assert c.limit == 0 and c.violation("") is None and c.violation(b"") is None
+    assert c.violation("a") == "msg is 1 bytes, limit 0"
+    four = MaxBytes("msg", 4)
+    assert four.violation("héé") == "msg is 5 bytes, limit 4"   # UTF-8 bytes, not code points
+    assert four.violation(b"1234") is None
+    assert four.violation(7) == "msg must be a string or bytes, got int"

@@ -4,7 +4,8 @@ With read verification on, an object whose stored bytes were changed on disk
 is refused on the batch (``closure``/prefetch) path exactly as on ``get``;
 with it off, the tampered bytes come back.  The loader cache serves repeats on
 both paths and ``cache_size=1`` keeps exactly the last object.  Annotations
-are read back by ``get_meta`` and replaced by a later write.
+are read back by ``get_meta`` and replaced by a later write.  ``has`` is False
+for a digest never stored, and ``resolve`` refuses an unknown algorithm prefix.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from stele.protocol import Digest, encode
+from stele.protocol import Digest, DigestError, encode
 from stele.store import DigestMismatch, NewObject, ObjectStore
 
 
@@ -100,3 +101,27 @@ def test_get_meta_reads_back_and_a_later_write_replaces() -> None:
     s.commit(meta=[(d, "names", b"two")])
     assert s.get_meta(d, "names") == b"two"
     assert s.get_meta_many([d], "names") == {d: b"two"}
+
+
+@pytest.mark.parametrize("cache_size", [0, 1, 1024])
+def test_has_is_false_for_an_unknown_digest_and_true_once_stored(
+        tmp_path: Path, cache_size: int) -> None:
+    path = str(tmp_path / "s.sqlite")
+    leaf, root = _chain(path)
+    s = ObjectStore(path, clock=_clock, cache_size=cache_size)
+    missing = Digest.of(b"never stored")
+    assert not s.has(missing)
+    assert s.has(leaf) and s.has(root)           # from disk, nothing cached yet
+    s.get(leaf)
+    assert s.has(leaf) and not s.has(missing)    # and from the cache
+
+
+def test_resolve_refuses_an_unknown_algorithm_prefix(tmp_path: Path) -> None:
+    leaf, _ = _chain(str(tmp_path / "s.sqlite"))
+    s = ObjectStore(str(tmp_path / "s.sqlite"), clock=_clock)
+    text = str(leaf)
+    head, _, hexpart = text.partition(":")
+    assert s.resolve(text) == leaf
+    assert s.resolve(f"{head}:{hexpart[:12]}") == leaf
+    with pytest.raises(DigestError, match="unknown digest prefix 'zz'"):
+        s.resolve(f"zz:{hexpart[:12]}")

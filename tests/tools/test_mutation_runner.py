@@ -44,8 +44,25 @@ def test_every_mapped_module_has_a_test_folder() -> None:
     m = _runner()
     cfg = m._config()
     for prefix, tests in dict(cfg["tests"]).items():
-        assert (ROOT / prefix).is_dir(), prefix
-        assert (ROOT / tests).is_dir(), tests
+        assert (ROOT / prefix).is_dir() or (ROOT / prefix).is_file(), prefix
+        for t in [tests] if isinstance(tests, str) else tests:
+            assert (ROOT / t).exists(), t
+    # the longest prefix wins: a file mapping beats its folder's
+    assert m.tests_for("actors/coprocessor/_machine.py", cfg) != ["tests/coprocessor"]
+    assert m.tests_for("actors/coprocessor/_ops.py", cfg) == ["tests/coprocessor"]
+
+
+def test_selection_uses_the_tests_that_ran_the_mutated_lines() -> None:
+    m = _runner()
+    cmap = {10: {"t.py::a", ""}, 11: {"t.py::b"}, 20: {""}}
+    assert m.select(cmap, [10, 11]) == {"t.py::a", "t.py::b"}
+    assert m.select(cmap, [20]) is None          # import-time only: the whole folder
+    assert m.select(cmap, [30]) == set()         # never ran: the whole folder confirms
+    src = "def f(x):\n    \"doc\"\n    if x < 1:\n        raise ValueError(x)\n    return 2\n"
+    sites = {s.key: s for s in m._sites(__import__("ast").parse(src))}
+    assert m.site_lines(src, sites["return:1:0"]) == [3]   # first statement after the docstring
+    assert m.site_lines(src, sites["not:3:4"]) == [3]
+    assert m.site_lines(src, sites["raise:4:8"]) == [4]
 
 
 @pytest.mark.slow
