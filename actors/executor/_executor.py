@@ -600,8 +600,9 @@ class _Children:
         check_nesting(target, self._ctx.depth + 1)
         self.count += 1
         limits = ExecLimits(fuel=fuel, memory=budget.memory, depth=depth, storage=budget.storage)
-        sub = Execute(target, (arg,), limits, self._request.policy, "tel", self._request.tenant,
-                      memo=False, kv=self._request.kv)
+        ns = self._request.namespace
+        sub = Execute(f"{ns}.{target}" if ns else target, (arg,), limits, self._request.policy,
+                      "tel", self._request.tenant, memo=False, kv=self._request.kv, namespace=ns)
         out = await self._executor.execute(sub, self._ctx, budget)
         self._session.add_child_storage(out.usage.storage)
         self.cost += out.cost

@@ -92,6 +92,9 @@ class Execute:
     (cancelled or timed out), so an abandoned execution never holds its grant.
     ``kv``, when given, is the KV store this execution (and its nested ones)
     uses instead of the runtime's (the daemon's jobs buffer their writes).
+    ``namespace``, when set, is prefixed to every ``Exec.call`` target of
+    the execution tree (``NS.name``), so nested calls see only that
+    namespace's names (the daemon's tenants).
     """
 
     target: str
@@ -103,6 +106,7 @@ class Execute:
     memo: bool = True
     handle: CancelHandle | None = field(default=None, compare=False)
     kv: KVStore | None = field(default=None, compare=False)
+    namespace: str = ""
 
 
 @dataclass(frozen=True, slots=True)

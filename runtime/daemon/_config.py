@@ -6,7 +6,7 @@
     listen = ["unix:/run/stele/stele.sock", "tcp:127.0.0.1:7420"]
     json_logs = true
     grace_seconds = 30.0                    # SIGTERM: time to finish in-flight work
-    workers = 4                             # job workers
+    workers = 4                             # job workers (0: jobs are kept, none is run)
 
     [limits]
     max_connections = 1024
@@ -70,7 +70,7 @@ class DaemonConfig:
             if f.type in ("int", "float") and (isinstance(v, bool) or not isinstance(
                     v, (int, float)) or v < 0):
                 raise ConfigError(f"{f.name} = {v!r}: expected a number >= 0")
-        for name in ("workers", "max_connections", "max_inflight", "slots", "max_frame_size"):
+        for name in ("max_connections", "max_inflight", "slots", "max_frame_size"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} = {getattr(self, name)!r}: must be >= 1")
         for address in self.listen:

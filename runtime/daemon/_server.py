@@ -18,8 +18,7 @@ until SIGTERM/SIGINT (or ``stop`` is set).  Per connection:
 Tenants are kept apart by mapping, not by trust: names live under the store
 namespace ``tenant.NAME``; digests resolve only among what the tenant
 stored; the KV effect runs under the KV tenant ``NAME``; jobs are looked up
-by (tenant, id); an ``Exec`` grant is narrowed to targets under the
-tenant's namespace.
+by (tenant, id); ``Exec.call`` targets are names in the tenant's namespace.
 
 Shutdown (first signal): stop accepting, answer new requests ``Busy``, let
 in-flight requests and running jobs finish for up to ``grace_seconds``,
@@ -425,19 +424,11 @@ class Daemon:
         return digest
 
     def _policy(self, tenant: Tenant, obj: object) -> Any:
-        """The request's policy, with any ``Exec`` grant narrowed to the tenant's names."""
-        from ..actors.sandbox import DENY_ALL, KeyPrefix, Policy
+        """The request's policy (``Exec.call`` targets are mapped into the tenant's namespace
+        by the executor: see ``Execute.namespace``)."""
+        from ..actors.sandbox import DENY_ALL, Policy
 
-        if obj is None:
-            return DENY_ALL
-        policy = Policy.from_cbor_obj(obj)
-        grant = policy.grant_for("Exec")
-        if grant is None:
-            return policy
-        narrowed = replace(grant, constraints=grant.constraints + (
-            KeyPrefix("target", f"{namespace_of(tenant.name)}."),))
-        return Policy(policy.name, tuple(narrowed if g.effect == "Exec" else g
-                                         for g in policy.grants))
+        return DENY_ALL if obj is None else Policy.from_cbor_obj(obj)
 
     def _limits(self, tenant: Tenant, wire: Any) -> Any:
         limits = limits_from_wire(wire)
@@ -471,7 +462,8 @@ class Daemon:
         if self._executor is None:
             self._executor = self.rt.system.lookup("executor")
         handle = CancelHandle()
-        request = Execute(target, args, limits, policy, engine, tenant.name, memo, handle, kv=kv)
+        request = Execute(target, args, limits, policy, engine, tenant.name, memo, handle, kv=kv,
+                          namespace=namespace_of(tenant.name))
         answered = False
         try:
             reply = await self._executor.ask(request, timeout=math.inf)
