@@ -339,26 +339,29 @@ class Daemon:
         assert tenant is not None
         usage = self._usage(tenant.name)
         try:
-            try:
-                reply: Message = await self._dispatch(tenant, body)
-            except SteleError as exc:
-                reply = raised_of(exc)
-            except (ValueError, TypeError) as exc:  # e.g. a bad limit in ExecLimits
-                reply = raised_of(BadRequest(f"{type(body).__name__}: {exc}"))
-            except Exception as exc:
-                if isinstance(exc, anyio.get_cancelled_exc_class()):
-                    raise
-                self.log("internal_error", request=type(body).__name__,
-                         error=f"{type(exc).__name__}: {exc}")
-                await self._raw_send(c, c.conn.send(ErrorReply(rid, "internal",
-                                                               f"{type(exc).__name__}: {exc}")))
-                return
-            data = c.conn.reply(rid, reply)
-            await self._raw_send(c, data)
+            data = await self._answer(c, rid, tenant, body)
         finally:
+            # Counted out before the answer is written: a client that sends its next
+            # request as soon as it reads this answer must find the slot free.
             c.inflight -= 1
             usage.inflight -= 1
             self.active -= 1
+        await self._raw_send(c, data)
+
+    async def _answer(self, c: _Client, rid: int, tenant: Tenant, body: Message) -> bytes:
+        try:
+            reply: Message = await self._dispatch(tenant, body)
+        except SteleError as exc:
+            reply = raised_of(exc)
+        except (ValueError, TypeError) as exc:  # e.g. a bad limit in ExecLimits
+            reply = raised_of(BadRequest(f"{type(body).__name__}: {exc}"))
+        except Exception as exc:
+            if isinstance(exc, anyio.get_cancelled_exc_class()):
+                raise
+            self.log("internal_error", request=type(body).__name__,
+                     error=f"{type(exc).__name__}: {exc}")
+            return c.conn.send(ErrorReply(rid, "internal", f"{type(exc).__name__}: {exc}"))
+        return c.conn.reply(rid, reply)
 
     # -- requests ------------------------------------------------------------------
     async def _dispatch(self, tenant: Tenant, body: Message) -> Message:

@@ -14,7 +14,7 @@ from stele.daemon import AuthError, JobNotFound
 from stele.store import UnknownTarget
 from stele.tel import CostLimitExceeded
 
-from ._harness import FIB, Serve
+from ._harness import FIB, Serve, add_tenant
 
 COUNTER = """
 def bump(k: String) -> Int ! {KV} =
@@ -92,8 +92,10 @@ async def test_unix_socket_is_0600(daemon: Serve) -> None:
 async def test_tenants_are_isolated(daemon: Serve, tokens: dict[str, str],
                                     transport: str) -> None:
     addr = daemon.address(transport)
-    async with stele.connect(addr, token=tokens["alice"]) as alice, \
-            stele.connect(addr, token=tokens["bob"]) as bob:
+    # two fresh tenants (added while the daemon runs: tokens are checked at each Hello)
+    a, b = f"ia_{transport}", f"ib_{transport}"
+    ta, tb = add_tenant(daemon.root, a), add_tenant(daemon.root, b)
+    async with stele.connect(addr, token=ta) as alice, stele.connect(addr, token=tb) as bob:
         a_names = await alice.store(COUNTER)
         # bob sees none of alice's names, digests or prefixes
         for target in ("secret", "bump", str(a_names["secret"]), str(a_names["secret"])[:10]):
@@ -121,10 +123,10 @@ async def test_tenants_are_isolated(daemon: Serve, tokens: dict[str, str],
                         'def call(t: String, x: Int) -> Int ! {Exec} = perform Exec.call(t, x)\n')
         exec_ok = Policy.allow("exec", "Exec")
         assert (await bob.execute("call", ["secret", 1], policy=exec_ok)).value == 2001
-        for target in ("tenant.alice.secret", str(a_names["secret"])):
+        for target in (f"tenant.{a}.secret", str(a_names["secret"])):
             with pytest.raises(UnknownTarget):
                 await bob.execute("call", [target, 1], policy=exec_ok)
         # status: a tenant sees only its own usage; an admin sees all
-        assert set((await bob.server_status()).tenants) == {"bob"}
+        assert set((await bob.server_status()).tenants) == {b}
     async with stele.connect(addr, token=tokens["admin"]) as admin:
-        assert {"alice", "bob"} <= set((await admin.server_status()).tenants)
+        assert {a, b} <= set((await admin.server_status()).tenants)
