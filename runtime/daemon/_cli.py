@@ -207,3 +207,90 @@ def status_record(s: Any) -> dict[str, Any]:
                            "connections": u.connections}
                     for name, u in sorted(s.tenants.items())},
     }
+
+
+def run_remote(ns: Any, address: str) -> int:
+    """``stele run --connect ADDRESS``: the same command, executed by a daemon."""
+    import anyio
+
+    from .._cli._run import _print, parse_tel_arg, result_record
+
+    if ns.store is not None:
+        raise UsageError("give --store (a local store) or --connect (a daemon), not both")
+    known = ("Log", "Clock", "Rand", "KV", "Exec")
+    for effect in ns.allow:
+        if effect not in known:
+            raise UsageError(f"--allow {effect!r}: not an effect (one of {', '.join(known)})")
+    if ns.input is not None:
+        if ns.args:
+            raise UsageError("give a guest's input as --input FILE or as one ARG, not both")
+        engine, args = "riscv", ns.input.read_bytes()
+    else:
+        engine, args = "tel", [parse_tel_arg(a) for a in ns.args]
+    try:
+        result = anyio.run(_run_remote, address, ns, engine, args, backend="trio")
+    except _IsGuest:
+        if len(ns.args) > 1:
+            raise UsageError(f"a guest takes one input, got {len(ns.args)} arguments") from None
+        result = anyio.run(_run_remote, address, ns, "riscv",
+                           ns.args[0].encode() if ns.args else b"", backend="trio")
+    if ns.json:
+        emit_json(result_record(result))
+    else:
+        _print(result)
+    return int(result.exit_code or 0) & 0xFF if result.engine == "riscv" else 0
+
+
+class _IsGuest(Exception):
+    """The target is a RISC-V guest: run it on the co-processor instead."""
+
+
+async def _run_remote(address: str, ns: Any, engine: str, args: Any) -> Any:
+    from ..actors.executor import ExecLimits
+    from ..actors.sandbox import DENY_ALL, Policy
+    from ..store import WrongKind
+    from ..tel._errors import TelError
+    from ._client import connect
+
+    limits = ExecLimits(fuel=ns.fuel, memory=ns.memory, depth=ns.depth, cycles=ns.cycles,
+                        timeout=ns.timeout)
+    policy = Policy.allow("cli", *ns.allow) if ns.allow else DENY_ALL
+    async with connect(address, token=ns.token) as rt:
+        try:
+            return await rt.execute(ns.target, args, limits=limits, policy=policy,
+                                    engine=engine, memo=not ns.no_memo)
+        except WrongKind:
+            if engine == "tel":
+                raise _IsGuest() from None
+            raise
+        except TelError as exc:
+            if type(exc) is TelError:
+                raise UsageError(str(exc)) from None
+            raise
+
+
+def store_remote(args: Any, data: bytes, address: str) -> int:
+    """``stele store FILE --connect ADDRESS``: store on a daemon, print ``name -> digest``."""
+    import anyio
+
+    from ._client import connect
+
+    if args.blob and args.kind != "riscv.elf":
+        raise UsageError("a daemon stores only RISC-V guest blobs (--kind riscv.elf)")
+    if not args.blob:
+        try:
+            source = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"{args.file} is not UTF-8 text (byte {exc.start}); "
+                             "use --blob for binaries") from None
+
+    async def store() -> list[tuple[str, Any]]:
+        async with connect(address, token=args.token) as rt:
+            if args.blob:
+                return [(args.name or "(unnamed)", await rt.store_blob(data, name=args.name))]
+            names = await rt.store(source, filename=args.file, namespace=args.namespace)
+            return list(names.items())
+
+    for name, digest in anyio.run(store, backend="trio"):
+        print(f"{name} -> {digest}")
+    return 0
