@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from ._address import parse_address
-from ._errors import ConfigError
+from ._errors import AddressError, ConfigError
 
 __all__ = ["DaemonConfig", "load_config", "SOCKET_NAME"]
 
@@ -74,7 +74,10 @@ class DaemonConfig:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} = {getattr(self, name)!r}: must be >= 1")
         for address in self.listen:
-            parse_address(address)
+            try:
+                parse_address(address)
+            except AddressError as exc:
+                raise ConfigError(f"listen: {exc}") from None
 
     @property
     def store_dir(self) -> str:
