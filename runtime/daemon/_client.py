@@ -72,7 +72,9 @@ class RemoteRuntime:
         self.server_version = ""
         self.admin = False
         self._stream = stream
-        self._conn = Connection(max_frame_size=max_frame_size)
+        # Outgoing messages are built here from typed values (args already in CBOR form):
+        # skip re-decoding each one before it is sent (the daemon validates every field).
+        self._conn = Connection(max_frame_size=max_frame_size, check_outgoing=False)
         self._lock = anyio.Lock()
         self._pending: dict[int, _Slot] = {}
         self._error: BaseException | None = None
