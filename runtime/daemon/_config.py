@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from ._address import parse_address
@@ -62,7 +62,6 @@ class DaemonConfig:
     tenant_queue: int = 1000
     tenant_inflight: int = 1024
     tenant_fuel: int = 0
-    metrics: str | None = field(default=None)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -102,7 +101,7 @@ class DaemonConfig:
 
 _SECTIONS: dict[str, dict[str, str]] = {
     "": {"root": "root", "listen": "listen", "json_logs": "json_logs",
-         "grace_seconds": "grace_seconds", "workers": "workers", "metrics": "metrics"},
+         "grace_seconds": "grace_seconds", "workers": "workers"},
     "limits": {"max_connections": "max_connections", "max_inflight": "max_inflight",
                "max_frame_size": "max_frame_size", "max_queue": "max_queue",
                "auth_timeout": "auth_timeout", "retry_after": "retry_after", "slots": "slots"},
