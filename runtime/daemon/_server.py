@@ -46,8 +46,8 @@ from .._core._env import Env
 from .._errors import SteleError
 from .._runtime import Runtime, open_runtime
 from ..protocol import (Connection, ConnectionClosed, Digest, ErrorReply, Goodbye, Message,
-                        Ping, Pong, RemoteProtocolError, Request, decode, decode_message, encode,
-                        encode_frame, encode_message)
+                        Ping, Pong, ProtocolError, RemoteProtocolError, Request, decode,
+                        decode_message, encode, encode_frame, encode_message)
 from ..protocol._errors import AmbiguousPrefix, UnknownDigest
 from ._address import Address, parse_address
 from ._config import DaemonConfig
@@ -222,6 +222,8 @@ class Daemon:
                 c.tg = tg
                 tg.start_soon(self._auth_deadline, c)
                 await self._read_loop(c)
+        except Exception as exc:  # one connection's failure never takes the daemon down
+            self.log("connection_error", error=f"{type(exc).__name__}: {exc}")
         finally:
             self.connections -= 1
             if c.tenant is not None:
@@ -361,7 +363,11 @@ class Daemon:
             self.log("internal_error", request=type(body).__name__,
                      error=f"{type(exc).__name__}: {exc}")
             return c.conn.send(ErrorReply(rid, "internal", f"{type(exc).__name__}: {exc}"))
-        return c.conn.reply(rid, reply)
+        try:
+            return c.conn.reply(rid, reply)
+        except ProtocolError as exc:  # an answer that cannot be encoded: say so, typed
+            return c.conn.reply(rid, raised_of(BadRequest(
+                f"the answer to {type(body).__name__} cannot be sent: {exc}")))
 
     # -- requests ------------------------------------------------------------------
     async def _dispatch(self, tenant: Tenant, body: Message) -> Message:
@@ -565,6 +571,12 @@ class Daemon:
                 usage.executions += 1
                 try:
                     await self._run_job(started)
+                except Exception as exc:  # a bug or a damaged row: fail this job, keep serving
+                    self.log("job_error", job=job_id(seq), error=f"{type(exc).__name__}: {exc}")
+                    err = DaemonError(f"job {job_id(seq)} failed inside the daemon: "
+                                      f"{type(exc).__name__}: {exc}")
+                    self.jobs.complete(started, "failed", None,
+                                       encode_message(raised_of(err)), None)
                 finally:
                     usage.running -= 1
                     del self.running_jobs[seq]
