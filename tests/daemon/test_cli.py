@@ -22,7 +22,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 def stele_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     full = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, "-m", "stele.cli", *args], capture_output=True,
-                          text=True, env=full, timeout=120)
+                          text=True, env=full, timeout=600)
 
 
 def test_tenant_add_prints_the_token_once_and_stores_a_hash(root: Path) -> None:
@@ -85,7 +85,7 @@ async def test_status_run_store_connect_and_sigint(root: Path) -> None:
         log = open(serve.log, "ab")
         serve._log = log
         serve.proc = subprocess.Popen(serve.command(), stdout=subprocess.DEVNULL, stderr=log)
-        with trio.fail_after(60):
+        with trio.fail_after(300):
             while not re.search(r'"event": "listening"', serve.text()):
                 assert serve.proc.poll() is None, serve.text()
                 await trio.sleep(0.02)

@@ -27,7 +27,7 @@ async def _exchange(address: str, data: bytes) -> list[object]:
     """Send ``data``, then read until the daemon closes; the messages it sent."""
     stream = await _open(address)
     received = bytearray()
-    with trio.fail_after(30):
+    with trio.fail_after(300):
         async with stream:
             try:
                 await stream.send_all(data)
