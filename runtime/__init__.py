@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from ._runtime import Runtime as Runtime
     from ._runtime import RuntimeStats as RuntimeStats
     from ._runtime import open_runtime as open_runtime
+    from .daemon import RemoteRuntime as RemoteRuntime
+    from .daemon import connect as connect
 
 
 def __getattr__(name: str) -> object:
@@ -49,4 +51,7 @@ def __getattr__(name: str) -> object:
     if name in ("open_runtime", "Runtime", "RuntimeStats"):
         from . import _runtime
         return getattr(_runtime, name)
+    if name in ("connect", "RemoteRuntime"):
+        from . import daemon
+        return getattr(daemon, name)
     raise AttributeError(f"module 'stele' has no attribute {name!r}")

@@ -44,6 +44,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "vm": ("stele.actors.coprocessor._cli:main", "run RISC-V guests on the co-processor"),
     "sim": ("stele.sim._cli:main", "run the deterministic simulator"),
     "demo": ("stele._demo:main", "store and run the examples on the embedded runtime"),
+    "serve": ("stele.daemon._cli:serve_main", "run the execution daemon (docs/daemon.md)"),
+    "tenant": ("stele.daemon._cli:tenant_main", "add, list or remove the daemon's tenants"),
+    "status": ("stele.daemon._cli:status_main", "show a running daemon's status"),
 }
 
 

@@ -284,7 +284,7 @@ class ExecutorActor(Actor):
             self.env, request.policy, label=label, tenant=request.tenant,
             seed=lambda: Digest.of_object(["stele.rand.v1", digest.binary,
                                            _args_cbor(request), request.tenant]).value,
-            kv=self._kv, log_sink=self._log_sink, storage_limit=limits.storage,
+            kv=self._kv if request.kv is None else request.kv, log_sink=self._log_sink, storage_limit=limits.storage,
             tree=None if parent is None else parent.shared, output_limit=limits.max_output_bytes)
         ctx.shared = session.tree
         result: ExecResult | None = None
@@ -622,8 +622,10 @@ class _Children:
         limits = ExecLimits(fuel=fuel, memory=budget.memory, depth=depth, storage=budget.storage)
         # A child is memoized when its caller asked for memo: a pure child's result
         # (no effect performed) is reused across parents, keyed like a top-level one.
-        sub = Execute(target, (arg,), limits, self._request.policy, "tel", self._request.tenant,
-                      memo=self._request.memo)
+        ns = self._request.namespace
+        sub = Execute(f"{ns}.{target}" if ns else target, (arg,), limits, self._request.policy,
+                      "tel", self._request.tenant, memo=self._request.memo, kv=self._request.kv,
+                      namespace=ns)
         out = await self._executor.execute(sub, self._ctx, budget)
         self._session.add_child_storage(out.usage.storage)
         self.cost += out.cost

@@ -9,7 +9,7 @@ import anyio
 
 from ...protocol import Digest
 from ..allocator import Resources
-from ..sandbox import DENY_ALL, Policy
+from ..sandbox import DENY_ALL, KVStore, Policy
 from ..sandbox._tree import DEFAULT_OUTPUT_LIMIT
 
 __all__ = ["ExecLimits", "Execute", "ExecResult", "ENGINES", "CancelHandle"]
@@ -90,6 +90,11 @@ class Execute:
     the guest's input.  ``tenant`` scopes the KV effect.  ``handle``, when
     given, lets the asker cancel the execution if it stops waiting
     (cancelled or timed out), so an abandoned execution never holds its grant.
+    ``kv``, when given, is the KV store this execution (and its nested ones)
+    uses instead of the runtime's (the daemon's jobs buffer their writes).
+    ``namespace``, when set, is prefixed to every ``Exec.call`` target of
+    the execution tree (``NS.name``), so nested calls see only that
+    namespace's names (the daemon's tenants).
     """
 
     target: str
@@ -100,6 +105,8 @@ class Execute:
     tenant: str = "default"
     memo: bool = True
     handle: CancelHandle | None = field(default=None, compare=False)
+    kv: KVStore | None = field(default=None, compare=False)
+    namespace: str = ""
 
 
 @dataclass(frozen=True, slots=True)

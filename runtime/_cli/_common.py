@@ -122,6 +122,11 @@ _CLASSES: tuple[tuple[str, str, int], ...] = (
     ("stele.tel", "TelTypeError", USAGE),
     ("stele.sim", "SimError", USAGE),
     ("stele.protocol", "DigestError", NOT_FOUND),
+    ("stele.daemon", "AuthError", DENIED),
+    ("stele.daemon", "JobNotFound", NOT_FOUND),
+    ("stele.daemon", "ConfigError", USAGE),
+    ("stele.daemon", "AddressError", USAGE),
+    ("stele.daemon", "TenantError", USAGE),
 )
 
 

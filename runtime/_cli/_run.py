@@ -8,7 +8,9 @@
     stele run fib 30 --fuel 1000 --json      # one JSON object (schema in docs/cli.md)
 
 The target is looked up in the store (``--store PATH``, ``$STELE_STORE`` or
-``./.stele/store.sqlite``); its kind picks the engine: TEL definitions run on
+``./.stele/store.sqlite``), or on a daemon with ``--connect ADDRESS`` (or
+``$STELE_CONNECT``; the tenant's token in ``--token`` or ``$STELE_TOKEN``);
+its kind picks the engine: TEL definitions run on
 the interpreter, ``riscv.elf`` blobs on the co-processor.  Each ARG of a TEL
 entry is a TEL literal (``10``, ``"text"``, ``[1, 2]``, ``(1, true)``); an
 argument that is not a literal is taken as a String, so ``stele run greet
@@ -51,6 +53,9 @@ def _parser() -> CliParser:
     p.add_argument("--store", metavar="PATH", default=None,
                    help="the store file (default: $STELE_STORE or ./.stele/store.sqlite)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--connect", metavar="ADDRESS", default=None,
+                   help="run on a daemon (unix:PATH or tcp:HOST:PORT; default: $STELE_CONNECT)")
+    p.add_argument("--token", default=None, help="the daemon tenant's token ($STELE_TOKEN)")
     return p
 
 
@@ -131,6 +136,10 @@ def main(argv: list[str]) -> int:
     import anyio
 
     ns = _parser().parse_args(argv)
+    connect = ns.connect or os.environ.get("STELE_CONNECT")
+    if connect:  # the daemon's store, not a local one (stele.daemon._cli.run_remote)
+        from ..daemon._cli import run_remote
+        return run_remote(ns, connect)
     path = store_path(ns.store)
     kind = _kind(path, ns.target)
     engine = "riscv" if kind == "riscv.elf" else "tel"

@@ -27,6 +27,7 @@ damaged or unusable store.  Errors are one line on stderr, never a traceback.
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import os
 import sqlite3
@@ -171,6 +172,9 @@ def store_main(argv: list[str]) -> int:
     ap.add_argument("--blob", action="store_true", help="store the file's raw bytes")
     ap.add_argument("--kind", default=ELF_KIND, help="kind of a --blob (default %(default)s)")
     ap.add_argument("--name", default=None, help="name of a --blob")
+    ap.add_argument("--connect", metavar="ADDRESS", default=None,
+                    help="store on a daemon (default: $STELE_CONNECT); token: --token/$STELE_TOKEN")
+    ap.add_argument("--token", default=None, help=argparse.SUPPRESS)
 
     def body() -> int:
         args = ap.parse_args(argv)
@@ -178,6 +182,10 @@ def store_main(argv: list[str]) -> int:
             data = Path(args.file).read_bytes()
         except OSError as exc:
             raise _Fail(f"cannot read {args.file}: {exc.strerror or exc}", USAGE) from None
+        connect = args.connect or os.environ.get("STELE_CONNECT")
+        if connect:  # see stele.daemon._cli.store_remote
+            from ..daemon._cli import store_remote
+            return store_remote(args, data, connect)
         with _open(args.store, create=True) as repo:
             if args.blob:
                 if args.kind == ELF_KIND:  # a blob kind is a claim: an ELF must parse
