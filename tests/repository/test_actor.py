@@ -185,8 +185,8 @@ class _CrashOn(stele.KernelObserver):
         self.restarts += 1
 
 
-def test_crash_and_restart_keeps_acknowledged_stores(tmp_path: Path) -> None:
-    path = str(tmp_path / "crash.sqlite")
+def test_crash_and_restart_keeps_acknowledged_stores() -> None:
+    path = "crash.sqlite"  # a file on the SimEnv's simulated disk, reopened after the crash
     env = SimEnv(seed=11)
     observer = _CrashOn(ShowTarget)
 
