@@ -19,10 +19,10 @@ part of this guarantee: they may be seen once per attempt.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
 from ..actors.sandbox import KVStore
+from ._db import open_durable
 from ..store._integrity import row_check, verify_row
 from ._messages import JobInfo
 
@@ -126,11 +126,7 @@ class JobStore:
     """The jobs table of one store file (every write is durable when it returns)."""
 
     def __init__(self, path: str) -> None:
-        self._db = sqlite3.connect(path, isolation_level=None, timeout=30.0,
-                                   check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        self._db = open_durable(path, _SCHEMA)
         KVStore(path).close()  # make sure the kv table exists before we write to it
 
     def close(self) -> None:

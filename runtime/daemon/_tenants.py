@@ -22,6 +22,7 @@ from typing import Any, Final
 
 from .._core._env import Env
 from ..protocol import decode, encode
+from ._db import open_durable
 from ..store._integrity import row_check, text_cell, verify_row
 from ._errors import TenantError
 
@@ -113,11 +114,7 @@ class TenantStore:
     """The tenants table (``daemon_tenants``) of one store file."""
 
     def __init__(self, path: str) -> None:
-        self._db = sqlite3.connect(path, isolation_level=None, timeout=30.0,
-                                   check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        self._db = open_durable(path, _SCHEMA)
 
     def close(self) -> None:
         """Close the connection."""

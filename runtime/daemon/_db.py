@@ -1,0 +1,21 @@
+"""The daemon's own tables in the store file: one way to open them, durable on return."""
+
+from __future__ import annotations
+
+import sqlite3
+
+__all__ = ["open_durable"]
+
+
+def open_durable(path: str, schema: str) -> sqlite3.Connection:
+    """A connection to ``path`` in WAL mode with ``synchronous=FULL``, ``schema`` applied.
+
+    Autocommit (``isolation_level=None``) with explicit transactions, usable
+    from the daemon's worker threads; a write is on disk when it returns,
+    which is what acknowledging a job or a tenant relies on.
+    """
+    db = sqlite3.connect(path, isolation_level=None, timeout=30.0, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.executescript(schema)
+    return db
