@@ -117,12 +117,16 @@ class Runtime:
 
     async def execute(self, target: str | Digest, args: Sequence[Any] | bytes = (), *,
                       limits: ExecLimits | None = None, policy: Policy | None = None,
-                      engine: str = "tel", tenant: str = "default", memo: bool = True
-                      ) -> ExecResult:
+                      engine: str = "tel", tenant: str = "default", memo: bool = True,
+                      prove: bool = False) -> ExecResult:
         """Run stored code; returns an :class:`stele.actors.executor.ExecResult`.
 
         ``args`` are the entry's TEL arguments, or for ``engine="riscv"`` the
         guest's input (``bytes``, or a one-element list holding it).
+
+        With ``prove=True`` (guests only) the result's ``receipt`` is a
+        :class:`stele.actors.receipts.Receipt` of the run, stored next to the
+        result; what cannot be proven raises ``NotProvable``.
 
         Raises the execution's typed error (``EffectDenied``,
         ``CostLimitExceeded``, ``ExecutionTimeout``, ``UnknownTarget``, ...).
@@ -138,7 +142,7 @@ class Runtime:
             limits = self._default_limits or ExecLimits()
             self._default_limits = limits
         request = Execute(str(target), tuple(args), limits,
-                          policy or DENY_ALL, engine, tenant, memo, handle)
+                          policy or DENY_ALL, engine, tenant, memo, handle, prove=prove)
         if self._executor is None:
             self._executor = self._ref("executor")
         answered = False
@@ -245,6 +249,7 @@ async def open_runtime(path: str | None = None, *, env: Env | None = None,
     from .actors.cache import MemoCache, MemoCacheActor
     from .actors.coprocessor import CoprocessorActor
     from .actors.executor import ExecutorActor
+    from .actors.prover import ProverActor
     from .actors.repository import RepositoryActor
     from .actors.sandbox import KVStore
 
@@ -268,6 +273,7 @@ async def open_runtime(path: str | None = None, *, env: Env | None = None,
                     ChildSpec("cache", partial(MemoCacheActor, shared=memo), (file,)),
                     ChildSpec("coprocessor", partial(CoprocessorActor, spawn=executions.start_soon),
                               ()),
+                    ChildSpec("prover", ProverActor, ()),
                     ChildSpec("executor", partial(ExecutorActor, log_sink=log_sink, memo=memo),
                               (executions.start_soon, kv)),
                 ]

@@ -42,6 +42,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "profile": ("stele._cli._profile:main",
                 "profile stored TEL code or a RISC-V guest (flame graph, speedscope, Perfetto)"),
     "vm": ("stele.actors.coprocessor._cli:main", "run RISC-V guests on the co-processor"),
+    "receipt": ("stele._cli._receipt:main", "verify, show or export execution receipts"),
     "sim": ("stele.sim._cli:main", "run the deterministic simulator"),
     "demo": ("stele._demo:main", "store and run the examples on the embedded runtime"),
     "serve": ("stele.daemon._cli:serve_main", "run the execution daemon (docs/daemon.md)"),

@@ -74,6 +74,7 @@ from ._context import ExecutionContext
 from ._errors import BadArguments, ExecutionTimeout, InternalTimeout, UnknownEngine
 from ._guest import guest_failure, output_limit, wait_for_deadline
 from ._pool import Suspended, TelRunner
+from ._prove import PROVEN_ENGINE_SUFFIX, check_provable, prove_guest, receipt_field, stored_receipt
 from ._limits import check_nesting, describe, memoizable
 from ._types import ENGINES, ExecLimits, Execute, ExecResult
 
@@ -193,7 +194,7 @@ class ExecutorActor(Actor):
         if isinstance(message, Execute):
             if message.engine not in ENGINES:
                 raise RejectMessage(UnknownEngine(message.engine))
-            if message.memo and self._memo is not None:  # fast path: a hit needs no task
+            if message.memo and self._memo is not None and not message.prove:  # fast path: a hit needs no task
                 digest = self._cached_digest(message.target)
                 if digest is not None:
                     hit = self._memo_get(message, digest, message.limits)
@@ -241,6 +242,7 @@ class ExecutorActor(Actor):
     async def execute(self, request: Execute, parent: ExecutionContext | None = None,
                       budget: Resources | None = None) -> ExecResult:
         """Run ``request`` (as a child of ``parent`` within ``budget`` when nested)."""
+        check_provable(request)
         digest = await self._resolve(request.target)
         limits = request.limits
         if budget is not None:  # a child never gets more than its parent has left
@@ -257,8 +259,10 @@ class ExecutorActor(Actor):
             else:
                 found = await self.cache.ask(MemoLookup(key, limits.amounts()), timeout=math.inf)
             if isinstance(found, CachedResult):
-                self._hits += 1
-                return _from_cache(request, digest, found)
+                receipt = await stored_receipt(self, found.value) if request.prove else None
+                if not request.prove or receipt is not None:  # a proven hit needs its receipt
+                    self._hits += 1
+                    return replace(_from_cache(request, digest, found), receipt=receipt)
         self._counter += 1
         label = f"{self.name}#{self._counter}"
         ctx = (ExecutionContext(label, request.target, request.engine) if parent is None
@@ -303,6 +307,9 @@ class ExecutorActor(Actor):
                 result = None
                 raise ExecutionTimeout(request.target, limits.timeout, ctx.usage.fuel)
             assert result is not None
+            if request.prove:  # after the run's own timeout: the proof is of a finished run
+                result = await prove_guest(self, request, digest, await self._guest(digest), result,
+                                           min(limits.cycles, 1 << 48))
             result = replace(result, usage=result.usage + Resources(
                 wall_ns=self.env.now_ns() - start))
             return result
@@ -547,7 +554,8 @@ _KEYS: dict[tuple[Digest, bytes, str, int], _Key] = {}
 def _memo_key(request: Execute, digest: Digest, limits: ExecLimits) -> MemoKey:
     """The memo key of ``request`` (keys, with their digests, are reused while hot)."""
     args = encode(_args_cbor(request))
-    ident = (digest, args, request.engine, limits.depth)
+    engine = request.engine + PROVEN_ENGINE_SUFFIX if request.prove else request.engine
+    ident = (digest, args, engine, limits.depth)
     key = _KEYS.get(ident)
     if key is None:
         profile = _PROFILES.get(limits.depth)
@@ -555,7 +563,7 @@ def _memo_key(request: Execute, digest: Digest, limits: ExecLimits) -> MemoKey:
             profile = _PROFILES[limits.depth] = encode(limits.profile())
         if len(_KEYS) >= 4096:
             _KEYS.clear()
-        key = _KEYS[ident] = _Key(digest, args, COST_TABLE.version, request.engine, profile)
+        key = _KEYS[ident] = _Key(digest, args, COST_TABLE.version, engine, profile)
     return key
 
 
@@ -569,7 +577,7 @@ def _fit(used: Resources, cap: Resources) -> Resources:
 
 def _to_cache(result: ExecResult) -> CachedResult:
     value = encode([value_to_cbor(result.value), result.stdout, result.public_output,
-                    result.cost, sorted(result.breakdown.items())])
+                    result.cost, sorted(result.breakdown.items()), *receipt_field(result)])
     usage = (("fuel", result.usage.fuel), ("memory", result.usage.memory),
              ("cycles", result.usage.cycles), ("output", result.usage.output))
     return CachedResult(value, usage)
@@ -582,8 +590,8 @@ def _from_cache(request: Execute, digest: Digest, hit: CachedResult) -> ExecResu
     fields = _DECODED.get(hit.value)
     if fields is None:  # strict decode once per distinct entry; values are immutable
         obj = decode(hit.value)
-        assert isinstance(obj, list) and len(obj) == 5
-        fields = (value_from_cbor(obj[0]), *obj[1:])
+        assert isinstance(obj, list) and len(obj) in (5, 6)  # a proven entry adds its receipt
+        fields = (value_from_cbor(obj[0]), *obj[1:5])
         if len(_DECODED) >= 4096:
             _DECODED.clear()
         _DECODED[hit.value] = fields

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -11,6 +11,9 @@ from ...protocol import Digest
 from ..allocator import Resources
 from ..sandbox import DENY_ALL, KVStore, Policy
 from ..sandbox._tree import DEFAULT_OUTPUT_LIMIT
+
+if TYPE_CHECKING:
+    from ..receipts import Receipt
 
 __all__ = ["ExecLimits", "Execute", "ExecResult", "ENGINES", "CancelHandle"]
 
@@ -94,7 +97,10 @@ class Execute:
     uses instead of the runtime's (the daemon's jobs buffer their writes).
     ``namespace``, when set, is prefixed to every ``Exec.call`` target of
     the execution tree (``NS.name``), so nested calls see only that
-    namespace's names (the daemon's tenants).
+    namespace's names (the daemon's tenants).  ``prove`` asks for a
+    receipt (``engine="riscv"`` only): the result comes back with
+    ``receipt`` set, or the execution fails with
+    :class:`stele.actors.receipts.NotProvable`.
     """
 
     target: str
@@ -107,6 +113,7 @@ class Execute:
     handle: CancelHandle | None = field(default=None, compare=False)
     kv: KVStore | None = field(default=None, compare=False)
     namespace: str = ""
+    prove: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +125,8 @@ class ExecResult:
     ones; ``cost`` is TEL fuel including children (``breakdown`` by kind,
     children under ``"exec"``).  ``journal_digest`` digests the effect
     journal; ``memo_hit`` says the result came from the memo cache.
+    ``receipt`` is the execution's :class:`stele.actors.receipts.Receipt`
+    when it was asked with ``prove=True`` (a memo hit returns the stored one).
     """
 
     target: str
@@ -136,3 +145,4 @@ class ExecResult:
     logs: tuple[str, ...] = ()
     children: int = 0
     events: tuple[str, ...] = field(default=())
+    receipt: Receipt | None = None

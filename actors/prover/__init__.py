@@ -144,6 +144,8 @@ from ._ntt import rs_encode as rs_encode
 from ._actors import ProverActor as ProverActor
 from ._actors import VerifierActor as VerifierActor
 from ._messages import Committed as Committed
+from ._messages import ExecutionProven as ExecutionProven
+from ._messages import ProveExecution as ProveExecution
 from ._messages import CommitPolynomial as CommitPolynomial
 from ._messages import Loaded as Loaded
 from ._messages import LoadPolynomials as LoadPolynomials
@@ -330,4 +332,6 @@ __all__ = [
     "Verdict",
     "VerifyOpening",
     "VerifySum",
+    "ProveExecution",
+    "ExecutionProven",
 ]

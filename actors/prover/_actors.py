@@ -31,11 +31,13 @@ from ._merkle import MerkleTree
 from ._messages import (
     Committed,
     CommitPolynomial,
+    ExecutionProven,
     Loaded,
     LoadPolynomials,
     Opened,
     OpenPolynomial,
     Params,
+    ProveExecution,
     ProveSum,
     SumProved,
     Verdict,
@@ -185,6 +187,24 @@ def verify_sum_job(
     return True, "", ""
 
 
+def prove_execution_job(elf: bytes, input_bytes: bytes, max_cycles: int, target: str
+                        ) -> tuple[str, bytes, str]:
+    """Worker job: ``("ok", receipt bytes, "")`` or ``("refused", what, detail)``.
+
+    The refusal travels as plain values, not as an exception, so it crosses a
+    process boundary whatever the error's constructor looks like.
+    """
+    from stele import SteleError
+    from stele.actors.receipts import NotProvable, prove_receipt
+
+    try:
+        return "ok", prove_receipt(elf, input_bytes, max_cycles=max_cycles, target=target).encode(), ""
+    except NotProvable as exc:
+        return "refused", exc.what.encode(), exc.detail
+    except SteleError as exc:  # a bad ELF, a cycle limit: the co-processor's typed errors
+        return "refused", type(exc).__name__.encode(), str(exc)
+
+
 # --------------------------------------------------------------------------- actors
 
 
@@ -219,9 +239,20 @@ class ProverActor(Actor):
     async def receive(self, message: object) -> object:
         """Dispatch one request; bad requests are refused, the actor keeps running."""
         try:
+            if isinstance(message, ProveExecution):
+                return await self._prove_execution(message)
             return await self._handle(message)
         except ProverError as exc:
             raise RejectMessage(exc) from None
+
+    async def _prove_execution(self, message: ProveExecution) -> ExecutionProven:
+        """Prove a guest run in a worker; a refusal (not provable, bad ELF) goes back typed."""
+        verdict, payload, detail = await self.env.run_in_worker(
+            prove_execution_job, message.elf, message.input, message.max_cycles, message.target)
+        if verdict == "ok":
+            return ExecutionProven(payload)
+        from stele.actors.receipts import NotProvable
+        raise RejectMessage(NotProvable(message.target, payload.decode(), detail))
 
     async def _handle(self, message: object) -> object:
         if isinstance(message, LoadPolynomials):

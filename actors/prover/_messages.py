@@ -28,6 +28,8 @@ __all__ = [
     "VerifyOpening",
     "VerifySum",
     "Verdict",
+    "ProveExecution",
+    "ExecutionProven",
 ]
 
 Params = tuple[int, int, int, int]
@@ -175,3 +177,27 @@ class Verdict(Message):
     ok: bool
     check: str = ""
     detail: str = ""
+
+
+@message(411)
+@dataclass(frozen=True, slots=True)
+class ProveExecution(Message):
+    """Prove one run of guest ``elf`` on ``input`` (within ``max_cycles``): a receipt comes back.
+
+    ``target`` is what the execution was asked as (it names the guest in a
+    :class:`stele.actors.receipts.NotProvable` refusal).  The proving runs in
+    a worker process under RealEnv and inline under simulation.
+    """
+
+    elf: bytes
+    input: bytes
+    max_cycles: int
+    target: str = "guest"
+
+
+@message(412)
+@dataclass(frozen=True, slots=True)
+class ExecutionProven(Message):
+    """Reply to :class:`ProveExecution`: the canonical ``stele.receipt/1`` bytes."""
+
+    receipt: bytes

@@ -118,6 +118,8 @@ _CLASSES: tuple[tuple[str, str, int], ...] = (
     ("stele.actors.cache", "CacheCorrupt", STORE),
     ("stele.actors.prover", "VerificationFailed", VERIFY),
     ("stele.actors.prover", "MalformedProof", VERIFY),
+    ("stele.actors.receipts", "ReceiptRejected", VERIFY),
+    ("stele.actors.receipts", "MalformedReceipt", VERIFY),
     ("stele.tel", "TelSyntaxError", USAGE),
     ("stele.tel", "TelTypeError", USAGE),
     ("stele.sim", "SimError", USAGE),

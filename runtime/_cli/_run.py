@@ -6,6 +6,7 @@
     stele run noisy 21 --allow Log           # grant effects (deny by default)
     stele run sha256 --input data.bin        # a stored RISC-V guest (kind riscv.elf)
     stele run fib 30 --fuel 1000 --json      # one JSON object (schema in docs/cli.md)
+    stele run counter --prove --receipt c.receipt   # prove a guest's run (docs/receipts.md)
 
 The target is looked up in the store (``--store PATH``, ``$STELE_STORE`` or
 ``./.stele/store.sqlite``), or on a daemon with ``--connect ADDRESS`` (or
@@ -50,6 +51,10 @@ def _parser() -> CliParser:
     p.add_argument("--timeout", type=float, default=None, help="seconds (default: none)")
     p.add_argument("--input", type=Path, default=None, help="a guest's input file (fd 0)")
     p.add_argument("--no-memo", action="store_true", help="do not use the memo cache")
+    p.add_argument("--prove", action="store_true",
+                   help="a guest only: prove the run and store its receipt (docs/receipts.md)")
+    p.add_argument("--receipt", type=Path, default=None, metavar="FILE",
+                   help="with --prove: also write the receipt to FILE")
     p.add_argument("--store", metavar="PATH", default=None,
                    help="the store file (default: $STELE_STORE or ./.stele/store.sqlite)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -128,6 +133,7 @@ def result_record(r: Any) -> dict[str, Any]:
         "memo_hit": r.memo_hit, "logs": list(r.logs),
         "stdout": r.stdout.decode("utf-8", "replace"),
         "public_output": r.public_output.hex(),
+        **({"receipt": str(r.receipt.digest())} if getattr(r, "receipt", None) is not None else {}),
     }
 
 
@@ -137,6 +143,10 @@ def main(argv: list[str]) -> int:
 
     ns = _parser().parse_args(argv)
     connect = ns.connect or os.environ.get("STELE_CONNECT")
+    if ns.receipt is not None and not ns.prove:
+        raise UsageError("--receipt FILE needs --prove")
+    if ns.prove and connect:
+        raise UsageError("--prove runs on the embedded runtime; it is not available with --connect yet")
     if connect:  # the daemon's store, not a local one (stele.daemon._cli.run_remote)
         from ..daemon._cli import run_remote
         return run_remote(ns, connect)
@@ -152,10 +162,17 @@ def main(argv: list[str]) -> int:
         args = ns.input.read_bytes() if ns.input is not None else (
             ns.args[0].encode() if ns.args else b"")
     else:
+        if ns.prove:
+            raise UsageError(f"--prove: {ns.target!r} is TEL code; only RISC-V guests can be proven yet")
         if ns.input is not None:
             raise UsageError("--input is for RISC-V guests; a TEL entry takes ARGS")
         args = [parse_tel_arg(a) for a in ns.args]
     result = anyio.run(_execute, path, ns, engine, args, backend="trio")
+    if ns.receipt is not None and result.receipt is not None:
+        try:
+            ns.receipt.write_bytes(result.receipt.encode())
+        except OSError as exc:
+            raise CliError(f"cannot write the receipt {str(ns.receipt)!r}: {exc.strerror or exc}", 2) from None
     if ns.json:
         emit_json(result_record(result))
     else:
@@ -182,7 +199,7 @@ async def _execute(path: str, ns: Any, engine: str, args: Any) -> Any:
     async with stele.open_runtime(path) as rt:
         try:
             return await rt.execute(ns.target, args, limits=limits, policy=policy,
-                                    engine=engine, memo=not ns.no_memo)
+                                    engine=engine, memo=not ns.no_memo, prove=ns.prove)
         except TelError as exc:
             if type(exc) is TelError:  # the entry's arity or argument types: a usage mistake
                 raise UsageError(str(exc)) from None
@@ -200,6 +217,8 @@ def _print(r: Any) -> None:
         sys.stdout.flush()
         meta = sys.stderr
         print(f"exit={r.exit_code} cycles={r.usage.cycles}", file=meta)
+        if getattr(r, "receipt", None) is not None:
+            print(f"receipt={r.receipt.digest()} ({len(r.receipt.proof)} proof bytes)", file=meta)
     else:
         print(show_value(r.value))
     for line in r.logs:
