@@ -125,6 +125,9 @@ class Faults:
     disk: DiskFaults = DiskFaults()
     crash: Ratio = ZERO
     clock_jump: Ratio = ZERO
+    #: Wall-clock drift bound: each run's rate is drawn in [-ppm, +ppm] and
+    #: changes now and then (a slewing NTP daemon); 0 = no drift.
+    clock_drift_ppm: int = 0
 
     def options(self) -> list[tuple[str, str]]:
         """``(name, value)`` pairs of every knob, for printing a run's options."""
@@ -134,6 +137,7 @@ class Faults:
                 out.append((f"{prefix}-{f.name}".replace("_", "-"), str(getattr(obj, f.name))))
         out.append(("crash", str(self.crash)))
         out.append(("clock-jump", str(self.clock_jump)))
+        out.append(("clock-drift-ppm", str(self.clock_drift_ppm)))
         return out
 
 
@@ -146,7 +150,7 @@ FAULT_OPTIONS: dict[str, str] = {name: kind for name, kind in (
     ("disk-crash-torn", "ratio"), ("disk-crash-corrupt", "ratio"), ("disk-latency-ns", "int"),
     ("disk-read-fail", "ratio"), ("disk-full", "ratio"),
     ("disk-misdirect", "ratio"), ("disk-misread", "ratio"), ("disk-sector-error", "ratio"),
-    ("crash", "ratio"), ("clock-jump", "ratio"),
+    ("crash", "ratio"), ("clock-jump", "ratio"), ("clock-drift-ppm", "int"),
 )}
 
 
@@ -195,6 +199,7 @@ def draw_faults(
         "disk-misread": ZERO,
         "disk-sector-error": _maybe(rng, SECTOR_FAULTS_ON if enabled else ZERO,
                                     (Ratio(1, 200), Ratio(1, 50))),
+        "clock-drift-ppm": rng.choice((0, 0, 100, 1_000, 50_000)) if enabled else 0,
     }
     for name, text in ov.items():
         if FAULT_OPTIONS[name] == "int":
@@ -238,4 +243,5 @@ def draw_faults(
         ),
         crash=r("crash"),
         clock_jump=r("clock-jump"),
+        clock_drift_ppm=min(n("clock-drift-ppm"), 999_999),
     )
