@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
 echo "== ruff (pyflakes checks)"
-.venv/bin/python -m ruff check runtime actors protocol tests examples
+.venv/bin/python -m ruff check runtime actors protocol pytest_stele tests examples
 echo "== mypy --strict (package)"
 bash tools/typecheck.sh
 echo "== mkdocs build --strict (docs/)"

@@ -107,7 +107,10 @@ class MemoCache:
                 self._db.execute("DROP TABLE memo")
                 self._db.executescript(_SCHEMA)
             row = self._db.execute("SELECT COALESCE(MAX(last_use), 0) FROM memo").fetchone()
-            self._use = int(row[0])
+            if not isinstance(row[0], int):  # last_use is outside the row checksum
+                raise StoreCorrupted("memo", "MAX(last_use)",
+                                     f"expected an integer, found {type(row[0]).__name__}")
+            self._use = row[0]
 
     # -- public ---------------------------------------------------------------
     def get(self, key: MemoKey, limits: dict[str, int]) -> CachedResult | None:

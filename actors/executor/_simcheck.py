@@ -13,6 +13,12 @@ have reached the disk).  Then:
   back a value in ``[a, a + u]`` -- less is an acknowledged write lost in a
   crash, a read that fails every retry is acknowledged data made
   unreadable.
+
+Once the disk has damaged durable data (a sector fault: misdirected write or
+read, a sector gone bad -- see :func:`media_damaged`), no journal can restore
+it, and the contract is the checksums': an acknowledged value reads back
+right *or* fails with a typed store error (:class:`StoreError`: corrupted or
+unavailable).  A wrong value is still a violation.
 """
 
 from __future__ import annotations
@@ -25,11 +31,11 @@ from ..._core._actor_errors import KernelError
 from ..._errors import SteleError
 from ..._core._random import SeededRandom
 from ...sim import SimContext
-from ...store import StoreUnavailable
+from ...store import StoreError, StoreUnavailable
 from ..sandbox import Policy
 from ._types import ExecLimits
 
-__all__ = ["DURABLE_TEL", "DurabilityModel", "retry"]
+__all__ = ["DURABLE_TEL", "DurabilityModel", "retry", "media_damaged"]
 
 T = TypeVar("T")
 
@@ -45,6 +51,11 @@ _LIMITS = ExecLimits(fuel=100_000)
 _TENANT = "dur"
 #: Transient failures tolerated before an operation's failure is a verdict.
 RETRIES = 40
+
+
+def media_damaged(ctx: SimContext) -> bool:
+    """Whether a sector fault has hit the simulated disk (durable data may be damaged)."""
+    return getattr(ctx.env.disk, "sector_faults", 0) > 0
 
 
 async def retry(ctx: SimContext, fn: Callable[[], Awaitable[T]],
@@ -107,6 +118,10 @@ class DurabilityModel:
                 r = await retry(ctx, partial(rt.execute, "dur.cur", [key], limits=_LIMITS,
                                              policy=_POLICY, tenant=_TENANT, memo=False))
             except SteleError as exc:
+                if isinstance(exc, StoreError) and media_damaged(ctx):
+                    ctx.env.trace.record("readback.refused", key, type(exc).__name__)
+                    ctx.passed("acked-kv-damage-typed")  # detected, never served wrong
+                    continue
                 ctx.violation("acked-kv", f"life {life}: counter {key} (acknowledged {a}) is "
                               f"unreadable: {type(exc).__name__}: {exc}")
                 return

@@ -43,7 +43,7 @@ from ..._errors import SteleError
 from ..._core._random import SeededRandom
 from ...sim import SimContext, register_workload
 from ..sandbox import Policy
-from ._simcheck import DURABLE_TEL, DurabilityModel, retry as _retry
+from ._simcheck import DURABLE_TEL, DurabilityModel, media_damaged, retry as _retry
 from ._types import ExecLimits
 
 __all__ = ["ExecutionWorkload"]
@@ -101,6 +101,7 @@ class ExecutionWorkload:
         self.targets: list[str] = []
         self.remaining = self.executions
         self.life = 0
+        self.refused = False  # the damaged store refused to open (typed): the run ends
         while True:
             self.life += 1
             final = not ctx.time_left() or self.remaining <= 0 or self.life >= _MAX_LIVES
@@ -108,7 +109,7 @@ class ExecutionWorkload:
             length = rng.choice((0.03, 0.1, 0.3, 1.0))
             ctx.env.trace.record("runtime.open", self.life)
             await self._life(ctx, rng, final=final, length=length, crash=crash)
-            if final:
+            if final or self.refused:
                 return
             if crash:
                 damaged = ctx.env.disk.crash(_STORE + "/")
@@ -123,6 +124,7 @@ class ExecutionWorkload:
         from ... import open_runtime
         from ...store import StoreError
 
+        last: StoreError | KernelError | None = None
         for attempt in range(_RETRIES):
             try:
                 async with open_runtime(_STORE, env=ctx.env, observer=ctx.observer,
@@ -144,10 +146,19 @@ class ExecutionWorkload:
                     else:
                         self.model.crashed()  # whatever was in flight may or may not be durable
                 return
-            except StoreError as exc:  # the disk failed while opening: a retry, not a verdict
+            except (StoreError, KernelError) as exc:  # the disk failed while opening, or an
+                # injected crash ended the last retry of recovery: a retry, not a verdict
+                last = exc
                 ctx.bump("open_retries")
                 ctx.env.trace.record("runtime.open_failed", type(exc).__name__)
                 await ctx.env.sleep(0.01)
+        if media_damaged(ctx):
+            # Sector faults damaged durable data: refusing with a typed error (a
+            # checksum or SQLite's own check caught it) is the right answer.
+            ctx.env.trace.record("runtime.refused", type(last).__name__)
+            ctx.passed("recovery-damage-typed")
+            self.refused = True
+            return
         ctx.violation("recovery", f"the runtime did not open in {_RETRIES} attempts")
 
     async def _power_loss(self, ctx: SimContext, rng: SeededRandom, after: float,

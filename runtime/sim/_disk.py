@@ -15,7 +15,11 @@ synchronous, for the SQLite VFS in :mod:`stele.sim._sqlite`) keep every
 unsynced write as its own pending operation, as a disk's write cache does.
 A crash decides each pending write independently (lost, torn to a prefix,
 one byte flipped, or kept), so a database sees its unsynced pages reordered,
-half-written and damaged while its synced pages stay intact.  Latency of
+half-written and damaged while its synced pages stay intact.  Sector faults
+hit the range API while running, and reach synced data too: a misdirected
+write lands in another aligned slot of the file, a misdirected read returns
+another slot's bytes, and a latent sector error makes a 512-byte sector
+unreadable until it is rewritten (see :class:`stele.sim.DiskFaults`).  Latency of
 range operations is owed by the caller and paid, in virtual time, by
 :meth:`stele.sim.SimEnv.run_blocking` when the blocking call returns.
 """
@@ -35,7 +39,10 @@ from ._faults import DiskFaults
 if TYPE_CHECKING:
     from ._simenv import SimEnv
 
-__all__ = ["SimDisk"]
+__all__ = ["SimDisk", "SECTOR"]
+
+#: The sector size of sector faults (and of the SQLite VFS).
+SECTOR = 512
 
 
 class SimDisk(Disk):
@@ -59,6 +66,11 @@ class SimDisk(Disk):
         # Power loss: after this many more range operations the disk stops (None: never).
         self._power_in: int | None = None
         self.powered = True
+        #: Sector faults injected (misdirected writes and reads, sectors gone bad):
+        #: damage to durable data that no journal repairs.
+        self.sector_faults = 0
+        # Latent sector errors: path -> unreadable 512-byte sector numbers.
+        self._bad: dict[str, set[int]] = {}
 
     async def _op(self, kind: str, path: str) -> None:
         latency = self.faults.latency_ns
@@ -88,6 +100,7 @@ class SimDisk(Disk):
             self._fail("write", p)
         self._volatile[p] = data
         self._dirty[p] = None
+        self._bad.pop(p, None)  # a whole-file rewrite replaces every sector
 
     async def append(self, path: str, data: bytes) -> None:
         p = check_disk_path(path)
@@ -212,7 +225,31 @@ class SimDisk(Disk):
         self._range_op("pread")
         if self.faults.read_fail.hit(self._rng):
             self._fail("read", p)
-        return bytes(self._volatile[p][offset:offset + n])
+        buf = self._volatile[p]
+        bad = self._bad.get(p)
+        if bad and any(s in bad for s in range(offset // SECTOR, (offset + n - 1) // SECTOR + 1)):
+            self.faults_injected += 1
+            self._env.trace.record("fault.disk", "sector_error", p, offset)
+            raise OSError(errno.EIO, "simulated unreadable sector", path)
+        if n > 0 and self.faults.misread.hit(self._rng):
+            alt = self._elsewhere(len(buf), offset, n)
+            if alt is not None:
+                self.faults_injected += 1
+                self.sector_faults += 1
+                self._env.trace.record("fault.disk", "misread", p, offset, alt)
+                offset = alt
+        return bytes(buf[offset:offset + n])
+
+    def _elsewhere(self, size: int, offset: int, n: int) -> int | None:
+        """Another ``n``-aligned slot of ``n`` bytes inside a file of ``size`` (or None)."""
+        slots = size // n
+        here = offset // n if offset % n == 0 else -1
+        if slots - (0 <= here < slots) < 1:
+            return None
+        k = self._rng.randbelow(slots - (0 <= here < slots))
+        if 0 <= here <= k:
+            k += 1
+        return k * n
 
     def pwrite(self, path: str, offset: int, data: bytes) -> None:
         """Write ``data`` at ``offset`` (zero-filling a gap); not durable until synced."""
@@ -225,9 +262,20 @@ class SimDisk(Disk):
             self.faults_injected += 1
             self._env.trace.record("fault.disk", "full", p)
             raise OSError(errno.ENOSPC, "simulated disk full", path)
+        if data and self.faults.misdirect.hit(self._rng):
+            alt = self._elsewhere(len(buf), offset, len(data))
+            if alt is not None:
+                self.faults_injected += 1
+                self.sector_faults += 1
+                self._env.trace.record("fault.disk", "misdirect", p, offset, alt)
+                offset = alt
         if offset > len(buf):
             buf.extend(bytes(offset - len(buf)))
         buf[offset:offset + len(data)] = data
+        bad = self._bad.get(p)
+        if bad:  # a sector rewritten whole is remapped: readable again
+            first = -(-offset // SECTOR)
+            bad.difference_update(range(first, (offset + len(data)) // SECTOR))
         if p in self._dirty:  # written whole-file too: the whole-file model covers it
             return
         self._pending.setdefault(p, []).append(("w", offset, bytes(data)))
@@ -237,6 +285,9 @@ class SimDisk(Disk):
         p = check_disk_path(path)
         self._range_op("truncate")
         buf = self._buf(p)
+        bad = self._bad.get(p)
+        if bad:  # sectors cut off entirely are gone with the bytes
+            bad.difference_update({s for s in bad if s * SECTOR >= size})
         if size < len(buf):
             del buf[size:]
         else:
@@ -255,6 +306,13 @@ class SimDisk(Disk):
         self._durable[p] = bytes(self._volatile[p])
         self._pending.pop(p, None)
         self._dirty.pop(p, None)
+        size = len(self._durable[p])
+        if size >= SECTOR and self.faults.sector_error.hit(self._rng):
+            sector = self._rng.randbelow(size // SECTOR)
+            self._bad.setdefault(p, set()).add(sector)
+            self.faults_injected += 1
+            self.sector_faults += 1
+            self._env.trace.record("fault.disk", "sector_went_bad", p, sector)
 
     def delete_file(self, path: str) -> None:
         """Unlink ``path`` (journaled: durable at once); missing files are an error."""
@@ -266,6 +324,7 @@ class SimDisk(Disk):
         self._durable.pop(p, None)
         self._dirty.pop(p, None)
         self._pending.pop(p, None)
+        self._bad.pop(p, None)
 
     # -- faults -----------------------------------------------------------------
     def crash(self, prefix: str = "") -> int:
@@ -358,6 +417,10 @@ class SimDisk(Disk):
     def durable_snapshot(self) -> dict[str, bytes]:
         """A copy of the durable view (what a crash of everything would leave)."""
         return dict(self._durable)
+
+    def bad_sectors(self, path: str) -> list[int]:
+        """The unreadable sectors of ``path`` (latent sector errors), sorted."""
+        return sorted(self._bad.get(check_disk_path(path), ()))
 
     def pending_files(self) -> list[str]:
         """Range files with unsynced writes, sorted."""

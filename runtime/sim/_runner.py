@@ -228,6 +228,20 @@ def run_simulation(
 
         env.call_later(_CLOCK_JUMP_EVERY_NS, maybe_jump)
 
+    if faults.clock_drift_ppm:
+        drift_rng = env.rng.fork("clock.drift")
+        bound = faults.clock_drift_ppm
+
+        def redraw_drift() -> None:
+            # A new rate every so often: NTP slewing, a thermal change of the oscillator.
+            env.set_wall_drift(drift_rng.randrange(-bound, bound + 1))
+            ctx.bump("clock_drift_changes")
+            delay = drift_rng.randrange(1, 11) * 1_000_000_000
+            if env.now_ns() + delay < end_ns:
+                env.call_later(delay, redraw_drift)
+
+        redraw_drift()
+
     if faults.net.partition:
         part_rng = env.rng.fork("partition")
         part_ratio: Ratio = faults.net.partition

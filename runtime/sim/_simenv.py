@@ -135,6 +135,7 @@ class SimEnv(Env):
         self._queue: list[tuple[int, int, TimerHandle]] = []
         self._wall_epoch = wall_epoch_ns
         self._wall_skew = 0
+        self._drift_ppm = 0
         self._rng = SeededRandom(seed)
         self.trace = TraceRecorder(self.now_ns, keep=trace_keep, keep_all=trace_all)
         #: BUGGIFY on: each fault point is enabled or not per seed (see buggify).
@@ -162,7 +163,8 @@ class SimEnv(Env):
         return self._now
 
     def wall_ns(self) -> int:
-        return self._wall_epoch + self._now + self._wall_skew
+        return (self._wall_epoch + self._now + self._wall_skew
+                + self._now * self._drift_ppm // 1_000_000)
 
     def buggify(self, name: str) -> bool:
         """BUGGIFY: whether fault point ``name`` fires now.
@@ -188,6 +190,26 @@ class SimEnv(Env):
         """Fault: the wall clock jumps by ``delta_ns`` (monotonic time does not)."""
         self._wall_skew += delta_ns
         self.trace.record("clock.jump", delta_ns)
+
+    def set_wall_drift(self, ppm: int) -> None:
+        """Fault: from now on the wall clock runs ``ppm`` parts per million fast (or slow).
+
+        The change is continuous (the wall clock does not jump when the rate
+        changes); monotonic time is the simulator's own and never drifts.
+        Integer arithmetic only, so a drifted run replays exactly.
+        """
+        if (not isinstance(ppm, int) or isinstance(ppm, bool)
+                or not -1_000_000 < ppm <= 1_000_000):
+            raise SimError(f"clock drift must be an int in (-1000000, 1000000] ppm, got {ppm!r}")
+        self._wall_skew += (self._now * self._drift_ppm // 1_000_000
+                            - self._now * ppm // 1_000_000)
+        self._drift_ppm = ppm
+        self.trace.record("clock.drift", ppm)
+
+    @property
+    def wall_drift_ppm(self) -> int:
+        """The wall clock's current drift rate, in parts per million."""
+        return self._drift_ppm
 
     async def sleep(self, seconds: float) -> None:
         await self.sleep_ns(seconds_to_ns(seconds))

@@ -1,7 +1,10 @@
 """A pytest plugin: run async tests under the deterministic simulator, once per seed.
 
 Installed with Stele and registered through the ``pytest11`` entry point, so
-it is active in any project that has Stele installed::
+it is active in any project that has Stele installed.  The entry point is the
+small module ``pytest_stele``, which adds ``--stele-seed`` and registers this
+module from ``pytest_configure``: nothing of Stele is imported before
+pytest-cov starts measuring.  Example::
 
     import pytest
     from stele import ActorSystem
@@ -34,24 +37,9 @@ from typing import Any
 
 import pytest
 
-__all__ = ["pytest_addoption", "pytest_configure", "pytest_collection_modifyitems",
-           "pytest_pyfunc_call", "stele_env"]
+__all__ = ["pytest_collection_modifyitems", "pytest_pyfunc_call", "stele_env"]
 
 _FAULTS = ("swarm", "none")
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    """``--stele-seed N``."""
-    group = parser.getgroup("stele", "Stele deterministic simulation")
-    group.addoption("--stele-seed", type=int, default=None, metavar="N",
-                    help="run only seed N of every @pytest.mark.stele_sim test")
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """Declare the marker (so ``--strict-markers`` accepts it)."""
-    config.addinivalue_line(
-        "markers", "stele_sim(seeds=100, faults='swarm', first=0): run an async test "
-        "under stele.sim.SimEnv once per seed")
 
 
 @pytest.hookimpl(trylast=True)

@@ -18,7 +18,18 @@ Prints one JSON object.
   load, but each wake-up ``tell``\ s an actor of the kernel (under a
   supervisor, with the seed's crash injection) and every 10th tick ``ask``\ s
   a peer.
+* ``baseline_trio_channel`` -- the actor-timer load as bare trio: 20 tasks
+  each wake every virtual second and send on a ``trio`` memory channel to
+  a receiver task (MockClock).  ``actor_timer_overhead`` is the
+  ``hour_of_actor_timers`` CPU per wake-up over this baseline's.
 * ``bank_seed7`` -- ``stele sim --seed 7 --ticks 20000`` (the bank).
+* ``execution`` -- ``stele sim --workload execution --seeds 0..N-1`` (the
+  whole runtime on the simulated disk, the default workload; N = 3 quick,
+  10 full): ``events_per_cpu_s`` (target 50k) and ``virtual_per_cpu`` (virtual
+  seconds per CPU second, 1.0 = real time), summed over the seeds.
+* ``startup`` -- wall seconds of a ``stele sim --workload bank --seed 0
+  --ticks 1 --quiet`` process (best of 3; target 0.5 s), and of
+  ``python -c pass`` (the interpreter's own floor).
 
 Usage: ``python tests/bench/sim.py [--quick]`` (quick: a simulated 10 minutes).
 """
@@ -26,6 +37,7 @@ Usage: ``python tests/bench/sim.py [--quick]`` (quick: a simulated 10 minutes).
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import time
 
@@ -52,6 +64,65 @@ def baseline(sensors: int, seconds: int) -> dict[str, float]:
             "speed": seconds / real, "speed_cpu": seconds / cpu}
 
 
+def baseline_channel(actors: int, seconds: int) -> dict[str, float]:
+    """``actors`` tasks wake every virtual second and send to a receiver (raw trio)."""
+    async def run() -> None:
+        send, recv = trio.open_memory_channel[int](1000)
+
+        async def ticker() -> None:
+            for t in range(seconds):
+                await trio.sleep(1.0)
+                await send.send(t)
+
+        async def sink() -> None:
+            for _ in range(actors * seconds):
+                await recv.receive()
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(sink)
+            for _ in range(actors):
+                nursery.start_soon(ticker)
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    trio.run(run, clock=trio.testing.MockClock(autojump_threshold=0))
+    real, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {"wakeups": actors * seconds, "real_s": real, "cpu_s": cpu}
+
+
+def startup() -> dict[str, object]:
+    """Best-of-3 wall seconds of a one-tick ``stele sim`` process and of ``python -c pass``."""
+    def best(cmd: list[str]) -> float:
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            subprocess.run(cmd, check=True, capture_output=True)
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    sim = best([sys.executable, "-m", "stele.cli", "sim", "--workload", "bank", "--seed", "0",
+                "--ticks", "1", "--quiet"])
+    bare = best([sys.executable, "-c", "pass"])
+    return {"stele_sim_s": round(sim, 3), "python_s": round(bare, 3),
+            "target_s": 0.5, "met": sim <= 0.5}
+
+
+def execution(seeds: int) -> dict[str, object]:
+    """The default workload over ``seeds`` seeds: events and virtual time per CPU second."""
+    events = cpu = real = virtual = 0.0
+    ok = 0
+    for seed in range(seeds):
+        r = run_simulation(RunConfig(seed=seed, ticks=20_000, workload="execution"))
+        ok += r.ok
+        events += r.events
+        cpu += r.cpu_seconds
+        real += r.real_seconds
+        virtual += r.virtual_ns / 1e9
+    return {"seeds": seeds, "passed": ok, "events": int(events), "cpu_s": round(cpu, 3),
+            "real_s": round(real, 3), "virtual_s": round(virtual, 3),
+            "events_per_cpu_s": round(events / cpu), "virtual_per_cpu": round(virtual / cpu, 2),
+            "target_events_per_cpu_s": 50_000, "met": events / cpu >= 50_000}
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
     seconds = 600 if quick else 3600
@@ -69,6 +140,8 @@ def main() -> None:
     ))
     assert actors.ok, actors.error
     bank = run_simulation(RunConfig(seed=7, ticks=20_000))
+    chan = baseline_channel(sensors, seconds)
+    actor_wakeups = sensors * seconds
     out = {
         "hour_of_timers": {
             "virtual_s": res.virtual_ns / 1e9, "real_s": round(res.real_seconds, 3),
@@ -90,12 +163,17 @@ def main() -> None:
             "events": actors.events, "checks": actors.checks,
             "trace_hash": actors.trace_hash,
         },
+        "baseline_trio_channel": {k: round(v, 3) for k, v in chan.items()},
+        "actor_timer_overhead": round(
+            (actors.cpu_seconds / actor_wakeups) / (chan["cpu_s"] / chan["wakeups"]), 1),
         "bank_seed7": {
             "ok": bank.ok, "ticks": 20_000, "real_s": round(bank.real_seconds, 3),
             "cpu_s": round(bank.cpu_seconds, 3),
             "ticks_per_cpu_s": round(20_000 / bank.cpu_seconds),
             "events": bank.events, "trace_hash": bank.trace_hash,
         },
+        "execution": execution(3 if quick else 10),
+        "startup": startup(),
     }
     print(json.dumps(out))
 
