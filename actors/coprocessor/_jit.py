@@ -296,7 +296,9 @@ _HELPERS = ("pages", "wpages", "U32", "U16", "I16", "P32", "P16", "div", "divu",
 
 
 def _fail() -> None:
-    raise _EXIT
+    # with_traceback(None): re-raising the one instance would otherwise chain
+    # every raise's frames (and the machines they reference) onto it forever
+    raise _EXIT.with_traceback(None)
 
 
 _Block = tuple[Callable[..., int], int, tuple[int, ...], int]

@@ -292,7 +292,8 @@ class Machine:
                 except MemoryLimitExceeded as exc:
                     exc.pc, exc.cycle = pc, self.cycle
                     raise
-            except Sync:
+            except Sync as sync:
+                sync.__traceback__ = None        # the shared instance keeps no frames
                 self.pc = pc
                 self.cycle = start + done
                 try:

@@ -31,6 +31,8 @@ class Sync(Exception):
     """Internal signal: execute this instruction with the machine's state synchronized."""
 
 
+#: the one instance raised (no allocation per SYSTEM instruction); raised with
+#: ``with_traceback(None)``, so it keeps no frames of earlier raises alive.
 SYNC = Sync()
 
 
@@ -120,7 +122,9 @@ def make_op(ins: Instr, pc: int, r: list[int], mem: Memory,
     npc = (pc + 4) & M
     if op in SYSTEM_OPS:
         def system() -> int:
-            raise SYNC
+            # a fresh traceback: re-raising one exception object otherwise
+            # chains every raise's frames onto it, keeping every machine alive
+            raise SYNC.with_traceback(None)
         return system
     if op in ALU:
         if rd == 0:

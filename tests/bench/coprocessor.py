@@ -38,6 +38,7 @@ space O(M * K) rather than O(T).  The figures are reported as measured, met
 or not.  Usage::
 
     python tests/bench/coprocessor.py [--quick] [--guests sha256,bf] [--workers 1,2,4]
+                                      [--engines-only]
 """
 
 from __future__ import annotations
@@ -234,6 +235,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--quick", action="store_true", help="small inputs (a smoke run)")
     parser.add_argument("--guests", default=",".join(GUESTS))
     parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--engines-only", action="store_true",
+                        help="only the engines section (the mix, unicorn, compile cost)")
     args = parser.parse_args(argv)
     workers = sorted({int(w) for w in args.workers.split(",")})
     guests = [g for g in args.guests.split(",") if g]
@@ -247,6 +250,9 @@ def main(argv: list[str]) -> int:
     report["engines"] = bench_engines(args.quick)
     report["targets"]["native"] = {"mips": 100, "vs_unicorn": 0.2, "witness_mips": 30,
                                    "cold_compile_s": 3, "cached_compile_s": 0.3}
+    if args.engines_only:
+        print(json.dumps(report, indent=2))
+        return 0
     for name in guests:
         size = BENCH_SIZES[name] // (QUICK_DIVISOR[name] if args.quick else 1)
         report["guests"][name] = bench_guest(name, max(1, size), workers)
