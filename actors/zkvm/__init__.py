@@ -5,9 +5,11 @@ run; ``verify(statement, proof, elf=...)`` checks it.  The proof binds the
 :class:`Statement` (ELF digest, entry, memory layout, input digest, output,
 exit code, padded cycle count) into the Fiat--Shamir transcript before any
 challenge.  Provable mode covers a subset of RV32I: ``add sub addi slt
-sltu slti sltiu lui auipc jal jalr beq bne blt bge bltu bgeu fence`` and
-``ecall`` as exit; anything else (loads, stores, logic and shift ops, the M
-extension, other syscalls, traps) is refused with :class:`Unprovable`.
+sltu slti sltiu lui auipc jal jalr beq bne blt bge bltu bgeu fence``, the
+loads and stores ``lb lbu lh lhu lw sb sh sw`` on the ELF's segments (RAM
+by offline memory checking) and ``ecall`` as exit; anything else (logic and
+shift ops, the M extension, other syscalls, traps, memory outside the
+segments) is refused with :class:`Unprovable`.
 ``docs/zkvm.md`` says exactly what is proven.
 """
 
