@@ -55,6 +55,8 @@ Claims
     + writes equals reads + the final table (``h_m`` = ``h_t``);
   - range: 15 values per row in [0, 2^16) (sum and difference limbs, the
     sign decompositions, the timestamp gaps, the word address's low part);
+  - AND: the four byte pairs of the ALU operands with their AND, in the
+    2^16-row table ``(x, y, x & y)`` (which also makes them bytes);
   - limb: three 16-bit limbs per row (the old word's, rs2's low limb) with
     their bytes and bits 7 and 15, looked up in the 2^16-row limb table.
 """
@@ -68,7 +70,7 @@ from stele.actors.prover import Ext, ext_mul
 from ._bytecode import FIELDS, MEM_FLAGS
 from ._expr import Poly, col, const
 
-__all__ = ["TRACE_COLUMNS", "PUBLIC_COLUMNS", "MEMORY_PUBLIC", "ram_tuple", "limb_tuples", "limb_fingerprint", "HELPERS", "SHIFTS", "EXT_BASIS", "AIR_VERSION", "Fraction",
+__all__ = ["TRACE_COLUMNS", "PUBLIC_COLUMNS", "MEMORY_PUBLIC", "ram_tuple", "limb_tuples", "limb_fingerprint", "and_fingerprint", "HELPERS", "SHIFTS", "EXT_BASIS", "AIR_VERSION", "Fraction",
            "constraints", "fractions", "helper_poly", "helper_columns", "fingerprint_powers", "RANGE_BITS",
            "TS_SHIFT", "EXIT_SYSCALLS"]
 
@@ -90,16 +92,19 @@ _ALU_COLUMNS = ("s_lo", "s_hi", "c0", "c1", "d_lo", "d_hi", "k0", "k1", "sa", "s
 _MEM_COLUMNS = ("ma_lo", "o0", "o1", "e0", "e1", "e2", "e3", "old_lo", "old_hi", "new_lo", "new_hi", "tsm",
                 "dlm", "dhm", "B0", "B1", "B2", "B3", "s0", "s1", "s2", "s3", "V0", "V1", "vs0", "vs1", "sg",
                 "ld_lo", "ld_hi", "ro")
+#: bitwise ops: the bytes of the two ALU operands (X* of rs1, Y* of b) and of their AND (A*), tied by
+#: the 2^16-row AND table; OR and XOR follow linearly (a | b = a + b - a & b, a ^ b = a + b - 2 (a & b)).
+_LOGIC_COLUMNS = ("X0", "X1", "X2", "X3", "Y0", "Y1", "Y2", "Y3", "A0", "A1", "A2", "A3")
 #: the RAM table's committed side: each word's final value and final timestamp (row j = word j of the image).
 _TABLE_COLUMNS = ("fin_lo", "fin_hi", "fin_ts")
 TRACE_COLUMNS: tuple[str, ...] = ("active", "active_next", "npc_lo", "npc_hi") + FIELDS + _VALUE_COLUMNS \
-    + _ALU_COLUMNS + _MEM_COLUMNS + _TABLE_COLUMNS
+    + _ALU_COLUMNS + _MEM_COLUMNS + _LOGIC_COLUMNS + _TABLE_COLUMNS
 #: the RAM table's public side (rows 0..D-1, zero beyond): word address limbs (addr >> 2 = lo + 2^14 hi),
 #: initial value limbs, ``mrow`` (1 on a real word) and ``mro`` (1 on a word of an executable segment).
 MEMORY_PUBLIC: tuple[str, ...] = ("maddr_lo", "maddr_hi", "minit_lo", "minit_hi", "mrow", "mro")
 PUBLIC_COLUMNS: tuple[str, ...] = ("idx", "is_first", "is_last") + MEMORY_PUBLIC
 HELPERS: tuple[str, ...] = ("h_bc", "h_r1", "h_r2", "h_r3", "h_g0", "h_g1", "h_g2", "h_g3", "h_g4", "h_g5",
-                            "h_g6", "h_g7", "h_m", "h_t", "h_l0", "h_l1")
+                            "h_g6", "h_g7", "h_m", "h_t", "h_l0", "h_l1", "h_a0", "h_a1")
 #: (next column, current column): next(t) = current(t + 1 mod N).
 SHIFTS: tuple[tuple[str, str], ...] = (("npc_lo", "pc_lo"), ("npc_hi", "pc_hi"), ("active_next", "active"))
 EXT_BASIS: tuple[Ext, ...] = ((1, 0, 0, 0), (0, 1, 0, 0), (0, 0, 1, 0), (0, 0, 0, 1))
@@ -144,6 +149,10 @@ def constraints(entry: int, exit_code: int) -> list[tuple[str, Poly]]:
     load = f["f_lb"] + f["f_lbu"] + f["f_lh"] + f["f_lhu"] + f["f_lw"]
     z = dlo + dhi
     zf = 1 - z * inv
+    X, Y, A = ([_c(f"{k}{i}") for i in range(4)] for k in "XYA")
+    and_lo, and_hi = A[0] + 256 * A[1], A[2] + 256 * A[3]
+    logic_lo = f["f_and"] * and_lo + f["f_or"] * (v1l + bl - and_lo) + f["f_xor"] * (v1l + bl - 2 * and_lo)
+    logic_hi = f["f_and"] * and_hi + f["f_or"] * (v1h + bh - and_hi) + f["f_xor"] * (v1h + bh - 2 * and_hi)
     out: list[tuple[str, Poly]] = []
     for b in ("active", "c0", "c1", "k0", "k1", "sa", "sb", "o0", "o1", "ro"):
         out.append((f"bool {b}", _c(b) * (1 - _c(b))))
@@ -169,8 +178,13 @@ def constraints(entry: int, exit_code: int) -> list[tuple[str, Poly]]:
         ("taken", taken - f["f_jal"] - f["f_beq"] * zf - f["f_bne"] * (1 - zf) - f["f_blt"] * lt
          - f["f_bge"] * (1 - lt) - f["f_bltu"] * k1 - f["f_bgeu"] * (1 - k1)),
         ("result lo", rl - f["f_add"] * sl - f["f_sub"] * dlo - f["f_slt"] * lt - f["f_sltu"] * k1
-         - f["f_st"] * f["st_lo"] - load * m["ld_lo"]),
-        ("result hi", rh - f["f_add"] * sh - f["f_sub"] * dhi - f["f_st"] * f["st_hi"] - load * m["ld_hi"]),
+         - f["f_st"] * f["st_lo"] - load * m["ld_lo"] - logic_lo),
+        ("result hi", rh - f["f_add"] * sh - f["f_sub"] * dhi - f["f_st"] * f["st_hi"] - load * m["ld_hi"]
+         - logic_hi),
+        ("rs1 bytes lo", v1l - X[0] - 256 * X[1]),
+        ("rs1 bytes hi", v1h - X[2] - 256 * X[3]),
+        ("b bytes lo", bl - Y[0] - 256 * Y[1]),
+        ("b bytes hi", bh - Y[2] - 256 * Y[3]),
         ("rd lo", _c("rd_lo") - f["wr"] * rl),
         ("rd hi", _c("rd_hi") - f["wr"] * rh),
         # memory: address = s = rs1 + imm; word address (ma_lo + 2^14 s_hi), byte offset o0 + 2 o1
@@ -298,7 +312,16 @@ def fractions(alpha: Ext, gamma: Ext) -> list[Fraction]:
     x, y, w = (limb_fingerprint(_c(v), _c(b0), _c(b1), _c(s7), _c(s15), g) for v, b0, b1, s7, s15 in limb_tuples())
     out.append(Fraction("h_l0", (al - x) + (al - y), (al - x, al - y)))
     out.append(Fraction("h_l1", const(1), (al - w,)))
+    ands = [and_fingerprint(_c(f"X{i}"), _c(f"Y{i}"), _c(f"A{i}"), g) for i in range(4)]
+    for k in range(2):
+        x, y = ands[2 * k], ands[2 * k + 1]
+        out.append(Fraction(f"h_a{k}", (al - x) + (al - y), (al - x, al - y)))
     return out
+
+
+def and_fingerprint(x: Poly, y: Poly, z: Poly, g: list[Ext]) -> Poly:
+    """The fingerprint of an AND-table row ``(x, y, x & y)`` over bytes."""
+    return x + y * g[1] + z * g[2]
 
 
 def bytecode_fingerprint_powers(gamma: Ext) -> list[Ext]:

@@ -76,8 +76,8 @@ KEEP: tuple[str, ...] = TRACE_COLUMNS + HELPER_COLUMNS
 _P64 = np.uint64(P)
 #: evaluations per trace sum-check round minus one: eq(e, x) times degree-3 constraints.
 ROUND_DEGREE = 4
-_TABLE_COMP = Composition(((1, (0, 1)), (1, (2, 3)), (1, (4, 5))))
-_MULTS = 3
+_TABLE_COMP = Composition(((1, (0, 1)), (1, (2, 3)), (1, (4, 5)), (1, (6, 7))))
+_MULTS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +94,7 @@ class VmProof:
     shift_sum: Ext
     rounds: tuple[tuple[Ext, ...], ...]
     values: tuple[Ext, ...]
-    table_sums: tuple[Ext, Ext, Ext]
+    table_sums: tuple[Ext, Ext, Ext, Ext]
     table_sumcheck: SumcheckProof
     open_trace: EvalProof
     open_helpers: EvalProof
@@ -191,6 +191,20 @@ def _limb_inverses(alpha: Ext, gamma: Ext) -> U64:
     return vext_inv((den + _P64 - fp) % _P64)
 
 
+def _and_inverses(alpha: Ext, gamma: Ext) -> U64:
+    """``1 / (alpha - fp(x, y, x & y))`` for row ``x + 256 y``: the AND table over byte pairs."""
+    i = np.arange(1 << 16, dtype=np.uint64)
+    x, y = i & np.uint64(255), i >> np.uint64(8)
+    g = fingerprint_powers(gamma, 3)
+    fp = np.zeros((1 << 16, 4), dtype=np.uint64)
+    fp[:, 0] = x
+    for gi, part in zip(g[1:], (y, x & y)):
+        fp = (fp + part[:, None] * np.array(gi, dtype=np.uint64)[None, :]) % _P64
+    den = np.zeros((1 << 16, 4), dtype=np.uint64)
+    den[:] = np.array(alpha, dtype=np.uint64)
+    return vext_inv((den + _P64 - fp) % _P64)
+
+
 def _register_side(alpha: Ext, gamma: Ext, init: list[int], finals: tuple[tuple[int, int, int], ...]) -> Ext:
     """sum_r 1/(alpha - F_r) - 1/(alpha - I_r): what the register helpers must sum to."""
     g = fingerprint_powers(gamma, 4)
@@ -269,7 +283,8 @@ def prove_trace(trace: Trace, st: Statement, *, _forge: bool = False) -> VmProof
     cols.update(_public_tables(n, trace.image))
     c1 = commit_table(np.stack([cols[c] for c in TRACE_COLUMNS]), p1)
     _root(t, "vm.trace", c1.commitment)
-    cm = commit_table(np.stack([trace.range_mult % _P64, trace.bytecode_mult % _P64, trace.limb_mult % _P64]), pm)
+    cm = commit_table(np.stack([trace.range_mult % _P64, trace.bytecode_mult % _P64, trace.limb_mult % _P64,
+                                 trace.and_mult % _P64]), pm)
     _root(t, "vm.mult", cm.commitment)
     finals = tuple(trace.final_regs)
     _absorb_finals(t, finals)
@@ -310,10 +325,14 @@ def prove_trace(trace: Trace, st: Statement, *, _forge: bool = False) -> VmProof
     t_bc = vext_sum(_scale_base(bc_inv, trace.bytecode_mult))
     limb_inv = _limb_inverses(alpha, gamma)
     t_limb = vext_sum(_scale_base(limb_inv, trace.limb_mult))
-    t.absorb_ext("vm.table_sums", [t_range, t_bc, t_limb])
+    and_inv = _and_inverses(alpha, gamma)
+    t_and = vext_sum(_scale_base(and_inv, trace.and_mult))
+    t.absorb_ext("vm.table_sums", [t_range, t_bc, t_limb, t_and])
     rho2 = t.challenge_ext("vm.rho2")
+    r2sq = ext_mul(rho2, rho2)
     tables = [trace.range_mult % _P64, range_inv, trace.bytecode_mult % _P64, _scale(bc_inv, rho2),
-              trace.limb_mult % _P64, _scale(limb_inv, ext_mul(rho2, rho2))]
+              trace.limb_mult % _P64, _scale(limb_inv, r2sq), trace.and_mult % _P64,
+              _scale(and_inv, ext_mul(r2sq, rho2))]
     shadow = t.copy()
     table_proof = prove_sumcheck(tables, _TABLE_COMP, t)
     r2 = list(verify_sumcheck(table_proof, _TABLE_COMP, LOG_TABLE, shadow).point)
@@ -322,7 +341,7 @@ def prove_trace(trace: Trace, st: Statement, *, _forge: bool = False) -> VmProof
     _, open_helpers = prove_evaluations(c2, pt, t)
     _, open_mult = prove_evaluations(cm, np.array(r2, dtype=np.uint64).reshape(-1, 4), t)
     return VmProof(st, c1.commitment.root, cm.commitment.root, c2.commitment.root, finals, sums, constraint_sum,
-                   shift_sum, tuple(rounds), tuple(fin[k] for k in KEEP), (t_range, t_bc, t_limb), table_proof,
+                   shift_sum, tuple(rounds), tuple(fin[k] for k in KEEP), (t_range, t_bc, t_limb, t_and), table_proof,
                    open_trace, open_helpers, open_mult)
 
 
@@ -428,7 +447,7 @@ def _verify(st: Statement, pr: VmProof, table: Bytecode, init: list[int], image:
         raise _reject("register memory check", "reads + final state != initial state + writes")
     if s["h_m"] != s["h_t"]:
         raise _reject("ram memory check", "initial memory + writes != reads + final memory")
-    t_range, t_bc, t_limb = pr.table_sums
+    t_range, t_bc, t_limb, t_and = pr.table_sums
     range_sum = EXT_ZERO
     for k in range(8):
         range_sum = ext_add(range_sum, s[f"h_g{k}"])
@@ -438,26 +457,33 @@ def _verify(st: Statement, pr: VmProof, table: Bytecode, init: list[int], image:
         raise _reject("bytecode lookup", "the trace's (pc, instruction) rows do not match the ELF's text")
     if ext_add(s["h_l0"], s["h_l1"]) != t_limb:
         raise _reject("limb lookup", "the trace's byte decompositions do not match the limb table's multiplicities")
-    t.absorb_ext("vm.table_sums", [t_range, t_bc, t_limb])
+    if ext_add(s["h_a0"], s["h_a1"]) != t_and:
+        raise _reject("and lookup", "the trace's operand bytes and ANDs do not match the AND table's multiplicities")
+    t.absorb_ext("vm.table_sums", [t_range, t_bc, t_limb, t_and])
     rho2 = t.challenge_ext("vm.rho2")
+    r2sq = ext_mul(rho2, rho2)
     try:
         res = verify_sumcheck(pr.table_sumcheck, _TABLE_COMP, LOG_TABLE, t)
     except (VerificationFailed, MalformedProof) as exc:
         raise _reject("lookup multiplicities", str(exc)) from None
-    if res.claimed_sum != ext_add(ext_add(t_range, ext_mul(rho2, t_bc)), ext_mul(ext_mul(rho2, rho2), t_limb)):
+    want = ext_add(ext_add(t_range, ext_mul(rho2, t_bc)), ext_add(ext_mul(r2sq, t_limb),
+                                                                   ext_mul(ext_mul(r2sq, rho2), t_and)))
+    if res.claimed_sum != want:
         raise _reject("lookup multiplicities", "the table sum-check proves another sum")
     r2 = list(res.point)
-    m_r, c_r, m_bc, c_bc, m_l, c_l = res.final_evals
+    m_r, c_r, m_bc, c_bc, m_l, c_l, m_a, c_a = res.final_evals
     if c_r != evaluate(_range_inverses(alpha), r2):
         raise _reject("range lookup", "the range table's inverse column is wrong")
     if c_bc != evaluate(_bytecode_inverses(table, alpha, gamma, rho2), r2):
         raise _reject("bytecode lookup", "the bytecode table's inverse column is wrong")
-    if c_l != _scale_ext(evaluate(_limb_inverses(alpha, gamma), r2), ext_mul(rho2, rho2)):
+    if c_l != _scale_ext(evaluate(_limb_inverses(alpha, gamma), r2), r2sq):
         raise _reject("limb lookup", "the limb table's inverse column is wrong")
+    if c_a != _scale_ext(evaluate(_and_inverses(alpha, gamma), r2), ext_mul(r2sq, rho2)):
+        raise _reject("and lookup", "the AND table's inverse column is wrong")
     pt = np.array(point, dtype=np.uint64).reshape(-1, 4)
     _open(c1, pt, tuple(finals[k] for k in TRACE_COLUMNS), pr.open_trace, t, "trace columns")
     _open(c2, pt, tuple(finals[k] for k in HELPER_COLUMNS), pr.open_helpers, t, "lookup helper columns")
-    _open(cm, np.array(r2, dtype=np.uint64).reshape(-1, 4), (m_r, m_bc, m_l), pr.open_mult, t, "multiplicities")
+    _open(cm, np.array(r2, dtype=np.uint64).reshape(-1, 4), (m_r, m_bc, m_l, m_a), pr.open_mult, t, "multiplicities")
 
 
 def _open(c: Commitment, pt: U64, values: tuple[Ext, ...], proof: EvalProof, t: Transcript, what: str) -> None:

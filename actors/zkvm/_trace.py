@@ -62,6 +62,7 @@ class Trace:
     final_regs: list[tuple[int, int, int]]
     image: MemoryImage
     limb_mult: NDArray[np.uint64]
+    and_mult: NDArray[np.uint64]
 
 
 def _run(program: Program, input_bytes: bytes, max_cycles: int) -> NDArray[np.uint32]:
@@ -108,6 +109,7 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
     last = [0] * 32
     range_mult = np.zeros(1 << 16, dtype=np.int64)
     limb_mult = np.zeros(1 << 16, dtype=np.int64)
+    and_mult = np.zeros(1 << 16, dtype=np.int64)
     mem = {int(w): int(v) for w, v in zip(image.words.tolist(), image.init.tolist())}
     mem_ts = dict.fromkeys(mem, 0)
     ro = {int(w): int(r) for w, r in zip(image.words.tolist(), image.ro.tolist())}
@@ -126,7 +128,7 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
         if ti is None:
             op = decode(int(wit[t, 2])).op if t < wit.shape[0] else "?"
             raise Unprovable("instruction", f"cycle {t}: {op} at pc {pc:#x} is outside provable mode "
-                             "(it covers add sub addi slt sltu slti sltiu lui auipc jal jalr beq bne blt bge "
+                             "(it covers add sub addi slt sltu slti sltiu and or xor andi ori xori lui auipc jal jalr beq bne blt bge "
                              "bltu bgeu fence lb lbu lh lhu lw sb sh sw ecall-exit)")
         bc_mult[ti] += 1
         f = rows[ti].tolist()
@@ -151,7 +153,8 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
                  | (flag["f_bge"] & (1 - lt)) | (flag["f_bltu"] & k1) | (flag["f_bgeu"] & (1 - k1)))
         st = f[_F["st_lo"]] | (f[_F["st_hi"]] << 16)
         res = (flag["f_add"] * (s & M) + flag["f_sub"] * d + flag["f_slt"] * lt + flag["f_sltu"] * k1
-               + flag["f_st"] * st)
+               + flag["f_st"] * st + f[_F["f_and"]] * (a & b) + f[_F["f_or"]] * (a | b)
+               + f[_F["f_xor"]] * (a ^ b))
         addr = s & M
         word, off = addr >> 2, addr & 3
         mv = {"ma_lo": (addr & 0xFFFF) >> 2, "o0": off & 1, "o1": off >> 1}
@@ -202,6 +205,10 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
                    "b_lo": b & 0xFFFF, "b_hi": b >> 16})
         for limb in (old & 0xFFFF, old >> 16, v2l):
             limb_mult[limb] += 1
+        for i in range(4):
+            x, y = (a >> 8 * i) & 0xFF, (b >> 8 * i) & 0xFF
+            mv[f"X{i}"], mv[f"Y{i}"], mv[f"A{i}"] = x, y, x & y
+            and_mult[x | y << 8] += 1
         value = lie(t, "value", res if f[_F["wr"]] else 0)
         exiting = bool(flag["f_ecall"])
         if exiting:
@@ -262,6 +269,7 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
     # padding rows are all zero (15 zero range and 3 zero limb lookups each), except the cyclic wrap
     range_mult[0] += 15 * (size - cycles)
     limb_mult[0] += 3 * (size - cycles)
+    and_mult[0] += 4 * (size - cycles)
     c["e0"][cycles:] = 1  # offset 0 is one-hot e0 on the padding too
     for j, w in enumerate(image.words.tolist()):
         c["fin_lo"][j], c["fin_hi"][j], c["fin_ts"][j] = mem[w] & 0xFFFF, mem[w] >> 16, mem_ts[w]
@@ -271,4 +279,5 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
     columns = {name: (arr % P).astype(np.uint64) for name, arr in cols.items()}
     finals = [(regs[r] & 0xFFFF, regs[r] >> 16, last[r]) for r in range(32)]
     return Trace(program, table, n, cycles, exit_code, columns, range_mult.astype(np.uint64),
-                 bc_mult.astype(np.uint64), finals, image, limb_mult.astype(np.uint64))
+                 bc_mult.astype(np.uint64), finals, image, limb_mult.astype(np.uint64),
+                 and_mult.astype(np.uint64))

@@ -57,12 +57,18 @@ def unit_programs() -> dict[str, bytes]:
         for a, b in pairs:
             body += li(5, a) + li(6, b) + [encode(op, 7, 5, 6), encode(op, 8, 6, 5), encode(op, 9, 5, 5)]
         out[op] = exit_with_register(body, 7)
-    for op in ("addi", "slti", "sltiu"):
+    for op in ("and", "or", "xor"):
+        body = []
+        for a, b in pairs + [(0xF0F0F0F0, 0x0FF00FF0), (0x12345678, 0xFFFFFFFF)]:
+            body += li(5, a) + li(6, b) + [encode(op, 7, 5, 6), encode("add", 28, 28, 7), encode(op, 7, 6, 5),
+                                           encode("add", 28, 28, 7), encode(op, 7, 5, 5), encode("add", 28, 28, 7)]
+        out[op] = exit_with_register(body, 28)
+    for op in ("addi", "slti", "sltiu", "andi", "ori", "xori"):
         body = []
         for a in EDGE:
-            for imm in (0, 1, -1, 2047, -2048):
-                body += li(5, a) + [encode(op, 7, 5, imm=imm)]
-        out[op] = exit_with_register(body, 7)
+            for imm in (0, 1, -1, 2047, -2048, 0x555):
+                body += li(5, a) + [encode(op, 7, 5, imm=imm), encode("add", 28, 28, 7)]
+        out[op] = exit_with_register(body, 28)
     out["lui"] = exit_with_register([encode("lui", 5, imm=v << 12) for v in (0, 1, 0x80000, 0xFFFFF)], 5)
     out["auipc"] = exit_with_register([encode("auipc", 5, imm=v << 12) for v in (0, 1, 0x80000, 0xFFFFF)], 5)
     # jal forward over one instruction; jalr through a register to the next block
@@ -96,6 +102,12 @@ def all_classes(iterations: int = 6) -> bytes:
         encode("lh", 31, 29, imm=10),
         encode("lhu", 30, 29, imm=2),
         encode("add", 28, 28, 31),
+        encode("xor", 31, 22, 23),
+        encode("or", 30, 31, 28),
+        encode("and", 28, 30, 22),
+        encode("xori", 30, 28, imm=-0x123),
+        encode("ori", 31, 30, imm=0x7F0),
+        encode("andi", 28, 31, imm=-2),
     ]
     body = mem + [
         encode("lui", 20, imm=0x12345000),             # 0

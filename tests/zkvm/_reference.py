@@ -75,6 +75,14 @@ def violations(trace: Trace, st: Statement) -> list[str]:
                       for v, m in enumerate(trace.limb_mult.tolist()) if m})
     if lcount != want_l:
         out.append("limb lookups")
+    acount: Counter[tuple[int, ...]] = Counter()
+    for t in range(size):
+        for i in range(4):
+            acount[(int(cols[f"X{i}"][t]), int(cols[f"Y{i}"][t]), int(cols[f"A{i}"][t]))] += 1
+    want_a = Counter({(i & 255, i >> 8, (i & 255) & (i >> 8)): int(m) for i, m in enumerate(trace.and_mult.tolist())
+                      if m})
+    if acount != want_a:
+        out.append("and lookups")
     return out
 
 
