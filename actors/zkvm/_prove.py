@@ -194,11 +194,13 @@ def _limb_inverses(alpha: Ext, gamma: Ext) -> U64:
 def _and_inverses(alpha: Ext, gamma: Ext) -> U64:
     """``1 / (alpha - fp(x, y, x & y))`` for row ``x + 256 y``: the AND table over byte pairs."""
     i = np.arange(1 << 16, dtype=np.uint64)
-    x, y = i & np.uint64(255), i >> np.uint64(8)
+    x: U64 = i & np.uint64(255)
+    y: U64 = i >> np.uint64(8)
     g = fingerprint_powers(gamma, 3)
     fp = np.zeros((1 << 16, 4), dtype=np.uint64)
     fp[:, 0] = x
-    for gi, part in zip(g[1:], (y, x & y)):
+    parts: tuple[U64, U64] = (y, x & y)
+    for gi, part in zip(g[1:], parts):
         fp = (fp + part[:, None] * np.array(gi, dtype=np.uint64)[None, :]) % _P64
     den = np.zeros((1 << 16, 4), dtype=np.uint64)
     den[:] = np.array(alpha, dtype=np.uint64)
