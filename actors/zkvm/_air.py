@@ -57,7 +57,9 @@ Claims
     sign decompositions, the timestamp gaps, the word address's low part);
   - AND: the four byte pairs of the ALU operands with their AND, in the
     2^16-row table ``(x, y, x & y)`` (which also makes them bytes);
-  - limb: three 16-bit limbs per row (the old word's, rs2's low limb) with
+  - pow: b's low byte with the shift constants 2^s, 2^(32-s) and the sra
+    mask (s = b & 31), in a 256-row table;
+  - limb: seven 16-bit limbs per row (the product's four too) (the old word's, rs2's low limb) with
     their bytes and bits 7 and 15, looked up in the 2^16-row limb table.
 """
 
@@ -70,11 +72,12 @@ from stele.actors.prover import Ext, ext_mul
 from ._bytecode import FIELDS, MEM_FLAGS
 from ._expr import Poly, col, const
 
-__all__ = ["TRACE_COLUMNS", "PUBLIC_COLUMNS", "MEMORY_PUBLIC", "ram_tuple", "limb_tuples", "limb_fingerprint", "and_fingerprint", "HELPERS", "SHIFTS", "EXT_BASIS", "AIR_VERSION", "Fraction",
+__all__ = ["TRACE_COLUMNS", "PUBLIC_COLUMNS", "RANGE_HELPERS", "LIMB_HELPERS", "pow_fingerprint", "pow_row",
+           "product_limbs", "MEMORY_PUBLIC", "ram_tuple", "limb_tuples", "limb_fingerprint", "and_fingerprint", "HELPERS", "SHIFTS", "EXT_BASIS", "AIR_VERSION", "Fraction",
            "constraints", "fractions", "helper_poly", "helper_columns", "fingerprint_powers", "RANGE_BITS",
            "TS_SHIFT", "EXIT_SYSCALLS"]
 
-AIR_VERSION = "stele.vm-air/1"
+AIR_VERSION = "stele.vm-air/2"
 RANGE_BITS = 16
 #: the timestamp gap is ``dl + TS_SHIFT * dh`` with both limbs in [0, 2^16): it is below 2^30 + 2^16,
 #: far below ``p - 3N`` for N <= 2^20, so ``now - ts - 1`` cannot wrap around the field.
@@ -95,16 +98,27 @@ _MEM_COLUMNS = ("ma_lo", "o0", "o1", "e0", "e1", "e2", "e3", "old_lo", "old_hi",
 #: bitwise ops: the bytes of the two ALU operands (X* of rs1, Y* of b) and of their AND (A*), tied by
 #: the 2^16-row AND table; OR and XOR follow linearly (a | b = a + b - a & b, a ^ b = a + b - 2 (a & b)).
 _LOGIC_COLUMNS = ("X0", "X1", "X2", "X3", "Y0", "Y1", "Y2", "Y3", "A0", "A1", "A2", "A3")
+#: the byte multiplier (shifts and mul/mulhu): rs1's bytes X* times the multiplier bytes W* (b for mul,
+#: 2^s for sll, 2^(32-s) for srl/sra, s = b & 31) is the 8-byte product Z* with carries cm*; the shift
+#: constants P* = 2^s, Q* = 2^(32-s) and MK = the sra fill mask come from the pow table (row = b's low
+#: byte); zs* are the product limbs' bits 7 and 15 (for their limb lookups, which make Z* bytes).
+_MUL_COLUMNS = ("W0", "W1", "W2", "W3", "W4", "Z0", "Z1", "Z2", "Z3", "Z4", "Z5", "Z6", "Z7",
+                "cm0", "cm1", "cm2", "cm3", "cm4", "cm5", "cm6", "zs0", "zs1", "zs2", "zs3", "zs4", "zs5", "zs6",
+                "zs7", "P0", "P1", "P2", "P3", "Q0", "Q1", "Q2", "Q3", "Q4", "MK_lo", "MK_hi")
 #: the RAM table's committed side: each word's final value and final timestamp (row j = word j of the image).
 _TABLE_COLUMNS = ("fin_lo", "fin_hi", "fin_ts")
 TRACE_COLUMNS: tuple[str, ...] = ("active", "active_next", "npc_lo", "npc_hi") + FIELDS + _VALUE_COLUMNS \
-    + _ALU_COLUMNS + _MEM_COLUMNS + _LOGIC_COLUMNS + _TABLE_COLUMNS
+    + _ALU_COLUMNS + _MEM_COLUMNS + _LOGIC_COLUMNS + _MUL_COLUMNS + _TABLE_COLUMNS
 #: the RAM table's public side (rows 0..D-1, zero beyond): word address limbs (addr >> 2 = lo + 2^14 hi),
 #: initial value limbs, ``mrow`` (1 on a real word) and ``mro`` (1 on a word of an executable segment).
 MEMORY_PUBLIC: tuple[str, ...] = ("maddr_lo", "maddr_hi", "minit_lo", "minit_hi", "mrow", "mro")
 PUBLIC_COLUMNS: tuple[str, ...] = ("idx", "is_first", "is_last") + MEMORY_PUBLIC
-HELPERS: tuple[str, ...] = ("h_bc", "h_r1", "h_r2", "h_r3", "h_g0", "h_g1", "h_g2", "h_g3", "h_g4", "h_g5",
-                            "h_g6", "h_g7", "h_m", "h_t", "h_l0", "h_l1", "h_a0", "h_a1")
+#: the range-check helpers, two values each (22 values per row).
+RANGE_HELPERS: tuple[str, ...] = tuple(f"h_g{i}" for i in range(11))
+#: the limb-table helpers: (old_lo, old_hi), v2_lo, and the product's four limbs in two pairs.
+LIMB_HELPERS: tuple[str, ...] = ("h_l0", "h_l1", "h_l2", "h_l3")
+HELPERS: tuple[str, ...] = ("h_bc", "h_r1", "h_r2", "h_r3") + RANGE_HELPERS + ("h_m", "h_t") + LIMB_HELPERS \
+    + ("h_a0", "h_a1", "h_p")
 #: (next column, current column): next(t) = current(t + 1 mod N).
 SHIFTS: tuple[tuple[str, str], ...] = (("npc_lo", "pc_lo"), ("npc_hi", "pc_hi"), ("active_next", "active"))
 EXT_BASIS: tuple[Ext, ...] = ((1, 0, 0, 0), (0, 1, 0, 0), (0, 0, 1, 0), (0, 0, 0, 1))
@@ -153,7 +167,28 @@ def constraints(entry: int, exit_code: int) -> list[tuple[str, Poly]]:
     and_lo, and_hi = A[0] + 256 * A[1], A[2] + 256 * A[3]
     logic_lo = f["f_and"] * and_lo + f["f_or"] * (v1l + bl - and_lo) + f["f_xor"] * (v1l + bl - 2 * and_lo)
     logic_hi = f["f_and"] * and_hi + f["f_or"] * (v1h + bh - and_hi) + f["f_xor"] * (v1h + bh - 2 * and_hi)
+    W = [_c(f"W{j}") for j in range(5)]
+    Z = [_c(f"Z{k}") for k in range(8)]
+    cm = [_c(f"cm{k}") for k in range(7)]
+    low_word = f["f_mul"] + f["f_sll"]
+    high_word = f["f_mulhu"] + f["f_srl"] + f["f_sra"]
+    mul_lo = low_word * (Z[0] + 256 * Z[1]) + high_word * (Z[4] + 256 * Z[5]) + f["f_sra"] * sa * _c("MK_lo")
+    mul_hi = low_word * (Z[2] + 256 * Z[3]) + high_word * (Z[6] + 256 * Z[7]) + f["f_sra"] * sa * _c("MK_hi")
     out: list[tuple[str, Poly]] = []
+    for j in range(5):
+        wj = f["f_sll"] * _c(f"P{j}") if j < 4 else Poly()
+        wj = wj + (f["f_srl"] + f["f_sra"]) * _c(f"Q{j}")
+        if j < 4:
+            wj = wj + (f["f_mul"] + f["f_mulhu"]) * Y[j]
+        out.append((f"multiplier byte {j}", W[j] - wj))
+    for k in range(8):
+        col_k = Poly()
+        for i in range(4):
+            if 0 <= k - i < 5:
+                col_k = col_k + X[i] * W[k - i]
+        carry_in = cm[k - 1] if k else Poly()
+        carry_out = 256 * cm[k] if k < 7 else Poly()
+        out.append((f"product byte {k}", col_k + carry_in - Z[k] - carry_out))
     for b in ("active", "c0", "c1", "k0", "k1", "sa", "sb", "o0", "o1", "ro"):
         out.append((f"bool {b}", _c(b) * (1 - _c(b))))
     out += [
@@ -178,9 +213,9 @@ def constraints(entry: int, exit_code: int) -> list[tuple[str, Poly]]:
         ("taken", taken - f["f_jal"] - f["f_beq"] * zf - f["f_bne"] * (1 - zf) - f["f_blt"] * lt
          - f["f_bge"] * (1 - lt) - f["f_bltu"] * k1 - f["f_bgeu"] * (1 - k1)),
         ("result lo", rl - f["f_add"] * sl - f["f_sub"] * dlo - f["f_slt"] * lt - f["f_sltu"] * k1
-         - f["f_st"] * f["st_lo"] - load * m["ld_lo"] - logic_lo),
+         - f["f_st"] * f["st_lo"] - load * m["ld_lo"] - logic_lo - mul_lo),
         ("result hi", rh - f["f_add"] * sh - f["f_sub"] * dhi - f["f_st"] * f["st_hi"] - load * m["ld_hi"]
-         - logic_hi),
+         - logic_hi - mul_hi),
         ("rs1 bytes lo", v1l - X[0] - 256 * X[1]),
         ("rs1 bytes hi", v1h - X[2] - 256 * X[3]),
         ("b bytes lo", bl - Y[0] - 256 * Y[1]),
@@ -247,10 +282,11 @@ def register_ops() -> list[tuple[str, str, str, str, str, str, int]]:
 
 
 def range_values() -> list[Poly]:
-    """The 15 expressions every row range-checks into [0, 2^16), in helper-pair order (the last alone)."""
+    """The 22 expressions every row range-checks into [0, 2^16), in helper-pair order."""
     return [_c("s_lo"), _c("s_hi"), _c("d_lo"), _c("d_hi"),
             2 * (_c("v1_hi") - (1 << 15) * _c("sa")), 2 * (_c("b_hi") - (1 << 15) * _c("sb")),
-            _c("dl1"), _c("dh1"), _c("dl2"), _c("dh2"), _c("dl3"), _c("dh3"), _c("ma_lo"), _c("dlm"), _c("dhm")]
+            _c("dl1"), _c("dh1"), _c("dl2"), _c("dh2"), _c("dl3"), _c("dh3"), _c("ma_lo"), _c("dlm"), _c("dhm")] \
+        + [_c(f"cm{k}") for k in range(7)]
 
 
 def ram_tuple(lo_addr: Poly, hi_addr: Poly, lo: Poly, hi: Poly, ts: Poly, ro: Poly, g: list[Ext]) -> Poly:
@@ -301,10 +337,9 @@ def fractions(alpha: Ext, gamma: Ext) -> list[Fraction]:
         write = _reg_tuple(_c(addr), _c(wl), _c(wh), 3 * _c("idx") + k, g)
         out.append(Fraction(f"h_r{i + 1}", _c("active") * (write - read), (al - write, al - read)))
     vals = range_values()
-    for i in range(7):
+    for i, name in enumerate(RANGE_HELPERS):
         x, y = vals[2 * i], vals[2 * i + 1]
-        out.append(Fraction(f"h_g{i}", (al - x) + (al - y), (al - x, al - y)))
-    out.append(Fraction("h_g7", const(1), (al - vals[14],)))
+        out.append(Fraction(name, (al - x) + (al - y), (al - x, al - y)))
     mult, read, write = ram_ops(g)
     out.append(Fraction("h_m", mult * (write - read), (al - write, al - read)))
     init, fin = table_ops(g)
@@ -312,10 +347,35 @@ def fractions(alpha: Ext, gamma: Ext) -> list[Fraction]:
     x, y, w = (limb_fingerprint(_c(v), _c(b0), _c(b1), _c(s7), _c(s15), g) for v, b0, b1, s7, s15 in limb_tuples())
     out.append(Fraction("h_l0", (al - x) + (al - y), (al - x, al - y)))
     out.append(Fraction("h_l1", const(1), (al - w,)))
+    zl = [limb_fingerprint(*limb, g) for limb in product_limbs()]
+    for k in range(2):
+        x, y = zl[2 * k], zl[2 * k + 1]
+        out.append(Fraction(f"h_l{k + 2}", (al - x) + (al - y), (al - x, al - y)))
     ands = [and_fingerprint(_c(f"X{i}"), _c(f"Y{i}"), _c(f"A{i}"), g) for i in range(4)]
     for k in range(2):
         x, y = ands[2 * k], ands[2 * k + 1]
         out.append(Fraction(f"h_a{k}", (al - x) + (al - y), (al - x, al - y)))
+    out.append(Fraction("h_p", const(1), (al - pow_fingerprint(pow_row(), g),)))
+    return out
+
+
+def product_limbs() -> list[tuple[Poly, Poly, Poly, Poly, Poly]]:
+    """The product's four 16-bit limbs as limb-table keys (value, bytes, bits 7 and 15)."""
+    return [(_c(f"Z{2 * k}") + 256 * _c(f"Z{2 * k + 1}"), _c(f"Z{2 * k}"), _c(f"Z{2 * k + 1}"), _c(f"zs{2 * k}"),
+             _c(f"zs{2 * k + 1}")) for k in range(4)]
+
+
+def pow_row() -> list[Poly]:
+    """The row's pow-table key: b's low byte, then P0..P3, Q0..Q4, MK_lo, MK_hi."""
+    names = ["Y0"] + [f"P{j}" for j in range(4)] + [f"Q{j}" for j in range(5)] + ["MK_lo", "MK_hi"]
+    return [_c(n) for n in names]
+
+
+def pow_fingerprint(values: list[Poly], g: list[Ext]) -> Poly:
+    """The fingerprint of a pow-table row (12 fields)."""
+    out = Poly()
+    for gi, v in zip(g, values):
+        out = out + v * gi
     return out
 
 

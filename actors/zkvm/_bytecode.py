@@ -19,8 +19,9 @@ about the instruction at ``pc``, precomputed as 16-bit limbs:
 
 Words that do not decode to a covered instruction get no row, so a trace
 can never execute them.  Provable mode covers: ``add sub addi slt sltu slti
-sltiu and or xor andi ori xori lui auipc jal jalr beq bne blt bge bltu bgeu
-fence lb lbu lh lhu lw sb sh sw`` and ``ecall`` as exit (a7 = 93 or 94).
+sltiu and or xor andi ori xori sll srl sra slli srli srai mul mulhu lui auipc
+jal jalr beq bne blt bge bltu bgeu fence lb lbu lh lhu lw sb sh sw`` and
+``ecall`` as exit (a7 = 93 or 94).
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ LOG_TABLE = 16
 #: the memory-access flags, one per load/store mnemonic.
 MEM_FLAGS: tuple[str, ...] = ("f_lb", "f_lbu", "f_lh", "f_lhu", "f_lw", "f_sb", "f_sh", "f_sw")
 FLAGS: tuple[str, ...] = ("f_add", "f_sub", "f_slt", "f_sltu", "f_st", "f_jal", "f_jalr", "f_beq", "f_bne",
-                          "f_blt", "f_bge", "f_bltu", "f_bgeu", "f_ecall", "f_and", "f_or", "f_xor") + MEM_FLAGS
+                          "f_blt", "f_bge", "f_bltu", "f_bgeu", "f_ecall", "f_and", "f_or", "f_xor", "f_sll", "f_srl", "f_sra",
+                          "f_mul", "f_mulhu") + MEM_FLAGS
 FIELDS: tuple[str, ...] = ("pc_lo", "pc_hi", "ret_lo", "ret_hi", "tgt_lo", "tgt_hi", "st_lo", "st_hi", "rd", "rs1",
                            "rs2", "imm_lo", "imm_hi", "wr") + FLAGS
 
@@ -50,7 +52,8 @@ _CLASS = {"add": "f_add", "addi": "f_add", "sub": "f_sub", "slt": "f_slt", "slti
           "sltiu": "f_sltu", "lui": "f_st", "auipc": "f_st", "jal": "f_jal", "jalr": "f_jalr", "beq": "f_beq",
           "bne": "f_bne", "blt": "f_blt", "bge": "f_bge", "bltu": "f_bltu", "bgeu": "f_bgeu", "ecall": "f_ecall",
           "fence": "", "and": "f_and", "andi": "f_and", "or": "f_or", "ori": "f_or", "xor": "f_xor",
-          "xori": "f_xor", **{op: f"f_{op}" for op in ("lb", "lbu", "lh", "lhu", "lw", "sb", "sh", "sw")}}
+          "xori": "f_xor", "sll": "f_sll", "slli": "f_sll", "srl": "f_srl", "srli": "f_srl", "sra": "f_sra",
+          "srai": "f_sra", "mul": "f_mul", "mulhu": "f_mulhu", **{op: f"f_{op}" for op in ("lb", "lbu", "lh", "lhu", "lw", "sb", "sh", "sw")}}
 LOADS: tuple[str, ...] = MEM_FLAGS[:5]
 STORES: tuple[str, ...] = MEM_FLAGS[5:]
 #: the mnemonics provable mode covers.
@@ -71,7 +74,7 @@ def table_row(pc: int, ins: Instr) -> dict[str, int] | None:
     row["pc_lo"], row["pc_hi"] = _limbs(pc)
     row["ret_lo"], row["ret_hi"] = _limbs(pc + 4)
     rd, rs1, rs2, imm = ins.rd, ins.rs1, ins.rs2, 0
-    if op in ("addi", "slti", "sltiu", "andi", "ori", "xori", "jalr", "lb", "lbu", "lh", "lhu", "lw", "sb", "sh", "sw"):
+    if op in ("addi", "slti", "sltiu", "andi", "ori", "xori", "slli", "srli", "srai", "jalr", "lb", "lbu", "lh", "lhu", "lw", "sb", "sh", "sw"):
         imm = ins.imm
     elif op in ("beq", "bne", "blt", "bge", "bltu", "bgeu", "jal"):
         row["tgt_lo"], row["tgt_hi"] = _limbs(pc + ins.imm)

@@ -58,7 +58,8 @@ from stele.actors.prover import (
 from stele.actors.prover._commit import EvalProof, statement_header
 from stele.actors.prover._field import U64, vext_inv, vext_mul, vext_sum
 
-from ._air import AIR_VERSION, HELPERS, SHIFTS, TRACE_COLUMNS, constraints, fingerprint_powers, fractions
+from ._air import AIR_VERSION, HELPERS, LIMB_HELPERS, RANGE_HELPERS, SHIFTS, TRACE_COLUMNS, constraints
+from ._air import fingerprint_powers, fractions
 from ._air import helper_columns, helper_poly
 from ._batched import prove_batched, verify_batched
 from ._bytecode import FIELDS, LOG_TABLE, Bytecode, build_table
@@ -76,8 +77,8 @@ KEEP: tuple[str, ...] = TRACE_COLUMNS + HELPER_COLUMNS
 _P64 = np.uint64(P)
 #: evaluations per trace sum-check round minus one: eq(e, x) times degree-3 constraints.
 ROUND_DEGREE = 4
-_TABLE_COMP = Composition(((1, (0, 1)), (1, (2, 3)), (1, (4, 5)), (1, (6, 7))))
-_MULTS = 4
+_TABLE_COMP = Composition(((1, (0, 1)), (1, (2, 3)), (1, (4, 5)), (1, (6, 7)), (1, (8, 9))))
+_MULTS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +95,7 @@ class VmProof:
     shift_sum: Ext
     rounds: tuple[tuple[Ext, ...], ...]
     values: tuple[Ext, ...]
-    table_sums: tuple[Ext, Ext, Ext, Ext]
+    table_sums: tuple[Ext, Ext, Ext, Ext, Ext]
     table_sumcheck: SumcheckProof
     open_trace: EvalProof
     open_helpers: EvalProof
@@ -207,6 +208,31 @@ def _and_inverses(alpha: Ext, gamma: Ext) -> U64:
     return vext_inv((den + _P64 - fp) % _P64)
 
 
+def pow_table() -> list[list[int]]:
+    """The 256 pow-table rows: ``y``, the bytes of 2^s and 2^(32-s), the sra mask's limbs (s = y & 31)."""
+    rows = []
+    for y in range(256):
+        sh = y & 31
+        p, q = 1 << sh, 1 << (32 - sh)
+        mk = (0xFFFFFFFF << (32 - sh)) & 0xFFFFFFFF if sh else 0
+        rows.append([y] + [(p >> 8 * j) & 0xFF for j in range(4)] + [(q >> 8 * j) & 0xFF for j in range(5)]
+                    + [mk & 0xFFFF, mk >> 16])
+    return rows
+
+
+def _pow_inverses(alpha: Ext, gamma: Ext, scale: Ext) -> U64:
+    """``scale / (alpha - fp(row))`` for the 256 pow-table rows, 0 on the rest of the 2^16 domain."""
+    rows = np.array(pow_table(), dtype=np.uint64)  # (256, 12), every field < 2^16
+    g = np.array(fingerprint_powers(gamma, rows.shape[1]), dtype=np.uint64)
+    fp = np.zeros((rows.shape[0], 4), dtype=np.uint64)
+    for i in range(rows.shape[1]):
+        fp = (fp + rows[:, i:i + 1] * g[i][None, :]) % _P64
+    den = (np.array(alpha, dtype=np.uint64)[None, :] + _P64 - fp) % _P64
+    out = np.zeros((1 << LOG_TABLE, 4), dtype=np.uint64)
+    out[: rows.shape[0]] = _scale(vext_inv(den), scale)
+    return out
+
+
 def _register_side(alpha: Ext, gamma: Ext, init: list[int], finals: tuple[tuple[int, int, int], ...]) -> Ext:
     """sum_r 1/(alpha - F_r) - 1/(alpha - I_r): what the register helpers must sum to."""
     g = fingerprint_powers(gamma, 4)
@@ -286,7 +312,7 @@ def prove_trace(trace: Trace, st: Statement, *, _forge: bool = False) -> VmProof
     c1 = commit_table(np.stack([cols[c] for c in TRACE_COLUMNS]), p1)
     _root(t, "vm.trace", c1.commitment)
     cm = commit_table(np.stack([trace.range_mult % _P64, trace.bytecode_mult % _P64, trace.limb_mult % _P64,
-                                 trace.and_mult % _P64]), pm)
+                                 trace.and_mult % _P64, trace.pow_mult % _P64]), pm)
     _root(t, "vm.mult", cm.commitment)
     finals = tuple(trace.final_regs)
     _absorb_finals(t, finals)
@@ -329,12 +355,15 @@ def prove_trace(trace: Trace, st: Statement, *, _forge: bool = False) -> VmProof
     t_limb = vext_sum(_scale_base(limb_inv, trace.limb_mult))
     and_inv = _and_inverses(alpha, gamma)
     t_and = vext_sum(_scale_base(and_inv, trace.and_mult))
-    t.absorb_ext("vm.table_sums", [t_range, t_bc, t_limb, t_and])
+    pow_inv = _pow_inverses(alpha, gamma, (1, 0, 0, 0))
+    t_pow = vext_sum(_scale_base(pow_inv, trace.pow_mult))
+    t.absorb_ext("vm.table_sums", [t_range, t_bc, t_limb, t_and, t_pow])
     rho2 = t.challenge_ext("vm.rho2")
     r2sq = ext_mul(rho2, rho2)
+    r2_4 = ext_mul(r2sq, r2sq)
     tables = [trace.range_mult % _P64, range_inv, trace.bytecode_mult % _P64, _scale(bc_inv, rho2),
               trace.limb_mult % _P64, _scale(limb_inv, r2sq), trace.and_mult % _P64,
-              _scale(and_inv, ext_mul(r2sq, rho2))]
+              _scale(and_inv, ext_mul(r2sq, rho2)), trace.pow_mult % _P64, _scale(pow_inv, r2_4)]
     shadow = t.copy()
     table_proof = prove_sumcheck(tables, _TABLE_COMP, t)
     r2 = list(verify_sumcheck(table_proof, _TABLE_COMP, LOG_TABLE, shadow).point)
@@ -343,7 +372,7 @@ def prove_trace(trace: Trace, st: Statement, *, _forge: bool = False) -> VmProof
     _, open_helpers = prove_evaluations(c2, pt, t)
     _, open_mult = prove_evaluations(cm, np.array(r2, dtype=np.uint64).reshape(-1, 4), t)
     return VmProof(st, c1.commitment.root, cm.commitment.root, c2.commitment.root, finals, sums, constraint_sum,
-                   shift_sum, tuple(rounds), tuple(fin[k] for k in KEEP), (t_range, t_bc, t_limb, t_and), table_proof,
+                   shift_sum, tuple(rounds), tuple(fin[k] for k in KEEP), (t_range, t_bc, t_limb, t_and, t_pow), table_proof,
                    open_trace, open_helpers, open_mult)
 
 
@@ -449,31 +478,38 @@ def _verify(st: Statement, pr: VmProof, table: Bytecode, init: list[int], image:
         raise _reject("register memory check", "reads + final state != initial state + writes")
     if s["h_m"] != s["h_t"]:
         raise _reject("ram memory check", "initial memory + writes != reads + final memory")
-    t_range, t_bc, t_limb, t_and = pr.table_sums
+    t_range, t_bc, t_limb, t_and, t_pow = pr.table_sums
     range_sum = EXT_ZERO
-    for k in range(8):
-        range_sum = ext_add(range_sum, s[f"h_g{k}"])
+    for name in RANGE_HELPERS:
+        range_sum = ext_add(range_sum, s[name])
     if range_sum != t_range:
         raise _reject("range lookup", "the trace's range lookups do not match the table's multiplicities")
     if s["h_bc"] != t_bc:
         raise _reject("bytecode lookup", "the trace's (pc, instruction) rows do not match the ELF's text")
-    if ext_add(s["h_l0"], s["h_l1"]) != t_limb:
+    limb_sum = EXT_ZERO
+    for name in LIMB_HELPERS:
+        limb_sum = ext_add(limb_sum, s[name])
+    if limb_sum != t_limb:
         raise _reject("limb lookup", "the trace's byte decompositions do not match the limb table's multiplicities")
     if ext_add(s["h_a0"], s["h_a1"]) != t_and:
         raise _reject("and lookup", "the trace's operand bytes and ANDs do not match the AND table's multiplicities")
-    t.absorb_ext("vm.table_sums", [t_range, t_bc, t_limb, t_and])
+    if s["h_p"] != t_pow:
+        raise _reject("pow lookup", "the trace's shift constants do not match the pow table's multiplicities")
+    t.absorb_ext("vm.table_sums", [t_range, t_bc, t_limb, t_and, t_pow])
     rho2 = t.challenge_ext("vm.rho2")
     r2sq = ext_mul(rho2, rho2)
+    r2_4 = ext_mul(r2sq, r2sq)
     try:
         res = verify_sumcheck(pr.table_sumcheck, _TABLE_COMP, LOG_TABLE, t)
     except (VerificationFailed, MalformedProof) as exc:
         raise _reject("lookup multiplicities", str(exc)) from None
     want = ext_add(ext_add(t_range, ext_mul(rho2, t_bc)), ext_add(ext_mul(r2sq, t_limb),
                                                                    ext_mul(ext_mul(r2sq, rho2), t_and)))
+    want = ext_add(want, ext_mul(r2_4, t_pow))
     if res.claimed_sum != want:
         raise _reject("lookup multiplicities", "the table sum-check proves another sum")
     r2 = list(res.point)
-    m_r, c_r, m_bc, c_bc, m_l, c_l, m_a, c_a = res.final_evals
+    m_r, c_r, m_bc, c_bc, m_l, c_l, m_a, c_a, m_p, c_p = res.final_evals
     if c_r != evaluate(_range_inverses(alpha), r2):
         raise _reject("range lookup", "the range table's inverse column is wrong")
     if c_bc != evaluate(_bytecode_inverses(table, alpha, gamma, rho2), r2):
@@ -482,10 +518,12 @@ def _verify(st: Statement, pr: VmProof, table: Bytecode, init: list[int], image:
         raise _reject("limb lookup", "the limb table's inverse column is wrong")
     if c_a != _scale_ext(evaluate(_and_inverses(alpha, gamma), r2), ext_mul(r2sq, rho2)):
         raise _reject("and lookup", "the AND table's inverse column is wrong")
+    if c_p != evaluate(_pow_inverses(alpha, gamma, r2_4), r2):
+        raise _reject("pow lookup", "the pow table's inverse column is wrong")
     pt = np.array(point, dtype=np.uint64).reshape(-1, 4)
     _open(c1, pt, tuple(finals[k] for k in TRACE_COLUMNS), pr.open_trace, t, "trace columns")
     _open(c2, pt, tuple(finals[k] for k in HELPER_COLUMNS), pr.open_helpers, t, "lookup helper columns")
-    _open(cm, np.array(r2, dtype=np.uint64).reshape(-1, 4), (m_r, m_bc, m_l, m_a), pr.open_mult, t, "multiplicities")
+    _open(cm, np.array(r2, dtype=np.uint64).reshape(-1, 4), (m_r, m_bc, m_l, m_a, m_p), pr.open_mult, t, "multiplicities")
 
 
 def _open(c: Commitment, pt: U64, values: tuple[Ext, ...], proof: EvalProof, t: Transcript, what: str) -> None:

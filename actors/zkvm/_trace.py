@@ -63,6 +63,7 @@ class Trace:
     image: MemoryImage
     limb_mult: NDArray[np.uint64]
     and_mult: NDArray[np.uint64]
+    pow_mult: NDArray[np.uint64]
 
 
 def _run(program: Program, input_bytes: bytes, max_cycles: int) -> NDArray[np.uint32]:
@@ -82,7 +83,8 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
 
     ``_lie`` is for the soundness tests only: ``_lie(cycle, what, value)``
     may replace a value the interpreter computed (``"v1"``, ``"v2"``,
-    ``"prev"``, ``"ts1"``..``"ts3"``, ``"npc"``, ``"value"``, and for a load or
+    ``"prev"``, ``"ts1"``..``"ts3"``, ``"npc"``, ``"value"``, ``"shamt"`` (the
+    shift amount behind the shift constants), and for a load or
     store ``"old"`` (the word read), ``"new"`` (the word written), ``"tsm"``
     (its read timestamp)) and everything
     downstream is then derived from the lie, so the lie is locally consistent
@@ -110,6 +112,7 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
     range_mult = np.zeros(1 << 16, dtype=np.int64)
     limb_mult = np.zeros(1 << 16, dtype=np.int64)
     and_mult = np.zeros(1 << 16, dtype=np.int64)
+    pow_mult = np.zeros(1 << 16, dtype=np.int64)
     mem = {int(w): int(v) for w, v in zip(image.words.tolist(), image.init.tolist())}
     mem_ts = dict.fromkeys(mem, 0)
     ro = {int(w): int(r) for w, r in zip(image.words.tolist(), image.ro.tolist())}
@@ -128,7 +131,8 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
         if ti is None:
             op = decode(int(wit[t, 2])).op if t < wit.shape[0] else "?"
             raise Unprovable("instruction", f"cycle {t}: {op} at pc {pc:#x} is outside provable mode "
-                             "(it covers add sub addi slt sltu slti sltiu and or xor andi ori xori lui auipc jal jalr beq bne blt bge "
+                             "(it covers add sub addi slt sltu slti sltiu and or xor andi ori xori sll srl sra "
+                             "slli srli srai mul mulhu lui auipc jal jalr beq bne blt bge "
                              "bltu bgeu fence lb lbu lh lhu lw sb sh sw ecall-exit)")
         bc_mult[ti] += 1
         f = rows[ti].tolist()
@@ -155,6 +159,14 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
         res = (flag["f_add"] * (s & M) + flag["f_sub"] * d + flag["f_slt"] * lt + flag["f_sltu"] * k1
                + flag["f_st"] * st + f[_F["f_and"]] * (a & b) + f[_F["f_or"]] * (a | b)
                + f[_F["f_xor"]] * (a ^ b))
+        sh_amt = lie(t, "shamt", b & 31) & 31
+        pw, qw = 1 << sh_amt, 1 << (32 - sh_amt)
+        mk = (M << (32 - sh_amt)) & M if sh_amt else 0
+        fsll, fsrl, fsra, fmul, fmulhu = (f[_F[n]] for n in ("f_sll", "f_srl", "f_sra", "f_mul", "f_mulhu"))
+        mult_w = fsll * pw + (fsrl + fsra) * qw + (fmul + fmulhu) * b
+        prod = a * mult_w
+        res += fsll * (prod & M) + (fmul * prod & M) + (fmulhu + fsrl + fsra) * (prod >> 32) \
+            + fsra * (a >> 31) * mk
         addr = s & M
         word, off = addr >> 2, addr & 3
         mv = {"ma_lo": (addr & 0xFFFF) >> 2, "o0": off & 1, "o1": off >> 1}
@@ -209,6 +221,23 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
             x, y = (a >> 8 * i) & 0xFF, (b >> 8 * i) & 0xFF
             mv[f"X{i}"], mv[f"Y{i}"], mv[f"A{i}"] = x, y, x & y
             and_mult[x | y << 8] += 1
+        carry = 0
+        for k in range(8):
+            col_k = sum(((a >> 8 * i) & 0xFF) * ((mult_w >> 8 * (k - i)) & 0xFF) for i in range(4) if 0 <= k - i < 5)
+            acc = col_k + carry
+            mv[f"Z{k}"], carry = acc & 0xFF, acc >> 8
+            mv[f"zs{k}"] = (acc >> 7) & 1
+            if k < 7:
+                mv[f"cm{k}"] = carry
+        for j in range(5):
+            mv[f"W{j}"] = (mult_w >> 8 * j) & 0xFF
+            mv[f"Q{j}"] = (qw >> 8 * j) & 0xFF
+            if j < 4:
+                mv[f"P{j}"] = (pw >> 8 * j) & 0xFF
+        mv["MK_lo"], mv["MK_hi"] = mk & 0xFFFF, mk >> 16
+        pow_mult[b & 0xFF] += 1
+        for k in range(4):
+            limb_mult[mv[f"Z{2 * k}"] | mv[f"Z{2 * k + 1}"] << 8] += 1
         value = lie(t, "value", res if f[_F["wr"]] else 0)
         exiting = bool(flag["f_ecall"])
         if exiting:
@@ -256,7 +285,8 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
             c[name][t] = v
         for v in (vals["s_lo"], vals["s_hi"], vals["d_lo"], vals["d_hi"], 2 * ((a >> 16) - (sa << 15)),
                   2 * ((b >> 16) - (sb << 15)), vals["dl1"], vals["dh1"], vals["dl2"], vals["dh2"], vals["dl3"],
-                  vals["dh3"], vals["ma_lo"], vals.get("dlm", 0), vals.get("dhm", 0)):
+                  vals["dh3"], vals["ma_lo"], vals.get("dlm", 0), vals.get("dhm", 0),
+                  *(vals[f"cm{k}"] for k in range(7))):
             range_mult[v] += 1
         if exiting:
             break
@@ -267,10 +297,13 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
         raise Unprovable("execution", "rows after the exit")
     cycles = t + 1
     # padding rows are all zero (15 zero range and 3 zero limb lookups each), except the cyclic wrap
-    range_mult[0] += 15 * (size - cycles)
+    range_mult[0] += 22 * (size - cycles)
     limb_mult[0] += 3 * (size - cycles)
     and_mult[0] += 4 * (size - cycles)
-    c["e0"][cycles:] = 1  # offset 0 is one-hot e0 on the padding too
+    limb_mult[0] += 4 * (size - cycles)
+    pow_mult[0] += size - cycles
+    # offset 0 is one-hot e0 on the padding too; b = 0 looks up the pow row 0 (2^0, 2^32)
+    c["e0"][cycles:] = c["P0"][cycles:] = c["Q4"][cycles:] = 1
     for j, w in enumerate(image.words.tolist()):
         c["fin_lo"][j], c["fin_hi"][j], c["fin_ts"][j] = mem[w] & 0xFFFF, mem[w] >> 16, mem_ts[w]
     entry = program.entry
@@ -280,4 +313,4 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
     finals = [(regs[r] & 0xFFFF, regs[r] >> 16, last[r]) for r in range(32)]
     return Trace(program, table, n, cycles, exit_code, columns, range_mult.astype(np.uint64),
                  bc_mult.astype(np.uint64), finals, image, limb_mult.astype(np.uint64),
-                 and_mult.astype(np.uint64))
+                 and_mult.astype(np.uint64), pow_mult.astype(np.uint64))

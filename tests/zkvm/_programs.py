@@ -63,6 +63,20 @@ def unit_programs() -> dict[str, bytes]:
             body += li(5, a) + li(6, b) + [encode(op, 7, 5, 6), encode("add", 28, 28, 7), encode(op, 7, 6, 5),
                                            encode("add", 28, 28, 7), encode(op, 7, 5, 5), encode("add", 28, 28, 7)]
         out[op] = exit_with_register(body, 28)
+    for op in ("sll", "srl", "sra", "mul", "mulhu"):
+        body = []
+        amounts = [0, 1, 7, 8, 15, 16, 17, 31, 32, 33, 0xFFFFFFE1] if op[0] == "s" else EDGE[4:]
+        for a in (EDGE[3:9] if op[0] == "s" else EDGE[2:]):
+            for b in amounts:
+                body += li(5, a) + li(6, b) + [encode(op, 7, 5, 6), encode("xor", 28, 28, 7),
+                                               encode("add", 28, 28, 7)]
+        out[op] = exit_with_register(body, 28)
+    for op in ("slli", "srli", "srai"):
+        body = []
+        for a in EDGE:
+            for sh in (0, 1, 7, 8, 16, 24, 31):
+                body += li(5, a) + [encode(op, 7, 5, imm=sh), encode("xor", 28, 28, 7), encode("add", 28, 28, 7)]
+        out[op] = exit_with_register(body, 28)
     for op in ("addi", "slti", "sltiu", "andi", "ori", "xori"):
         body = []
         for a in EDGE:
@@ -90,8 +104,8 @@ def unit_programs() -> dict[str, bytes]:
     return out
 
 
-def all_classes(iterations: int = 6) -> bytes:
-    """A loop whose body runs every covered instruction class; about 34 cycles per iteration."""
+def all_classes(iterations: int = 4) -> bytes:
+    """A loop whose body runs every covered instruction class; about 50 cycles per iteration."""
     mem = [
         encode("sw", 0, 29, 22, imm=0),
         encode("lw", 30, 29, imm=0),
@@ -108,6 +122,16 @@ def all_classes(iterations: int = 6) -> bytes:
         encode("xori", 30, 28, imm=-0x123),
         encode("ori", 31, 30, imm=0x7F0),
         encode("andi", 28, 31, imm=-2),
+        encode("slli", 30, 22, imm=5),
+        encode("srai", 31, 30, imm=3),
+        encode("srl", 30, 31, 5),
+        encode("sll", 31, 23, 28),
+        encode("sra", 30, 23, 31),
+        encode("srli", 31, 22, imm=17),
+        encode("mul", 30, 22, 23),
+        encode("mulhu", 31, 23, 30),
+        encode("add", 28, 28, 30),
+        encode("xor", 28, 28, 31),
     ]
     body = mem + [
         encode("lui", 20, imm=0x12345000),             # 0
@@ -146,3 +170,26 @@ def counter(cycles: int) -> bytes:
     n = max(1, (cycles - 8) // 3)
     return exit_with_register(li(5, n) + [encode("add", 6, 6, 5), encode("addi", 5, 5, imm=-1),
                                           encode("bne", 0, 5, 0, imm=-8)], 6)
+
+
+def mixed(cycles: int) -> bytes:
+    """A loop of about ``cycles`` cycles (9 per iteration) over 64 data words, for the benchmark.
+
+    Each iteration loads a word, adds and xors, stores it back, loads a byte
+    and walks the pointer around the buffer: RAM, ALU, bitwise and branches.
+    """
+    n = max(1, (cycles - 16) // 9)
+    loop = [
+        encode("lw", 7, 6, imm=0),
+        encode("add", 7, 7, 5),
+        encode("xor", 28, 28, 7),
+        encode("sw", 0, 6, 7, imm=0),
+        encode("lbu", 29, 6, imm=1),
+        encode("addi", 6, 6, imm=4),
+        encode("and", 6, 6, 30),        # wrap the pointer inside the 256-byte buffer
+        encode("addi", 5, 5, imm=-1),
+        encode("bne", 0, 5, 0, imm=-32),
+    ]
+    # x6 must stay inside DATA .. DATA + 255: DATA is 256-aligned, so "and" with DATA | 0xFF wraps it
+    setup = li(5, n) + li(6, DATA) + li(30, DATA | 0xFF)
+    return exit_with_register(setup + loop, 28, bytes(256))

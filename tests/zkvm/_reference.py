@@ -16,7 +16,7 @@ from stele.actors.prover import P
 from stele.actors.zkvm._air import SHIFTS, constraints, limb_tuples, range_values, register_ops
 from stele.actors.zkvm._bytecode import MEM_FLAGS
 from stele.actors.zkvm._bytecode import FIELDS
-from stele.actors.zkvm._prove import _public_tables
+from stele.actors.zkvm._prove import _public_tables, pow_table
 from stele.actors.zkvm._statement import Statement
 from stele.actors.zkvm._trace import Trace, initial_registers
 
@@ -71,6 +71,9 @@ def violations(trace: Trace, st: Statement) -> list[str]:
     for t in range(size):
         for names in limb_tuples():
             lcount[tuple(int(cols[c][t]) for c in names)] += 1
+        for k in range(4):
+            z0, z1 = int(cols[f"Z{2 * k}"][t]), int(cols[f"Z{2 * k + 1}"][t])
+            lcount[((z0 + 256 * z1) % P, z0, z1, int(cols[f"zs{2 * k}"][t]), int(cols[f"zs{2 * k + 1}"][t]))] += 1
     want_l = Counter({(v, v & 255, v >> 8, (v >> 7) & 1, v >> 15): int(m)
                       for v, m in enumerate(trace.limb_mult.tolist()) if m})
     if lcount != want_l:
@@ -83,6 +86,15 @@ def violations(trace: Trace, st: Statement) -> list[str]:
                       if m})
     if acount != want_a:
         out.append("and lookups")
+    table = [tuple(r) for r in pow_table()]
+    pcount: Counter[tuple[int, ...]] = Counter()
+    for t in range(size):
+        key = tuple(int(cols[n][t]) for n in ["Y0", "P0", "P1", "P2", "P3", "Q0", "Q1", "Q2", "Q3", "Q4", "MK_lo",
+                                               "MK_hi"])
+        pcount[key] += 1
+    want_p = Counter({table[i]: int(m) for i, m in enumerate(trace.pow_mult.tolist()) if m and i < 256})
+    if pcount != want_p:
+        out.append("pow lookups")
     return out
 
 
