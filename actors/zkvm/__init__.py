@@ -4,10 +4,13 @@
 run; ``verify(statement, proof, elf=...)`` checks it.  The proof binds the
 :class:`Statement` (ELF digest, entry, memory layout, input digest, output,
 exit code, padded cycle count) into the Fiat--Shamir transcript before any
-challenge.  Provable mode covers a subset of RV32I: ``add sub addi slt
-sltu slti sltiu lui auipc jal jalr beq bne blt bge bltu bgeu fence`` and
-``ecall`` as exit; anything else (loads, stores, logic and shift ops, the M
-extension, other syscalls, traps) is refused with :class:`Unprovable`.
+challenge.  Provable mode covers RV32I but for the system instructions, plus ``mul``
+and ``mulhu``: ``add sub addi slt sltu slti sltiu and or xor andi ori xori
+sll srl sra slli srli srai lui auipc jal jalr beq bne blt bge bltu bgeu
+fence``, the loads and stores ``lb lbu lh lhu lw sb sh sw`` on the ELF's
+segments (RAM by offline memory checking) and ``ecall`` as exit; anything
+else (``mulh mulhsu div divu rem remu``, CSRs, other syscalls, traps, memory
+outside the segments) is refused with :class:`Unprovable`.
 ``docs/zkvm.md`` says exactly what is proven.
 """
 

@@ -18,7 +18,7 @@ which the caller then checks against the openings.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -112,8 +112,13 @@ def public_eval(r: Sequence[Ext]) -> dict[str, Ext]:
 
 
 def verify_batched(rounds: Sequence[Sequence[Ext]], finals: Mapping[str, Ext], claimed: Ext, z: Expr, y: Poly,
-                   h: Poly, e: Sequence[Ext], keep: Sequence[str], transcript: Transcript, n: int) -> list[Ext]:
-    """Check the sum-check; returns the point at which ``finals`` must still be checked (openings)."""
+                   h: Poly, e: Sequence[Ext], keep: Sequence[str], transcript: Transcript, n: int,
+                   public: Callable[[list[Ext]], dict[str, Ext]] | None = None) -> list[Ext]:
+    """Check the sum-check; returns the point at which ``finals`` must still be checked (openings).
+
+    ``public(point)`` gives the values of further public columns (the RAM
+    table's) that the verifier computes itself.
+    """
     d = z.degree + 1
     _absorb_head(transcript, n, d)
     if len(rounds) != n or any(len(rnd) != d + 1 for rnd in rounds):
@@ -130,6 +135,8 @@ def verify_batched(rounds: Sequence[Sequence[Ext]], finals: Mapping[str, Ext], c
     transcript.absorb_ext("vm.final", [finals[k] for k in keep])
     values = dict(finals)
     values.update(public_eval(point))
+    if public is not None:
+        values.update(public(point))
     expected = ext_add(ext_add(ext_mul(eq_eval(list(e), point), z.eval_at(values)),
                                ext_mul(shift_eval(e, point), y.eval_at(values))), h.eval_at(values))
     if expected != claim:

@@ -13,12 +13,15 @@ about the instruction at ``pc``, precomputed as 16-bit limbs:
 * the register operands ``rd``/``rs1``/``rs2`` (``rs2 = 0`` for immediate
   forms, whose ``imm`` is the second ALU operand; ``imm = 0`` otherwise), and
   ``wr`` = 1 iff the instruction writes a register other than x0;
-* one flag per constraint class (``f_add`` ... ``f_ecall``).
+* one flag per constraint class (``f_add`` ... ``f_ecall``, and ``f_lb`` ...
+  ``f_sw`` for the loads and stores, whose ``imm`` is the address offset;
+  a store keeps its data register in ``rs2`` and has ``rd = 0``).
 
 Words that do not decode to a covered instruction get no row, so a trace
 can never execute them.  Provable mode covers: ``add sub addi slt sltu slti
-sltiu lui auipc jal jalr beq bne blt bge bltu bgeu fence`` and ``ecall`` as
-exit (a7 = 93 or 94).
+sltiu and or xor andi ori xori sll srl sra slli srli srai mul mulhu lui auipc
+jal jalr beq bne blt bge bltu bgeu fence lb lbu lh lhu lw sb sh sw`` and
+``ecall`` as exit (a7 = 93 or 94).
 """
 
 from __future__ import annotations
@@ -31,21 +34,28 @@ from stele.actors.coprocessor._isa import Instr, decode
 
 from ._errors import Unprovable
 
-__all__ = ["FIELDS", "FLAGS", "COVERED", "LOG_TABLE", "table_row", "build_table", "Bytecode"]
+__all__ = ["FIELDS", "FLAGS", "MEM_FLAGS", "LOADS", "STORES", "COVERED", "LOG_TABLE", "table_row", "build_table", "Bytecode"]
 
 M = 0xFFFFFFFF
 #: log2 of the bytecode table's padded size (so at most 2^16 covered instruction words).
 LOG_TABLE = 16
 
+#: the memory-access flags, one per load/store mnemonic.
+MEM_FLAGS: tuple[str, ...] = ("f_lb", "f_lbu", "f_lh", "f_lhu", "f_lw", "f_sb", "f_sh", "f_sw")
 FLAGS: tuple[str, ...] = ("f_add", "f_sub", "f_slt", "f_sltu", "f_st", "f_jal", "f_jalr", "f_beq", "f_bne",
-                          "f_blt", "f_bge", "f_bltu", "f_bgeu", "f_ecall")
+                          "f_blt", "f_bge", "f_bltu", "f_bgeu", "f_ecall", "f_and", "f_or", "f_xor", "f_sll", "f_srl", "f_sra",
+                          "f_mul", "f_mulhu") + MEM_FLAGS
 FIELDS: tuple[str, ...] = ("pc_lo", "pc_hi", "ret_lo", "ret_hi", "tgt_lo", "tgt_hi", "st_lo", "st_hi", "rd", "rs1",
                            "rs2", "imm_lo", "imm_hi", "wr") + FLAGS
 
 _CLASS = {"add": "f_add", "addi": "f_add", "sub": "f_sub", "slt": "f_slt", "slti": "f_slt", "sltu": "f_sltu",
           "sltiu": "f_sltu", "lui": "f_st", "auipc": "f_st", "jal": "f_jal", "jalr": "f_jalr", "beq": "f_beq",
           "bne": "f_bne", "blt": "f_blt", "bge": "f_bge", "bltu": "f_bltu", "bgeu": "f_bgeu", "ecall": "f_ecall",
-          "fence": ""}
+          "fence": "", "and": "f_and", "andi": "f_and", "or": "f_or", "ori": "f_or", "xor": "f_xor",
+          "xori": "f_xor", "sll": "f_sll", "slli": "f_sll", "srl": "f_srl", "srli": "f_srl", "sra": "f_sra",
+          "srai": "f_sra", "mul": "f_mul", "mulhu": "f_mulhu", **{op: f"f_{op}" for op in ("lb", "lbu", "lh", "lhu", "lw", "sb", "sh", "sw")}}
+LOADS: tuple[str, ...] = MEM_FLAGS[:5]
+STORES: tuple[str, ...] = MEM_FLAGS[5:]
 #: the mnemonics provable mode covers.
 COVERED: frozenset[str] = frozenset(_CLASS)
 
@@ -64,7 +74,7 @@ def table_row(pc: int, ins: Instr) -> dict[str, int] | None:
     row["pc_lo"], row["pc_hi"] = _limbs(pc)
     row["ret_lo"], row["ret_hi"] = _limbs(pc + 4)
     rd, rs1, rs2, imm = ins.rd, ins.rs1, ins.rs2, 0
-    if op in ("addi", "slti", "sltiu", "jalr"):
+    if op in ("addi", "slti", "sltiu", "andi", "ori", "xori", "slli", "srli", "srai", "jalr", "lb", "lbu", "lh", "lhu", "lw", "sb", "sh", "sw"):
         imm = ins.imm
     elif op in ("beq", "bne", "blt", "bge", "bltu", "bgeu", "jal"):
         row["tgt_lo"], row["tgt_hi"] = _limbs(pc + ins.imm)

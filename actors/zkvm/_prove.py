@@ -58,13 +58,15 @@ from stele.actors.prover import (
 from stele.actors.prover._commit import EvalProof, statement_header
 from stele.actors.prover._field import U64, vext_inv, vext_mul, vext_sum
 
-from ._air import AIR_VERSION, HELPERS, SHIFTS, TRACE_COLUMNS, constraints, fingerprint_powers, fractions
+from ._air import AIR_VERSION, HELPERS, LIMB_HELPERS, RANGE_HELPERS, SHIFTS, TRACE_COLUMNS, constraints
+from ._air import fingerprint_powers, fractions
 from ._air import helper_columns, helper_poly
 from ._batched import prove_batched, verify_batched
 from ._bytecode import FIELDS, LOG_TABLE, Bytecode, build_table
 from ._errors import ProofRejected
 from ._expr import Expr, Poly, col
 from ._statement import Statement, SegmentLayout, digest
+from ._memory import MemoryImage, memory_image
 from ._trace import DEFAULT_MAX_CYCLES, MAX_LOG_ROWS, MIN_LOG_ROWS, Trace, build_trace, initial_registers
 
 __all__ = ["VmProof", "prove", "prove_run", "prove_trace", "verify", "HELPER_COLUMNS", "PROTOCOL", "ROUND_DEGREE", "KEEP"]
@@ -75,7 +77,8 @@ KEEP: tuple[str, ...] = TRACE_COLUMNS + HELPER_COLUMNS
 _P64 = np.uint64(P)
 #: evaluations per trace sum-check round minus one: eq(e, x) times degree-3 constraints.
 ROUND_DEGREE = 4
-_TABLE_COMP = Composition(((1, (0, 1)), (1, (2, 3))))
+_TABLE_COMP = Composition(((1, (0, 1)), (1, (2, 3)), (1, (4, 5)), (1, (6, 7)), (1, (8, 9))))
+_MULTS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +95,7 @@ class VmProof:
     shift_sum: Ext
     rounds: tuple[tuple[Ext, ...], ...]
     values: tuple[Ext, ...]
-    table_sums: tuple[Ext, Ext]
+    table_sums: tuple[Ext, Ext, Ext, Ext, Ext]
     table_sumcheck: SumcheckProof
     open_trace: EvalProof
     open_helpers: EvalProof
@@ -102,7 +105,7 @@ class VmProof:
 def _params(n: int) -> tuple[CommitParams, CommitParams, CommitParams]:
     """Commitment parameters of the trace, helper and multiplicity batches (>= 100 bits each)."""
     return (choose_params(n, num_polys=len(TRACE_COLUMNS)), choose_params(n, num_polys=len(HELPER_COLUMNS)),
-            choose_params(LOG_TABLE, num_polys=2))
+            choose_params(LOG_TABLE, num_polys=_MULTS))
 
 
 def _powers(x: Ext, count: int) -> list[Ext]:
@@ -136,13 +139,15 @@ def _helper_weights(rho: Ext) -> tuple[Poly, list[Ext]]:
     return h, w
 
 
-def _public_tables(n: int) -> dict[str, U64]:
+def _public_tables(n: int, image: MemoryImage) -> dict[str, U64]:
     size = 1 << n
     first = np.zeros(size, dtype=np.uint64)
     first[0] = 1
     last = np.zeros(size, dtype=np.uint64)
     last[-1] = 1
-    return {"idx": np.arange(size, dtype=np.uint64), "is_first": first, "is_last": last}
+    out = {"idx": np.arange(size, dtype=np.uint64), "is_first": first, "is_last": last}
+    out.update(image.public_tables(n))
+    return out
 
 
 def _bytecode_inverses(table: Bytecode, alpha: Ext, gamma: Ext, scale: Ext) -> U64:
@@ -171,6 +176,61 @@ def _range_inverses(alpha: Ext) -> U64:
     den[:] = np.array(alpha, dtype=np.uint64)
     den[:, 0] = (den[:, 0] + _P64 - v) % _P64
     return vext_inv(den)
+
+
+def _limb_inverses(alpha: Ext, gamma: Ext) -> U64:
+    """``1 / (alpha - fp(v, v & 255, v >> 8, bit 7, bit 15))`` for every 16-bit ``v``: the limb table."""
+    v = np.arange(1 << 16, dtype=np.uint64)
+    g = fingerprint_powers(gamma, 5)
+    den = np.zeros((1 << 16, 4), dtype=np.uint64)
+    den[:] = np.array(alpha, dtype=np.uint64)
+    fp = np.zeros((1 << 16, 4), dtype=np.uint64)
+    fp[:, 0] = v
+    for gi, part in zip(g[1:], (v & np.uint64(255), v >> np.uint64(8), (v >> np.uint64(7)) & np.uint64(1),
+                                v >> np.uint64(15))):
+        fp = (fp + part[:, None] * np.array(gi, dtype=np.uint64)[None, :]) % _P64
+    return vext_inv((den + _P64 - fp) % _P64)
+
+
+def _and_inverses(alpha: Ext, gamma: Ext) -> U64:
+    """``1 / (alpha - fp(x, y, x & y))`` for row ``x + 256 y``: the AND table over byte pairs."""
+    i = np.arange(1 << 16, dtype=np.uint64)
+    x: U64 = i & np.uint64(255)
+    y: U64 = i >> np.uint64(8)
+    g = fingerprint_powers(gamma, 3)
+    fp = np.zeros((1 << 16, 4), dtype=np.uint64)
+    fp[:, 0] = x
+    parts: tuple[U64, U64] = (y, x & y)
+    for gi, part in zip(g[1:], parts):
+        fp = (fp + part[:, None] * np.array(gi, dtype=np.uint64)[None, :]) % _P64
+    den = np.zeros((1 << 16, 4), dtype=np.uint64)
+    den[:] = np.array(alpha, dtype=np.uint64)
+    return vext_inv((den + _P64 - fp) % _P64)
+
+
+def pow_table() -> list[list[int]]:
+    """The 256 pow-table rows: ``y``, the bytes of 2^s and 2^(32-s), the sra mask's limbs (s = y & 31)."""
+    rows = []
+    for y in range(256):
+        sh = y & 31
+        p, q = 1 << sh, 1 << (32 - sh)
+        mk = (0xFFFFFFFF << (32 - sh)) & 0xFFFFFFFF if sh else 0
+        rows.append([y] + [(p >> 8 * j) & 0xFF for j in range(4)] + [(q >> 8 * j) & 0xFF for j in range(5)]
+                    + [mk & 0xFFFF, mk >> 16])
+    return rows
+
+
+def _pow_inverses(alpha: Ext, gamma: Ext, scale: Ext) -> U64:
+    """``scale / (alpha - fp(row))`` for the 256 pow-table rows, 0 on the rest of the 2^16 domain."""
+    rows = np.array(pow_table(), dtype=np.uint64)  # (256, 12), every field < 2^16
+    g = np.array(fingerprint_powers(gamma, rows.shape[1]), dtype=np.uint64)
+    fp = np.zeros((rows.shape[0], 4), dtype=np.uint64)
+    for i in range(rows.shape[1]):
+        fp = (fp + rows[:, i:i + 1] * g[i][None, :]) % _P64
+    den = (np.array(alpha, dtype=np.uint64)[None, :] + _P64 - fp) % _P64
+    out = np.zeros((1 << LOG_TABLE, 4), dtype=np.uint64)
+    out[: rows.shape[0]] = _scale(vext_inv(den), scale)
+    return out
 
 
 def _register_side(alpha: Ext, gamma: Ext, init: list[int], finals: tuple[tuple[int, int, int], ...]) -> Ext:
@@ -248,10 +308,11 @@ def prove_trace(trace: Trace, st: Statement, *, _forge: bool = False) -> VmProof
     t = Transcript(PROTOCOL)
     _head(t, st)
     cols: dict[str, U64] = dict(trace.columns)
-    cols.update(_public_tables(n))
+    cols.update(_public_tables(n, trace.image))
     c1 = commit_table(np.stack([cols[c] for c in TRACE_COLUMNS]), p1)
     _root(t, "vm.trace", c1.commitment)
-    cm = commit_table(np.stack([trace.range_mult % _P64, trace.bytecode_mult % _P64]), pm)
+    cm = commit_table(np.stack([trace.range_mult % _P64, trace.bytecode_mult % _P64, trace.limb_mult % _P64,
+                                 trace.and_mult % _P64, trace.pow_mult % _P64]), pm)
     _root(t, "vm.mult", cm.commitment)
     finals = tuple(trace.final_regs)
     _absorb_finals(t, finals)
@@ -290,9 +351,19 @@ def prove_trace(trace: Trace, st: Statement, *, _forge: bool = False) -> VmProof
     t_range = vext_sum(_scale_base(range_inv, trace.range_mult))
     bc_inv = _bytecode_inverses(trace.table, alpha, gamma, (1, 0, 0, 0))
     t_bc = vext_sum(_scale_base(bc_inv, trace.bytecode_mult))
-    t.absorb_ext("vm.table_sums", [t_range, t_bc])
+    limb_inv = _limb_inverses(alpha, gamma)
+    t_limb = vext_sum(_scale_base(limb_inv, trace.limb_mult))
+    and_inv = _and_inverses(alpha, gamma)
+    t_and = vext_sum(_scale_base(and_inv, trace.and_mult))
+    pow_inv = _pow_inverses(alpha, gamma, (1, 0, 0, 0))
+    t_pow = vext_sum(_scale_base(pow_inv, trace.pow_mult))
+    t.absorb_ext("vm.table_sums", [t_range, t_bc, t_limb, t_and, t_pow])
     rho2 = t.challenge_ext("vm.rho2")
-    tables = [trace.range_mult % _P64, range_inv, trace.bytecode_mult % _P64, _scale(bc_inv, rho2)]
+    r2sq = ext_mul(rho2, rho2)
+    r2_4 = ext_mul(r2sq, r2sq)
+    tables = [trace.range_mult % _P64, range_inv, trace.bytecode_mult % _P64, _scale(bc_inv, rho2),
+              trace.limb_mult % _P64, _scale(limb_inv, r2sq), trace.and_mult % _P64,
+              _scale(and_inv, ext_mul(r2sq, rho2)), trace.pow_mult % _P64, _scale(pow_inv, r2_4)]
     shadow = t.copy()
     table_proof = prove_sumcheck(tables, _TABLE_COMP, t)
     r2 = list(verify_sumcheck(table_proof, _TABLE_COMP, LOG_TABLE, shadow).point)
@@ -301,8 +372,12 @@ def prove_trace(trace: Trace, st: Statement, *, _forge: bool = False) -> VmProof
     _, open_helpers = prove_evaluations(c2, pt, t)
     _, open_mult = prove_evaluations(cm, np.array(r2, dtype=np.uint64).reshape(-1, 4), t)
     return VmProof(st, c1.commitment.root, cm.commitment.root, c2.commitment.root, finals, sums, constraint_sum,
-                   shift_sum, tuple(rounds), tuple(fin[k] for k in KEEP), (t_range, t_bc), table_proof,
+                   shift_sum, tuple(rounds), tuple(fin[k] for k in KEEP), (t_range, t_bc, t_limb, t_and, t_pow), table_proof,
                    open_trace, open_helpers, open_mult)
+
+
+def _scale_ext(a: Ext, b: Ext) -> Ext:
+    return ext_mul(a, b)
 
 
 def _scale_base(tab: U64, s: U64) -> U64:
@@ -349,16 +424,22 @@ def verify(statement: Statement, proof: VmProof, *, elf: bytes, input_bytes: byt
     if program.entry != st.entry or layout != st.segments:
         raise _reject("statement", "entry point or memory layout differs from the ELF's")
     try:
-        _verify(st, proof, table, initial_registers(program))
+        image = memory_image(program)
+    except Exception as exc:  # Unprovable: the ELF's segments are too large
+        raise _reject("elf", str(exc)) from None
+    if image.log_size > n:
+        raise _reject("statement", f"log_cycles {n} is below the RAM table's 2^{image.log_size} words")
+    try:
+        _verify(st, proof, table, initial_registers(program), image)
     except (VerificationFailed, MalformedProof) as exc:
         raise _reject("opening", str(exc)) from None
 
 
-def _verify(st: Statement, pr: VmProof, table: Bytecode, init: list[int]) -> None:
+def _verify(st: Statement, pr: VmProof, table: Bytecode, init: list[int], image: MemoryImage) -> None:
     n = st.log_cycles
     p1, p2, pm = _params(n)
     c1 = Commitment(p1, pr.root_trace, len(TRACE_COLUMNS))
-    cm = Commitment(pm, pr.root_mult, 2)
+    cm = Commitment(pm, pr.root_mult, _MULTS)
     c2 = Commitment(p2, pr.root_helpers, len(HELPER_COLUMNS))
     t = Transcript(PROTOCOL)
     _head(t, st)
@@ -390,37 +471,59 @@ def _verify(st: Statement, pr: VmProof, table: Bytecode, init: list[int]) -> Non
     if len(pr.values) != len(KEEP):
         raise _reject("trace sum-check", f"expected {len(KEEP)} final values")
     finals = dict(zip(KEEP, pr.values))
-    point = verify_batched(pr.rounds, finals, claimed, z, y, hpoly, e, KEEP, t, n)
+    point = verify_batched(pr.rounds, finals, claimed, z, y, hpoly, e, KEEP, t, n, image.public_eval)
     reg_side = _register_side(alpha, gamma, init, pr.final_regs)
     s = dict(zip(HELPERS, pr.helper_sums))
     if ext_add(ext_add(s["h_r1"], s["h_r2"]), s["h_r3"]) != reg_side:
         raise _reject("register memory check", "reads + final state != initial state + writes")
-    t_range, t_bc = pr.table_sums
+    if s["h_m"] != s["h_t"]:
+        raise _reject("ram memory check", "initial memory + writes != reads + final memory")
+    t_range, t_bc, t_limb, t_and, t_pow = pr.table_sums
     range_sum = EXT_ZERO
-    for k in range(6):
-        range_sum = ext_add(range_sum, s[f"h_g{k}"])
+    for name in RANGE_HELPERS:
+        range_sum = ext_add(range_sum, s[name])
     if range_sum != t_range:
         raise _reject("range lookup", "the trace's range lookups do not match the table's multiplicities")
     if s["h_bc"] != t_bc:
         raise _reject("bytecode lookup", "the trace's (pc, instruction) rows do not match the ELF's text")
-    t.absorb_ext("vm.table_sums", [t_range, t_bc])
+    limb_sum = EXT_ZERO
+    for name in LIMB_HELPERS:
+        limb_sum = ext_add(limb_sum, s[name])
+    if limb_sum != t_limb:
+        raise _reject("limb lookup", "the trace's byte decompositions do not match the limb table's multiplicities")
+    if ext_add(s["h_a0"], s["h_a1"]) != t_and:
+        raise _reject("and lookup", "the trace's operand bytes and ANDs do not match the AND table's multiplicities")
+    if s["h_p"] != t_pow:
+        raise _reject("pow lookup", "the trace's shift constants do not match the pow table's multiplicities")
+    t.absorb_ext("vm.table_sums", [t_range, t_bc, t_limb, t_and, t_pow])
     rho2 = t.challenge_ext("vm.rho2")
+    r2sq = ext_mul(rho2, rho2)
+    r2_4 = ext_mul(r2sq, r2sq)
     try:
         res = verify_sumcheck(pr.table_sumcheck, _TABLE_COMP, LOG_TABLE, t)
     except (VerificationFailed, MalformedProof) as exc:
         raise _reject("lookup multiplicities", str(exc)) from None
-    if res.claimed_sum != ext_add(t_range, ext_mul(rho2, t_bc)):
+    want = ext_add(ext_add(t_range, ext_mul(rho2, t_bc)), ext_add(ext_mul(r2sq, t_limb),
+                                                                   ext_mul(ext_mul(r2sq, rho2), t_and)))
+    want = ext_add(want, ext_mul(r2_4, t_pow))
+    if res.claimed_sum != want:
         raise _reject("lookup multiplicities", "the table sum-check proves another sum")
     r2 = list(res.point)
-    m_r, c_r, m_bc, c_bc = res.final_evals
+    m_r, c_r, m_bc, c_bc, m_l, c_l, m_a, c_a, m_p, c_p = res.final_evals
     if c_r != evaluate(_range_inverses(alpha), r2):
         raise _reject("range lookup", "the range table's inverse column is wrong")
     if c_bc != evaluate(_bytecode_inverses(table, alpha, gamma, rho2), r2):
         raise _reject("bytecode lookup", "the bytecode table's inverse column is wrong")
+    if c_l != _scale_ext(evaluate(_limb_inverses(alpha, gamma), r2), r2sq):
+        raise _reject("limb lookup", "the limb table's inverse column is wrong")
+    if c_a != _scale_ext(evaluate(_and_inverses(alpha, gamma), r2), ext_mul(r2sq, rho2)):
+        raise _reject("and lookup", "the AND table's inverse column is wrong")
+    if c_p != evaluate(_pow_inverses(alpha, gamma, r2_4), r2):
+        raise _reject("pow lookup", "the pow table's inverse column is wrong")
     pt = np.array(point, dtype=np.uint64).reshape(-1, 4)
     _open(c1, pt, tuple(finals[k] for k in TRACE_COLUMNS), pr.open_trace, t, "trace columns")
     _open(c2, pt, tuple(finals[k] for k in HELPER_COLUMNS), pr.open_helpers, t, "lookup helper columns")
-    _open(cm, np.array(r2, dtype=np.uint64).reshape(-1, 4), (m_r, m_bc), pr.open_mult, t, "multiplicities")
+    _open(cm, np.array(r2, dtype=np.uint64).reshape(-1, 4), (m_r, m_bc, m_l, m_a, m_p), pr.open_mult, t, "multiplicities")
 
 
 def _open(c: Commitment, pt: U64, values: tuple[Ext, ...], proof: EvalProof, t: Transcript, what: str) -> None:

@@ -24,8 +24,9 @@ from stele.actors.coprocessor._machine import Machine
 from stele.actors.prover import P
 
 from ._air import EXIT_SYSCALLS, TRACE_COLUMNS, TS_SHIFT
-from ._bytecode import FIELDS, LOG_TABLE, Bytecode, build_table
+from ._bytecode import FIELDS, LOG_TABLE, MEM_FLAGS, Bytecode, build_table
 from ._errors import Unprovable
+from ._memory import MemoryImage, memory_image
 
 __all__ = ["Trace", "build_trace", "initial_registers", "MIN_LOG_ROWS", "MAX_LOG_ROWS", "DEFAULT_MAX_CYCLES"]
 
@@ -59,6 +60,10 @@ class Trace:
     range_mult: NDArray[np.uint64]
     bytecode_mult: NDArray[np.uint64]
     final_regs: list[tuple[int, int, int]]
+    image: MemoryImage
+    limb_mult: NDArray[np.uint64]
+    and_mult: NDArray[np.uint64]
+    pow_mult: NDArray[np.uint64]
 
 
 def _run(program: Program, input_bytes: bytes, max_cycles: int) -> NDArray[np.uint32]:
@@ -78,18 +83,25 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
 
     ``_lie`` is for the soundness tests only: ``_lie(cycle, what, value)``
     may replace a value the interpreter computed (``"v1"``, ``"v2"``,
-    ``"prev"``, ``"ts1"``..``"ts3"``, ``"npc"``, ``"value"``) and everything
+    ``"prev"``, ``"ts1"``..``"ts3"``, ``"npc"``, ``"value"``, ``"shamt"`` (the
+    shift amount behind the shift constants), and for a load or
+    store ``"old"`` (the word read), ``"new"`` (the word written), ``"tsm"``
+    (its read timestamp)) and everything
     downstream is then derived from the lie, so the lie is locally consistent
-    and only a global check (memory, lookups, continuity) can catch it.
+    and only a global check (memory, lookups, continuity) can catch it.  With
+    ``_lie`` the builder also lets a store hit an executable segment and an
+    access leave the ELF's segments (an honest run refuses both), so the tests
+    can show the constraints and RAM checking reject them.
     """
     lie = _lie if _lie is not None else _truth
     if not 1 <= max_cycles <= DEFAULT_MAX_CYCLES:
         raise Unprovable("max_cycles", f"{max_cycles} is outside 1..{DEFAULT_MAX_CYCLES}")
     program = load_elf(elf)
     table = build_table(program)
+    image = memory_image(program)
     wit = _run(program, input_bytes, max_cycles)
     cycles = int(wit.shape[0])
-    n = max(MIN_LOG_ROWS, cycles.bit_length())  # 2^n > cycles: at least one padding row
+    n = max(MIN_LOG_ROWS, cycles.bit_length(), image.log_size)  # 2^n > cycles: at least one padding row
     if n > MAX_LOG_ROWS:
         raise Unprovable("cycles", f"{cycles} cycles exceed 2^{MAX_LOG_ROWS} - 1")
     size = 1 << n
@@ -98,6 +110,13 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
     regs = initial_registers(program)
     last = [0] * 32
     range_mult = np.zeros(1 << 16, dtype=np.int64)
+    limb_mult = np.zeros(1 << 16, dtype=np.int64)
+    and_mult = np.zeros(1 << 16, dtype=np.int64)
+    pow_mult = np.zeros(1 << 16, dtype=np.int64)
+    mem = {int(w): int(v) for w, v in zip(image.words.tolist(), image.init.tolist())}
+    mem_ts = dict.fromkeys(mem, 0)
+    ro = {int(w): int(r) for w, r in zip(image.words.tolist(), image.ro.tolist())}
+    maddr = wit[:, 10].tolist()
     bc_mult = np.zeros(1 << LOG_TABLE, dtype=np.int64)
     exit_code = 0
     rows = table.rows
@@ -112,8 +131,9 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
         if ti is None:
             op = decode(int(wit[t, 2])).op if t < wit.shape[0] else "?"
             raise Unprovable("instruction", f"cycle {t}: {op} at pc {pc:#x} is outside provable mode "
-                             "(it covers add sub addi slt sltu slti sltiu lui auipc jal jalr beq bne blt bge "
-                             "bltu bgeu fence ecall-exit)")
+                             "(it covers add sub addi slt sltu slti sltiu and or xor andi ori xori sll srl sra "
+                             "slli srli srai mul mulhu lui auipc jal jalr beq bne blt bge "
+                             "bltu bgeu fence lb lbu lh lhu lw sb sh sw ecall-exit)")
         bc_mult[ti] += 1
         f = rows[ti].tolist()
         for name, v in zip(FIELDS, f):
@@ -122,7 +142,8 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
         imm = f[_F["imm_lo"]] | (f[_F["imm_hi"]] << 16)
         a = lie(t, "v1", regs[rs1])
         v2 = lie(t, "v2", regs[rs2])
-        b = (imm + v2) & M
+        mop = next((name[2:] for name in MEM_FLAGS if f[_F[name]]), "")
+        b = (imm + (0 if mop in ("sb", "sh", "sw") else v2)) & M
         s = a + b
         d = (a - b) & M
         sa, sb = a >> 31, b >> 31
@@ -136,7 +157,87 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
                  | (flag["f_bge"] & (1 - lt)) | (flag["f_bltu"] & k1) | (flag["f_bgeu"] & (1 - k1)))
         st = f[_F["st_lo"]] | (f[_F["st_hi"]] << 16)
         res = (flag["f_add"] * (s & M) + flag["f_sub"] * d + flag["f_slt"] * lt + flag["f_sltu"] * k1
-               + flag["f_st"] * st)
+               + flag["f_st"] * st + f[_F["f_and"]] * (a & b) + f[_F["f_or"]] * (a | b)
+               + f[_F["f_xor"]] * (a ^ b))
+        sh_amt = lie(t, "shamt", b & 31) & 31
+        pw, qw = 1 << sh_amt, 1 << (32 - sh_amt)
+        mk = (M << (32 - sh_amt)) & M if sh_amt else 0
+        fsll, fsrl, fsra, fmul, fmulhu = (f[_F[n]] for n in ("f_sll", "f_srl", "f_sra", "f_mul", "f_mulhu"))
+        mult_w = fsll * pw + (fsrl + fsra) * qw + (fmul + fmulhu) * b
+        prod = a * mult_w
+        res += fsll * (prod & M) + (fmul * prod & M) + (fmulhu + fsrl + fsra) * (prod >> 32) \
+            + fsra * (a >> 31) * mk
+        addr = s & M
+        word, off = addr >> 2, addr & 3
+        mv = {"ma_lo": (addr & 0xFFFF) >> 2, "o0": off & 1, "o1": off >> 1}
+        for i in range(4):
+            mv[f"e{i}"] = int(off == i)
+        old = new = 0
+        if mop:
+            if mop in ("lw", "sw") and off or mop in ("lh", "lhu", "sh") and off & 1:
+                raise Unprovable("memory", f"cycle {t}: {mop} at {addr:#x} is misaligned")
+            if word not in mem and _lie is None:
+                raise Unprovable("memory", f"cycle {t}: {mop} at {addr:#x} is outside the ELF's segments "
+                                 "(provable mode's memory)")
+            if word not in mem:  # a lying prover's access outside the table: only RAM checking can catch it
+                mem[word], mem_ts[word], ro[word] = 0, 0, 0
+            if _lie is None and addr != maddr[t]:  # pragma: no cover - the adder computes the machine's address
+                raise Unprovable("execution", f"cycle {t}: address {maddr[t]:#x} is not {addr:#x}")
+            if mop[0] == "s" and ro[word] and _lie is None:
+                raise Unprovable("memory", f"cycle {t}: {mop} to {addr:#x} writes an executable segment")
+            old = lie(t, "old", mem[word])
+            tsm = lie(t, "tsm", mem_ts[word])
+            sh8 = 8 * off
+            if mop == "lw":
+                res = old
+            elif mop in ("lh", "lhu"):
+                res = (old >> sh8) & 0xFFFF
+                if mop == "lh" and res & 0x8000:
+                    res |= 0xFFFF0000
+            elif mop in ("lb", "lbu"):
+                res = (old >> sh8) & 0xFF
+                if mop == "lb" and res & 0x80:
+                    res |= 0xFFFFFF00
+            width_mask = {"sb": 0xFF, "sh": 0xFFFF, "sw": M}.get(mop, 0)
+            new = (old & ~(width_mask << sh8) & M) | ((v2 & width_mask) << sh8)
+            new = lie(t, "new", new)
+            mem[word] = new
+            mem_ts[word] = t + 1
+            sg = int(mop == "lb" and bool(res & 0x80) or mop == "lh" and bool(res & 0x8000))
+            gap = t - tsm
+            mv.update({"old_lo": old & 0xFFFF, "old_hi": old >> 16, "new_lo": new & 0xFFFF, "new_hi": new >> 16,
+                       "tsm": tsm, "dlm": gap % TS_SHIFT, "dhm": gap // TS_SHIFT, "sg": sg,
+                       "ld_lo": res & 0xFFFF if mop[0] == "l" else 0, "ld_hi": res >> 16 if mop[0] == "l" else 0,
+                       "ro": ro[word]})
+        for i, limb in enumerate((old & 0xFFFF, old >> 16)):
+            mv[f"B{2 * i}"], mv[f"B{2 * i + 1}"] = limb & 0xFF, limb >> 8
+            mv[f"s{2 * i}"], mv[f"s{2 * i + 1}"] = (limb >> 7) & 1, limb >> 15
+        v2l = v2 & 0xFFFF
+        mv.update({"V0": v2l & 0xFF, "V1": v2l >> 8, "vs0": (v2l >> 7) & 1, "vs1": v2l >> 15,
+                   "b_lo": b & 0xFFFF, "b_hi": b >> 16})
+        for limb in (old & 0xFFFF, old >> 16, v2l):
+            limb_mult[limb] += 1
+        for i in range(4):
+            x, y = (a >> 8 * i) & 0xFF, (b >> 8 * i) & 0xFF
+            mv[f"X{i}"], mv[f"Y{i}"], mv[f"A{i}"] = x, y, x & y
+            and_mult[x | y << 8] += 1
+        carry = 0
+        for k in range(8):
+            col_k = sum(((a >> 8 * i) & 0xFF) * ((mult_w >> 8 * (k - i)) & 0xFF) for i in range(4) if 0 <= k - i < 5)
+            acc = col_k + carry
+            mv[f"Z{k}"], carry = acc & 0xFF, acc >> 8
+            mv[f"zs{k}"] = (acc >> 7) & 1
+            if k < 7:
+                mv[f"cm{k}"] = carry
+        for j in range(5):
+            mv[f"W{j}"] = (mult_w >> 8 * j) & 0xFF
+            mv[f"Q{j}"] = (qw >> 8 * j) & 0xFF
+            if j < 4:
+                mv[f"P{j}"] = (pw >> 8 * j) & 0xFF
+        mv["MK_lo"], mv["MK_hi"] = mk & 0xFFFF, mk >> 16
+        pow_mult[b & 0xFF] += 1
+        for k in range(4):
+            limb_mult[mv[f"Z{2 * k}"] | mv[f"Z{2 * k + 1}"] << 8] += 1
         value = lie(t, "value", res if f[_F["wr"]] else 0)
         exiting = bool(flag["f_ecall"])
         if exiting:
@@ -179,11 +280,13 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
         for k, ts in ((1, ts1), (2, ts2), (3, ts3)):
             gap = 3 * t + k - ts - 1
             vals[f"dl{k}"], vals[f"dh{k}"] = gap % TS_SHIFT, gap // TS_SHIFT
+        vals.update(mv)
         for name, v in vals.items():
             c[name][t] = v
         for v in (vals["s_lo"], vals["s_hi"], vals["d_lo"], vals["d_hi"], 2 * ((a >> 16) - (sa << 15)),
                   2 * ((b >> 16) - (sb << 15)), vals["dl1"], vals["dh1"], vals["dl2"], vals["dh2"], vals["dl3"],
-                  vals["dh3"]):
+                  vals["dh3"], vals["ma_lo"], vals.get("dlm", 0), vals.get("dhm", 0),
+                  *(vals[f"cm{k}"] for k in range(7))):
             range_mult[v] += 1
         if exiting:
             break
@@ -193,12 +296,21 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
     if _lie is None and t != cycles - 1:  # pragma: no cover - the machine halts at the exit
         raise Unprovable("execution", "rows after the exit")
     cycles = t + 1
-    # padding rows are all zero (12 zero range lookups each), except the cyclic wrap of the last row
-    range_mult[0] += 12 * (size - cycles)
+    # padding rows are all zero (15 zero range and 3 zero limb lookups each), except the cyclic wrap
+    range_mult[0] += 22 * (size - cycles)
+    limb_mult[0] += 3 * (size - cycles)
+    and_mult[0] += 4 * (size - cycles)
+    limb_mult[0] += 4 * (size - cycles)
+    pow_mult[0] += size - cycles
+    # offset 0 is one-hot e0 on the padding too; b = 0 looks up the pow row 0 (2^0, 2^32)
+    c["e0"][cycles:] = c["P0"][cycles:] = c["Q4"][cycles:] = 1
+    for j, w in enumerate(image.words.tolist()):
+        c["fin_lo"][j], c["fin_hi"][j], c["fin_ts"][j] = mem[w] & 0xFFFF, mem[w] >> 16, mem_ts[w]
     entry = program.entry
     c["npc_lo"][size - 1], c["npc_hi"][size - 1] = entry & 0xFFFF, entry >> 16
     c["active_next"][size - 1] = 1
     columns = {name: (arr % P).astype(np.uint64) for name, arr in cols.items()}
     finals = [(regs[r] & 0xFFFF, regs[r] >> 16, last[r]) for r in range(32)]
     return Trace(program, table, n, cycles, exit_code, columns, range_mult.astype(np.uint64),
-                 bc_mult.astype(np.uint64), finals)
+                 bc_mult.astype(np.uint64), finals, image, limb_mult.astype(np.uint64),
+                 and_mult.astype(np.uint64), pow_mult.astype(np.uint64))

@@ -10,7 +10,7 @@ A proof is a map with exactly these keys::
     claims         packed [constraint_sum, shift_sum]
     rounds         packed n * (d + 1) extension elements (the trace sum-check)
     values         packed extension elements: every committed column at its point
-    table_sums     packed [T_range, T_bytecode]
+    table_sums     packed [T_range, T_bytecode, T_limb, T_and, T_pow]
     table_sumcheck the table sum-check ([claimed, rounds, finals], 4-int lists)
     open_trace, open_helpers, open_mult    Ligero openings {w, u, columns, paths}
 
@@ -103,17 +103,17 @@ def _decode(data: bytes) -> VmProof:
     flat = _tuples(read_ext_vector(m["rounds"], n * (ROUND_DEGREE + 1), "rounds"))
     rounds = tuple(tuple(flat[i * (ROUND_DEGREE + 1):(i + 1) * (ROUND_DEGREE + 1)]) for i in range(n))
     values = tuple(_tuples(read_ext_vector(m["values"], len(KEEP), "values")))
-    tsums = _tuples(read_ext_vector(m["table_sums"], 2, "table_sums"))
+    tsums = _tuples(read_ext_vector(m["table_sums"], 5, "table_sums"))
     table_sc = SumcheckProof.from_obj(m["table_sumcheck"])
     p1, p2, pm = _params(n)
     c1 = Commitment(p1, r1, len(TRACE_COLUMNS))
     c2 = Commitment(p2, r2, len(HELPER_COLUMNS))
-    cm = Commitment(pm, rm, 2)
+    cm = Commitment(pm, rm, 5)
     keys = frozenset({"w", "u", "columns", "paths"})
     openings = [_eval_proof_from(read_map(m[k], keys, k), c, k)
                 for k, c in (("open_trace", c1), ("open_helpers", c2), ("open_mult", cm))]
     proof = VmProof(st, r1, rm, r2, finals, tuple(sums), claims[0], claims[1], rounds, values,
-                    (tsums[0], tsums[1]), table_sc, openings[0], openings[1], openings[2])
+                    (tsums[0], tsums[1], tsums[2], tsums[3], tsums[4]), table_sc, openings[0], openings[1], openings[2])
     if encode_proof(proof) != bytes(data):
         raise MalformedVmProof("bytes", "not the canonical encoding")
     return proof

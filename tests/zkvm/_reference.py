@@ -13,9 +13,10 @@ from collections import Counter
 import numpy as np
 
 from stele.actors.prover import P
-from stele.actors.zkvm._air import SHIFTS, constraints, range_values, register_ops
+from stele.actors.zkvm._air import SHIFTS, constraints, limb_tuples, range_values, register_ops
+from stele.actors.zkvm._bytecode import MEM_FLAGS
 from stele.actors.zkvm._bytecode import FIELDS
-from stele.actors.zkvm._prove import _public_tables
+from stele.actors.zkvm._prove import _public_tables, pow_table
 from stele.actors.zkvm._statement import Statement
 from stele.actors.zkvm._trace import Trace, initial_registers
 
@@ -25,7 +26,7 @@ def violations(trace: Trace, st: Statement) -> list[str]:
     n = trace.log_rows
     size = 1 << n
     cols = dict(trace.columns)
-    cols.update(_public_tables(n))
+    cols.update(_public_tables(n, trace.image))
     out: list[str] = []
     for name, poly in constraints(st.entry, st.exit_code):
         vals = poly.eval_vec(cols, size)
@@ -65,4 +66,57 @@ def violations(trace: Trace, st: Statement) -> list[str]:
             left[(a, int(cols[wl][t]), int(cols[wh][t]), (3 * t + k) % P)] += 1
     if left != right:
         out.append("register multisets")
+    out += _ram_violations(trace, cols, active)
+    lcount: Counter[tuple[int, ...]] = Counter()
+    for t in range(size):
+        for names in limb_tuples():
+            lcount[tuple(int(cols[c][t]) for c in names)] += 1
+        for k in range(4):
+            z0, z1 = int(cols[f"Z{2 * k}"][t]), int(cols[f"Z{2 * k + 1}"][t])
+            lcount[((z0 + 256 * z1) % P, z0, z1, int(cols[f"zs{2 * k}"][t]), int(cols[f"zs{2 * k + 1}"][t]))] += 1
+    want_l = Counter({(v, v & 255, v >> 8, (v >> 7) & 1, v >> 15): int(m)
+                      for v, m in enumerate(trace.limb_mult.tolist()) if m})
+    if lcount != want_l:
+        out.append("limb lookups")
+    acount: Counter[tuple[int, ...]] = Counter()
+    for t in range(size):
+        for i in range(4):
+            acount[(int(cols[f"X{i}"][t]), int(cols[f"Y{i}"][t]), int(cols[f"A{i}"][t]))] += 1
+    want_a = Counter({(i & 255, i >> 8, (i & 255) & (i >> 8)): int(m) for i, m in enumerate(trace.and_mult.tolist())
+                      if m})
+    if acount != want_a:
+        out.append("and lookups")
+    table = [tuple(r) for r in pow_table()]
+    pcount: Counter[tuple[int, ...]] = Counter()
+    for t in range(size):
+        key = tuple(int(cols[n][t]) for n in ["Y0", "P0", "P1", "P2", "P3", "Q0", "Q1", "Q2", "Q3", "Q4", "MK_lo",
+                                               "MK_hi"])
+        pcount[key] += 1
+    want_p = Counter({table[i]: int(m) for i, m in enumerate(trace.pow_mult.tolist()) if m and i < 256})
+    if pcount != want_p:
+        out.append("pow lookups")
     return out
+
+
+def _ram_violations(trace: Trace, cols: dict[str, np.ndarray], active: list[int]) -> list[str]:
+    """Exact multiset check of RAM: initial image + writes == reads + final table."""
+    img = trace.image
+    left: Counter[tuple[int, ...]] = Counter()
+    right: Counter[tuple[int, ...]] = Counter()
+    for j, w in enumerate(img.words.tolist()):
+        v, ro = int(img.init[j]), int(img.ro[j])
+        left[(w & 0x3FFF, w >> 14, v & 0xFFFF, v >> 16, 0, ro)] += 1
+        right[(w & 0x3FFF, w >> 14, int(cols["fin_lo"][j]), int(cols["fin_hi"][j]), int(cols["fin_ts"][j]), ro)] += 1
+    size = len(cols["idx"])
+    for t in range(size):
+        mult = sum(int(cols[f][t]) for f in MEM_FLAGS) % P
+        if not mult:
+            continue
+        addr = (int(cols["ma_lo"][t]), int(cols["s_hi"][t]))
+        ro = int(cols["ro"][t])
+        for _ in range(mult if mult < 1 << 20 else 1):
+            right[addr + (int(cols["old_lo"][t]), int(cols["old_hi"][t]), int(cols["tsm"][t]), ro)] += 1
+            left[addr + (int(cols["new_lo"][t]), int(cols["new_hi"][t]), (t + 1) % P, ro)] += 1
+        if mult >= 1 << 20:
+            return ["ram multisets"]
+    return ["ram multisets"] if left != right else []
