@@ -50,7 +50,7 @@ from .protocol import Digest
 if TYPE_CHECKING:  # the services load lazily, on first use of the runtime
     from .actors.allocator import Resources, Status
     from .actors.cache import MemoStatsReply
-    from .actors.executor import ExecLimits, ExecResult, ExecutorStats
+    from .actors.executor import CancelHandle, ExecLimits, Execute, ExecResult, ExecutorStats
     from .actors.sandbox import LogSink, Policy
 
 __all__ = ["open_runtime", "Runtime", "RuntimeStats"]
@@ -133,7 +133,7 @@ class Runtime:
         Cancelling the caller cancels the execution (and its nested ones),
         which then release their grants.
         """
-        from .actors.executor import CancelHandle, ExecLimits, Execute, ExecResult
+        from .actors.executor import CancelHandle, ExecLimits, Execute
         from .actors.sandbox import DENY_ALL
         handle = CancelHandle()
         if isinstance(args, (bytes, bytearray)):
@@ -145,18 +145,7 @@ class Runtime:
                           policy or DENY_ALL, engine, tenant, memo, handle, prove=prove)
         if self._executor is None:
             self._executor = self._ref("executor")
-        answered = False
-        try:
-            reply = await self._executor.ask(request, timeout=math.inf)
-            answered = True
-        except RemoteError as exc:
-            answered = True
-            raise exc.cause from None
-        finally:
-            if not answered:  # we were cancelled: so is the execution
-                handle.cancel()
-        assert isinstance(reply, ExecResult)
-        return reply
+        return await ask_execute(self._executor, request, handle)
 
     async def stats(self) -> RuntimeStats:
         """Executor, memo cache and allocator counters."""
@@ -166,6 +155,30 @@ class Runtime:
         return RuntimeStats(await self._ask("executor", ExecutorStatsRequest()),
                             await self._ask("cache", MemoStatsRequest()),
                             await self._ask("allocator", AllocatorStatus()))
+
+
+async def ask_execute(executor: ActorRef, request: Execute, handle: CancelHandle
+                      ) -> ExecResult:
+    """Ask the executor actor to run ``request``; its result, or its typed error unboxed.
+
+    Shared by the embedded :meth:`Runtime.execute` and the daemon: if the
+    caller is cancelled before the answer arrives, ``handle`` is cancelled
+    too, so the execution (and its nested ones) stops and releases its grants.
+    """
+    from .actors.executor import ExecResult
+
+    answered = False
+    try:
+        reply = await executor.ask(request, timeout=math.inf)
+        answered = True
+    except RemoteError as exc:
+        answered = True
+        raise exc.cause from None
+    finally:
+        if not answered:  # we were cancelled: so is the execution
+            handle.cancel()
+    assert isinstance(reply, ExecResult)
+    return reply
 
 
 def _store_file(path: str | None) -> str | None:

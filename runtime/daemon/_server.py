@@ -41,10 +41,9 @@ import anyio
 import anyio.abc
 
 from .. import __version__
-from .._core._actor_errors import RemoteError
 from .._core._env import Env
 from .._errors import SteleError
-from .._runtime import Runtime, open_runtime
+from .._runtime import Runtime, ask_execute, open_runtime
 from ..protocol import (Connection, ConnectionClosed, Digest, ErrorReply, Goodbye, Message,
                         Ping, Pong, ProtocolError, RemoteProtocolError, Request, decode,
                         decode_message, encode, encode_frame, encode_message)
@@ -466,25 +465,14 @@ class Daemon:
     async def _run(self, tenant: Tenant, target: str, args: tuple[Any, ...], limits: Any,
                    policy: Any, engine: str, memo: bool, kv: TxKV | None) -> Any:
         """One execution through the runtime's executor, under the tenant's KV namespace."""
-        from ..actors.executor import CancelHandle, Execute, ExecResult
+        from ..actors.executor import CancelHandle, Execute
 
         if self._executor is None:
             self._executor = self.rt.system.lookup("executor")
         handle = CancelHandle()
         request = Execute(target, args, limits, policy, engine, tenant.name, memo, handle, kv=kv,
                           namespace=namespace_of(tenant.name))
-        answered = False
-        try:
-            reply = await self._executor.ask(request, timeout=math.inf)
-            answered = True
-        except RemoteError as exc:
-            answered = True
-            raise exc.cause from None
-        finally:
-            if not answered:
-                handle.cancel()
-        assert isinstance(reply, ExecResult)
-        return reply
+        return await ask_execute(self._executor, request, handle)
 
     async def _stats(self, tenant: Tenant, body: StatsRequest) -> Message:
         s = await self.rt.stats()
