@@ -14,7 +14,8 @@ Rules, so the two columns are comparable:
   not re-run keep their BEFORE verdict.  This is only done when the module
   source is byte-identical (same sha256); adding tests cannot turn a killed
   mutant into a survivor.  Such rows are marked "survivors re-run".
-- A module with no AFTER entry shows "not re-run".
+- A module with no AFTER entry shows "not re-run", unless nothing survived
+  BEFORE (then AFTER is the BEFORE figure, marked "no survivors before").
 
 Usage: python tools/mutation_report.py BEFORE.json AFTER.json [--write DOC] [--check]
 """
@@ -95,10 +96,16 @@ def table(before: dict[str, Entry], after: dict[str, Entry]) -> str:
             tb[0] += k
             tb[1] += t
         a = after.get(mod)
+        if a is None and b is not None and not score(verdicts(b), eqs)[3]:
+            a = b      # nothing survived: no re-run needed, the after figure is the before one
+            note_none = "no survivors before"
+        else:
+            note_none = ""
         if a is None:
             lines.append(f"| `{mod}` | {bcell} | not re-run | | | |")
             continue
         v, note = merged_after(b, a)
+        note = note or note_none
         k, t, e, surv = score(v, eqs)
         ta[0] += k
         ta[1] += t

@@ -114,6 +114,10 @@ def test_report_table_marks_unmeasured_and_not_rerun_modules(tmp_path: Path) -> 
     assert "| `a.py` | 1/2 (50%) | 2/2 (100%) | 0 | - |  |" in text
     assert "| `b.py` | not measured | 0/1 (0%) | 0 | cmp:1:0 |  |" in text
     assert "| **total** | 1/2 (50%) | 2/3 (67%) |" in text
+    clean = {"c.py": _entry("dd", [], cmp_1_0="killed"), "d.py": _entry("ee", [], cmp_1_0="survived")}
+    text2 = r.table(clean, {})
+    assert "| `c.py` | 1/1 (100%) | 1/1 (100%) | 0 | - | no survivors before |" in text2
+    assert "| `d.py` | 0/1 (0%) | not re-run |" in text2
     doc = tmp_path / "doc.md"
     doc.write_text(f"intro\n{r.BEGIN}\nstale\n{r.END}\noutro\n")
     assert r.write(doc, text) is True
