@@ -79,11 +79,13 @@ def test_result_before_the_guest_halts_reports_exit_code_minus_one() -> None:
 
 
 def _trap_loop(times: int) -> bytes:
-    """Execute one illegal instruction ``times`` times; the handler skips it."""
+    """Execute a load from an unmapped address ``times`` times; the handler
+    skips it.  The load decodes fine, so from the second time on it traps
+    from the decoded-instruction cache."""
     handler = 0x10000 + 4 * 32
-    text = li(5, handler) + [encode("csrrw", 0, 5, imm=0x305)] + li(6, times)
+    text = li(5, handler) + [encode("csrrw", 0, 5, imm=0x305)] + li(6, times) + li(9, 0x50000000)
     loop = len(text)
-    text += [0xFFFFFFFF, encode("addi", 6, 6, imm=-1)]
+    text += [encode("lw", 7, 9, imm=0), encode("addi", 6, 6, imm=-1)]
     text += [encode("bne", 0, 6, 0, imm=(loop - len(text)) * 4)]
     text += syscall(93, 0)
     text += [NOP] * (32 - len(text))
@@ -93,8 +95,8 @@ def _trap_loop(times: int) -> bytes:
 
 
 def test_a_trap_on_an_already_decoded_instruction_costs_one_cycle() -> None:
-    # each iteration: illegal (1) + 4 handler instructions + addi + bne = 7
-    # cycles, whether the illegal instruction is being decoded or was cached
+    # each iteration: faulting load (1) + 4 handler instructions + addi + bne
+    # = 7 cycles, whether the load is being decoded or was cached
     one = Machine(load_elf(_trap_loop(1)))
     one.run(10_000, fast=False)
     four = Machine(load_elf(_trap_loop(4)))
