@@ -37,6 +37,8 @@ from __future__ import annotations
 
 import argparse
 import ast
+import hashlib
+import json
 import os
 import random
 import signal
@@ -263,7 +265,9 @@ def select(cmap: CoverageMap, lines: list[int]) -> set[str] | None:
 
 def run_module(module: str, n: int, seed: int, timeout: float,
                only: set[str] | None, verbose: bool,
-               full: bool = False) -> tuple[int, int, int, list[str]]:
+               full: bool = False,
+               record: list[dict[str, str]] | None = None,
+               first: list[str] | None = None) -> tuple[int, int, int, list[str]]:
     cfg = _config()
     tests = tests_for(module, cfg)
     path = ROOT / module
@@ -273,7 +277,14 @@ def run_module(module: str, n: int, seed: int, timeout: float,
     survivors: list[str] = []
     t0 = time.monotonic()
     base_timeout = max(timeout * 10, 1800.0)
-    if full:
+    if first:
+        # Re-checking survivors against new tests: those tests must pass on the
+        # unmutated source; the whole folder then only runs for a mutant they miss.
+        base = _run_tests(first, timeout, base_timeout)
+        if base != "survived":
+            raise BaselineFailed(f"--first tests: {base}")
+        cmap: CoverageMap = {}
+    elif full:
         base = _run_tests(tests, timeout, base_timeout)
         if base != "survived":
             raise BaselineFailed(base)
@@ -283,6 +294,8 @@ def run_module(module: str, n: int, seed: int, timeout: float,
     # A whole-folder run may take far longer than one test under load: allow
     # three times the (coverage-instrumented, so slower) baseline.
     run_timeout = max(timeout + 30, 3 * (time.monotonic() - t0))
+    if first:
+        run_timeout = base_timeout
     if verbose:
         print(f"  {module}: baseline {time.monotonic() - t0:.0f}s, tests {' '.join(tests)}",
               flush=True)
@@ -292,19 +305,24 @@ def run_module(module: str, n: int, seed: int, timeout: float,
                 continue
             if site.key in equiv:
                 eq += 1
+                if record is not None:
+                    record.append({"key": site.key, "verdict": "equivalent"})
                 continue
-            chosen = None if full else select(cmap, site_lines(source, site))
+            chosen = None if (full or first) else select(cmap, site_lines(source, site))
             mutated = _apply(source, site)
             path.write_text(mutated)
             _drop_pyc(path)
             t0 = time.monotonic()
             how = "all"
             verdict = "survived"
-            if chosen:
+            if first:
+                how = "first"
+                verdict = _run_tests(first, timeout, run_timeout)
+            elif chosen:
                 how = f"{len(chosen)} covering"
                 verdict = _run_tests(sorted(chosen), timeout, run_timeout)
             if not verdict.startswith("killed"):
-                if chosen:
+                if chosen or first:
                     how += " + all"
                 elif chosen is not None and not full:
                     how = "uncovered; all"
@@ -314,6 +332,10 @@ def run_module(module: str, n: int, seed: int, timeout: float,
                 killed += 1
             else:
                 survivors.append(site.key)
+            if record is not None:
+                record.append({"key": site.key,
+                               "verdict": "survived" if verdict == "survived" else "killed",
+                               "detail": verdict})
             if verbose:
                 print(f"  {module} {site.key:<18} {verdict:<17} {how} "
                       f"({time.monotonic() - t0:.0f}s)", flush=True)
@@ -321,6 +343,16 @@ def run_module(module: str, n: int, seed: int, timeout: float,
         path.write_text(source)
         _drop_pyc(path)
     return killed, total, eq, survivors
+
+
+def _save_json(path: Path, module: str, entry: dict[str, object]) -> None:
+    """Merge one module's result into ``path`` (written atomically), so a
+    long multi-module run keeps what it measured if it is interrupted."""
+    data: dict[str, object] = json.loads(path.read_text()) if path.exists() else {}
+    data[module] = entry
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    tmp.replace(path)
 
 
 def _on_term(signum: int, frame: object) -> None:
@@ -340,6 +372,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--show", metavar="KEY", help="print the diff of one mutant and exit")
     ap.add_argument("--full", action="store_true",
                     help="run the whole test folder for every mutant (no coverage selection)")
+    ap.add_argument("--first", action="append", metavar="TEST",
+                    help="run these tests first for each mutant (they must pass unmutated);"
+                         " a failure is a kill, otherwise the whole folder decides (repeatable)")
+    ap.add_argument("--json", metavar="PATH",
+                    help="merge per-mutant verdicts into this JSON file (one entry per module;"
+                         " tools/mutation_report.py turns it into the score table)")
     ap.add_argument("-q", "--quiet", action="store_true")
     args = ap.parse_args(argv)
     for m in args.modules:
@@ -362,16 +400,24 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     broken: list[str] = []
     for m in args.modules:
+        record: list[dict[str, str]] = []
+        started = time.time()
         try:
             k, t, e, surv = run_module(m, args.n, args.seed, args.timeout,
                                        set(args.only) if args.only else None, not args.quiet,
-                                       full=args.full)
+                                       full=args.full, record=record, first=args.first)
         except BaselineFailed as exc:
             print(f"mutate: {m}: its tests fail before mutation, skipped: {exc}",
                   file=sys.stderr, flush=True)
             broken.append(m)
             continue
         rows.append((m, k, t, e, surv))
+        if args.json:
+            _save_json(Path(args.json), m, {
+                "sha256": hashlib.sha256((ROOT / m).read_bytes()).hexdigest(),
+                "seed": args.seed, "n": args.n, "only": sorted(args.only or []),
+                "full": args.full, "first": args.first or [], "tests": tests_for(m, cfg),
+                "seconds": round(time.time() - started), "mutants": record})
     print()
     print("| module | killed / non-equivalent | equivalent | survivors |")
     print("|---|---|---|---|")

@@ -72,3 +72,54 @@ def test_changed_modules_meet_the_mutation_floor() -> None:
     proc = subprocess.run(["bash", str(ROOT / "tools" / "mutation.sh"), "--changed", "main"],
                           cwd=ROOT, capture_output=True, text=True, timeout=6 * 3600)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+
+
+def _report() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("stele_mutation_report",
+                                                  ROOT / "tools" / "mutation_report.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _entry(sha: str, only: list[str], **verdicts: str) -> dict[str, object]:
+    return {"sha256": sha, "only": only,
+            "mutants": [{"key": k.replace("_", ":"), "verdict": v} for k, v in verdicts.items()]}
+
+
+def test_report_overlays_a_survivor_rerun_only_on_the_same_source() -> None:
+    r = _report()
+    before = _entry("aa", [], cmp_1_0="killed", raise_2_0="survived", const_3_0="survived")
+    rerun = _entry("aa", ["raise:2:0", "const:3:0"], raise_2_0="killed", const_3_0="survived")
+    v, note = r.merged_after(before, rerun)
+    assert v == {"cmp:1:0": "killed", "raise:2:0": "killed", "const:3:0": "survived"}
+    assert note == "survivors re-run"
+    assert r.score(v, set()) == (2, 3, 0, ["const:3:0"])
+    assert r.score(v, {"const:3:0"}) == (2, 2, 1, [])   # the current equivalent list applies
+    # a changed source: the old kills are not carried over
+    v2, note2 = r.merged_after(before, _entry("bb", ["raise:2:0"], raise_2_0="killed"))
+    assert v2 == {"raise:2:0": "killed"} and "source changed" in note2
+    # a full AFTER run replaces BEFORE outright
+    full = _entry("bb", [], cmp_1_0="survived")
+    assert r.merged_after(before, full) == ({"cmp:1:0": "survived"}, "")
+
+
+def test_report_table_marks_unmeasured_and_not_rerun_modules(tmp_path: Path) -> None:
+    r = _report()
+    before = {"a.py": _entry("aa", [], cmp_1_0="killed", cmp_2_0="survived")}
+    after = {"a.py": _entry("aa", [], cmp_1_0="killed", cmp_2_0="killed"),
+             "b.py": _entry("cc", [], cmp_1_0="survived")}
+    text = r.table(before, after)
+    assert "| `a.py` | 1/2 (50%) | 2/2 (100%) | 0 | - |  |" in text
+    assert "| `b.py` | not measured | 0/1 (0%) | 0 | cmp:1:0 |  |" in text
+    assert "| **total** | 1/2 (50%) | 2/3 (67%) |" in text
+    clean = {"c.py": _entry("dd", [], cmp_1_0="killed"), "d.py": _entry("ee", [], cmp_1_0="survived")}
+    text2 = r.table(clean, {})
+    assert "| `c.py` | 1/1 (100%) | 1/1 (100%) | 0 | - | no survivors before |" in text2
+    assert "| `d.py` | 0/1 (0%) | not re-run |" in text2
+    doc = tmp_path / "doc.md"
+    doc.write_text(f"intro\n{r.BEGIN}\nstale\n{r.END}\noutro\n")
+    assert r.write(doc, text) is True
+    assert doc.read_text() == f"intro\n{r.BEGIN}\n{text}{r.END}\noutro\n"
+    assert r.write(doc, text) is False
