@@ -107,6 +107,9 @@ class Execute:
     handle: CancelHandle | None = field(default=None, compare=False)
     kv: KVStore | None = field(default=None, compare=False)
     namespace: str = ""
+    #: a durable execution's id: its effects are journaled in the store, and a
+    #: later run with the same id replays them (``Runtime.resume``)
+    durable: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
