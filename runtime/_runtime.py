@@ -135,7 +135,7 @@ class Runtime:
         Cancelling the caller cancels the execution (and its nested ones),
         which then release their grants.
         """
-        from .actors.executor import CancelHandle, ExecLimits, Execute, ExecResult
+        from .actors.executor import CancelHandle, ExecLimits, Execute
         from .actors.sandbox import DENY_ALL
         handle = CancelHandle()
         if isinstance(args, (bytes, bytearray)):
