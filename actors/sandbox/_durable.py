@@ -163,6 +163,8 @@ class DurableStore:
         db.executescript(_SCHEMA)
         self._depth = 0
         self._commits: list[tuple[str, int]] = []
+        #: journal rows of reads (Rand, Clock.now, KV.get) not committed yet (see append)
+        self._pending: list[tuple[str, int, bytes]] = []
 
     # -- transactions ----------------------------------------------------------
     @contextmanager
@@ -177,11 +179,14 @@ class DurableStore:
             return
         self.db.execute("BEGIN IMMEDIATE")
         self._depth = 1
+        waiting = self._pending
         try:
+            self._flush()
             yield
         except BaseException:
             self._depth = 0
             self._commits.clear()
+            self._pending = waiting  # the reads of other executions wait for the next commit
             self.db.execute("ROLLBACK")
             raise
         self._depth = 0
@@ -217,7 +222,7 @@ class DurableStore:
                             (ident, blob, row_check("durable_exec", ident, blob, "running", None)))
 
     def finish(self, ident: str, header: dict[str, Any], result: Any) -> None:
-        """Record the result of a finished execution; its snapshot is no longer needed."""
+        """Record the result of a finished execution (and its deferred reads)."""
         blob, res = encode(header), encode(result)
         with self.atomic():
             self.db.execute("UPDATE durable_exec SET state = 'done', result = ?, chk = ? "
@@ -233,6 +238,7 @@ class DurableStore:
     # -- journal ---------------------------------------------------------------
     def entries(self, ident: str) -> list[bytes]:
         """The journal of ``ident`` in order (each row verified; a gap is damage)."""
+        self.flush()
         out: list[bytes] = []
         for seq, entry, chk in self.db.execute(
                 "SELECT seq, entry, chk FROM durable_journal WHERE id = ? ORDER BY seq", (ident,)):
@@ -245,12 +251,36 @@ class DurableStore:
             out.append(entry)
         return out
 
-    def append(self, ident: str, seq: int, entry: bytes) -> None:
-        """Append entry ``seq`` of ``ident`` (committed on return, or with the open transaction)."""
+    def append(self, ident: str, seq: int, entry: bytes, *, defer: bool = False) -> None:
+        """Append entry ``seq`` of ``ident`` (committed on return, or with the open transaction).
+
+        ``defer`` (a read: Rand, Clock.now, KV.get) keeps the row in memory
+        until the next commit -- the next effect with an outside consequence,
+        or the end -- so reads cost no fsync of their own.  A crash before
+        that commit loses only reads nothing outside has seen: the resumed
+        run performs them again (Rand draws the same numbers).
+        """
+        if defer and not self._depth:
+            self._pending.append((ident, seq, entry))
+            return
         with self.atomic():
-            self.db.execute("INSERT INTO durable_journal (id, seq, entry, chk) VALUES (?, ?, ?, ?)",
-                            (ident, seq, entry, row_check("durable_journal", ident, seq, entry)))
-            self._commits.append((ident, seq))
+            self._insert(ident, seq, entry)
+
+    def flush(self) -> None:
+        """Commit the deferred rows now."""
+        if self._pending:
+            with self.atomic():
+                pass
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        for ident, seq, entry in pending:
+            self._insert(ident, seq, entry)
+
+    def _insert(self, ident: str, seq: int, entry: bytes) -> None:
+        self.db.execute("INSERT INTO durable_journal (id, seq, entry, chk) VALUES (?, ?, ?, ?)",
+                        (ident, seq, entry, row_check("durable_journal", ident, seq, entry)))
+        self._commits.append((ident, seq))
 
     # -- guest snapshots -------------------------------------------------------
     def save_snapshot(self, ident: str, snap: GuestSnapshot) -> None:
@@ -323,9 +353,9 @@ class DurableLog:
         self.replayed += 1
         return True, value_from_cbor(obj[3])
 
-    def append(self, entry: bytes) -> None:
+    def append(self, entry: bytes, *, defer: bool = False) -> None:
         """Journal a live effect (durable on return, or with the enclosing transaction)."""
         seq = len(self.entries)
-        self.store.append(self.ident, seq, entry)
+        self.store.append(self.ident, seq, entry, defer=defer)
         self.entries.append(entry)
         self.cursor = seq + 1

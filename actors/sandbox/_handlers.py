@@ -319,6 +319,12 @@ class EffectSession:
             reply = self._sync(effect, op, args, guest=guest)
             self._record(Journal.entry(effect, op, args, reply), f"{effect}.{op}")
             return reply
+        if (effect, op) in _READS:  # no outside consequence: committed with the next write
+            reply = self._sync(effect, op, args, guest=guest)
+            entry = Journal.entry(effect, op, args, reply)
+            self._record(entry, f"{effect}.{op}")
+            self.durable.append(entry, defer=True)
+            return reply
         with self.durable.store.atomic():  # the KV write and its journal row: all or nothing
             reply = self._sync(effect, op, args, guest=guest)
             entry = Journal.entry(effect, op, args, reply)
@@ -419,6 +425,10 @@ class EffectSession:
         raise BadEffectRequest(f"no handler for {effect}.{op}")
 
 
+#: Effect operations with no consequence outside the execution (journaled without an fsync
+#: of their own: their rows commit with the next write, see ``_durable``).
+_READS: frozenset[tuple[str, str]] = frozenset({("Rand", "int"), ("Rand", "bytes"),
+                                                ("Clock", "now"), ("KV", "get")})
 #: Effect operations that wait (sleep on the Env clock, run a child execution).
 WAITING: frozenset[tuple[str, str]] = frozenset({("Clock", "sleep"), ("Exec", "call")})
 

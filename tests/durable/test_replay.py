@@ -210,7 +210,7 @@ def test_guest_resumes_from_its_snapshot(tmp_path: Path) -> None:
                               blob=EFFECTS_ELF)
     ref = _run(str(tmp_path / "a"), crash=None, resume=False, **kw)
     assert ref is not None and ref[5] == 0 and ref[3] == 3
-    for n in (1, 2, 3):
+    for n in (1, 2):  # commits: Log.emit, KV.put (the Rand read commits with the result)
         store = str(tmp_path / f"c{n}")
         assert _run(store, crash=n, resume=False, **kw) is None
 
