@@ -50,6 +50,9 @@ def _parser() -> CliParser:
     p.add_argument("--timeout", type=float, default=None, help="seconds (default: none)")
     p.add_argument("--input", type=Path, default=None, help="a guest's input file (fd 0)")
     p.add_argument("--no-memo", action="store_true", help="do not use the memo cache")
+    p.add_argument("--durable", metavar="ID", default=None,
+                   help="a durable execution with this id: effects journaled in the store, "
+                        "resumable with `stele resume ID` (docs/durable.md)")
     p.add_argument("--store", metavar="PATH", default=None,
                    help="the store file (default: $STELE_STORE or ./.stele/store.sqlite)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -137,6 +140,8 @@ def main(argv: list[str]) -> int:
 
     ns = _parser().parse_args(argv)
     connect = ns.connect or os.environ.get("STELE_CONNECT")
+    if connect and ns.durable is not None:
+        raise UsageError("--durable runs on a local store; the daemon does not take it yet")
     if connect:  # the daemon's store, not a local one (stele.daemon._cli.run_remote)
         from ..daemon._cli import run_remote
         return run_remote(ns, connect)
@@ -182,7 +187,8 @@ async def _execute(path: str, ns: Any, engine: str, args: Any) -> Any:
     async with stele.open_runtime(path) as rt:
         try:
             return await rt.execute(ns.target, args, limits=limits, policy=policy,
-                                    engine=engine, memo=not ns.no_memo)
+                                    engine=engine, memo=not ns.no_memo,
+                                    durable=getattr(ns, "durable", None))
         except TelError as exc:
             if type(exc) is TelError:  # the entry's arity or argument types: a usage mistake
                 raise UsageError(str(exc)) from None
