@@ -74,11 +74,12 @@ class RuntimeStats:
 class Runtime:
     """A running set of execution services (returned by :func:`open_runtime`)."""
 
-    def __init__(self, system: ActorSystem, path: str | None) -> None:
+    def __init__(self, system: ActorSystem, path: str | None, kv: Any = None) -> None:
         self.system = system
         self.path = path
         self._executor: ActorRef | None = None
         self._default_limits: ExecLimits | None = None
+        self._kv = kv
 
     def _ref(self, name: str) -> ActorRef:
         return self.system.lookup(name)
@@ -118,8 +119,13 @@ class Runtime:
     async def execute(self, target: str | Digest, args: Sequence[Any] | bytes = (), *,
                       limits: ExecLimits | None = None, policy: Policy | None = None,
                       engine: str = "tel", tenant: str = "default", memo: bool = True,
-                      prove: bool = False) -> ExecResult:
+                      prove: bool = False, durable: str | None = None) -> ExecResult:
         """Run stored code; returns an :class:`stele.actors.executor.ExecResult`.
+
+        ``durable`` makes it a durable execution with that id: every effect is
+        journaled in the store before the program goes on, and a later run
+        with the same id (or :meth:`resume`) replays the journal instead of
+        performing its effects again (``docs/durable.md``).
 
         ``args`` are the entry's TEL arguments, or for ``engine="riscv"`` the
         guest's input (``bytes``, or a one-element list holding it).
@@ -142,7 +148,37 @@ class Runtime:
             limits = self._default_limits or ExecLimits()
             self._default_limits = limits
         request = Execute(str(target), tuple(args), limits,
-                          policy or DENY_ALL, engine, tenant, memo, handle, prove=prove)
+                          policy or DENY_ALL, engine, tenant, memo and durable is None, handle,
+                          durable=durable, prove=prove)
+        return await self._run(request, handle)
+
+    async def resume(self, ident: str) -> ExecResult:
+        """Finish the durable execution ``ident`` (after a crash, or on demand).
+
+        Journaled effects are answered from the journal, never performed
+        again; the program continues live from the first unjournaled one.
+        A finished execution answers its stored result.  Raises
+        ``UnknownExecution``, or ``DurableMismatch`` when the code under its
+        name or the cost table changed since it started.
+        """
+        from dataclasses import replace as _replace
+
+        from .actors.executor import CancelHandle
+        from .actors.executor._durable import request_of
+        from .actors.sandbox._durable import UnknownExecution
+        stored = self.durable_store().get(ident)
+        if stored is None:
+            raise UnknownExecution(ident)
+        handle = CancelHandle()
+        return await self._run(_replace(request_of(ident, stored.header), handle=handle), handle)
+
+    def durable_store(self) -> Any:
+        """The store's durable tables (:class:`stele.actors.sandbox._durable.DurableStore`)."""
+        from .actors.executor._durable import durable_store
+        assert self._kv is not None
+        return durable_store(self._kv)
+
+    async def _run(self, request: Any, handle: Any) -> ExecResult:
         if self._executor is None:
             self._executor = self._ref("executor")
         return await ask_execute(self._executor, request, handle)
@@ -293,7 +329,7 @@ async def open_runtime(path: str | None = None, *, env: Env | None = None,
                 await system.spawn("services", Supervisor, children, Strategy.ONE_FOR_ONE,
                                    restart_intensity, 5.0)
                 try:
-                    yield Runtime(system, file)
+                    yield Runtime(system, file, kv)
                 finally:
                     executions.cancel_scope.cancel()
     finally:

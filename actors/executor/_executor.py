@@ -70,11 +70,14 @@ from ..coprocessor._messages import (GuestFinished, GuestStopped, GuestSuspended
 from ..repository._messages import GetObject, LoadReply, LoadTarget, ObjectRecord, Resolve, Resolved
 from ..sandbox import WAITING, EffectSession, Journal, KVStore, LogSink
 from ..sandbox._values import value_from_cbor, value_to_cbor
+from ..sandbox._durable import DurableLog, GuestSnapshot
 from ._context import ExecutionContext
+from ._durable import finish_durable, open_durable
 from ._errors import BadArguments, ExecutionTimeout, InternalTimeout, UnknownEngine
 from ._guest import guest_failure, output_limit, wait_for_deadline
 from ._pool import Suspended, TelRunner
 from ._prove import PROVEN_ENGINE_SUFFIX, check_provable, prove_guest, receipt_field, stored_receipt
+from ...tel._job import Suspend
 from ._limits import check_nesting, describe, memoizable
 from ._types import ENGINES, ExecLimits, Execute, ExecResult
 
@@ -87,7 +90,8 @@ Spawner = Callable[[Callable[[], Awaitable[None]]], None]
 
 #: Runs whose program last spent less fuel than this start inline (preempted after a slice).
 _INLINE_FUEL = 200_000
-#: Effects one TEL execution may perform (replay makes each cost a re-run of the prefix).
+#: Waiting effects (Clock.sleep, Exec.call) one TEL execution may perform (each costs a
+#: re-run of the prefix; the others are served inside the run).
 MAX_EFFECTS = 10_000
 _EMPTY_JOURNAL = Journal().digest()
 
@@ -251,8 +255,13 @@ class ExecutorActor(Actor):
                                 cycles=min(limits.cycles, budget.cycles), timeout=limits.timeout,
                                 storage=min(limits.storage, budget.storage),
                                 max_output_bytes=limits.max_output_bytes)
+        durable: DurableLog | None = None
+        if request.durable is not None:  # a finished one answers its stored result
+            durable, done = open_durable(request.kv or self._kv, request, digest, limits)
+            if done is not None:
+                return done
         key: MemoKey | None = None
-        if request.memo:
+        if request.memo and durable is None:
             key = _memo_key(request, digest, limits)
             if self._memo is not None:
                 found: object = self._memo.get(key, limits.amounts())
@@ -291,6 +300,7 @@ class ExecutorActor(Actor):
             kv=self._kv if request.kv is None else request.kv, log_sink=self._log_sink, storage_limit=limits.storage,
             tree=None if parent is None else parent.shared, output_limit=limits.max_output_bytes)
         ctx.shared = session.tree
+        session.durable = durable
         result: ExecResult | None = None
         try:
             # move_on_after, not fail_after: only this scope's own deadline is this
@@ -312,6 +322,8 @@ class ExecutorActor(Actor):
                                            min(limits.cycles, 1 << 48))
             result = replace(result, usage=result.usage + Resources(
                 wall_ns=self.env.now_ns() - start))
+            if durable is not None:
+                finish_durable(durable, request, digest, limits, result)
             return result
         except TimeoutError as exc:
             raise InternalTimeout(f"execution of {request.target!r}: {exc}") from None
@@ -357,11 +369,22 @@ class ExecutorActor(Actor):
         replies: list[tuple[tuple[str, str, tuple[Any, ...]], Any]] = []
         kids = _Children(self, request, ctx, session)
         remaining = Resources.ZERO  # what the run had left at its latest effect
+        waits = 0  # runs suspended at an effect that waits (each costs a re-run)
 
         async def exec_call(target: str, arg: int, fuel_left: int) -> int:
             return await kids.call(target, arg, fuel_left, limits.depth, remaining)
 
         session.exec_call = exec_call
+
+        def serve(effect: str, op: str, args: tuple[Any, ...]) -> Any:
+            """An effect that does not wait, served inside an inline run (no re-run)."""
+            if (effect, op) in WAITING:
+                raise Suspend((effect, op, args))
+            ctx.note(self.env.now_ns, "effect", f"{effect}.{op}")
+            reply = session.handle_now(effect, op, args)
+            ctx.note(self.env.now_ns, "effect.done", f"{effect}.{op}")
+            return reply
+
         runner = TelRunner(self.env, request.target, ctx.deadline_ns)
         try:
             while True:
@@ -370,7 +393,8 @@ class ExecutorActor(Actor):
                                     depth=limits.depth)
                 try:
                     out = await runner.run(pool, program, list(request.args), run_limits,
-                                           replies, _INLINE_FUEL)
+                                           replies, _INLINE_FUEL, serve,
+                                           force_inline=session.durable is not None)
                 except Exception as exc:
                     spent = getattr(exc, "cost", None)
                     pool.last_cost = spent if isinstance(spent, int) else pool.last_cost
@@ -382,7 +406,8 @@ class ExecutorActor(Actor):
                     res = out
                     pool.last_cost = res.cost
                     break
-                if len(replies) >= MAX_EFFECTS:
+                waits += 1
+                if waits > MAX_EFFECTS:
                     raise EffectError(f"more than {MAX_EFFECTS} effects in one execution "
                                       "(each is replayed; split the work)") from None
                 remaining = Resources(fuel=out.fuel_left, memory=out.memory_left,
@@ -425,6 +450,18 @@ class ExecutorActor(Actor):
         charged = 0  # guest output bytes charged to the session so far (see _guest)
         step: object = RunGuest(image, request.args[0], run, ctx.deadline_ns,
                                 output_limit(session, charged))
+        durable: DurableLog | None = session.durable
+        snap = None if durable is None else durable.store.snapshot(durable.ident)
+        if durable is not None and snap is not None and snap.seq < len(durable.entries):
+            # resume from the co-processor snapshot, not from cycle 0: the effects
+            # before it are answered from the journal (bookkeeping only)
+            for entry in durable.entries[:snap.seq + 1]:
+                await self._serve_guest(session, list(decode(entry))[:3], limits, kids, ctx)  # type: ignore[call-overload]
+            session.charge_output(snap.output_bytes, "guest output")
+            charged = snap.output_bytes
+            step = ResumeGuest(image, request.args[0], run, snap.snapshot,
+                               Digest.from_binary(snap.digest), snap.answer, ctx.deadline_ns,
+                               output_limit(session, charged))
         while True:
             try:
                 out = await self.coprocessor.ask(step, timeout=math.inf)
@@ -441,15 +478,11 @@ class ExecutorActor(Actor):
             assert isinstance(out, GuestSuspended)
             session.charge_output(out.output_bytes - charged, "guest output")
             charged = out.output_bytes
-            req = decode(out.request)
-            what = f"{req[0]}.{req[1]}" if isinstance(req, list) and len(req) >= 2 else "?"
-            ctx.note(self.env.now_ns, "effect", what)
-            if isinstance(req, list) and len(req) >= 2 and (req[0], req[1]) in WAITING:
-                answer = await session.handle_guest_async(
-                    req, remaining_fuel=max(0, limits.fuel - kids.cost))
-            else:
-                answer = session.handle_sync(req)
-            ctx.note(self.env.now_ns, "effect.done", what)
+            seq = len(session.journal)
+            answer = await self._serve_guest(session, decode(out.request), limits, kids, ctx)
+            if durable is not None and len(session.journal) > seq:  # journaled: checkpoint
+                durable.store.save_snapshot(durable.ident, GuestSnapshot(
+                    seq, out.snapshot, out.snapshot_digest.binary, charged, encode(answer)))
             step = ResumeGuest(image, request.args[0], run, out.snapshot, out.snapshot_digest,
                                encode(answer), ctx.deadline_ns, output_limit(session, charged))
         usage = Resources(memory=out.memory_bytes, cycles=out.cycles)
@@ -468,6 +501,19 @@ class ExecutorActor(Actor):
                           public_output=out.public_output, logs=tuple(session.logs),
                           children=kids.count,
                           events=tuple(f"{e.kind} {e.detail}" for e in ctx.events))
+
+    async def _serve_guest(self, session: EffectSession, req: Any, limits: ExecLimits,
+                           kids: _Children, ctx: ExecutionContext) -> object:
+        """Serve one guest effect request (policy check, handler, journal)."""
+        what = f"{req[0]}.{req[1]}" if isinstance(req, list) and len(req) >= 2 else "?"
+        ctx.note(self.env.now_ns, "effect", what)
+        if isinstance(req, list) and len(req) >= 2 and (req[0], req[1]) in WAITING:
+            answer = await session.handle_guest_async(
+                req, remaining_fuel=max(0, limits.fuel - kids.cost))
+        else:
+            answer = session.handle_sync(req)
+        ctx.note(self.env.now_ns, "effect.done", what)
+        return answer
 
     # -- repository access ------------------------------------------------------
     async def _ask_repo(self, message: object) -> object:
@@ -633,7 +679,8 @@ class _Children:
         ns = self._request.namespace
         sub = Execute(f"{ns}.{target}" if ns else target, (arg,), limits, self._request.policy,
                       "tel", self._request.tenant, memo=self._request.memo, kv=self._request.kv,
-                      namespace=ns)
+                      namespace=ns, durable=None if self._request.durable is None
+                      else f"{self._request.durable}/{len(self._session.journal)}")
         out = await self._executor.execute(sub, self._ctx, budget)
         self._session.add_child_storage(out.usage.storage)
         self.cost += out.cost

@@ -39,6 +39,7 @@ the next job, and the runtime goes on.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -64,6 +65,8 @@ GRACE_S = 0.25
 SIM_NS_PER_FUEL = 100
 
 _Outcome = EvalResult | Suspended
+#: serves an effect that does not wait inside an inline run (``tel._job.Replay``)
+Serve = Callable[[str, str, tuple[Any, ...]], Any]
 
 
 # -- the runtime side ------------------------------------------------------------
@@ -122,28 +125,36 @@ class TelRunner:
         self.stopped_fuel = 0
 
     async def run(self, pool: Any, program: Program, args: list[Any], limits: Limits,
-                  replies: list[tuple[Request, Any]], inline_fuel: int) -> _Outcome:
-        """One run of ``pool``'s program (a ``_ProgramPool``); ``program`` is for inline use."""
+                  replies: list[tuple[Request, Any]], inline_fuel: int,
+                  serve: Serve | None = None, *, force_inline: bool = False) -> _Outcome:
+        """One run of ``pool``'s program (a ``_ProgramPool``); ``program`` is for inline use.
+
+        ``serve`` answers effects that do not wait inside an inline run (see
+        ``tel._job.Replay``); ``force_inline`` keeps the run on the event loop
+        (a durable execution: each effect must be journaled as it happens).
+        """
         env = self.env
         if env.simulated:
             check = CpuCheck(env.now_ns, self.deadline_ns, None, SIM_NS_PER_FUEL)
-            return await self._inline(program, pool.entry, args, limits, replies, check)
-        if tel_profile.active() is not None:  # a worker's run could not be observed: inline
+            return await self._inline(program, pool.entry, args, limits, replies, check, serve)
+        if tel_profile.active() is not None or force_inline:  # observed / journaled: inline
             check = CpuCheck(env.now_ns, self.deadline_ns, None)
-            return await self._inline(program, pool.entry, args, limits, replies, check)
+            return await self._inline(program, pool.entry, args, limits, replies, check, serve)
         if pool.last_cost < inline_fuel:
             check = CpuCheck(env.now_ns, self.deadline_ns, env.now_ns() + INLINE_SLICE_NS,
                              preempt_charge=INLINE_MAX_CHARGE)
             try:
-                return await self._inline(program, pool.entry, args, limits, replies, check)
+                return await self._inline(program, pool.entry, args, limits, replies, check,
+                                          serve)
             except Preempted:
                 pool.last_cost = max(pool.last_cost, inline_fuel)
         return await self._in_worker(pool, args, limits, replies)
 
     async def _inline(self, program: Program, entry: str, args: list[Any], limits: Limits,
-                      replies: list[tuple[Request, Any]], check: CpuCheck) -> _Outcome:
+                      replies: list[tuple[Request, Any]], check: CpuCheck,
+                      serve: Serve | None = None) -> _Outcome:
         try:
-            return call_once(program, entry, args, limits, replies, check)
+            return call_once(program, entry, args, limits, replies, check, serve)
         except DeadlineReached:
             m = program.m
             await self._until_deadline(m.limit - m.fuel)

@@ -114,6 +114,9 @@ class Execute:
     kv: KVStore | None = field(default=None, compare=False)
     namespace: str = ""
     prove: bool = False
+    #: a durable execution's id: its effects are journaled in the store, and a
+    #: later run with the same id replays them (``Runtime.resume``)
+    durable: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,10 @@ against a :class:`Policy`; a violation is an :class:`EffectDenied` naming
 the effect, the policy and the reason.
 """
 
+from ._durable import DurableError as DurableError
+from ._durable import DurableMismatch as DurableMismatch
+from ._durable import ReplayDiverged as ReplayDiverged
+from ._durable import UnknownExecution as UnknownExecution
 from ._errors import EffectDenied as EffectDenied
 from ._handlers import BadEffectRequest as BadEffectRequest
 from ._handlers import DeterministicRandom as DeterministicRandom
@@ -33,6 +37,10 @@ from ._policy import Policy as Policy
 
 __all__ = [
     "BadEffectRequest",
+    "DurableError",
+    "DurableMismatch",
+    "ReplayDiverged",
+    "UnknownExecution",
     "DeterministicRandom",
     "EffectSession",
     "ExecCallback",

@@ -225,6 +225,8 @@ class EffectSession:
             DEFAULT_OUTPUT_LIMIT if output_limit is None else output_limit)
         self.output_bytes = 0  # bytes this execution itself output (journal + guest writes)
         self.journal = Journal()
+        #: the durable journal (:class:`stele.actors.sandbox._durable.DurableLog`) or None
+        self.durable: Any = None
         self.logs: list[str] = []
         self.storage_limit = storage_limit
         self.stored_bytes = 0  # key + value bytes written by KV.put (the storage resource)
@@ -270,31 +272,96 @@ class EffectSession:
     async def handle(self, effect: str, op: str, args: tuple[Any, ...],
                      remaining_fuel: int = 0) -> Any:
         """Serve a TEL ``perform`` (``remaining_fuel`` bounds an ``Exec.call``)."""
+        if (effect, op) not in WAITING:
+            return self.handle_now(effect, op, args)
         self.check(effect, op, args)
-        if effect == "Log" and op == "emit":  # the line is paid for before it is kept
-            self._emit(args)
-            return ()
+        hit, known = self._lookup(effect, op, args)
         if effect == "Clock" and op == "sleep":
             ms = _int_arg(effect, op, args, 0)
-            if ms > 0:
+            if ms > 0 and not hit:  # a journaled sleep has been slept
                 await self.env.sleep(ms / 1000)
             reply: Any = ()
-        elif effect == "Exec" and op == "call":
+        else:
             if self.exec_call is None:
                 raise EffectDenied(effect, op, self.policy.name, "no executor to run stored code")
             target, arg = args[0], _int_arg(effect, op, args, 1)
             if not isinstance(target, str):
                 raise BadEffectRequest(f"Exec.call target must be a String, got {target!r}")
+            # A journaled call still goes to the executor: the child is a durable
+            # execution of its own and answers its stored result (with its cost).
             reply = await self.exec_call(target, arg, remaining_fuel)
-        else:
-            reply = self._sync(effect, op, args, guest=False)
-        self._record(Journal.entry(effect, op, args, reply), f"{effect}.{op}")
+            if hit and reply != known:
+                from ._durable import ReplayDiverged
+                assert self.durable is not None
+                raise ReplayDiverged(self.durable.ident, self.durable.cursor - 1,
+                                     f"Exec.call -> {known!r}", f"Exec.call -> {reply!r}")
+        entry = Journal.entry(effect, op, args, reply)
+        self._record(entry, f"{effect}.{op}")
+        if self.durable is not None and not hit:
+            self.durable.append(entry)
         return reply
+
+    def handle_now(self, effect: str, op: str, args: tuple[Any, ...], *,
+                   guest: bool = False) -> Any:
+        """Serve an effect that does not wait, synchronously (policy check, handler, journal).
+
+        In a durable execution a journaled effect is answered from the
+        journal; a live one's handler and journal row commit together.
+        """
+        self.check(effect, op, args)
+        hit, known = self._lookup(effect, op, args)
+        if hit:
+            return self._replay_known(effect, op, args, known)
+        if effect == "Log" and op == "emit":  # the line is paid for before it is kept
+            self._emit(args)
+            return ()
+        if self.durable is None:
+            reply = self._sync(effect, op, args, guest=guest)
+            self._record(Journal.entry(effect, op, args, reply), f"{effect}.{op}")
+            return reply
+        if (effect, op) in _READS:  # no outside consequence: committed with the next write
+            reply = self._sync(effect, op, args, guest=guest)
+            entry = Journal.entry(effect, op, args, reply)
+            self._record(entry, f"{effect}.{op}")
+            self.durable.append(entry, defer=True)
+            return reply
+        with self.durable.store.atomic():  # the KV write and its journal row: all or nothing
+            reply = self._sync(effect, op, args, guest=guest)
+            entry = Journal.entry(effect, op, args, reply)
+            self._record(entry, f"{effect}.{op}")
+            self.durable.append(entry)
+        return reply
+
+    def _lookup(self, effect: str, op: str, args: tuple[Any, ...]) -> tuple[bool, Any]:
+        if self.durable is None:
+            return False, None
+        return self.durable.lookup(effect, op, args)  # type: ignore[no-any-return]
+
+    def _replay_known(self, effect: str, op: str, args: tuple[Any, ...], known: Any) -> Any:
+        """A journaled effect: do its bookkeeping (journal, output, storage, Rand stream)."""
+        self._record(Journal.entry(effect, op, args, known), f"{effect}.{op}")
+        if effect == "Log" and op == "emit":
+            msg = args[0] if args else ""
+            self.logs.append(msg if isinstance(msg, str) else repr(msg))
+        elif effect == "KV" and op == "put" and len(args) > 1:
+            key = args[0].decode("utf-8", "replace") if isinstance(args[0], bytes) else args[0]
+            if isinstance(key, str) and isinstance(args[1], bytes):
+                self.stored_bytes += len(key.encode()) + len(args[1])
+        elif effect == "Rand":  # the stream moves on exactly as in the first run
+            drawn = self._sync(effect, op, args, guest=False)
+            if drawn != known:
+                from ._durable import ReplayDiverged
+                assert self.durable is not None
+                raise ReplayDiverged(self.durable.ident, self.durable.cursor - 1,
+                                     f"Rand -> {known!r}", f"Rand -> {drawn!r}")
+        return known
 
     def _emit(self, args: tuple[Any, ...]) -> None:
         """``Log.emit``: charge its journal entry, then journal it and pass it on."""
         entry = Journal.entry("Log", "emit", args, ())
         self._record(entry, "Log.emit")
+        if self.durable is not None:  # journaled before the sink sees it: never twice
+            self.durable.append(entry)
         msg = args[0] if args else ""
         text = msg if isinstance(msg, str) else repr(msg)
         self.logs.append(text)
@@ -310,13 +377,7 @@ class EffectSession:
         with :meth:`handle_guest_async` instead.
         """
         effect, op, args = parse_guest_request(request)
-        self.check(effect, op, args)
-        if effect == "Log" and op == "emit":
-            self._emit(args)
-            return _guest_reply(effect, op, ())
-        reply = self._sync(effect, op, args, guest=True)
-        self._record(Journal.entry(effect, op, args, reply), f"{effect}.{op}")
-        return _guest_reply(effect, op, reply)
+        return _guest_reply(effect, op, self.handle_now(effect, op, args, guest=True))
 
     async def handle_guest_async(self, request: object, remaining_fuel: int = 0) -> object:
         """Serve a guest's effect request that may wait (``Clock.sleep``, ``Exec.call``)."""
@@ -364,6 +425,10 @@ class EffectSession:
         raise BadEffectRequest(f"no handler for {effect}.{op}")
 
 
+#: Effect operations with no consequence outside the execution (journaled without an fsync
+#: of their own: their rows commit with the next write, see ``_durable``).
+_READS: frozenset[tuple[str, str]] = frozenset({("Rand", "int"), ("Rand", "bytes"),
+                                                ("Clock", "now"), ("KV", "get")})
 #: Effect operations that wait (sleep on the Env clock, run a child execution).
 WAITING: frozenset[tuple[str, str]] = frozenset({("Clock", "sleep"), ("Exec", "call")})
 

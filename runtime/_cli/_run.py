@@ -55,6 +55,9 @@ def _parser() -> CliParser:
                    help="a guest only: prove the run and store its receipt (docs/receipts.md)")
     p.add_argument("--receipt", type=Path, default=None, metavar="FILE",
                    help="with --prove: also write the receipt to FILE")
+    p.add_argument("--durable", metavar="ID", default=None,
+                   help="a durable execution with this id: effects journaled in the store, "
+                        "resumable with `stele resume ID` (docs/durable.md)")
     p.add_argument("--store", metavar="PATH", default=None,
                    help="the store file (default: $STELE_STORE or ./.stele/store.sqlite)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -147,6 +150,8 @@ def main(argv: list[str]) -> int:
         raise UsageError("--receipt FILE needs --prove")
     if ns.prove and connect:
         raise UsageError("--prove runs on the embedded runtime; it is not available with --connect yet")
+    if connect and ns.durable is not None:
+        raise UsageError("--durable runs on a local store; the daemon does not take it yet")
     if connect:  # the daemon's store, not a local one (stele.daemon._cli.run_remote)
         from ..daemon._cli import run_remote
         return run_remote(ns, connect)
@@ -199,7 +204,8 @@ async def _execute(path: str, ns: Any, engine: str, args: Any) -> Any:
     async with stele.open_runtime(path) as rt:
         try:
             return await rt.execute(ns.target, args, limits=limits, policy=policy,
-                                    engine=engine, memo=not ns.no_memo, prove=ns.prove)
+                                    engine=engine, memo=not ns.no_memo, prove=ns.prove,
+                                    durable=getattr(ns, "durable", None))
         except TelError as exc:
             if type(exc) is TelError:  # the entry's arity or argument types: a usage mistake
                 raise UsageError(str(exc)) from None

@@ -58,13 +58,22 @@ class Preempted(Stop):
 
 
 class Replay:
-    """The effect handler of one run: answers known replies in order, suspends at the next."""
+    """The effect handler of one run: answers known replies in order, suspends at the next.
 
-    __slots__ = ("replies", "calls")
+    ``serve``, when given (inline runs only), answers an unknown effect that
+    does not wait at once: it returns the reply, which is appended to
+    ``replies`` (a later run replays it), or raises :class:`Suspend` for an
+    effect that waits.  So an inline run suspends only at the effects that
+    wait, and a program with many effects costs one run, not one per effect.
+    """
 
-    def __init__(self, replies: list[tuple[Request, Any]]) -> None:
+    __slots__ = ("replies", "calls", "serve")
+
+    def __init__(self, replies: list[tuple[Request, Any]],
+                 serve: Callable[[str, str, tuple[Any, ...]], Any] | None = None) -> None:
         self.replies = replies
         self.calls = 0
+        self.serve = serve
 
     def __call__(self, effect: str, op: str, args: tuple[Any, ...]) -> Any:
         i = self.calls
@@ -73,6 +82,10 @@ class Replay:
             if self.replies[i][0] != (effect, op, args):  # engines are deterministic
                 raise EffectError(f"replay diverged at effect #{i}: {effect}.{op}")
             return self.replies[i][1]
+        if self.serve is not None:
+            reply = self.serve(effect, op, args)
+            self.replies.append(((effect, op, args), reply))
+            return reply
         raise Suspend((effect, op, args))
 
 
@@ -130,12 +143,14 @@ _Outcome = EvalResult | Suspended
 
 
 def call_once(program: Program, entry: str, args: list[Any], limits: Limits,
-          replies: list[tuple[Request, Any]], check: CpuCheck | None) -> _Outcome:
+              replies: list[tuple[Request, Any]], check: CpuCheck | None,
+              serve: Callable[[str, str, tuple[Any, ...]], Any] | None = None) -> _Outcome:
     """One run of ``program`` (raises the program's TEL error, or ``_Stop``)."""
     if check is not None:
         check.m = program.m
     try:
-        return program.call(entry, args, limits=limits, handler=Replay(replies), check=check,
+        return program.call(entry, args, limits=limits, handler=Replay(replies, serve),
+                            check=check,
                             check_every=CHECK_EVERY)
     except Suspend as s:
         m = program.m
