@@ -25,9 +25,11 @@ from ._lower import CompileUnsupported, IrFunc
 from ._regalloc import Allocation, allocate, intervals
 
 __all__ = ["gen_function", "ERR_FUEL", "ERR_DEPTH", "ERR_OVERFLOW", "ERR_DIVZERO", "ERR_MEMORY",
-           "ERR_INPUT"]
+           "ERR_INPUT", "ERR_HOST_MEMORY"]
 
 ERR_FUEL, ERR_DEPTH, ERR_MEMORY, ERR_OVERFLOW, ERR_DIVZERO, ERR_INPUT = 10, 11, 12, 13, 14, 90
+#: the heap could not grow (a host limit, not a TEL error)
+ERR_HOST_MEMORY = 91
 ZERO, RA, SP, GP, TP = 0, 1, 2, 3, 4
 T0, T1, T2, T3, T4, T5, T6 = (REG[f"t{i}"] for i in range(7))
 A0, A1, A2, A3, A4, A5, A6, A7 = (REG[f"a{i}"] for i in range(8))
@@ -43,6 +45,12 @@ def _operands(ins: tuple[Any, ...]) -> list[int]:
         return [ins[1], ins[2], ins[3]]
     if op == "cmp":
         return [ins[2], ins[3], ins[4]]
+    if op == "alloc":
+        return [ins[1]]
+    if op == "store":
+        return [ins[1], ins[3]]
+    if op == "load":
+        return [ins[1], ins[2]]
     if op in ("bz", "bnz", "ret"):
         return [ins[1]]
     if op == "call":
@@ -234,6 +242,23 @@ class _Func:
                 self.dst(ins[1], A0, A1)
             else:
                 self.dst(ins[1], A2, A3)
+        elif op == "alloc":
+            _, d, mem, nwords, site = ins
+            a.li(A0, mem)
+            a.li(A1, site)
+            a.li(A2, 8 * nwords)
+            a.jump("rt_alloc", link=RA)
+            self.dst(d, A0, ZERO)
+        elif op == "store":
+            p, _ = self.src(ins[1], T0, T1)
+            lo, hi = self.src(ins[3], T2, T3)
+            a("sw", 0, p, lo, imm=8 * ins[2])
+            a("sw", 0, p, hi, imm=8 * ins[2] + 4)
+        elif op == "load":
+            p, _ = self.src(ins[2], T0, T1)
+            a("lw", T2, p, imm=8 * ins[3])
+            a("lw", T3, p, imm=8 * ins[3] + 4)
+            self.dst(ins[1], T2, T3)
         elif op == "cmp":
             self.compare(ins[1], ins[2], ins[3], ins[4])
         elif op in ("bz", "bnz"):

@@ -13,21 +13,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from .._ast import TName, Type
+from .._ast import TName, TOption, TTuple, Type
 from .._cost import COST_TABLE, CostTable, Limits
 from .._errors import (
     CostLimitExceeded, DepthLimitExceeded, DivisionByZero, IntegerOverflow, MemoryLimitExceeded, TelError,
     TelRuntimeError,
 )
 from .._types import CheckedModule
-from .._values import Value, check_value
+from .._values import Some, Value, check_value
 from ._asm import Asm, FarNeeded
 from ._codegen import (
-    ERR_DEPTH, ERR_DIVZERO, ERR_FUEL, ERR_INPUT, ERR_MEMORY, ERR_OVERFLOW, gen_function,
+    ERR_DEPTH, ERR_DIVZERO, ERR_FUEL, ERR_HOST_MEMORY, ERR_INPUT, ERR_MEMORY, ERR_OVERFLOW, gen_function,
 )
 from ._elfw import TEXT_BASE, read_note, write_elf
 from ._lower import CompileUnsupported, IrModule, Site, lower_module
-from ._runtime import DATA, DATA_SIZE, emit_runtime, emit_start
+from ._runtime import DATA, DATA_SIZE, emit_encoders, emit_runtime, emit_start
 
 __all__ = ["COMPILER_VERSION", "Compiled", "GuestRun", "compile_program", "run_compiled",
            "guest_input", "decode_output", "GuestFailed"]
@@ -91,6 +91,7 @@ def _assemble(ir: IrModule, far: bool) -> tuple[bytes, int]:
     stack = (stack + 4095) & ~4095
     emit_start(a, labels[ir.entry], ir.param_types, ir.ret_type, stack)
     emit_runtime(a)
+    emit_encoders(a, ir.ret_type)
     frame = 0
     for f in ir.funcs.values():
         frame = max(frame, gen_function(a, f, labels))
@@ -125,6 +126,16 @@ def _from_cbor(t: Type, v: Any) -> Value:
         if v != []:
             raise GuestFailed(f"guest returned {v!r} for a Unit")
         return ()
+    if isinstance(t, TOption):
+        if v is None:
+            return None
+        if not (isinstance(v, dict) and list(v) == ["s"]):
+            raise GuestFailed(f"guest returned {v!r} for an Option")
+        return Some(_from_cbor(t.elem, v["s"]))
+    if isinstance(t, TTuple):
+        if not (isinstance(v, list) and len(v) == len(t.items)):
+            raise GuestFailed(f"guest returned {v!r} for a tuple")
+        return tuple(_from_cbor(i, x) for i, x in zip(t.items, v))
     if not check_value(t, v):
         raise GuestFailed(f"guest returned {v!r}, not a value of type {t}")
     return v
@@ -147,6 +158,8 @@ def decode_output(compiled: Compiled, exit_code: int, public_output: bytes, cycl
         return GuestRun(_from_cbor(compiled.ret, item), spent, limits.memory - mem_left, cycles)
     if code == ERR_INPUT:
         raise GuestFailed("the compiled guest rejected its input")
+    if code == ERR_HOST_MEMORY:
+        raise GuestFailed("the compiled guest's heap could not grow (the co-processor's memory limit)")
     if type(item) is not int or not 0 <= item < len(compiled.sites):
         raise GuestFailed(f"guest reported error {code} at unknown site {item!r}")
     site = compiled.sites[item]

@@ -26,10 +26,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._ast import (
-    Binary, BoolLit, Call, Def, Expr, If, IntLit, Let, Seq, TName, Type, Unary, UnitLit, Var,
+    Binary, BoolLit, Call, Def, Expr, If, IntLit, Let, Match, NoneE, Proj, Seq, SomeE, TFn, TList,
+    TName, TOption, TTuple, TupleLit, Type, Unary, UnitLit, Var,
 )
 from .._cost import CostTable
 from .._errors import Loc, TelError
+from .._printer import print_type
 from .._types import CheckedModule
 
 __all__ = ["CompileUnsupported", "Site", "IrFunc", "IrModule", "lower_module", "SUPPORTED"]
@@ -38,12 +40,20 @@ __all__ = ["CompileUnsupported", "Site", "IrFunc", "IrModule", "lower_module", "
 SUPPORTED = (
     "types Int, Bool, Unit; literals; local variables; let; if; `;`; unary - and !; "
     "+ - * / % with TEL's overflow and division errors; < <= > >= == != on Int, Bool, Unit; "
-    "&& ||; calls of definitions (recursion, mutual recursion) under the depth limit"
+    "&& ||; calls of definitions (recursion, mutual recursion) under the depth limit; "
+    "Option (Some, None, match) and tuples (literals, projection) with the memory limit; "
+    "entry arguments of type Int, Bool, Unit and results of any of these types"
 )
 INT, BOOL, UNIT = TName("Int"), TName("Bool"), TName("Unit")
+#: the type of `None` before anything says what it holds
+UNKNOWN_OPTION = TOption(TName("?"))
 _SCALARS = (INT, BOOL, UNIT)
 _ARITH = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod"}
 _CMP = ("<", "<=", ">", ">=")
+
+
+def _at(loc: Loc) -> str:
+    return f"{loc}: " if loc.line else ""
 
 
 class CompileUnsupported(TelError):
@@ -151,7 +161,7 @@ class _Lower:
         if isinstance(e, UnitLit):
             f.emit("const", d, 0)
             return d, UNIT
-        raise CompileUnsupported(f"{e.loc}: {type(e).__name__} does not compile to RISC-V yet")
+        raise CompileUnsupported(f"{_at(e.loc)}{type(e).__name__} does not compile to RISC-V yet")
 
     # -- lowering
     def expr(self, f: IrFunc, e: Expr, env: dict[str, tuple[int, Type]]) -> tuple[int, Type]:
@@ -166,7 +176,7 @@ class _Lower:
             return self.literal(f, e)
         if isinstance(e, Var):
             if e.name not in env:
-                raise CompileUnsupported(f"{e.loc}: a definition used as a value does not compile yet")
+                raise CompileUnsupported(f"{_at(e.loc)}a definition used as a value does not compile yet")
             self.charge(f, [self.part(e)], e.loc)
             return env[e.name]
         if isinstance(e, Let):
@@ -180,6 +190,51 @@ class _Lower:
             self.charge(f, [self.part(e)], e.loc)
             self.expr(f, e.first, env)
             return self.expr(f, e.second, env)
+        if isinstance(e, NoneE):
+            self.charge(f, [self.part(e)], e.loc)
+            d = f.vreg()
+            f.emit("const", d, 0)
+            return d, UNKNOWN_OPTION
+        if isinstance(e, SomeE):
+            self.charge(f, [self.part(e)], e.loc)
+            x, t = self.expr(f, e.value, env)
+            d = f.vreg()
+            f.emit("alloc", d, self.t.mem_base, 1, self.site("memory", e.loc, self.t.mem_base))
+            f.emit("store", d, 0, x)
+            return d, TOption(t)
+        if isinstance(e, TupleLit):
+            self.charge(f, [self.part(e)], e.loc)
+            items = [self.expr(f, i, env) for i in e.items]
+            n = len(items)
+            d = f.vreg()
+            mem = self.t.mem_base + self.t.mem_per_item * n
+            f.emit("alloc", d, mem, n, self.site("memory", e.loc, mem))
+            for i, (x, _) in enumerate(items):
+                f.emit("store", d, i, x)
+            return d, TTuple(tuple(t for _, t in items))
+        if isinstance(e, Proj):
+            self.charge(f, [self.part(e)], e.loc)
+            x, t = self.expr(f, e.tuple, env)
+            d = f.vreg()
+            f.emit("load", d, x, e.index)
+            return d, t.items[e.index] if isinstance(t, TTuple) else UNKNOWN_OPTION
+        if isinstance(e, Match):
+            self.charge(f, [self.part(e)], e.loc)
+            sv, st = self.expr(f, e.scrutinee, env)
+            d = f.vreg()
+            none, done = self.label(), self.label()
+            f.emit("bz", sv, none)
+            y = f.vreg()
+            f.emit("load", y, sv, 0)
+            et = st.elem if isinstance(st, TOption) else UNKNOWN_OPTION
+            v, t = self.expr(f, e.some_body, {**env, e.some_name: (y, et)})
+            f.emit("mov", d, v)
+            f.emit("jmp", done)
+            f.emit("label", none)
+            v, t2 = self.expr(f, e.none_body, env)
+            f.emit("mov", d, v)
+            f.emit("label", done)
+            return d, t if t != UNKNOWN_OPTION else t2
         if isinstance(e, Unary):
             self.charge(f, [self.part(e)], e.loc)
             x, t = self.expr(f, e.operand, env)
@@ -189,7 +244,7 @@ class _Lower:
                 return d, BOOL
             f.emit("neg", d, x, self.site("overflow", e.loc))
             return d, INT
-        raise CompileUnsupported(f"{e.loc}: {type(e).__name__} does not compile to RISC-V yet")
+        raise CompileUnsupported(f"{_at(e.loc)}{type(e).__name__} does not compile to RISC-V yet")
 
     def operand(self, f: IrFunc, e: Expr, env: dict[str, tuple[int, Type]], fused: bool
                 ) -> tuple[int, Type]:
@@ -231,12 +286,12 @@ class _Lower:
             return d, BOOL
         if e.op in ("==", "!="):
             if ta not in _SCALARS:
-                raise CompileUnsupported(f"{e.loc}: == on values of this type does not compile yet")
+                raise CompileUnsupported(f"{_at(e.loc)}== on values of this type does not compile yet")
             if ta != INT:  # the interpreter pays per element of a non-Int left value (1 for a scalar)
                 self.dyn(f, self.t.per_element, e.loc)
             f.emit("cmp", e.op, d, a, b)
             return d, BOOL
-        raise CompileUnsupported(f"{e.loc}: the operator {e.op} does not compile to RISC-V yet")
+        raise CompileUnsupported(f"{_at(e.loc)}the operator {e.op} does not compile to RISC-V yet")
 
     def gen_binary(self, f: IrFunc, e: Binary, env: dict[str, tuple[int, Type]],
                    pre: list[tuple[str, int]]) -> tuple[int, Type]:
@@ -284,7 +339,7 @@ class _Lower:
             args = [self.expr(f, a, env)[0] for a in e.args]
             return self.call_def(f, fn.name, args, e.loc)
         what = f"the builtin {fn.name}" if isinstance(fn, Var) and fn.name not in env else "a function value"
-        raise CompileUnsupported(f"{e.loc}: calling {what} does not compile to RISC-V yet")
+        raise CompileUnsupported(f"{_at(e.loc)}calling {what} does not compile to RISC-V yet")
 
     def if_(self, f: IrFunc, e: If, env: dict[str, tuple[int, Type]]) -> tuple[int, Type]:
         c = e.cond
@@ -340,24 +395,37 @@ class _Lower:
         f = IrFunc(d.name, len(d.params))
         env: dict[str, tuple[int, Type]] = {}
         for i, p in enumerate(d.params):
-            if p.type not in _SCALARS:
-                raise CompileUnsupported(f"{p.loc}: a parameter of type other than Int, Bool, Unit "
-                                         "does not compile yet")
+            if not compilable_type(p.type):
+                raise CompileUnsupported(f"{_at(p.loc)}a parameter of type {print_type(p.type)} does not compile yet")
             v = f.vreg()
             f.emit("param", v, i)
             env[p.name] = (v, p.type)
-        if d.ret not in _SCALARS:
-            raise CompileUnsupported(f"{d.loc}: a result of type other than Int, Bool, Unit "
-                                     "does not compile yet")
+        if not compilable_type(d.ret):
+            raise CompileUnsupported(f"{_at(d.loc)}a result of type {print_type(d.ret)} does not compile yet")
         r, _ = self.expr(f, d.body, env)
         f.emit("ret", r)
         return f
+
+
+def compilable_type(t: Type) -> bool:
+    """Types whose values the compiled code represents: scalars, options and tuples of them."""
+    if isinstance(t, TName):
+        return t.name in ("Int", "Bool", "Unit")
+    if isinstance(t, TOption):
+        return compilable_type(t.elem)
+    if isinstance(t, TTuple):
+        return all(compilable_type(i) for i in t.items)
+    assert isinstance(t, (TList, TFn))
+    return False
 
 
 def lower_module(checked: CheckedModule, entry: str, table: CostTable) -> IrModule:
     """Lower every definition `entry` can reach; raise `CompileUnsupported` for what cannot be."""
     if entry not in checked.defs:
         raise TelError(f"no definition named {entry!r}")
+    for p in checked.defs[entry].params:
+        if p.type not in _SCALARS:
+            raise CompileUnsupported(f"{_at(p.loc)}an entry argument of type {print_type(p.type)} does not compile yet")
     low = _Lower(checked, table)
     reach = _reachable(checked, entry)
     funcs = {name: low.func(checked.defs[name]) for name in checked.defs if name in reach}

@@ -19,10 +19,10 @@ output length and buffer.
 
 from __future__ import annotations
 
-from .._ast import TName, Type
+from .._ast import TName, TOption, TTuple, Type
 from ._asm import Asm
 from ._codegen import (
-    A0, A1, A2, A3, A4, A5, A6, A7, ERR_FUEL, ERR_INPUT, GP, RA, SP, T0, T1, T2, T3, T4, T5, T6, TP,
+    A0, A1, A2, A3, A4, A5, A6, A7, ERR_FUEL, ERR_HOST_MEMORY, ERR_INPUT, ERR_MEMORY, GP, RA, SP, T0, T1, T2, T3, T4, T5, T6, TP,
     ZERO,
 )
 from ._lower import CompileUnsupported
@@ -31,7 +31,7 @@ __all__ = ["DATA", "DATA_SIZE", "SLICE", "emit_runtime", "emit_start"]
 
 S0, S1, S2, S3, S4 = 8, 9, 18, 19, 20
 DATA = 0x10000000
-RESERVE, MEMLEFT, OUTLEN = 0, 8, 16
+RESERVE, MEMLEFT, OUTLEN, HEAP, HEAPEND = 0, 8, 16, 20, 24
 OUTBUF = 64
 OUTCAP = 4096
 DATA_SIZE = OUTBUF + OUTCAP
@@ -83,6 +83,13 @@ def emit_start(a: Asm, entry: str, params: tuple[Type, ...], ret: Type, stack_by
     a("add", S2, S2, A0)
     a.jump("rt_read")
     a.label(done)
+    _data(a, T6)
+    a("addi", T0, S2, imm=7)
+    a("andi", T0, T0, imm=-8)
+    a("sw", 0, T6, T0, imm=HEAP)
+    a.li(T0, 4096)
+    a("add", T0, S2, T0)
+    a("sw", 0, T6, T0, imm=HEAPEND)
     # [fuel, memory, depth, args]
     a.mv(A0, S1)
     _expect(a, 4, 4)
@@ -134,7 +141,9 @@ def emit_start(a: Asm, entry: str, params: tuple[Type, ...], ret: Type, stack_by
     a("sw", 0, T6, ZERO, imm=OUTLEN)
     _put(a, 4, 4)
     _put(a, 0, 0)
-    _encode_scalar(a, ret, S3, S4)
+    a.mv(A0, S3)
+    a.mv(A1, S4)
+    a.jump(encoder_label(ret), link=RA)
     a.jump("rt_finish_meters", link=RA)
     a.li(A0, 0)
     a.jump("rt_write_exit")
@@ -206,6 +215,64 @@ def _encode_scalar(a: Asm, t: Type, lo: int, hi: int) -> None:
         a.jump("rt_put", link=RA)
     else:
         _put(a, 4, 0)
+
+
+def encoder_label(t: Type) -> str:
+    """The label of the routine that appends a value of type `t` (in a0/a1) as CBOR."""
+    from .._printer import print_type
+    return "enc " + print_type(t)
+
+
+def emit_encoders(a: Asm, t: Type, done: set[str] | None = None) -> None:
+    """The CBOR encoders of `t` and of the types inside it (value in a0/a1; s1, s2, s3 saved)."""
+    done = set() if done is None else done
+    label = encoder_label(t)
+    if label in done:
+        return
+    done.add(label)
+    a.label(label)
+    a("addi", SP, SP, imm=-16)
+    a("sw", 0, SP, RA, imm=12)
+    for i, r in enumerate((S1, S2, S3)):
+        a("sw", 0, SP, r, imm=8 - 4 * i)
+    a.mv(S1, A0)
+    a.mv(S2, A1)
+    inner: list[Type] = []
+    if isinstance(t, TOption):
+        some, out = a.fresh("enc"), a.fresh("enc")
+        a.branch("bne", S1, ZERO, some)
+        _put(a, 7, 22)  # null
+        a.jump(out)
+        a.label(some)
+        _put(a, 5, 1)  # {"s": value}
+        _put(a, 3, 1)
+        _put(a, 0, 0)  # placeholder head byte 0x00, rewritten to 's' below
+        _data(a, T6)
+        a("lw", T5, T6, imm=OUTLEN)
+        a("add", T5, T5, T6)
+        a.li(T0, ord("s"))
+        a("sb", 0, T5, T0, imm=OUTBUF - 1)
+        a("lw", A0, S1, imm=0)
+        a("lw", A1, S1, imm=4)
+        a.jump(encoder_label(t.elem), link=RA)
+        a.label(out)
+        inner.append(t.elem)
+    elif isinstance(t, TTuple):
+        _put(a, 4, len(t.items))
+        for i, it in enumerate(t.items):
+            a("lw", A0, S1, imm=8 * i)
+            a("lw", A1, S1, imm=8 * i + 4)
+            a.jump(encoder_label(it), link=RA)
+            inner.append(it)
+    else:
+        _encode_scalar(a, t, S1, S2)
+    for i, r in enumerate((S1, S2, S3)):
+        a("lw", r, SP, imm=8 - 4 * i)
+    a("lw", RA, SP, imm=12)
+    a("addi", SP, SP, imm=16)
+    a("jalr", ZERO, RA, imm=0)
+    for it in inner:
+        emit_encoders(a, it, done)
 
 
 def _put(a: Asm, major: int, n: int) -> None:
@@ -300,6 +367,7 @@ def emit_runtime(a: Asm) -> None:
     a.mv(A0, S0)
     _syscall(a, SYS_EXIT)
 
+    _emit_alloc(a)
     _emit_head(a)
     _emit_put(a)
     _emit_mul(a)
@@ -503,3 +571,46 @@ def _emit_divmod(a: Asm) -> None:
     _neg64(a, A2, A3)
     a.label(rpos)
     a("jalr", ZERO, RA, imm=0)
+
+
+def _emit_alloc(a: Asm) -> None:
+    """rt_alloc(a0 = bytes accounted, a1 = site, a2 = bytes used) -> a0 = a fresh 8-aligned block.
+
+    The TEL memory limit is an allocation budget in the cost table's units
+    (`MEMLEFT`); the block itself comes from a bump pointer whose heap grows
+    by `brk` in 64 KiB steps (a refused `brk` is a host limit: exit 91).
+    """
+    a.label("rt_alloc")
+    _data(a, T6)
+    a("lw", T0, T6, imm=MEMLEFT)
+    a("lw", T1, T6, imm=MEMLEFT + 4)
+    ok, fail, fits = a.fresh("al"), a.fresh("al"), a.fresh("al")
+    a.branch("bne", T1, ZERO, ok)
+    a.branch("bltu", T0, A0, fail)
+    a.label(ok)
+    a("sltu", T2, T0, A0)
+    a("sub", T0, T0, A0)
+    a("sub", T1, T1, T2)
+    a("sw", 0, T6, T0, imm=MEMLEFT)
+    a("sw", 0, T6, T1, imm=MEMLEFT + 4)
+    a("lw", T3, T6, imm=HEAP)
+    a("add", T4, T3, A2)
+    a("lw", T5, T6, imm=HEAPEND)
+    a.branch("bgeu", T5, T4, fits)
+    a.li(T0, 65536)
+    a("add", A0, T4, T0)
+    a.mv(T0, A0)
+    _syscall(a, SYS_BRK)
+    a.branch("bne", A0, T0, "rt_out_of_host_memory")
+    a("sw", 0, T6, A0, imm=HEAPEND)
+    a.label(fits)
+    a("sw", 0, T6, T4, imm=HEAP)
+    a.mv(A0, T3)
+    a("jalr", ZERO, RA, imm=0)
+    a.label(fail)
+    a.li(A0, ERR_MEMORY)
+    a.jump("rt_fail")
+    a.label("rt_out_of_host_memory")
+    a.li(A0, ERR_HOST_MEMORY)
+    a.li(A1, 0)
+    a.jump("rt_fail")
