@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from stele.actors.coprocessor import decode
 from stele.tel import (
-    CostLimitExceeded, DepthLimitExceeded, DivisionByZero, IntegerOverflow, Limits,
+    DepthLimitExceeded, DivisionByZero, IntegerOverflow, Limits,
     MemoryLimitExceeded, Program, Some, TelError, check_module, parse_module,
 )
 from stele.tel._gen import GenProgram
