@@ -16,7 +16,7 @@ from stele.tel._ast import TName, TOption, TTuple, Type
 from stele.tel._gen import GenProgram, Weights, _Gen, splitmix_chooser
 
 INT, BOOL, UNIT = TName("Int"), TName("Bool"), TName("Unit")
-WEIGHTS = Weights(collection=0, crypto=0, conversion=0, effect=0, apply=0)
+WEIGHTS = Weights(collection=1, crypto=0, conversion=0, effect=0)
 
 
 class CompilableGen(_Gen):

@@ -55,6 +55,10 @@ def _operands(ins: tuple[Any, ...]) -> list[int]:
         return [ins[1]]
     if op == "call":
         return [ins[1], *ins[3]]
+    if op == "callv":
+        return [ins[1], ins[2], *ins[3]]
+    if op == "fnaddr":
+        return [ins[1]]
     return []
 
 
@@ -65,7 +69,8 @@ class _Func:
         self.fn_label = fn_label
         ops = [_operands(i) for i in f.code]
         self.alloc: Allocation = allocate(intervals(f.code, ops))
-        self.out = 8 * max([len(i[3]) for i in f.code if i[0] == "call"] + [0])
+        self.out = 8 * max([len(i[3]) + (i[0] == "callv") for i in f.code if i[0] in ("call", "callv")]
+                           + [0])
         self.spill = self.out
         nsave = 2 * len(self.alloc.used)
         size = self.out + 8 * len(self.alloc.slots) + 4 * nsave + 4
@@ -279,6 +284,24 @@ class _Func:
             a.jump(self.fn_label[name], link=RA)
             a("addi", TP, TP, imm=1)
             self.dst(d, A0, A1)
+        elif op == "callv":
+            _, d, fv, args, site = ins
+            for i, v in enumerate([fv, *args]):
+                lo, hi = self.src(v, T0, T1)
+                a("sw", 0, SP, lo, imm=8 * i)
+                a("sw", 0, SP, hi, imm=8 * i + 4)
+            a.branch("beq", TP, ZERO, self.stub("depth", site))
+            a("addi", TP, TP, imm=-1)
+            p, _ = self.src(fv, T0, T1)
+            a("lw", T2, p, imm=0)
+            a("jalr", RA, T2, imm=0)
+            a("addi", TP, TP, imm=1)
+            self.dst(d, A0, A1)
+        elif op == "fnaddr":
+            p, _ = self.src(ins[1], T0, T1)
+            a.la(T2, self.fn_label[ins[2]])
+            a("sw", 0, p, T2, imm=0)
+            a("sw", 0, p, ZERO, imm=4)
         elif op == "ret":
             lo, hi = self.src(ins[1], A0, A1)
             a.mv(A0, lo)

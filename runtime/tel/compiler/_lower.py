@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._ast import (
-    Binary, BoolLit, Call, Def, Expr, If, IntLit, Let, Match, NoneE, Proj, Seq, SomeE, TFn, TList,
+    Binary, BoolLit, Call, Def, Expr, If, IntLit, Lambda, Let, Match, NoneE, Proj, Seq, SomeE, TFn, TList,
     TName, TOption, TTuple, TupleLit, Type, Unary, UnitLit, Var,
 )
 from .._cost import CostTable
@@ -42,6 +42,7 @@ SUPPORTED = (
     "+ - * / % with TEL's overflow and division errors; < <= > >= == != on Int, Bool, Unit; "
     "&& ||; calls of definitions (recursion, mutual recursion) under the depth limit; "
     "Option (Some, None, match) and tuples (literals, projection) with the memory limit; "
+    "lambdas (closures capturing locals) and calls of function values; get_or_else; "
     "entry arguments of type Int, Bool, Unit and results of any of these types"
 )
 INT, BOOL, UNIT = TName("Int"), TName("Bool"), TName("Unit")
@@ -103,6 +104,7 @@ class _Lower:
         self.t = table
         self.sites: list[Site] = []
         self.labels = 0
+        self.lambdas: dict[str, IrFunc] = {}
 
     def site(self, kind: str, loc: Loc, cost: int = 0) -> int:
         self.sites.append(Site(kind, loc, cost))
@@ -190,6 +192,8 @@ class _Lower:
             self.charge(f, [self.part(e)], e.loc)
             self.expr(f, e.first, env)
             return self.expr(f, e.second, env)
+        if isinstance(e, Lambda):
+            return self.lambda_(f, e, env)
         if isinstance(e, NoneE):
             self.charge(f, [self.part(e)], e.loc)
             d = f.vreg()
@@ -338,8 +342,60 @@ class _Lower:
             self.charge(f, [("Call", self.t.node["Call"])], e.loc)
             args = [self.expr(f, a, env)[0] for a in e.args]
             return self.call_def(f, fn.name, args, e.loc)
+        if isinstance(fn, Var) and fn.name not in env and fn.name == "get_or_else":
+            # the interpreter's builtin call: Call and builtin cost as one unit, then the arguments
+            self.charge(f, [("Call", self.t.node["Call"]), ("builtin:get_or_else", self.t.builtin[fn.name])],
+                        e.loc)
+            o, _ = self.expr(f, e.args[0], env)
+            dflt, t = self.expr(f, e.args[1], env)
+            d = f.vreg()
+            none, done = self.label(), self.label()
+            f.emit("bz", o, none)
+            f.emit("load", d, o, 0)
+            f.emit("jmp", done)
+            f.emit("label", none)
+            f.emit("mov", d, dflt)
+            f.emit("label", done)
+            return d, t
+        if not (isinstance(fn, Var) and fn.name not in env):
+            # a function value: Call charged, then the function, the arguments, the depth check
+            self.charge(f, [("Call", self.t.node["Call"])], e.loc)
+            fv, ft = self.expr(f, fn, env)
+            args = [self.expr(f, a, env)[0] for a in e.args]
+            d = f.vreg()
+            f.emit("callv", d, fv, args, self.site("depth", e.loc))
+            return d, ft.ret if isinstance(ft, TFn) else UNKNOWN_OPTION
         what = f"the builtin {fn.name}" if isinstance(fn, Var) and fn.name not in env else "a function value"
         raise CompileUnsupported(f"{_at(e.loc)}calling {what} does not compile to RISC-V yet")
+
+    def lambda_(self, f: IrFunc, e: Lambda, env: dict[str, tuple[int, Type]]) -> tuple[int, Type]:
+        """A closure: [code address, captured...] on the heap; its body is a function of its own."""
+        from .._free import free_vars
+        self.charge(f, [self.part(e)], e.loc)
+        names = sorted(free_vars(e) & env.keys())
+        name = f"<lambda {len(self.lambdas)}>"
+        g = IrFunc(name, 1 + len(e.params))
+        self.lambdas[name] = g
+        cp = g.vreg()
+        g.emit("param", cp, 0)
+        ienv: dict[str, tuple[int, Type]] = {}
+        for i, n in enumerate(names):
+            v = g.vreg()
+            g.emit("load", v, cp, 1 + i)
+            ienv[n] = (v, env[n][1])
+        for i, p in enumerate(e.params):
+            v = g.vreg()
+            g.emit("param", v, 1 + i)
+            ienv[p.name] = (v, p.type)
+        r, rt = self.expr(g, e.body, ienv)
+        g.emit("ret", r)
+        mem = self.t.mem_base + self.t.mem_per_item * len(names)
+        d = f.vreg()
+        f.emit("alloc", d, mem, 1 + len(names), self.site("memory", e.loc, mem))
+        f.emit("fnaddr", d, name)
+        for i, n in enumerate(names):
+            f.emit("store", d, 1 + i, env[n][0])
+        return d, TFn(tuple(p.type for p in e.params), rt)
 
     def if_(self, f: IrFunc, e: If, env: dict[str, tuple[int, Type]]) -> tuple[int, Type]:
         c = e.cond
@@ -429,6 +485,7 @@ def lower_module(checked: CheckedModule, entry: str, table: CostTable) -> IrModu
     low = _Lower(checked, table)
     reach = _reachable(checked, entry)
     funcs = {name: low.func(checked.defs[name]) for name in checked.defs if name in reach}
+    funcs.update(low.lambdas)
     d = checked.defs[entry]
     return IrModule(funcs, low.sites, entry, tuple(p.type for p in d.params), d.ret)
 
