@@ -69,12 +69,12 @@ class _Func:
         self.fn_label = fn_label
         ops = [_operands(i) for i in f.code]
         self.alloc: Allocation = allocate(intervals(f.code, ops))
-        self.out = 8 * max([len(i[3]) + (i[0] == "callv") for i in f.code if i[0] in ("call", "callv")]
+        self.out: int = 8 * max([len(i[3]) + (i[0] == "callv") for i in f.code if i[0] in ("call", "callv")]
                            + [0])
         self.spill = self.out
         nsave = 2 * len(self.alloc.used)
         size = self.out + 8 * len(self.alloc.slots) + 4 * nsave + 4
-        self.frame = (size + 15) & ~15
+        self.frame: int = (size + 15) & ~15
         if self.frame > 2032:
             raise CompileUnsupported(f"{f.name}: its frame ({self.frame} bytes) is too large to compile yet")
         self.slow: list[tuple[str, list[tuple[str, Any]]]] = []
