@@ -42,6 +42,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diff": ("stele._cli._names:diff_main", "compare two versions: NAME@N NAME@M"),
     "profile": ("stele._cli._profile:main",
                 "profile stored TEL code or a RISC-V guest (flame graph, speedscope, Perfetto)"),
+    "compile": ("stele.tel.compiler._cli:main", "compile stored TEL code to an RV32IM ELF"),
     "vm": ("stele.actors.coprocessor._cli:main", "run RISC-V guests on the co-processor"),
     "receipt": ("stele._cli._receipt:main", "verify, show or export execution receipts"),
     "sim": ("stele.sim._cli:main", "run the deterministic simulator"),

@@ -434,6 +434,9 @@ class ExecutorActor(Actor):
 
     async def _run_guest(self, request: Execute, digest: Digest, limits: ExecLimits,
                          session: EffectSession, ctx: ExecutionContext) -> ExecResult:
+        from ._tel_riscv import is_tel_target, run_tel_on_riscv
+        if await is_tel_target(self, digest):  # stored TEL code: compiled to a guest
+            return await run_tel_on_riscv(self, request, digest, limits, session, ctx)
         if len(request.args) != 1 or not isinstance(request.args[0], bytes):
             raise BadArguments("a RISC-V guest takes exactly one argument: its input bytes")
         image = await self._guest(digest)

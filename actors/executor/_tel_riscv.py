@@ -1,0 +1,119 @@
+"""``engine="riscv"`` for a stored TEL definition: compile it (memoized), run the guest, map back.
+
+The definition and everything it depends on compile to an RV32IM ELF
+(`stele.tel.compiler`), kept content-addressed under the TEL digest and
+`COMPILER_VERSION` (`CompiledCache`), so a definition compiles once per
+compiler version. The guest runs on the co-processor actor (a worker
+process under RealEnv, inline under SimEnv) like any other guest, and its
+output becomes the TEL value, cost and memory -- or the typed TEL error the
+interpreter raises, with the same message and cost. A definition the
+compiler does not translate fails with `CompileUnsupported` naming the
+construct (the ``"tel"`` engine still runs it).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from typing import Any
+
+from ...protocol import Digest
+from ...tel import Limits
+from ...tel.compiler import (
+    COMPILER_VERSION, Compiled, compile_program, decode_output, guest_input, max_cycles_for,
+)
+from ..allocator import Resources
+from ..coprocessor import CycleLimitExceeded, GuestOutputLimit, RunLimits
+from ..coprocessor._messages import GuestFinished, GuestStopped, RunGuest
+from ._guest import guest_failure, output_limit, wait_for_deadline
+from ._types import ExecResult
+
+__all__ = ["CompiledCache", "COMPILED", "run_tel_on_riscv"]
+
+
+class CompiledCache:
+    """Compiled programs by (TEL digest, compiler version): a bounded, least-recently-used map."""
+
+    def __init__(self, capacity: int = 128) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[tuple[bytes, str], Compiled] = OrderedDict()
+        self.hits = self.misses = 0
+
+    def key(self, digest: Digest) -> tuple[bytes, str]:
+        return (digest.binary, COMPILER_VERSION)
+
+    def get(self, digest: Digest) -> Compiled | None:
+        got = self._items.get(self.key(digest))
+        if got is not None:
+            self._items.move_to_end(self.key(digest))
+            self.hits += 1
+        return got
+
+    def put(self, digest: Digest, compiled: Compiled) -> None:
+        self.misses += 1
+        self._items[self.key(digest)] = compiled
+        while len(self._items) > self.capacity:
+            self._items.popitem(last=False)
+
+
+#: the process's compiled programs (the executor and `stele compile` share it)
+COMPILED = CompiledCache()
+
+
+async def compiled_for(executor: Any, digest: Digest) -> Compiled:
+    """The compiled program of TEL target `digest` (compiled off the event loop on a miss)."""
+    got = COMPILED.get(digest)
+    if got is None:
+        pool = await executor._program(digest)
+        checked = pool.free[0].checked if pool.free else pool.loaded.program().checked
+        got = await executor.env.run_blocking(compile_program, checked, pool.entry)
+        COMPILED.put(digest, got)
+    return got
+
+
+async def run_tel_on_riscv(executor: Any, request: Any, digest: Digest, limits: Any, session: Any,
+                           ctx: Any) -> ExecResult:
+    """Run TEL target `digest` as a compiled guest (see the module docstring)."""
+    compiled = await compiled_for(executor, digest)
+    tel_limits = Limits(fuel=limits.fuel, memory=limits.memory, depth=limits.depth)
+    data = guest_input(compiled, list(request.args), tel_limits)
+    run = RunLimits(max_cycles=min(limits.cycles, max_cycles_for(tel_limits), 1 << 48),
+                    memory_limit=1 << 30)
+    step = RunGuest(compiled.elf, data, run, ctx.deadline_ns, output_limit(session, 0))
+    try:
+        out = await executor.coprocessor.ask(step, timeout=math.inf)
+    except Exception as exc:
+        cause = getattr(exc, "cause", exc)
+        if isinstance(cause, (CycleLimitExceeded, GuestOutputLimit)):
+            ctx.add_usage(Resources(cycles=cause.cycle))
+        raise guest_failure(cause, request.target, session, 0) from None
+    if isinstance(out, GuestStopped):
+        ctx.add_usage(Resources(cycles=out.cycles))
+        await wait_for_deadline(executor.env, ctx.deadline_ns, request.target)
+    if not isinstance(out, GuestFinished):
+        raise TypeError(f"compiled TEL guest ended with {type(out).__name__}")
+    try:
+        res = decode_output(compiled, out.exit_code, out.public_output, out.cycles, tel_limits)
+    except Exception as exc:
+        spent = getattr(exc, "cost", None)
+        ctx.add_usage(Resources(fuel=spent if isinstance(spent, int) else 0, cycles=out.cycles))
+        raise
+    usage = Resources(fuel=res.cost, memory=res.memory, cycles=out.cycles)
+    ctx.add_usage(usage)
+    return ExecResult(request.target, digest, "riscv", res.value, usage, res.cost,
+                      {"cycles": out.cycles}, session.journal.digest(), len(session.journal),
+                      exit_code=out.exit_code, public_output=out.public_output,
+                      events=tuple(f"{e.kind} {e.detail}" for e in ctx.events))
+
+
+async def is_tel_target(executor: Any, digest: Digest) -> bool:
+    """Whether stored object `digest` is TEL code (anything but a guest ELF blob)."""
+    from ...store import ELF_KIND
+    from ..repository._messages import GetObject, ObjectRecord
+    if digest in executor._guests:
+        return False
+    if COMPILED.get(digest) is not None:
+        return True
+    reply = await executor._ask_repo(GetObject(str(digest)))
+    assert isinstance(reply, ObjectRecord)
+    return bool(reply.kind != ELF_KIND)
