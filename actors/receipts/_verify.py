@@ -10,7 +10,8 @@ prover actor can run them in a worker process.
 
 from __future__ import annotations
 
-from stele.actors.zkvm import ProofRejected, Unprovable, decode_proof, digest, encode_proof, verify
+from stele.actors.zkvm import (MalformedVmProof, ProofRejected, Unprovable, decode_proof, digest, encode_proof,
+                               verify)
 from stele.protocol import Digest
 
 from ._errors import MalformedReceipt, NotProvable, ReceiptRejected
@@ -62,10 +63,10 @@ def verify_receipt(receipt: Receipt | bytes, *, elf: bytes, input_bytes: bytes |
     if padded_log_cycles(receipt.cycles) != st.log_cycles:
         raise ReceiptRejected("cycles", f"{receipt.cycles} cycles pad to 2^{padded_log_cycles(receipt.cycles)}"
                               f" rows, the proof is of 2^{st.log_cycles}")
-    try:
+    try:  # a Receipt built in memory (not decoded) may carry bad proof bytes
         proof = decode_proof(receipt.proof)
-    except Exception as exc:  # pragma: no cover - decode_receipt already decoded it
-        raise MalformedReceipt("proof", str(exc)) from None
+    except MalformedVmProof as exc:
+        raise MalformedReceipt(f"proof.{exc.field}", exc.detail) from None
     try:
         verify(st, proof, elf=elf)
     except ProofRejected as exc:

@@ -247,3 +247,9 @@ def test_a_damaged_stored_receipt_is_not_served(tmp_path: Path) -> None:
 def test_program_helper_exit_code_is_in_the_receipt() -> None:
     r = prove_receipt(program([], exit_code=7))
     assert r.exit_code == 7 and r.output == b""
+
+
+def test_an_in_memory_receipt_with_bad_proof_bytes_is_malformed(receipt: Receipt) -> None:
+    with pytest.raises(MalformedReceipt) as info:
+        verify_receipt(Receipt(receipt.statement, receipt.cycles, b"\x00"), elf=ELF)
+    assert info.value.field.startswith("proof")
