@@ -68,7 +68,7 @@ from ..coprocessor import CycleLimitExceeded, GuestOutputLimit, RunLimits, load_
 from ..coprocessor._messages import (GuestFinished, GuestStopped, GuestSuspended, ResumeGuest,
                                      RunGuest)
 from ..repository._messages import GetObject, LoadReply, LoadTarget, ObjectRecord, Resolve, Resolved
-from ..sandbox import WAITING, EffectSession, Journal, KVStore, LogSink
+from ..sandbox import EffectSession, Journal, KVStore, LogSink
 from ..sandbox._values import value_from_cbor, value_to_cbor
 from ._context import ExecutionContext
 from ._errors import BadArguments, ExecutionTimeout, InternalTimeout, UnknownEngine
@@ -252,8 +252,8 @@ class ExecutorActor(Actor):
         key: MemoKey | None = None
         if request.memo:
             key = _memo_key(request, digest, limits)
-            if self._memo is not None:
-                found: object = self._memo.get(key, limits.amounts())
+            if self._memo is not None:  # level two in the writer's thread, off the loop
+                found: object = await self._memo.aget(key, limits.amounts())
             else:
                 found = await self.cache.ask(MemoLookup(key, limits.amounts()), timeout=math.inf)
             if isinstance(found, CachedResult):
@@ -437,11 +437,9 @@ class ExecutorActor(Actor):
             req = decode(out.request)
             what = f"{req[0]}.{req[1]}" if isinstance(req, list) and len(req) >= 2 else "?"
             ctx.note(self.env.now_ns, "effect", what)
-            if isinstance(req, list) and len(req) >= 2 and (req[0], req[1]) in WAITING:
-                answer = await session.handle_guest_async(
-                    req, remaining_fuel=max(0, limits.fuel - kids.cost))
-            else:
-                answer = session.handle_sync(req)
+            # every request async: KV goes through the store writer, off the event loop
+            answer = await session.handle_guest_async(
+                req, remaining_fuel=max(0, limits.fuel - kids.cost))
             ctx.note(self.env.now_ns, "effect.done", what)
             step = ResumeGuest(image, request.args[0], run, out.snapshot, out.snapshot_digest,
                                encode(answer), ctx.deadline_ns, output_limit(session, charged))
@@ -491,7 +489,7 @@ class ExecutorActor(Actor):
                   ) -> ExecResult | None:
         assert self._memo is not None
         key = _memo_key(request, digest, limits)
-        found = self._memo.get(key, limits.amounts())
+        found = self._memo.peek(key, limits.amounts())  # level one only: no SQLite here
         if found is None:
             return None
         self._hits += 1
