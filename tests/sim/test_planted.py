@@ -12,7 +12,6 @@ a crash path has gone dark.
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
