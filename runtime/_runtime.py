@@ -18,7 +18,10 @@ and asyncio programs alike.
 ``path`` is the store: a ``.sqlite`` file, or a directory holding
 ``store.sqlite`` (created if missing); ``None`` keeps everything in memory.
 Under a simulated Env the path names a file on its simulated disk.
-The KV effect's table and the memo cache's level two live in the same file.
+The KV effect's table and the memo cache's level two live in the same file;
+each is served by a writer task whose SQLite work runs in a worker thread in
+group commits (a KV write is answered once its batch is durable), so the
+event loop never waits on the disk.
 
 Names are resolved by the repository; the executor remembers a resolution
 for one second of Env time (or until this runtime stores something), so a
@@ -166,6 +169,8 @@ class Runtime:
         from .actors.executor import CancelHandle
         from .actors.executor._durable import request_of
         from .actors.sandbox._durable import UnknownExecution
+        from .actors.sandbox._handlers import own_kv
+        await own_kv(self._kv)  # the durable tables are read on the loop, between writer batches
         stored = self.durable_store().get(ident)
         if stored is None:
             raise UnknownExecution(ident)
@@ -316,6 +321,12 @@ async def open_runtime(path: str | None = None, *, env: Env | None = None,
     try:
         async with _unwrapped(), ActorSystem(env, observer=observer) as system:
             async with anyio.create_task_group() as executions:
+                # The KV table's and the memo cache's SQLite work: one writer task each,
+                # in group commits in a worker thread, never on the event loop.
+                await executions.start(kv.attach_writer(env).serve)
+                memo_writer = memo.attach_writer(env)
+                if memo_writer is not None:
+                    await executions.start(memo_writer.serve)
                 children = [
                     ChildSpec("repository", RepositoryActor, (file,)),
                     ChildSpec("allocator", AllocatorActor, (capacity or _default_capacity(),)),

@@ -105,9 +105,17 @@ class AllocatorActor(Actor):
                 del self._waiting[ticket]
 
     def _pump(self) -> None:
-        self._withdraw()
-        for ticket, grant in self.engine.pump():
+        # An abandoned waiter is withdrawn when its turn comes (before anything is carved
+        # for it), not by a scan of every waiter on every release.
+        for ticket, grant in self.engine.pump(wanted=self._wanted):
             self._waiting.pop(ticket).ok(Granted(grant.id, grant.capacity))
+
+    def _wanted(self, ticket: int) -> bool:
+        reply = self._waiting.get(ticket)
+        if reply is not None and reply.pending:
+            return True
+        self._waiting.pop(ticket, None)
+        return False
 
     def _expire(self) -> None:
         for p in self.engine.expire():

@@ -93,8 +93,16 @@ class Allocator:
         self.root = Grant(id=name, owner=name, weight=1, capacity=capacity, parent=None,
                           created_ns=clock())
         self._grants: dict[str, Grant] = {name: self.root}
-        self._pending: list[PendingRequest] = []
+        # Waiting requests by ticket, in arrival order, and the same per parent; with a
+        # lower bound (componentwise) of each parent's waiting requests, so that a pump
+        # or an expiry that can do nothing costs O(1), not O(waiting).
+        self._pending: dict[int, PendingRequest] = {}
+        self._by_parent: dict[str, dict[int, PendingRequest]] = {}
+        self._floor: dict[str, tuple[int, ...]] = {}
+        self._next_deadline: int | None = None  # no waiting deadline is earlier than this
+        self._orphaned = False  # a parent with waiting requests may have been released
         self._seq = 0
+        self._fifo = type(self.policy) is StaticPolicy  # admit-all, arrival order: fast path
 
     # -- lookup ----------------------------------------------------------------
     def grant(self, grant_id: str) -> Grant:
@@ -141,10 +149,11 @@ class Allocator:
         if not request <= parent.available:
             shortfall = request.shortfall(parent.available)
             return "short of " + ", ".join(sorted(shortfall))
-        waiting = {p.owner: p.weight for p in self._pending if p.parent_id == parent.id}
-        reason = self.policy.admit(parent, request, owner or parent.owner, weight, waiting)
-        if reason is not None:
-            return reason
+        if not self._fifo:  # StaticPolicy admits whatever fits: no need to list the waiters
+            waiting = {p.owner: p.weight for p in self._by_parent.get(parent.id, {}).values()}
+            reason = self.policy.admit(parent, request, owner or parent.owner, weight, waiting)
+            if reason is not None:
+                return reason
         return self._carve(parent, request, owner or parent.owner, weight)
 
     def subdivide(self, grant: Grant, parts: Sequence[Resources], *, owner: str = "") -> list[Grant]:
@@ -175,6 +184,8 @@ class Allocator:
         for node in list(grant.walk()):
             node.released = True
             del self._grants[node.id]
+            if node.id in self._by_parent:
+                self._orphaned = True  # requests waiting on it expire at the next expire()
         parent = grant.parent
         del parent.children[grant.id]
         parent._reserved = parent._reserved - grant.capacity
@@ -224,67 +235,120 @@ class Allocator:
             raise InsufficientResources(parent.id, request.shortfall(parent.capacity),
                                         "larger than the whole grant: it could never be served")
         self._seq += 1
-        self._pending.append(PendingRequest(self._seq, parent.id, request, owner or parent.owner,
-                                            weight, deadline_ns))
+        p = PendingRequest(self._seq, parent.id, request, owner or parent.owner, weight,
+                           deadline_ns)
+        self._pending[p.seq] = p
+        self._by_parent.setdefault(parent.id, {})[p.seq] = p
+        t = request.as_tuple()
+        floor = self._floor.get(parent.id)
+        self._floor[parent.id] = t if floor is None else tuple(map(min, floor, t))
+        if deadline_ns is not None and (self._next_deadline is None
+                                        or deadline_ns < self._next_deadline):
+            self._next_deadline = deadline_ns
         return self._seq
 
     def cancel(self, ticket: int) -> bool:
         """Withdraw a waiting request; False if it was not waiting."""
-        before = len(self._pending)
-        self._pending = [p for p in self._pending if p.seq != ticket]
-        return len(self._pending) != before
+        p = self._pending.get(ticket)
+        if p is None:
+            return False
+        self._drop(p)
+        return True
 
     def pending(self) -> list[PendingRequest]:
         """Requests still waiting, in arrival order."""
-        return list(self._pending)
+        return list(self._pending.values())
 
-    def pump(self) -> list[tuple[int, Grant]]:
+    def pump(self, wanted: Callable[[int], bool] | None = None) -> list[tuple[int, Grant]]:
         """Serve every waiting request that now fits, in policy order.
 
-        Linear in the waiting requests per pass (one pass per round of
-        grants): a request that does not fit is skipped at the cost of one
-        comparison, and the queue is rebuilt once per pass, so a release
-        with a thousand waiters does not hold the event loop.
+        ``wanted(ticket)``: False for a request whose asker has given up; it
+        is withdrawn when its turn comes, and nothing is carved for it.
+
+        A parent none of whose waiting requests can fit (its available
+        amounts are below their componentwise minimum: the common case of a
+        release that freed one slot for a thousand waiters, once that slot is
+        taken) is skipped in O(1); under the default :class:`StaticPolicy`
+        one pass in arrival order serves everything that fits (carving only
+        shrinks what is available, so a request passed over cannot fit later
+        in the same pump).  Other policies decide admission by who else is
+        waiting, so their passes repeat while they make progress.
         """
         served: list[tuple[int, Grant]] = []
         progress = True
         while progress and self._pending:
             progress = False
-            by_parent: dict[str, list[PendingRequest]] = {}
-            for p in self._pending:
-                by_parent.setdefault(p.parent_id, []).append(p)
-            done: set[int] = set()
-            for parent_id, group in by_parent.items():
+            for parent_id in list(self._by_parent):
                 parent = self._grants.get(parent_id)
-                if parent is None:
+                group = self._by_parent.get(parent_id)
+                if parent is None or not group:
                     continue
-                for p in self.policy.order(parent, group):
-                    if not p.request <= parent.available:  # what try_allocate checks first
+                avail = parent.available.as_tuple()
+                if not _fits(self._floor[parent_id], avail):
+                    continue
+                order = (list(group.values()) if self._fifo
+                         else self.policy.order(parent, list(group.values())))
+                floor: tuple[int, ...] | None = None
+                for p in order:
+                    if p.seq not in group:
+                        continue
+                    t = p.request.as_tuple()
+                    if not _fits(t, avail):
+                        floor = t if floor is None else tuple(map(min, floor, t))
+                        continue
+                    if wanted is not None and not wanted(p.seq):
+                        self._drop(p)
                         continue
                     _require_nonnegative("request", p.request)
                     if p.weight <= 0:
                         raise InvalidRequest(f"weight must be positive, got {p.weight}")
-                    waiting = {q.owner: q.weight for q in group
-                               if q.seq != p.seq and q.seq not in done}
-                    if self.policy.admit(parent, p.request, p.owner or parent.owner, p.weight,
-                                         waiting) is not None:
-                        continue
+                    if not self._fifo:
+                        waiting = {q.owner: q.weight for q in group.values() if q.seq != p.seq}
+                        if self.policy.admit(parent, p.request, p.owner or parent.owner,
+                                             p.weight, waiting) is not None:
+                            floor = t if floor is None else tuple(map(min, floor, t))
+                            continue
                     grant = self._carve(parent, p.request, p.owner or parent.owner, p.weight)
-                    done.add(p.seq)
+                    self._drop(p)
                     served.append((p.seq, grant))
-                    progress = True
-            if done:
-                self._pending = [p for p in self._pending if p.seq not in done]
+                    progress = not self._fifo
+                    avail = parent.available.as_tuple()
+                    if self._fifo and parent_id in self._floor and not _fits(
+                            self._floor[parent_id], avail):
+                        break  # nothing else waiting here can fit any more
+                else:  # a full pass: the floor of what is left is now exact
+                    if floor is not None and parent_id in self._floor:
+                        self._floor[parent_id] = floor
         return served
 
     def expire(self, now_ns: int | None = None) -> list[PendingRequest]:
-        """Drop (and return) waiting requests whose deadline has passed or whose parent is gone."""
+        """Drop (and return) waiting requests whose deadline has passed or whose parent is gone.
+
+        O(1) when no deadline is due and no parent with waiters was released.
+        """
+        if not self._pending:
+            return []
         now = self._clock() if now_ns is None else now_ns
-        expired = [p for p in self._pending
+        if not self._orphaned and (self._next_deadline is None or now < self._next_deadline):
+            return []
+        expired = [p for p in self._pending.values()
                    if (p.deadline_ns is not None and p.deadline_ns <= now)
                    or p.parent_id not in self._grants]
-        self._pending = [p for p in self._pending if p not in expired]
+        for p in expired:
+            self._drop(p)
+        self._orphaned = False
+        deadlines = [p.deadline_ns for p in self._pending.values() if p.deadline_ns is not None]
+        self._next_deadline = min(deadlines) if deadlines else None
         return expired
+
+    def _drop(self, p: PendingRequest) -> None:
+        """Remove one waiting request (the parent's floor stays a valid lower bound)."""
+        del self._pending[p.seq]
+        group = self._by_parent[p.parent_id]
+        del group[p.seq]
+        if not group:
+            del self._by_parent[p.parent_id]
+            del self._floor[p.parent_id]
 
     # -- invariants ------------------------------------------------------------
     def check_invariants(self) -> None:
@@ -320,6 +384,14 @@ class Allocator:
     def _check_live(self, grant: Grant) -> None:
         if grant.released or self._grants.get(grant.id) is not grant:
             raise GrantReleased(grant.id)
+
+
+def _fits(request: tuple[int, ...], available: tuple[int, ...]) -> bool:
+    """``request <= available`` componentwise, on plain tuples (the pump's hot comparison)."""
+    for a, b in zip(request, available):
+        if a > b:
+            return False
+    return True
 
 
 def _require_nonnegative(what: str, value: Resources) -> None:

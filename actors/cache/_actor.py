@@ -4,7 +4,8 @@
 (a hit only when the recorded usage fits ``limits``); ``MemoStore(key,
 result)`` remembers a pure execution's result (send it with ``tell``);
 ``MemoStatsRequest()`` answers a copy of the :class:`CacheStats` plus sizes.
-The level-two SQLite calls are short and local, so they run inline.
+Level two runs through the cache's writer when it has one (off the event
+loop); a store is queued there and never waited for.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ class MemoCacheActor(Actor):
         cache = self.cache
         assert cache is not None
         if isinstance(message, MemoLookup):
-            return cache.get(message.key, message.limits)
+            return await cache.aget(message.key, message.limits)
         if isinstance(message, MemoStore):
             cache.put(message.key, message.result)
             return None

@@ -8,9 +8,14 @@ refusals (an entry whose recorded usage does not fit the request's limits)
 and evictions per level.
 
 Only executions that performed no effect may be cached; enforcing that is
-the executor's job (it never calls :meth:`MemoCache.put` otherwise).  The
-SQLite connection is used synchronously; the cache actor runs it through
-``Env.run_blocking``.
+the executor's job (it never calls :meth:`MemoCache.put` otherwise).
+
+In a runtime, level two is served by a :class:`stele.store._writer.StoreWriter`
+(:meth:`MemoCache.attach_writer`): lookups that miss level one
+(:meth:`MemoCache.aget`) and every level-two write run in its worker thread,
+in batches, so the event loop never waits on SQLite; :meth:`MemoCache.peek`
+answers level-one hits synchronously (the executor's fast path).  Without a
+serving writer the cache is used synchronously (tests, tools).
 """
 
 from __future__ import annotations
@@ -18,13 +23,14 @@ from __future__ import annotations
 import sqlite3
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..._errors import SteleError
 from ...protocol import DecodeError, decode
 from ...store._connect import connect, use_wal
 from ...store._errors import StoreCorrupted
 from ...store._integrity import row_check, verify_row
+from ...store._writer import StoreWriter, WriterStopped
 from ._key import CachedResult, MemoKey
 
 if TYPE_CHECKING:
@@ -97,8 +103,11 @@ class MemoCache:
         self._disk_bytes_limit = disk_bytes
         self._db: sqlite3.Connection | None = None
         self._use = 0
+        self._disk_total = 0  # bytes in level two, kept by the puts and evictions
+        self.writer: StoreWriter | None = None
         if disk_path is not None:
-            self._db = connect(disk_path, env=env)
+            # check_same_thread=False: a writer runs its batches in a worker thread
+            self._db = connect(disk_path, env=env, check_same_thread=False)
             use_wal(self._db, disk_path)
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
@@ -106,25 +115,83 @@ class MemoCache:
             if "chk" not in cols:  # a cache from before row checksums: unverifiable, drop it
                 self._db.execute("DROP TABLE memo")
                 self._db.executescript(_SCHEMA)
-            row = self._db.execute("SELECT COALESCE(MAX(last_use), 0) FROM memo").fetchone()
-            if not isinstance(row[0], int):  # last_use is outside the row checksum
-                raise StoreCorrupted("memo", "MAX(last_use)",
-                                     f"expected an integer, found {type(row[0]).__name__}")
-            self._use = row[0]
+            row = self._db.execute("SELECT COALESCE(MAX(last_use), 0), COALESCE(SUM(size), 0) "
+                                   "FROM memo").fetchone()
+            for what, cell in (("MAX(last_use)", row[0]), ("SUM(size)", row[1])):
+                if not isinstance(cell, int):  # last_use and size are outside the row checksum
+                    raise StoreCorrupted("memo", what,
+                                         f"expected an integer, found {type(cell).__name__}")
+            self._use, self._disk_total = row[0], row[1]
+
+    def attach_writer(self, env: Env) -> StoreWriter | None:
+        """Serve level two through a :class:`StoreWriter` (None without level two).
+
+        The caller starts its ``serve``; while it serves, :meth:`aget` and
+        :meth:`put` use level two only through it.
+        """
+        if self._db is None:
+            return None
+        self.writer = StoreWriter(env, self._db, "memo", lambda exc: sqlite3.OperationalError(str(exc)),
+                                  on_drop=self._dropped)
+        return self.writer
+
+    def _served(self) -> bool:
+        return self.writer is not None and self.writer.serving
+
+    def _dropped(self, exc: BaseException) -> None:  # a level-two write the disk failed
+        self.stats.disk_errors += 1
 
     # -- public ---------------------------------------------------------------
+    def peek(self, key: MemoKey, limits: dict[str, int]) -> CachedResult | None:
+        """A level-one hit for ``key`` that fits ``limits`` (counted), else None (uncounted).
+
+        Never touches SQLite: the executor answers hits with it on the event
+        loop, and asks :meth:`aget` (which counts the miss or refusal) otherwise.
+        """
+        entry = self._mem.get(key.digest.binary)
+        if entry is None or not entry.fits(limits):
+            return None
+        self._mem.move_to_end(key.digest.binary)
+        self.stats.hits_memory += 1
+        return entry
+
+    async def aget(self, key: MemoKey, limits: dict[str, int]) -> CachedResult | None:
+        """:meth:`get`, with the level-two lookup in the writer's thread when it serves."""
+        writer = self.writer
+        if writer is None or not writer.serving:
+            return self.get(key, limits)
+        k = key.digest.binary
+        if k in self._mem:
+            return self._memory_answer(k, limits)
+        try:
+            entry = await writer.call(self._disk_get_raw, k)
+        except (sqlite3.Error, WriterStopped):  # level two is an optimisation: a miss
+            self.stats.disk_errors += 1
+            entry = None
+        if k in self._mem:  # stored meanwhile (level one wins: it is the newer answer)
+            return self._memory_answer(k, limits)
+        return self._disk_answer(k, entry, limits)
+
     def get(self, key: MemoKey, limits: dict[str, int]) -> CachedResult | None:
         """The cached result for ``key`` if it fits ``limits``, else ``None``."""
         k = key.digest.binary
-        entry = self._mem.get(k)
-        if entry is not None:
-            self._mem.move_to_end(k)
-            if not entry.fits(limits):
-                self.stats.refused_over_limit += 1
-                return None
-            self.stats.hits_memory += 1
-            return entry
-        entry = self._disk_get(k)
+        if k in self._mem:
+            return self._memory_answer(k, limits)
+        if self._served():
+            raise RuntimeError("MemoCache.get: level two belongs to its writer (use aget)")
+        return self._disk_answer(k, self._disk_get(k), limits)
+
+    def _memory_answer(self, k: bytes, limits: dict[str, int]) -> CachedResult | None:
+        entry = self._mem[k]
+        self._mem.move_to_end(k)
+        if not entry.fits(limits):
+            self.stats.refused_over_limit += 1
+            return None
+        self.stats.hits_memory += 1
+        return entry
+
+    def _disk_answer(self, k: bytes, entry: CachedResult | None,
+                     limits: dict[str, int]) -> CachedResult | None:
         if entry is None:
             self.stats.misses += 1
             return None
@@ -136,11 +203,15 @@ class MemoCache:
         return entry
 
     def put(self, key: MemoKey, result: CachedResult) -> None:
-        """Remember ``result`` for ``key`` in both levels."""
+        """Remember ``result`` for ``key`` in both levels (level two queued to the writer)."""
         k = key.digest.binary
         self.stats.stores += 1
         self._mem_put(k, result)
-        self._disk_put(k, result)
+        writer = self.writer
+        if writer is not None and writer.serving:
+            writer.submit(self._disk_put, k, result)
+        else:
+            self._disk_put(k, result)
 
     def __len__(self) -> int:
         return len(self._mem)
@@ -151,9 +222,11 @@ class MemoCache:
         return self._mem_bytes
 
     def disk_bytes(self) -> int:
-        """Bytes currently held by level two."""
+        """Bytes currently held by level two (as this cache counts them while a writer serves)."""
         if self._db is None:
             return 0
+        if self._served():
+            return self._disk_total
         try:
             return int(self._db.execute("SELECT COALESCE(SUM(size), 0) FROM memo").fetchone()[0])
         except sqlite3.Error:  # unknown while the disk fails; counted, not raised
@@ -197,7 +270,8 @@ class MemoCache:
     def _disk_get_raw(self, k: bytes) -> CachedResult | None:
         if self._db is None:
             return None
-        row = self._db.execute("SELECT entry, chk FROM memo WHERE key = ?", (k,)).fetchone()
+        row = self._db.execute("SELECT entry, chk, size FROM memo WHERE key = ?",
+                               (k,)).fetchone()
         if row is None:
             return None
         try:
@@ -211,6 +285,7 @@ class MemoCache:
             entry = _decode_entry(data)
         except CacheCorrupt:
             self._db.execute("DELETE FROM memo WHERE key = ?", (k,))
+            self._disk_total = max(0, self._disk_total - _size_of(row))
             self.stats.corrupt_dropped += 1
             return None
         self._use += 1
@@ -222,19 +297,29 @@ class MemoCache:
             return
         self._use += 1
         data = entry.to_cbor()
+        old = self._db.execute("SELECT size FROM memo WHERE key = ?", (k,)).fetchone()
         self._db.execute(
             "INSERT OR REPLACE INTO memo(key, entry, size, last_use, chk) VALUES (?, ?, ?, ?, ?)",
             (k, data, entry.size, self._use, row_check("memo", k, data)),
         )
-        total = self.disk_bytes()
+        # A running total, not SUM(size) over the table on every put (that is O(entries)).
+        total = self._disk_total + entry.size - (int(old[0]) if old is not None else 0)
         while total > self._disk_bytes_limit:
             row = self._db.execute(
                 "SELECT key, size FROM memo ORDER BY last_use LIMIT 1").fetchone()
-            if row is None:  # pragma: no cover - total > 0 implies a row
+            if row is None:  # the total had drifted (another process shares the table)
+                total = 0
                 break
             self._db.execute("DELETE FROM memo WHERE key = ?", (row[0],))
             total -= int(row[1])
             self.stats.evictions_disk += 1
+        self._disk_total = max(0, total)
+
+
+def _size_of(row: Any) -> int:
+    """The size a (damaged) entry's row claims, for the running total (0 if unreadable)."""
+    size = row[2]
+    return size if isinstance(size, int) and size > 0 else 0
 
 
 def _decode_entry(data: bytes) -> CachedResult:

@@ -69,6 +69,7 @@ from ..coprocessor._messages import (GuestFinished, GuestStopped, GuestSuspended
                                      RunGuest)
 from ..repository._messages import GetObject, LoadReply, LoadTarget, ObjectRecord, Resolve, Resolved
 from ..sandbox import WAITING, EffectSession, Journal, KVStore, LogSink
+from ..sandbox._handlers import own_kv
 from ..sandbox._values import value_from_cbor, value_to_cbor
 from ..sandbox._durable import DurableLog, GuestSnapshot
 from ._context import ExecutionContext
@@ -257,14 +258,16 @@ class ExecutorActor(Actor):
                                 max_output_bytes=limits.max_output_bytes)
         durable: DurableLog | None = None
         if request.durable is not None:  # a finished one answers its stored result
-            durable, done = open_durable(request.kv or self._kv, request, digest, limits)
+            store_kv = request.kv or self._kv
+            await own_kv(store_kv)  # the durable tables are used synchronously (see KVStore.own)
+            durable, done = open_durable(store_kv, request, digest, limits)
             if done is not None:
                 return done
         key: MemoKey | None = None
         if request.memo and durable is None:
             key = _memo_key(request, digest, limits)
-            if self._memo is not None:
-                found: object = self._memo.get(key, limits.amounts())
+            if self._memo is not None:  # level two in the writer's thread, off the loop
+                found: object = await self._memo.aget(key, limits.amounts())
             else:
                 found = await self.cache.ask(MemoLookup(key, limits.amounts()), timeout=math.inf)
             if isinstance(found, CachedResult):
@@ -323,6 +326,7 @@ class ExecutorActor(Actor):
             result = replace(result, usage=result.usage + Resources(
                 wall_ns=self.env.now_ns() - start))
             if durable is not None:
+                await own_kv(request.kv or self._kv)
                 finish_durable(durable, request, digest, limits, result)
             return result
         except TimeoutError as exc:
@@ -378,7 +382,7 @@ class ExecutorActor(Actor):
 
         def serve(effect: str, op: str, args: tuple[Any, ...]) -> Any:
             """An effect that does not wait, served inside an inline run (no re-run)."""
-            if (effect, op) in WAITING:
+            if (effect, op) in WAITING or not session.can_serve_inline(effect):
                 raise Suspend((effect, op, args))
             ctx.note(self.env.now_ns, "effect", f"{effect}.{op}")
             reply = session.handle_now(effect, op, args)
@@ -454,6 +458,8 @@ class ExecutorActor(Actor):
         step: object = RunGuest(image, request.args[0], run, ctx.deadline_ns,
                                 output_limit(session, charged))
         durable: DurableLog | None = session.durable
+        if durable is not None:
+            await session.own_store()
         snap = None if durable is None else durable.store.snapshot(durable.ident)
         if durable is not None and snap is not None and snap.seq < len(durable.entries):
             # resume from the co-processor snapshot, not from cycle 0: the effects
@@ -484,6 +490,7 @@ class ExecutorActor(Actor):
             seq = len(session.journal)
             answer = await self._serve_guest(session, decode(out.request), limits, kids, ctx)
             if durable is not None and len(session.journal) > seq:  # journaled: checkpoint
+                await session.own_store()
                 durable.store.save_snapshot(durable.ident, GuestSnapshot(
                     seq, out.snapshot, out.snapshot_digest.binary, charged, encode(answer)))
             step = ResumeGuest(image, request.args[0], run, out.snapshot, out.snapshot_digest,
@@ -510,11 +517,9 @@ class ExecutorActor(Actor):
         """Serve one guest effect request (policy check, handler, journal)."""
         what = f"{req[0]}.{req[1]}" if isinstance(req, list) and len(req) >= 2 else "?"
         ctx.note(self.env.now_ns, "effect", what)
-        if isinstance(req, list) and len(req) >= 2 and (req[0], req[1]) in WAITING:
-            answer = await session.handle_guest_async(
-                req, remaining_fuel=max(0, limits.fuel - kids.cost))
-        else:
-            answer = session.handle_sync(req)
+        # every request async: KV goes through the store writer, off the event loop
+        answer = await session.handle_guest_async(
+            req, remaining_fuel=max(0, limits.fuel - kids.cost))
         ctx.note(self.env.now_ns, "effect.done", what)
         return answer
 
@@ -547,7 +552,7 @@ class ExecutorActor(Actor):
                   ) -> ExecResult | None:
         assert self._memo is not None
         key = _memo_key(request, digest, limits)
-        found = self._memo.get(key, limits.amounts())
+        found = self._memo.peek(key, limits.amounts())  # level one only: no SQLite here
         if found is None:
             return None
         self._hits += 1

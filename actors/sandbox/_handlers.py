@@ -22,13 +22,21 @@ Handlers:
   target in a child context under a subdivided grant), through an async
   callback given to the session.
 
-Guests (co-processor ``ecall``) are served by :meth:`EffectSession.handle_sync`
-(Log, Clock.now, Rand, KV) from inside the machine.  The effects that wait
-(:data:`WAITING`: ``Clock.sleep``, ``Exec.call``) cannot be answered there;
-the executor suspends the guest at that ``ecall`` (the machine is left just
-before it), serves the request with :meth:`EffectSession.handle_guest_async`
-and resumes the guest, which re-executes the ``ecall`` and gets the reply.
-``handle_sync`` alone refuses them with :class:`EffectDenied`.
+Guests (co-processor ``ecall``): the executor suspends the guest at the
+``ecall`` (the machine is left just before it), serves the request with
+:meth:`EffectSession.handle_guest_async` (every effect, the ones that wait --
+:data:`WAITING`: ``Clock.sleep``, ``Exec.call`` -- and KV, whose table is
+served off the event loop by the store's writer) and resumes the guest,
+which re-executes the ``ecall`` and gets the reply.
+:meth:`EffectSession.handle_sync` serves the effects that need not wait
+(Log, Clock.now, Rand, KV on a table without a serving writer) for callers
+that cannot suspend, and refuses the waiting ones with :class:`EffectDenied`.
+
+KV in a runtime: :class:`KVStore` is served by a
+:class:`stele.store._writer.StoreWriter` (one writer task, its SQLite work
+in a worker thread, group commits): a ``KV.put`` is answered only after
+the COMMIT of its batch returned, so an acknowledged put survives
+``kill -9``, and the event loop never waits on the disk.
 """
 
 from __future__ import annotations
@@ -43,6 +51,7 @@ from ...protocol import Digest, encode
 from ...store._connect import connect, unavailable, use_wal
 from ...store._errors import StoreCorrupted
 from ...store._integrity import row_check, text_cell, verify_row
+from ...store._writer import StoreWriter
 from ...tel import Some
 from ._errors import EffectDenied, SandboxError, StorageLimitExceeded
 from ._policy import Policy
@@ -77,8 +86,15 @@ class KVStore:
 
     ``path`` is the store's SQLite file (the table lives beside the code
     objects) or ``None`` for an in-memory store.  Every ``put``/``delete``
-    commits before it returns (WAL, ``synchronous=FULL``).
+    commits before it returns (WAL, ``synchronous=FULL``).  In a runtime the
+    table is served by a :class:`stele.store._writer.StoreWriter`
+    (:meth:`attach_writer`): the effect handlers use :meth:`aget`,
+    :meth:`aput` and :meth:`adelete`, which run in a worker thread in group
+    commits, acknowledged only once durable.
     """
+
+    #: the writer serving this table (None: synchronous use on the caller's thread)
+    writer: StoreWriter | None = None
 
     def __init__(self, path: str | None = None, *, env: Env | None = None) -> None:
         self._db = connect(path, env=env, check_same_thread=False, timeout=30.0)
@@ -95,12 +111,73 @@ class KVStore:
                 "UPDATE kv SET chk = ? WHERE tenant = ? AND key = ?",
                 [(row_check("kv", t.decode(), k.decode(), bytes(v)), t, k) for t, k, v in rows])
 
+    # -- served by the writer (off the event loop, group commit) ---------------
+    def attach_writer(self, env: Env) -> StoreWriter:
+        """Serve this table through a :class:`StoreWriter` on ``env`` (start its ``serve``).
+
+        While the writer serves, the async methods queue their work to it
+        (a put is acknowledged after the COMMIT of its batch) and the
+        synchronous ones refuse, since the connection belongs to the writer.
+        """
+        self.writer = StoreWriter(env, self._db, "KV",
+                                  lambda exc: unavailable("KV commit", exc))
+        return self.writer
+
+    def _served(self) -> bool:
+        return self.writer is not None and self.writer.serving
+
+    async def aget(self, tenant: str, key: str) -> bytes | None:
+        """:meth:`get`, through the writer when it serves (sees every write queued before)."""
+        if self.writer is None or not self.writer.serving:  # a subclass may override get
+            return self.get(tenant, key)
+        return await self.writer.call(self._get, tenant, key)
+
+    async def aput(self, tenant: str, key: str, value: bytes) -> None:
+        """:meth:`put`, through the writer when it serves (durable when it returns)."""
+        if self.writer is None or not self.writer.serving:  # a subclass may override put
+            return self.put(tenant, key, value)
+        return await self.writer.call(self._put, tenant, key, value)
+
+    async def adelete(self, tenant: str, key: str) -> None:
+        """:meth:`delete`, through the writer when it serves (durable when it returns)."""
+        if self.writer is None or not self.writer.serving:  # a subclass may override delete
+            return self.delete(tenant, key)
+        return await self.writer.call(self._delete, tenant, key)
+
+    # -- synchronous (a KVStore without a serving writer) -------------------------
+    async def own(self) -> None:
+        """Wait until the synchronous methods may use the connection (no batch in flight).
+
+        They may until the caller next awaits (:meth:`StoreWriter.exclusive`).
+        """
+        if self.writer is not None and self.writer.serving:
+            await self.writer.exclusive()
+
+    def _refuse_if_served(self, what: str) -> None:
+        if self.writer is not None and self.writer.busy:
+            raise RuntimeError(f"KVStore.{what}: a writer batch holds the connection "
+                               f"(use a{what}, or await own() first)")
+
     def get(self, tenant: str, key: str) -> bytes | None:
         """The value under ``key`` for ``tenant``, or ``None``.
 
         The row's checksum is verified: damage is :class:`StoreCorrupted`
         naming the row, never a different value.
         """
+        self._refuse_if_served("get")
+        return self._get(tenant, key)
+
+    def put(self, tenant: str, key: str, value: bytes) -> None:
+        """Store ``value`` under ``key`` for ``tenant`` (durable on return)."""
+        self._refuse_if_served("put")
+        self._put(tenant, key, value)
+
+    def delete(self, tenant: str, key: str) -> None:
+        """Remove ``key`` for ``tenant`` (no error if absent)."""
+        self._refuse_if_served("delete")
+        self._delete(tenant, key)
+
+    def _get(self, tenant: str, key: str) -> bytes | None:
         try:
             row = self._db.execute("SELECT value, chk FROM kv WHERE tenant = ? AND key = ?",
                                    (tenant, key)).fetchone()
@@ -114,8 +191,9 @@ class KVStore:
         verify_row("kv", f"{tenant}/{key}", row[1], tenant, key, value)
         return value
 
-    def put(self, tenant: str, key: str, value: bytes) -> None:
-        """Store ``value`` under ``key`` for ``tenant`` (durable on return)."""
+    def _put(self, tenant: str, key: str, value: bytes) -> None:
+        # Alone, the statement is its own durable transaction; in a writer batch it
+        # joins the batch's, which commits before the put is acknowledged.
         value = bytes(value)
         try:
             self._db.execute(
@@ -124,8 +202,7 @@ class KVStore:
         except sqlite3.Error as exc:  # not acknowledged: the execution fails, typed
             raise unavailable("KV.put", exc) from None
 
-    def delete(self, tenant: str, key: str) -> None:
-        """Remove ``key`` for ``tenant`` (no error if absent)."""
+    def _delete(self, tenant: str, key: str) -> None:
         try:
             self._db.execute("DELETE FROM kv WHERE tenant = ? AND key = ?", (tenant, key))
         except sqlite3.Error as exc:
@@ -133,6 +210,7 @@ class KVStore:
 
     def keys(self, tenant: str) -> list[str]:
         """Every key of ``tenant``, sorted (a key that is not UTF-8 is StoreCorrupted)."""
+        self._refuse_if_served("keys")
         return [text_cell("kv", f"{tenant}/?", r[0]) for r in self._db.execute(
             "SELECT key FROM kv WHERE tenant = ? ORDER BY key", (tenant,))]
 
@@ -273,6 +351,13 @@ class EffectSession:
                      remaining_fuel: int = 0) -> Any:
         """Serve a TEL ``perform`` (``remaining_fuel`` bounds an ``Exec.call``)."""
         if (effect, op) not in WAITING:
+            if effect == "KV" and self.durable is None:
+                # through the store's writer: off the event loop, durable when answered
+                self.check(effect, op, args)
+                reply: Any = await self._kv(op, args)
+                self._record(Journal.entry(effect, op, args, reply), f"{effect}.{op}")
+                return reply
+            await self.own_store()
             return self.handle_now(effect, op, args)
         self.check(effect, op, args)
         hit, known = self._lookup(effect, op, args)
@@ -280,7 +365,7 @@ class EffectSession:
             ms = _int_arg(effect, op, args, 0)
             if ms > 0 and not hit:  # a journaled sleep has been slept
                 await self.env.sleep(ms / 1000)
-            reply: Any = ()
+            reply = ()
         else:
             if self.exec_call is None:
                 raise EffectDenied(effect, op, self.policy.name, "no executor to run stored code")
@@ -298,8 +383,35 @@ class EffectSession:
         entry = Journal.entry(effect, op, args, reply)
         self._record(entry, f"{effect}.{op}")
         if self.durable is not None and not hit:
+            await self.own_store()
             self.durable.append(entry)
         return reply
+
+    def can_serve_inline(self, effect: str) -> bool:
+        """Whether :meth:`handle_now` may serve ``effect`` right now, without awaiting.
+
+        Not a KV request of an ordinary execution while the store's writer
+        serves (it goes through the writer, off the loop: :meth:`handle`);
+        not any effect of a durable execution while a writer batch holds the
+        connection (its journal row is written synchronously).  The answer
+        is the same either way; only the path differs.
+        """
+        writer = getattr(self.kv, "writer", None)
+        if writer is None or not writer.serving:
+            return True
+        if self.durable is not None:
+            return not writer.busy
+        return effect != "KV"
+
+    async def own_store(self) -> None:
+        """In a durable execution, wait until the KV connection is free for synchronous use.
+
+        A durable effect writes its KV row and its journal row in one SQLite
+        transaction on the event loop (:meth:`handle_now`); while the store's
+        writer serves, that is only safe between its batches.
+        """
+        if self.durable is not None:
+            await own_kv(self.kv)
 
     def handle_now(self, effect: str, op: str, args: tuple[Any, ...], *,
                    guest: bool = False) -> Any:
@@ -398,31 +510,54 @@ class EffectSession:
                 raise BadEffectRequest(f"Rand.bytes: n={n} is outside [0, 1048576]")
             return self.rand.bytes(n)
         if effect == "KV":
-            key = args[0] if args else None
-            if isinstance(key, bytes):
-                key = key.decode("utf-8", "replace")
-            if not isinstance(key, str):
-                raise BadEffectRequest(f"KV.{op}: key must be a String, got {key!r:.40}")
+            key, value, size = self._kv_request(op, args)
             if op == "get":
                 got = self.kv.get(self.tenant, key)
                 return None if got is None else Some(got)
             if op == "put":
-                value = args[1] if len(args) > 1 else None
-                if not isinstance(value, bytes):
-                    raise BadEffectRequest(f"KV.put: value must be Bytes, got {value!r:.40}")
-                size = self.stored_bytes + len(key.encode()) + len(value)
-                if self.storage_limit is not None and size > self.storage_limit:
-                    raise StorageLimitExceeded(size, self.storage_limit)
+                assert value is not None
                 self.kv.put(self.tenant, key, value)
                 self.stored_bytes = size
                 return ()
-            if op == "delete":
-                self.kv.delete(self.tenant, key)
-                return ()
+            self.kv.delete(self.tenant, key)
+            return ()
         if guest and (effect, op) in (("Clock", "sleep"), ("Exec", "call")):
             raise EffectDenied(effect, op, self.policy.name,
                                "this effect waits; a guest needs a suspending executor for it")
         raise BadEffectRequest(f"no handler for {effect}.{op}")
+
+    def _kv_request(self, op: str, args: tuple[Any, ...]) -> tuple[str, bytes | None, int]:
+        """``(key, value, stored bytes after it)`` of a KV request, checked (storage first)."""
+        if op not in ("get", "put", "delete"):
+            raise BadEffectRequest(f"no handler for KV.{op}")
+        key = args[0] if args else None
+        if isinstance(key, bytes):
+            key = key.decode("utf-8", "replace")
+        if not isinstance(key, str):
+            raise BadEffectRequest(f"KV.{op}: key must be a String, got {key!r:.40}")
+        if op != "put":
+            return key, None, self.stored_bytes
+        value = args[1] if len(args) > 1 else None
+        if not isinstance(value, bytes):
+            raise BadEffectRequest(f"KV.put: value must be Bytes, got {value!r:.40}")
+        size = self.stored_bytes + len(key.encode()) + len(value)
+        if self.storage_limit is not None and size > self.storage_limit:
+            raise StorageLimitExceeded(size, self.storage_limit)
+        return key, value, size
+
+    async def _kv(self, op: str, args: tuple[Any, ...]) -> Any:
+        """A KV request through the store's writer: off the event loop, durable when answered."""
+        key, value, size = self._kv_request(op, args)
+        if op == "get":
+            got = await self.kv.aget(self.tenant, key)
+            return None if got is None else Some(got)
+        if op == "put":
+            assert value is not None
+            await self.kv.aput(self.tenant, key, value)
+            self.stored_bytes = size
+            return ()
+        await self.kv.adelete(self.tenant, key)
+        return ()
 
 
 #: Effect operations with no consequence outside the execution (journaled without an fsync
@@ -431,6 +566,13 @@ _READS: frozenset[tuple[str, str]] = frozenset({("Rand", "int"), ("Rand", "bytes
                                                 ("Clock", "now"), ("KV", "get")})
 #: Effect operations that wait (sleep on the Env clock, run a child execution).
 WAITING: frozenset[tuple[str, str]] = frozenset({("Clock", "sleep"), ("Exec", "call")})
+
+
+async def own_kv(kv: object) -> None:
+    """:meth:`KVStore.own` for any KV table (a view without a connection has nothing to own)."""
+    own = getattr(kv, "own", None)
+    if own is not None:
+        await own()
 
 
 def parse_guest_request(request: object) -> tuple[str, str, tuple[Any, ...]]:

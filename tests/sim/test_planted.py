@@ -12,7 +12,6 @@ a crash path has gone dark.
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,23 +40,34 @@ def _patched(obj: Any, name: str, value: Any) -> Iterator[None]:
 
 @contextmanager
 def ack_before_commit() -> Iterator[None]:
-    """KV.put answers with its transaction still open; COMMIT waits for the next put."""
-    from stele.actors.sandbox import _handlers
-    from stele.store._integrity import row_check
+    """The KV writer answers a batch with its transaction still open; COMMIT waits for the next."""
+    from stele.store import _writer
 
-    def put(self: Any, tenant: str, key: str, value: bytes) -> None:
-        value = bytes(value)
+    original = _writer.StoreWriter._transaction
+
+    def transaction(self: Any, batch: Any) -> None:
+        db = self.db
+        if self.name == "KV" and db.in_transaction:
+            db.execute("COMMIT")  # the previous batch, long acknowledged
+        real_execute = db.execute
+
+        class Deferred:  # swallow this batch's COMMIT: the callers are answered first
+            def __getattr__(self, name: str) -> Any:
+                return getattr(db, name)
+
+            def execute(self, sql: str, *args: Any) -> Any:
+                if self_name == "KV" and sql == "COMMIT":
+                    return None
+                return real_execute(sql, *args)
+
+        self_name = self.name
+        self.db = Deferred()
         try:
-            if self._db.in_transaction:
-                self._db.execute("COMMIT")
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.execute(
-                "INSERT OR REPLACE INTO kv (tenant, key, value, chk) VALUES (?, ?, ?, ?)",
-                (tenant, key, value, row_check("kv", tenant, key, value)))
-        except sqlite3.Error as exc:
-            raise _handlers.unavailable("KV.put", exc) from None
+            original(self, batch)
+        finally:
+            self.db = db
 
-    with _patched(_handlers.KVStore, "put", put):
+    with _patched(_writer.StoreWriter, "_transaction", transaction):
         yield
 
 
