@@ -341,6 +341,12 @@ async def open_runtime(path: str | None = None, *, env: Env | None = None,
                                    restart_intensity, 5.0)
                 try:
                     yield Runtime(system, file, kv)
+                    # A graceful exit commits the writes still queued (memo entries
+                    # are fire-and-forget) before the writers are cancelled.
+                    with anyio.CancelScope(shield=True):
+                        for writer in (kv.writer, memo_writer):
+                            if writer is not None and writer.serving:
+                                await writer.flush()
                 finally:
                     executions.cancel_scope.cancel()
     finally:

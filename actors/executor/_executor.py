@@ -355,7 +355,14 @@ class ExecutorActor(Actor):
                          ctx.depth, result is not None, own.describe())
             if result is not None and key is not None and result.effects == 0 \
                     and memoizable(result.value):
-                self.cache.tell(MemoStore(key, _to_cache(result)))
+                if self._memo is not None:
+                    # The shared cache directly: the entry is queued to the memo writer
+                    # before the caller hears the answer, so a graceful close (which
+                    # flushes the writer) keeps it -- a tell could still sit in the
+                    # cache actor's mailbox when a one-shot CLI run exits.
+                    self._memo.put(key, _to_cache(result))
+                else:
+                    self.cache.tell(MemoStore(key, _to_cache(result)))
 
     async def _run_tel(self, request: Execute, digest: Digest, limits: ExecLimits,
                        session: EffectSession, ctx: ExecutionContext) -> ExecResult:

@@ -260,7 +260,10 @@ class SimEnv(Env):
         while queue and queue[0][2].fn is None:
             heapq.heappop(queue)
         trio_ns = -1 if deadline == math.inf else _ceil_ns(deadline)
-        if queue and (trio_ns < 0 or queue[0][0] <= trio_ns):
+        # Once main has returned the run is over: events still queued (a clock-drift
+        # redraw, a progress report) must not fire during trio's shutdown, or the
+        # trace would depend on which of them happened to be pending.
+        if queue and not self._main_done and (trio_ns < 0 or queue[0][0] <= trio_ns):
             head = queue[0][0]
             if head > self._now:
                 self._now = head

@@ -51,6 +51,10 @@ log = logging.getLogger("stele.store.writer")
 MAX_BATCH = 512
 
 
+def _noop() -> None:
+    return None
+
+
 class WriterStopped(Exception):
     """The writer stopped (the runtime is closing) before the job ran; nothing was done."""
 
@@ -119,6 +123,21 @@ class StoreWriter:
             self.dropped += 1
             return
         self._push(_Job(fn, args, False))
+
+    async def flush(self) -> None:
+        """Return once everything queued before this call is committed (or failed).
+
+        Jobs run in queue order, so a waited no-op behind them is answered
+        only after their batch's COMMIT.  A graceful close calls this before
+        it cancels the writer, so fire-and-forget writes (a memo entry) are
+        not lost when a short-lived process (one CLI command) exits.
+        """
+        if self.stopped or not self._queue and not self.busy:
+            return
+        try:
+            await self.call(_noop)
+        except WriterStopped:
+            pass
 
     async def exclusive(self) -> None:
         """Return once no batch is in flight: the caller owns the connection until it awaits.
