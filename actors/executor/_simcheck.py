@@ -62,13 +62,22 @@ async def retry(ctx: SimContext, fn: Callable[[], Awaitable[T]],
                 tries: int = RETRIES) -> T:
     """``await fn()``, again after a transient failure (disk error, injected actor crash).
 
-    The last failure is re-raised after ``tries`` attempts.
+    After ``tries`` attempts the last failure is re-raised -- unless an
+    earlier attempt failed with a typed store error and the last one with a
+    transient actor crash: then the store error is the verdict (a bad sector
+    that refuses every read is what the retries saw; an injected crash that
+    happened to hit the last try must not hide it).
     """
+    store_error: StoreError | None = None
     for attempt in range(tries):
         try:
             return await fn()
         except (StoreUnavailable, KernelError) as exc:
+            if isinstance(exc, StoreError):
+                store_error = exc
             if attempt == tries - 1:
+                if store_error is not None and store_error is not exc:
+                    raise store_error from exc
                 raise
             ctx.bump("retries")
             ctx.env.trace.record("retry", type(exc).__name__)
