@@ -91,7 +91,11 @@ class Runtime:
         try:
             return await self._ref(name).ask(message, timeout=timeout)
         except RemoteError as exc:
-            raise exc.cause from None
+            cause = exc.cause
+        try:  # unboxed without a reference cycle: see ask_execute
+            raise cause
+        finally:
+            del cause
 
     async def store(self, source: str, *, filename: str = "<input>", namespace: str = ""
                     ) -> dict[str, Digest]:
@@ -209,15 +213,26 @@ async def ask_execute(executor: ActorRef, request: Execute, handle: CancelHandle
     from .actors.executor import ExecResult
 
     answered = False
+    cause: BaseException | None = None
     try:
         reply = await executor.ask(request, timeout=math.inf)
         answered = True
     except RemoteError as exc:
         answered = True
-        raise exc.cause from None
+        cause = exc.cause
     finally:
         if not answered:  # we were cancelled: so is the execution
             handle.cancel()
+    if cause is not None:
+        # Raised outside the except block, so the box is not the cause's
+        # __context__ (the box points at the cause: a reference cycle through
+        # both tracebacks and their frames, which only a full garbage
+        # collection -- a pause of the event loop -- could free), and no local
+        # of this frame, which the traceback holds, keeps the error.
+        try:
+            raise cause
+        finally:
+            del cause
     assert isinstance(reply, ExecResult)
     return reply
 

@@ -149,11 +149,12 @@ async def allocate(ref: ActorRef, request: Resources, *, parent: str | None = No
         if isinstance(reply, Granted):
             lost.append(reply.grant)
 
+    cause: BaseException | None = None
     try:
         reply = await ref.ask(Allocate(request, parent, owner, weight, wait_ms), timeout=timeout,
                               on_lost=on_lost)
     except RemoteError as exc:
-        raise exc.cause from None
+        cause = exc.cause
     except AskTimeout:
         raise InsufficientResources(parent or "root", {},
                                     f"timed out after {wait}s waiting for {request.describe()}"
@@ -166,6 +167,11 @@ async def allocate(ref: ActorRef, request: Resources, *, parent: str | None = No
                         await ref.send(Release(grant))
                     except Exception:  # the allocator stopped: its grants went with it
                         pass
+    if cause is not None:  # unboxed without a reference cycle (see stele._runtime.ask_execute)
+        try:
+            raise cause
+        finally:
+            del cause
     assert isinstance(reply, Granted)
     return reply
 
@@ -175,6 +181,12 @@ async def release(ref: ActorRef, grant: str) -> Released:
     try:
         reply = await ref.ask(Release(grant))
     except RemoteError as exc:
-        raise exc.cause from None
+        cause = exc.cause
+        reply = None
+    if reply is None:  # unboxed without a reference cycle (see stele._runtime.ask_execute)
+        try:
+            raise cause
+        finally:
+            del cause
     assert isinstance(reply, Released)
     return reply

@@ -350,6 +350,10 @@ class ExecutorActor(Actor):
                 except Exception as exc:  # the allocator restarted: its grants are gone
                     log.warning("release of %s failed: %s", granted.grant, exc)
             ctx.close()
+            # The session's exec_call closure holds the run's children, which hold the
+            # session: break the cycle so an execution's state is freed by reference
+            # counting, not left for a full collection (a pause on the event loop).
+            session.exec_call = None
             if log.isEnabledFor(logging.INFO):
                 log.info("exec %s %s depth=%d ok=%s usage=%s", label, request.target,
                          ctx.depth, result is not None, own.describe())
@@ -535,7 +539,11 @@ class ExecutorActor(Actor):
         try:
             return await self.repository.ask(message, timeout=math.inf)
         except RemoteError as exc:
-            raise exc.cause from None
+            cause = exc.cause
+        try:  # unboxed without a reference cycle (see stele._runtime.ask_execute)
+            raise cause
+        finally:
+            del cause
 
     async def _resolve(self, target: str) -> Digest:
         digest = self._cached_digest(target)

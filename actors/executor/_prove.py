@@ -58,7 +58,13 @@ async def prove_guest(executor: Any, request: Execute, digest: Digest, image: by
         reply = await prover.ask(ProveExecution(image, request.args[0], max_cycles, request.target),
                                  timeout=math.inf)
     except RemoteError as exc:
-        raise exc.cause from None
+        cause = exc.cause
+        reply = None
+    if reply is None:  # unboxed without a reference cycle (see stele._runtime.ask_execute)
+        try:
+            raise cause
+        finally:
+            del cause
     assert isinstance(reply, ExecutionProven)
     receipt = decode_receipt(reply.receipt)
     st = receipt.statement

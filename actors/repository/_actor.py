@@ -18,7 +18,7 @@ from __future__ import annotations
 import sqlite3
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from stele import Actor, RejectMessage, SteleError
 from stele.store import Repository
@@ -84,12 +84,19 @@ class RepositoryActor(Actor):
             self.repo = None
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        value, error = await self.env.run_blocking(_captured, fn, *args)
+        if error is None:
+            return cast(T, value)
+        # Raised outside any except block, and no local keeps it: an expected
+        # error (an unknown name) must not be a reference cycle through its
+        # traceback, left for a full garbage collection that pauses the loop.
+        reject = RejectMessage(unavailable("the code store", error)
+                               if isinstance(error, sqlite3.Error) else error)
+        del error
         try:
-            return await self.env.run_blocking(fn, *args)
-        except SteleError as exc:
-            raise RejectMessage(exc) from None
-        except sqlite3.Error as exc:  # the disk failed: typed, and nothing was acknowledged
-            raise RejectMessage(unavailable("the code store", exc)) from None
+            raise reject
+        finally:
+            del reject
 
     async def receive(self, message: object) -> object:
         repo = self.repo
@@ -130,3 +137,25 @@ class RepositoryActor(Actor):
             return await self._call(remove)
         raise RejectMessage(TypeError(
             f"the repository actor does not handle {type(message).__name__} messages"))
+
+
+def _captured(fn: Callable[..., T], *args: Any) -> tuple[T | None, BaseException | None]:
+    """``(fn(*args), None)``, or ``(None, error)`` for a typed or SQLite error.
+
+    The error is an answer for the asker (an unknown name, a disk that
+    failed), not a bug to debug, so it travels without its traceback (nor
+    its context's): a traceback taken in the worker thread holds, through
+    ``f_back``, the thread machinery's frames that hold the returned error --
+    a reference cycle per failed lookup, freed only by a full garbage
+    collection, a pause of the event loop.
+    """
+    try:
+        return fn(*args), None
+    except (SteleError, sqlite3.Error) as exc:
+        link: BaseException | None = exc
+        for _ in range(8):  # a chain is short; a longer one keeps its tail (no cycle risk)
+            if link is None:
+                break
+            link.__traceback__ = None
+            link = link.__context__
+        return None, exc

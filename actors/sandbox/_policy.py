@@ -195,6 +195,12 @@ class Policy:
                                f"call limit reached ({grant.max_calls} calls of {effect})")
         if not grant.constraints:
             return
+        if param_names is None and effect not in STANDARD_SIGNATURES:
+            # Nothing says which argument is which: the constraints could not be
+            # applied, and a check that cannot apply fails closed (deny by default).
+            raise EffectDenied(effect, op, self.name,
+                               f"{effect} is constrained, but its parameter names are unknown "
+                               "(pass param_names)")
         names = tuple(param_names) if param_names is not None else tuple(
             STANDARD_SIGNATURES.get(effect, {}).get(op, ()))
         bound = dict(zip(names, args))

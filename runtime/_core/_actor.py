@@ -296,7 +296,13 @@ class ActorRef:
             raise
         if ask.state == DONE:
             return ask.value
-        raise ask.value
+        # Raised without a reference cycle: the error's traceback holds this frame,
+        # so neither ``ask`` (through its value) nor a local may hold the error.
+        error, ask.value = ask.value, None
+        try:
+            raise error
+        finally:
+            del error
 
     def stats(self) -> ActorStats:
         """A snapshot of this actor's counters."""

@@ -87,13 +87,61 @@ _ROW_TABLES: dict[str, tuple[tuple[str, ...], int]] = {
 }
 
 
+#: The other checksummed tables (durable executions, the daemon's jobs and tenants),
+#: written by their own modules: the cells ``chk`` covers, in order, and the
+#: row's name as their readers' :class:`StoreCorrupted` gives it.
+_OWNED_TABLES: dict[str, tuple[tuple[str, ...], str]] = {
+    "durable_exec": (("id", "header", "state", "result"), "{0}"),
+    "durable_journal": (("id", "seq", "entry"), "{0}#{1}"),
+    "durable_snapshot": (("id", "seq", "snapshot", "digest", "output", "answer"), "{0}"),
+    "daemon_jobs": (("seq", "tenant", "idem", "request", "state", "attempts", "result",
+                     "error"), "job-{0}"),
+    "daemon_tenants": (("name", "token_hash", "quota", "admin", "created_ns"), "{0}"),
+}
+
+
+def _check_owned(db: sqlite3.Connection, table: str, damage: list[Damage]) -> int:
+    """Verify every row of one of :data:`_OWNED_TABLES`; return how many were scanned.
+
+    TEXT columns (by their declared type) are decoded as their readers decode
+    them, so invalid UTF-8 is damage of that row; a durable journal must also
+    run 0, 1, 2 ... without a gap (a deleted entry is damage of the next one).
+    """
+    cols, name = _OWNED_TABLES[table]
+    types = {_printable(r[1]): _printable(r[2]).upper()
+             for r in db.execute(f"PRAGMA table_info({table})")}
+    scanned = 0
+    expected: dict[str, int] = {}
+    order = " ORDER BY id, seq" if table == "durable_journal" else ""
+    for raw in db.execute(f"SELECT {', '.join(cols)}, chk FROM {table}{order}"):
+        scanned += 1
+        row = name.format(*(_printable(c) for c in raw[:-1]))
+        gap = None
+        if table == "durable_journal":  # counted first: a damaged entry is no gap of the next
+            ident, seq = _printable(raw[0]), raw[1]
+            want = expected.get(ident, 0)
+            expected[ident] = (seq if isinstance(seq, int) else want) + 1
+            if seq != want:
+                gap = f"journal gap: expected entry #{want}"
+        try:
+            cells = [text_cell(table, row, c) if types.get(col) == "TEXT" and c is not None
+                     else c for col, c in zip(cols, raw[:-1])]
+            verify_row(table, row, raw[-1], *cells)
+            if gap is not None:
+                raise StoreCorrupted(table, row, gap)
+        except StoreCorrupted as exc:
+            damage.append(Damage(exc.table, exc.row, exc.reason))
+    return scanned
+
+
 def check_store(path: str) -> tuple[int, list[Damage]]:
     """Scan the store file at ``path``; return (rows scanned, every damaged row).
 
     Opened read-only.  Covers SQLite's own structure (``PRAGMA
     integrity_check``), objects (digest of the payload, UTF-8 of id and
     kind), dependency rows, names, name history, annotations (checksums), the KV table and memo level
-    two (checksums).
+    two (checksums), durable executions (their rows, journals and guest
+    snapshots) and the daemon's jobs and tenants (checksums; a journal gap).
     """
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     db.text_factory = bytes
@@ -159,6 +207,9 @@ def check_store(path: str) -> tuple[int, list[Damage]]:
                     verify_row("memo", row, chk, key, entry)
                 except StoreCorrupted as exc:
                     damage.append(Damage(exc.table, exc.row, exc.reason))
+        for table in _OWNED_TABLES:
+            if table in tables:
+                scanned += _check_owned(db, table, damage)
     finally:
         db.close()
     return scanned, damage

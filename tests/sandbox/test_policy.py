@@ -155,3 +155,14 @@ def test_intrange_on_exec_arg_is_enforced() -> None:
     p.check("Exec", "call", ("f", 9))
     with pytest.raises(EffectDenied, match="arg=10 is outside"):
         p.check("Exec", "call", ("f", 10))
+
+
+def test_constraints_on_an_effect_with_unknown_parameter_names_fail_closed() -> None:
+    """A non-standard effect's constraints need its parameter names; without them, deny."""
+    policy = Policy("p", (Grant("Http", constraints=(KeyPrefix("url", "https://ok/"),)),))
+    policy.check("Http", "get", ("https://ok/x",), param_names=("url",))
+    with pytest.raises(EffectDenied, match="parameter names are unknown"):
+        policy.check("Http", "get", ("https://evil/",))
+    with pytest.raises(EffectDenied, match="parameter names are unknown"):
+        policy.check("Http", "get", ("https://ok/x",))
+    Policy.allow("q", "Http").check("Http", "get", ("https://evil/",))  # unconstrained: granted
