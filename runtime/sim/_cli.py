@@ -274,17 +274,23 @@ def _sweep(configs: list[RunConfig], jobs: int, on_result: Callable[[RunResult],
         env = RealEnv(max_workers=jobs)
         ready: dict[int, RunResult] = {}
         next_index = 0
+        # ``jobs`` feeders take the seeds in order: seed k starts before seed k+1,
+        # so the first rows come out at once.  (One task per seed would leave the
+        # order to the scheduler -- trio may start the last seed first -- and the
+        # first row could wait for nearly the whole sweep.)
+        pending = iter(enumerate(configs))
 
-        async def one(index: int, config: RunConfig) -> None:
+        async def feeder() -> None:
             nonlocal next_index
-            ready[index] = await env.run_in_worker(run_seed, config)
-            while next_index in ready:
-                on_result(ready.pop(next_index))
-                next_index += 1
+            for index, config in pending:
+                ready[index] = await env.run_in_worker(run_seed, config)
+                while next_index in ready:
+                    on_result(ready.pop(next_index))
+                    next_index += 1
 
         async with anyio.create_task_group() as tg:
-            for index, config in enumerate(configs):
-                tg.start_soon(one, index, config)
+            for _ in range(min(jobs, len(configs))):
+                tg.start_soon(feeder)
 
     try:
         anyio.run(sweep, backend="trio")
