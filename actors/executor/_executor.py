@@ -645,8 +645,12 @@ def _fit(used: Resources, cap: Resources) -> Resources:
 
 
 def _to_cache(result: ExecResult) -> CachedResult:
+    # [value, stdout, public output, cost, breakdown, receipt digest | None, exit code | None]
+    # (entries from before the exit code have 5 fields, or 6 with a receipt).
+    receipt = receipt_field(result)
     value = encode([value_to_cbor(result.value), result.stdout, result.public_output,
-                    result.cost, sorted(result.breakdown.items()), *receipt_field(result)])
+                    result.cost, sorted(result.breakdown.items()),
+                    receipt[0] if receipt else None, result.exit_code])
     usage = (("fuel", result.usage.fuel), ("memory", result.usage.memory),
              ("cycles", result.usage.cycles), ("output", result.usage.output))
     return CachedResult(value, usage)
@@ -659,18 +663,23 @@ def _from_cache(request: Execute, digest: Digest, hit: CachedResult) -> ExecResu
     fields = _DECODED.get(hit.value)
     if fields is None:  # strict decode once per distinct entry; values are immutable
         obj = decode(hit.value)
-        assert isinstance(obj, list) and len(obj) in (5, 6)  # a proven entry adds its receipt
-        fields = (value_from_cbor(obj[0]), *obj[1:5])
+        assert isinstance(obj, list) and len(obj) in (5, 6, 7)
+        value0 = value_from_cbor(obj[0])
+        if len(obj) == 7:
+            exit_code = obj[6]
+        else:  # an entry from before the exit code was kept: a guest's value is its exit code
+            exit_code = value0 if request.engine == "riscv" else None
+        fields = (value0, *obj[1:5], exit_code)
         if len(_DECODED) >= 4096:
             _DECODED.clear()
         _DECODED[hit.value] = fields
-    value, stdout, public, cost, breakdown = fields
+    value, stdout, public, cost, breakdown, exit_code = fields
     amounts = dict(hit.usage)
     usage = Resources(fuel=amounts.get("fuel", 0), memory=amounts.get("memory", 0),
                       cycles=amounts.get("cycles", 0), output=amounts.get("output", 0))
     return ExecResult(request.target, digest, request.engine, value, usage,
                       cost, {k: v for k, v in breakdown}, _EMPTY_JOURNAL, 0, memo_hit=True,
-                      exit_code=value if request.engine == "riscv" else None,
+                      exit_code=exit_code,
                       stdout=stdout, public_output=public)
 
 

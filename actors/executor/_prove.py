@@ -93,7 +93,7 @@ async def stored_receipt(executor: Any, hit_value: bytes) -> Receipt | None:
     from ..repository._messages import GetObject, ObjectRecord
 
     fields = decode(hit_value)
-    if not isinstance(fields, list) or len(fields) != 6 or not isinstance(fields[5], bytes):
+    if not isinstance(fields, list) or len(fields) not in (6, 7) or not isinstance(fields[5], bytes):
         return None
     try:
         record = await executor._ask_repo(GetObject(str(Digest.from_binary(fields[5]))))

@@ -235,3 +235,27 @@ def test_long_pure_runs_leave_the_event_loop_responsive() -> None:
         return order
 
     assert run("real", scenario) == ["quick 10", "slow 317811"]
+
+
+def test_a_memo_hit_keeps_the_runs_exit_code() -> None:
+    """TEL compiled for the co-processor exits 0 with value 55; a hit must say the same.
+
+    (A hit used to report the value as the exit code whenever engine was riscv,
+    which is right only for guests, whose value is their exit code.)
+    """
+    counter = (ROOT / "examples" / "provable" / "counter.elf").read_bytes()
+
+    async def scenario(rt: Any) -> list[tuple[object, object, bool]]:
+        await rt.store(FIB)
+        await rt.store_blob(counter, name="g/count")
+        seen = []
+        for target, args in (("fib", [10]), ("g/count", [b"in"])):
+            for _ in range(2):
+                r = await rt.execute(target, args, engine="riscv")
+                seen.append((r.value, r.exit_code, r.memo_hit))
+        return seen
+
+    tel_miss, tel_hit, guest_miss, guest_hit = run("sim", scenario)
+    assert tel_miss == (55, 0, False) and tel_hit == (55, 0, True)
+    assert guest_miss[2] is False and guest_hit[2] is True
+    assert guest_miss[:2] == guest_hit[:2] and guest_hit[0] == guest_hit[1] != 0
