@@ -88,14 +88,7 @@ class Runtime:
         return self.system.lookup(name)
 
     async def _ask(self, name: str, message: object, timeout: float | None = None) -> Any:
-        try:
-            return await self._ref(name).ask(message, timeout=timeout)
-        except RemoteError as exc:
-            cause = exc.cause
-        try:  # unboxed without a reference cycle: see ask_execute
-            raise cause
-        finally:
-            del cause
+        return await self._ref(name).ask_unboxed(message, timeout)
 
     async def store(self, source: str, *, filename: str = "<input>", namespace: str = ""
                     ) -> dict[str, Digest]:

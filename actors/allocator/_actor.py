@@ -178,15 +178,6 @@ async def allocate(ref: ActorRef, request: Resources, *, parent: str | None = No
 
 async def release(ref: ActorRef, grant: str) -> Released:
     """Release ``grant``; raise the allocator's typed error if it is unknown."""
-    try:
-        reply = await ref.ask(Release(grant))
-    except RemoteError as exc:
-        cause = exc.cause
-        reply = None
-    if reply is None:  # unboxed without a reference cycle (see stele._runtime.ask_execute)
-        try:
-            raise cause
-        finally:
-            del cause
+    reply = await ref.ask_unboxed(Release(grant))
     assert isinstance(reply, Released)
     return reply

@@ -536,14 +536,7 @@ class ExecutorActor(Actor):
 
     # -- repository access ------------------------------------------------------
     async def _ask_repo(self, message: object) -> object:
-        try:
-            return await self.repository.ask(message, timeout=math.inf)
-        except RemoteError as exc:
-            cause = exc.cause
-        try:  # unboxed without a reference cycle (see stele._runtime.ask_execute)
-            raise cause
-        finally:
-            del cause
+        return await self.repository.ask_unboxed(message, math.inf)
 
     async def _resolve(self, target: str) -> Digest:
         digest = self._cached_digest(target)

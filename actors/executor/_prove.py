@@ -20,7 +20,6 @@ import math
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from ..._core._actor_errors import RemoteError
 from ...protocol import Digest, decode
 
 if TYPE_CHECKING:
@@ -54,17 +53,8 @@ async def prove_guest(executor: Any, request: Execute, digest: Digest, image: by
                           f"the run performed {result.effects} effect(s); provable mode proves runs "
                           "whose only syscall is exit")
     prover = executor.system.lookup("prover")
-    try:
-        reply = await prover.ask(ProveExecution(image, request.args[0], max_cycles, request.target),
-                                 timeout=math.inf)
-    except RemoteError as exc:
-        cause = exc.cause
-        reply = None
-    if reply is None:  # unboxed without a reference cycle (see stele._runtime.ask_execute)
-        try:
-            raise cause
-        finally:
-            del cause
+    reply = await prover.ask_unboxed(
+        ProveExecution(image, request.args[0], max_cycles, request.target), math.inf)
     assert isinstance(reply, ExecutionProven)
     receipt = decode_receipt(reply.receipt)
     st = receipt.statement

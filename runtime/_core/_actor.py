@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ._actor_errors import ActorStopped, AskTimeout, KernelError, MailboxFull
+from ._actor_errors import ActorStopped, AskTimeout, KernelError, MailboxFull, RemoteError
 from ._env import seconds_to_ns
 from ._mailbox import ABANDONED, DONE, PENDING, _Ask, _Sys
 
@@ -303,6 +303,24 @@ class ActorRef:
             raise error
         finally:
             del error
+
+    async def ask_unboxed(self, message: object, timeout: float | None = None) -> Any:
+        """:meth:`ask`, but an actor's error is raised itself instead of in a :class:`stele.RemoteError`.
+
+        For callers that pass the actor's typed error on (the executor's
+        ``UnknownTarget`` to the user).  The cause is raised outside the
+        ``except`` block, so the box is not its ``__context__``: box -> cause
+        -> traceback -> frame -> box would be a reference cycle that only a
+        full garbage collection -- a pause of the event loop -- frees.
+        """
+        try:
+            return await self.ask(message, timeout)
+        except RemoteError as exc:
+            cause = exc.cause
+        try:
+            raise cause
+        finally:
+            del cause
 
     def stats(self) -> ActorStats:
         """A snapshot of this actor's counters."""
