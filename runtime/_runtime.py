@@ -314,6 +314,7 @@ async def open_runtime(path: str | None = None, *, env: Env | None = None,
     from .actors.prover import ProverActor
     from .actors.repository import RepositoryActor
     from .actors.sandbox import KVStore
+    from .store import StoreUnavailable
 
     env = env or RealEnv()
     try:  # a bad store path (a user's --store) is a typed error, not an OSError traceback
@@ -321,6 +322,8 @@ async def open_runtime(path: str | None = None, *, env: Env | None = None,
         kv = KVStore(file, env=env)
     except (OSError, sqlite3.Error) as exc:
         raise _store_error(path, exc) from None
+    except StoreUnavailable as exc:  # KVStore's typed open error: name the store, once
+        raise _store_error(path, exc.__cause__ or exc) from None
     try:
         memo = MemoCache(disk_path=file, env=env)
     except (OSError, sqlite3.Error) as exc:

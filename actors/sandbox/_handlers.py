@@ -97,6 +97,13 @@ class KVStore:
     writer: StoreWriter | None = None
 
     def __init__(self, path: str | None = None, *, env: Env | None = None) -> None:
+        """Open (and create or upgrade) the table; a file SQLite cannot open is StoreUnavailable."""
+        try:
+            self._open(path, env)
+        except sqlite3.Error as exc:
+            raise unavailable(f"cannot open the KV table at {path!r}", exc) from exc
+
+    def _open(self, path: str | None, env: Env | None) -> None:
         self._db = connect(path, env=env, check_same_thread=False, timeout=30.0)
         self._db.text_factory = bytes  # TEXT cells are decoded (and checked) by us
         if path is not None:

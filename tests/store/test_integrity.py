@@ -276,3 +276,14 @@ def test_old_store_is_migrated_once(tmp_path: Path) -> None:
     store.close()
     scanned, damage = check_store(path)
     assert damage == [] and scanned > 0
+
+
+def test_a_kv_table_sqlite_cannot_open_is_store_unavailable(tmp_path: Path) -> None:
+    """Not a raw sqlite3.OperationalError: a typed store error naming the path."""
+    from stele.actors.sandbox import KVStore
+    from stele.store import StoreUnavailable
+
+    bad = tmp_path / "dir-not-file"
+    bad.mkdir()
+    with pytest.raises(StoreUnavailable, match="dir-not-file"):
+        KVStore(str(bad))
