@@ -167,6 +167,7 @@ def run_script(session: Any, lines: Iterator[str], out: TextIO, err: TextIO) -> 
             return USAGE
         if reply.lines:
             print(reply.text, file=out)
+        out.flush()  # a script piped in reads each answer before it sends the next command
         if reply.quit:
             break
     return 0
@@ -221,7 +222,7 @@ def main(argv: list[str]) -> int:
     ending = {"value": "returned", "error": "stopped with", "pending": "is unfinished:"}
     print(f"{ident}: {replay.length} events; the run {ending.get(out.kind, out.kind)} "
           f"{out.text} (cost {out.cost}); 'help' for commands")
-    print(session.describe())
+    print(session.describe(), flush=True)
     if script is not None:
         with script:
             return run_script(session, _lines(script), sys.stdout, sys.stderr)

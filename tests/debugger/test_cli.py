@@ -1,0 +1,237 @@
+"""``stele debug`` end to end: scripted sessions on a real store, post-mortems, exit codes."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stele._cli._debug import PROMPT, run_prompt
+from stele._debugger import DebugSession
+from stele.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _durable_source() -> str:
+    """The effectful program of the durable tests (``tests/durable/_program.py``)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("_durable_program",
+                                                  ROOT / "tests" / "durable" / "_program.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    source: str = module.SOURCE
+    return source
+
+
+SOURCE = _durable_source()
+EXAMPLES = ROOT / "examples"
+ALLOW = [a for e in ("KV", "Log", "Exec", "Rand", "Clock") for a in ("--allow", e)]
+
+
+def _call(capfd: pytest.CaptureFixture[str], *argv: str, stdin: str = "",
+          monkeypatch: pytest.MonkeyPatch | None = None) -> tuple[int, str, str]:
+    capfd.readouterr()
+    if monkeypatch is not None:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    code = main(list(argv))
+    out, err = capfd.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    db = tmp_path / "s.sqlite"
+    monkeypatch.setenv("STELE_STORE", str(db))
+    src = tmp_path / "p.tel"
+    src.write_text(SOURCE)
+    for path in (src, EXAMPLES / "fib.tel", EXAMPLES / "ledger.tel"):
+        assert main(["store", str(path)]) == 0
+    return db
+
+
+def _script(tmp_path: Path, *lines: str) -> str:
+    path = tmp_path / "cmds.txt"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def _rows(store: Path) -> int:
+    """Journal rows in the store (any execution): a performed effect adds one."""
+    import sqlite3
+    db = sqlite3.connect(store)
+    try:
+        return int(db.execute("SELECT COUNT(*) FROM durable_journal").fetchone()[0])
+    finally:
+        db.close()
+
+
+def _kv_count(store: Path) -> int:
+    """The KV key ``count``: every performed ``bump`` of main/child adds one."""
+    import sqlite3
+    db = sqlite3.connect(store)
+    try:
+        row = db.execute("SELECT value FROM kv WHERE key = 'count'").fetchone()
+        return int.from_bytes(row[0], "big")
+    finally:
+        db.close()
+
+
+def test_a_scripted_session_steps_forwards_and_back(
+        store: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    cmds = _script(tmp_path, "step 3", "where", "# a comment", "rstep 2", "break fib",
+                   "continue", "print n", "finish", "info", "quit", "step")
+    code, out, err = _call(capfd, "debug", "fib", "5", "--commands", cmds)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("recorded debug/")
+    assert "30 events; the run returned 5 (cost 145)" in lines[1]
+    assert lines[2] == "#0/29 call fib(n=5)  [depth 1, cost 0]"
+    assert lines[3:9] == [PROMPT + "step 3", "#3/29 call fib(n=2)  [depth 4, cost 30]",
+                          PROMPT + "where", "0: fib(n=5)", "1: fib(n=4)", "2: fib(n=3)"]
+    assert PROMPT + "rstep 2" in lines and "#1/29 call fib(n=4)  [depth 2, cost 10]" in lines
+    assert "breakpoint 1: calls of fib" in lines and "n = 3" in lines
+    assert lines[-1] == PROMPT + "quit"  # nothing after quit runs
+    assert err == ""
+
+
+def test_commands_from_a_pipe_and_a_bad_one_stops_the_script(
+        store: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, err = _call(capfd, "debug", "fib", "3", stdin="step\nfrobnicate\nstep\n",
+                           monkeypatch=monkeypatch)
+    assert code == 2
+    assert err.strip() == ("stele debug: error: unknown command 'frobnicate' "
+                           "(type 'help' for the commands)")
+    assert out.splitlines()[-1] == PROMPT + "frobnicate"
+    assert out.count(PROMPT + "step") == 1
+
+
+def test_end_of_input_leaves_cleanly(store: Path, capfd: pytest.CaptureFixture[str],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, err = _call(capfd, "debug", "fib", "2", stdin="", monkeypatch=monkeypatch)
+    assert code == 0 and err == "" and out.splitlines()[-1].startswith("#0/")
+
+
+def test_the_prompt_reports_bad_commands_and_goes_on(store: Path) -> None:
+    from stele._cli._debug import open_replay
+    from stele._debugger import TelReplay
+    assert TelReplay  # the prompt drives the same session
+    code = main(["debug", "fib", "3", "--commands", os.devnull])
+    assert code == 0
+    import sqlite3
+    db = sqlite3.connect(store)
+    ident = db.execute("SELECT id FROM durable_exec").fetchone()[0]
+    db.close()
+    session = DebugSession(open_replay(str(store), ident))
+    inputs = iter(["step", "nonsense", "step 2"])
+    out = io.StringIO()
+
+    def read(prompt: str) -> str:
+        assert prompt == PROMPT
+        try:
+            return next(inputs)
+        except StopIteration:
+            raise EOFError from None
+
+    assert run_prompt(session, read, out) == 0
+    text = out.getvalue()
+    assert "error: unknown command 'nonsense'" in text and "#3/" in text
+    assert session.position == 3
+
+
+def test_debugging_a_durable_execution_performs_no_effect_again(
+        store: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _call(capfd, "run", "main", "7", *ALLOW, "--durable", "job", "--json")
+    assert code == 0, err
+    rows, count = _rows(store), _kv_count(store)
+    assert count == 3  # main bumps twice, the child once
+    cmds = _script(tmp_path, "break KV.put", "break Exec", "continue", "where", "continue",
+                   "continue", "continue", "print $value", "rcontinue", "rcontinue",
+                   "goto 0", "continue", "info")
+    for _ in range(2):
+        code, out, err = _call(capfd, "debug", "--durable", "job", "--commands", cmds)
+        assert code == 0, err
+    assert _rows(store) == rows  # no journal row was added: nothing was performed
+    assert _kv_count(store) == count  # and no KV write happened again
+    assert 'effect Exec.call("child", 7) -> ' in out
+    assert 'effect KV.put("count", x"0000000000000001") -> ()' in out
+
+
+def test_recording_twice_opens_the_first_recording(
+        store: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    cmds = _script(tmp_path, "break KV.put", "continue", "print $value", "info")
+    code, first, err = _call(capfd, "debug", "demo", "--allow", "KV", "--allow", "Log",
+                             "--commands", cmds)
+    assert code == 0, err
+    rows = _rows(store)
+    code, again, err = _call(capfd, "debug", "demo", "--allow", "KV", "--allow", "Log",
+                             "--commands", cmds)
+    assert code == 0, err
+    assert again.splitlines()[0].startswith("opening the recorded execution debug/")
+    assert again.splitlines()[1:] == first.splitlines()[1:]  # the same session, line for line
+    assert _rows(store) == rows
+    # other grants are another recording (its own id)
+    code, other, err = _call(capfd, "debug", "demo", "--allow", "KV", "--allow", "Log",
+                             "--fuel", "999999", "--commands", cmds)
+    assert code == 0 and other.splitlines()[0].startswith("recorded debug/")
+
+
+def test_post_mortem_of_a_killed_execution(tmp_path: Path,
+                                           capfd: pytest.CaptureFixture[str]) -> None:
+    store_dir = tmp_path / "st"
+    store_dir.mkdir()
+    run = subprocess.run([sys.executable, "-m", "tests.durable._program", str(store_dir),
+                          "run", "job", "2"], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == -signal.SIGKILL, run.stderr
+    cmds = _script(tmp_path, "continue", "where", "info")
+    code, out, err = _call(capfd, "debug", "--durable", "job", "--store",
+                           str(store_dir / "store.sqlite"), "--commands", cmds)
+    assert code == 0, err
+    assert "the run is unfinished: not journaled: " in out.splitlines()[0]
+    assert "end of journal: not journaled: " in out
+    assert "0: main(n=7" in out
+
+
+@pytest.mark.parametrize("argv, code, message", [
+    (["debug"], 2, "give a TARGET to record, or --durable ID"),
+    (["debug", "--durable", "nope"], 1, "no durable execution 'nope'"),
+    (["debug", "fib", "1", "--commands", "/nonexistent/x"], 2, "--commands"),
+    (["debug", "fib", "1", "2"], 2, "fib takes 1 argument"),
+    (["debug", "fib", "1", "--allow", "Disk"], 2, "not an effect"),
+    (["debug", "--durable", "x", "--allow", "KV"], 2, "--allow applies to a recording"),
+])
+def test_usage_errors_are_one_line(store: Path, capfd: pytest.CaptureFixture[str],
+                                   argv: list[str], code: int, message: str) -> None:
+    got, out, err = _call(capfd, *argv)
+    assert got == code, (out, err)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in err, err
+
+
+def test_ctrl_c_leaves_with_130(store: Path) -> None:
+    env = dict(os.environ)
+    env.pop("STELE_TRACEBACK", None)
+    proc = subprocess.Popen([sys.executable, "-m", "stele.cli", "debug", "fib", "4"], env=env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=ROOT)
+    assert proc.stdout is not None and proc.stdin is not None
+    seen = b""
+    while b"#0/" not in seen:  # the session is up and waits for a command
+        chunk = proc.stdout.readline()
+        if not chunk:
+            break
+        seen += chunk
+    proc.stdin.write(b"step\n")
+    proc.stdin.flush()
+    assert proc.stdout.readline() == (PROMPT + "step\n").encode()
+    assert proc.stdout.readline().startswith(b"#1/")
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.decode().strip() == "stele: interrupted"
