@@ -39,7 +39,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..actors.sandbox._durable import DurableLog
+from ..actors.sandbox._durable import ReplayDiverged
+from ..actors.sandbox._values import value_from_cbor
+from ..protocol import decode
+from ..store._errors import StoreCorrupted
 from ..tel._cost import Limits
 from ..tel._errors import TelError
 from ..tel._interp import Program
@@ -130,25 +133,31 @@ class _JournalEnd(BaseException):
         self.request = request
 
 
-@dataclass(slots=True)
-class _Live:
-    name: str
-    frame: list[Value]
-    slots: tuple[str, ...]
+#: a live frame on the tracer's stack: (function name, its frame list, its slots' names)
+_Live = tuple[str, list[Value], tuple[str, ...]]
+#: a decoded journal entry: effect, op, arguments, reply, and the index's name id of Effect.op
+_Entry = tuple[str, str, tuple[Value, ...], Value, int]
 
 
 class _Tracer:
-    """The instrument: wraps bodies at compile time, counts events at run time."""
+    """The instrument: wraps bodies at compile time, counts events at run time.
+
+    The hot path (every call, return and effect) is a counter compare and an
+    increment; the index (``record``) and a watch (``probe``) take the slow
+    path, :meth:`note`.
+    """
 
     def __init__(self) -> None:
         self.names: list[str] = []  # name ids of the index
         self._ids: dict[str, int] = {}
-        self.reset(None, False)
+        self.reset(None, False, None)
 
-    def reset(self, stop: int | None, record: bool) -> None:
+    def reset(self, stop: int | None, record: bool, probe: Callable[[], None] | None) -> None:
         self.n = 0
         self.stop = -1 if stop is None else stop
         self.record = record
+        self.probe = probe
+        self.slow = record or probe is not None
         self.stack: list[_Live] = []
         self.kinds = array("B")
         self.depths = array("I")
@@ -156,8 +165,7 @@ class _Tracer:
         self.state: State | None = None
         self.error_stack: tuple[Frame, ...] | None = None
         self.program: Program | None = None
-        self.journal: DurableLog | None = None
-        self.probe: Callable[[], None] | None = None
+        self.cursor = 0  # journal entries answered
 
     def name_id(self, name: str) -> int:
         got = self._ids.get(name)
@@ -168,25 +176,35 @@ class _Tracer:
 
     def wrap(self, program: Program, name: str, body: Any, slots: Sequence[str],
              fixed: int) -> Any:
-        tracer = self
+        t = self
         ident = self.name_id(name)
         names = tuple(slots)
+        unsets = [UNSET] * (len(names) - fixed)
+        pad = bool(unsets)
 
         def traced(frame: list[Value]) -> Value:
-            for i in range(fixed, len(frame)):
-                frame[i] = UNSET
-            stack = tracer.stack
-            stack.append(_Live(name, frame, names))
+            if pad:
+                frame[fixed:] = unsets
+            stack = t.stack
+            stack.append((name, frame, names))
             try:
-                tracer.event(CALL, ident, name, "")
+                n = t.n
+                if n == t.stop:
+                    t.halt(CALL, name, "")
+                if t.slow:
+                    t.note(CALL, ident)
+                t.n = n + 1
                 value = body(frame)
-                if tracer.n == tracer.stop:
-                    tracer.halt(RETURN, name, show(value), value)
-                tracer.note(RETURN, ident)
+                n = t.n
+                if n == t.stop:
+                    t.halt(RETURN, name, show(value), value)
+                if t.slow:
+                    t.note(RETURN, ident)
+                t.n = n + 1
                 return value
             except TelError:
-                if tracer.error_stack is None:
-                    tracer.error_stack = tracer.frames()
+                if t.error_stack is None:
+                    t.error_stack = t.frames()
                 raise
             finally:
                 stack.pop()
@@ -194,29 +212,24 @@ class _Tracer:
         traced.__qualname__ = f"debug[{name}]"
         return traced
 
-    def event(self, kind: int, ident: int, name: str, detail: str, value: Value = None) -> None:
-        if self.n == self.stop:
-            self.halt(kind, name, detail, value)
-        self.note(kind, ident)
-
     def note(self, kind: int, ident: int) -> None:
+        """The slow path of an event: the watch's probe, the index."""
         if self.probe is not None:
             self.probe()
         if self.record:
             self.kinds.append(kind)
             self.depths.append(len(self.stack))
             self.ids.append(ident)
-        self.n += 1
 
     def frames(self) -> tuple[Frame, ...]:
         out = []
-        for live in self.stack:
+        for fname, frame, slots in self.stack:
             pairs, values = [], []
-            for n, v in zip(live.slots, live.frame):
+            for n, v in zip(slots, frame):
                 if v is not UNSET and n:
                     pairs.append((n, show(v)))
                     values.append(v)
-            out.append(Frame(live.name, tuple(pairs), tuple(values)))
+            out.append(Frame(fname, tuple(pairs), tuple(values)))
         return tuple(out)
 
     def cost(self) -> int:
@@ -225,10 +238,13 @@ class _Tracer:
         return m.limit - m.fuel
 
     def halt(self, kind: int, name: str, detail: str, value: Value = None) -> None:
-        used = self.journal.cursor if self.journal is not None else 0
-        self.state = State(self.n, KINDS[kind], name, detail, self.frames(), self.cost(), used,
-                           value)
+        self.state = State(self.n, KINDS[kind], name, detail, self.frames(), self.cost(),
+                           self.cursor, value)
         raise _Halt()
+
+
+def _request(effect: str, op: str, args: Sequence[Value]) -> str:
+    return f"{effect}.{op}({', '.join(show(a) for a in args)})"
 
 
 class TelReplay:
@@ -249,6 +265,7 @@ class TelReplay:
         self.entries = list(entries)
         self.ident = ident
         self._tracer = _Tracer()
+        self._journal = [self._decode(i, e) for i, e in enumerate(self.entries)]
         with instrumenting(self._tracer):
             self.program = Program(module, jit_after=None)
         #: runs made so far and the events they went through (for the bench and the tests)
@@ -311,11 +328,11 @@ class TelReplay:
         def probe() -> None:
             stack = t.stack
             if stack:
-                live = stack[-1]
-                for n, v in zip(reversed(live.slots), reversed(live.frame)):
+                fname, frame, slots = stack[-1]
+                for n, v in zip(reversed(slots), reversed(frame)):
                     if n == name and v is not UNSET:
                         if v is not last[0]:
-                            last[0], last[1] = v, f"{live.name}:{show(v)}"
+                            last[0], last[1] = v, f"{fname}:{show(v)}"
                         out.append(last[1])
                         return
             out.append(None)
@@ -326,35 +343,49 @@ class TelReplay:
             out.append(None)  # the final error/pending event: no live frame
         return out[: self.length if stop is None else stop]
 
-    def _handler(self, journal: DurableLog) -> Any:
+    def _decode(self, seq: int, entry: bytes) -> _Entry:
+        obj = decode(entry)
+        if not (isinstance(obj, list) and len(obj) == 4 and isinstance(obj[0], str)
+                and isinstance(obj[1], str) and isinstance(obj[2], list)):
+            raise StoreCorrupted("durable_journal", f"{self.ident}#{seq}",
+                                 "not an [effect, op, args, reply] entry")
+        args = tuple(value_from_cbor(a) for a in obj[2])
+        label = f"{obj[0]}.{obj[1]}"
+        return obj[0], obj[1], args, value_from_cbor(obj[3]), self._tracer.name_id(label)
+
+    def _handler(self) -> Any:
         t = self._tracer
-        replay = self
+        journal = self._journal
+        ident = self.ident
 
         def handler(effect: str, op: str, args: tuple[Value, ...]) -> Value:
-            label = f"{effect}.{op}"
-            ident = t.name_id(label)
-            found, reply = journal.lookup(effect, op, args)
-            request = f"{label}({', '.join(show(a) for a in args)})"
-            if not found:
+            i = t.cursor
+            if i >= len(journal):
                 t.error_stack = t.frames()
-                raise _JournalEnd(request)
-            replay.effects_answered += 1
-            t.event(EFFECT, ident, label, f"{request} -> {show(reply)}", reply)
+                raise _JournalEnd(_request(effect, op, args))
+            je, jo, jargs, reply, name_id = journal[i]
+            if je != effect or jo != op or jargs != args:
+                raise ReplayDiverged(ident, i, _request(je, jo, jargs), _request(effect, op, args))
+            t.cursor = i + 1
+            n = t.n
+            if n == t.stop:
+                t.halt(EFFECT, f"{effect}.{op}", f"{_request(effect, op, args)} -> {show(reply)}",
+                       reply)
+            if t.slow:
+                t.note(EFFECT, name_id)
+            t.n = n + 1
             return reply
         return handler
 
     def _run(self, stop: int | None, record: bool,
              probe: Callable[[], None] | None = None) -> Outcome:
         t = self._tracer
-        t.reset(stop, record)
-        t.probe = probe
+        t.reset(stop, record, probe)
         t.program = self.program
-        journal = DurableLog(None, self.ident, self.entries)  # type: ignore[arg-type]
-        t.journal = journal
         self.replays += 1
         try:
             r = self.program.call(self.entry, self.args, limits=self.limits,
-                                  handler=self._handler(journal))
+                                  handler=self._handler())
             return Outcome("value", show(r.value), r.cost)
         except _Halt:
             return Outcome("halted", "", t.cost())
@@ -364,14 +395,14 @@ class TelReplay:
             return self._final(ERROR, type(exc).__name__, str(exc), getattr(exc, "cost", 0))
         finally:
             self.events_replayed += t.n
+            self.effects_answered += t.cursor
 
     def _final(self, kind: int, name: str, detail: str, cost: int | None = None) -> Outcome:
         t = self._tracer
         spent = t.cost() if cost is None else cost
         stack = t.error_stack or ()
         if t.n == t.stop:
-            used = t.journal.cursor if t.journal is not None else 0
-            t.state = State(t.n, KINDS[kind], name, detail, stack, spent, used)
+            t.state = State(t.n, KINDS[kind], name, detail, stack, spent, t.cursor)
         if t.record:
             t.kinds.append(kind)
             t.depths.append(len(stack))
