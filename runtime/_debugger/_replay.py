@@ -150,6 +150,7 @@ class _Tracer:
     def __init__(self) -> None:
         self.names: list[str] = []  # name ids of the index
         self._ids: dict[str, int] = {}
+        self.slots: dict[str, tuple[str, ...]] = {}  # each function's frame slot names
         self.reset(None, False, None)
 
     def reset(self, stop: int | None, record: bool, probe: Callable[[], None] | None) -> None:
@@ -179,6 +180,7 @@ class _Tracer:
         t = self
         ident = self.name_id(name)
         names = tuple(slots)
+        self.slots[name] = names
         unsets = [UNSET] * (len(names) - fixed)
         pad = bool(unsets)
 
@@ -293,6 +295,10 @@ class TelReplay:
         """The function (call/return) or ``Effect.op`` (effect) of event ``n``."""
         return self._tracer.names[self.ids[n]]
 
+    def local_names(self, function: str) -> list[str]:
+        """The names of a function's parameters and locals (its frame slots), in order."""
+        return [n for n in dict.fromkeys(self._tracer.slots.get(function, ())) if n]
+
     def functions(self) -> set[str]:
         """Names of the module's definitions."""
         return set(self.program.checked.defs)
@@ -316,32 +322,44 @@ class TelReplay:
         assert state is not None and state.position == n
         return state
 
-    def watch_values(self, name: str, upto: int | None = None) -> list[str | None]:
-        """The value of local ``name`` in the innermost frame at each event (None: unbound).
+    def watch_values(self, name: str, frame_at: int, upto: int | None = None
+                     ) -> list[str | None]:
+        """The value of local ``name`` of one activation at each event (None: not bound).
 
-        One replay, up to event ``upto`` (excluded) or to the end.
+        The activation is the one whose ``call`` is event ``frame_at``; before
+        that event, and while ``name`` is not assigned in it, the value is None.
+        Its value stays after it returns (it can no longer change).  One replay,
+        up to event ``upto`` (excluded) or to the end.
         """
         t = self._tracer
         out: list[str | None] = []
-        last: list[Any] = [None, None]  # the last value seen and its text (values repeat)
+        target: list[Any] = []  # [frame, slot indices of name] once the call is reached
+        last: list[Any] = [UNSET, None]  # the last value seen and its text
 
         def probe() -> None:
-            stack = t.stack
-            if stack:
-                fname, frame, slots = stack[-1]
-                for n, v in zip(reversed(slots), reversed(frame)):
-                    if n == name and v is not UNSET:
-                        if v is not last[0]:
-                            last[0], last[1] = v, f"{fname}:{show(v)}"
-                        out.append(last[1])
-                        return
+            if not target:
+                if t.n == frame_at and t.stack:
+                    _fname, frame, slots = t.stack[-1]
+                    target.extend([frame, [i for i, n in enumerate(slots) if n == name]])
+                else:
+                    out.append(None)
+                    return
+            frame, where = target
+            for i in reversed(where):  # the innermost binding of the name
+                v = frame[i]
+                if v is not UNSET:
+                    if v is not last[0]:
+                        last[0], last[1] = v, show(v)
+                    out.append(last[1])
+                    return
             out.append(None)
 
         stop = None if upto is None or upto >= self.length else upto
+        want = self.length if stop is None else stop
         self._run(stop, False, probe)
-        while len(out) < (self.length if stop is None else stop):
-            out.append(None)  # the final error/pending event: no live frame
-        return out[: self.length if stop is None else stop]
+        while len(out) < want:  # the final error/pending event: the last value stays
+            out.append(out[-1] if out else None)
+        return out[:want]
 
     def _decode(self, seq: int, entry: bytes) -> _Entry:
         obj = decode(entry)

@@ -21,7 +21,8 @@ state at the target event, which re-runs the execution from its journal
 
 Breakpoints are on a function (its ``call`` events) or an effect
 (``Log``, or one operation ``KV.put``: its ``effect`` events); ``watch NAME``
-stops where the value of the local ``NAME`` of the innermost frame changes.
+watches the local ``NAME`` of the current activation (the function call the
+session is in when it is set): ``continue`` stops where its value changes.
 """
 
 from __future__ import annotations
@@ -58,11 +59,14 @@ class Replayer(Protocol):
 
     def functions(self) -> set[str]: ...
 
+    def local_names(self, function: str) -> list[str]: ...
+
     def effect_names(self) -> set[str]: ...
 
     def state_at(self, n: int) -> State: ...
 
-    def watch_values(self, name: str, upto: int | None = None) -> list[str | None]: ...
+    def watch_values(self, name: str, frame_at: int, upto: int | None = None
+                     ) -> list[str | None]: ...
 
 
 # -- commands ------------------------------------------------------------------
@@ -111,7 +115,7 @@ class Break:
 
 @dataclass(frozen=True, slots=True)
 class Watch:
-    """``watch NAME``: stop where the innermost frame's local NAME changes value."""
+    """``watch NAME``: stop where the current activation's local NAME changes value."""
 
     name: str
 
@@ -175,7 +179,7 @@ commands (short forms in brackets):
   rcontinue (rc)      to the previous one (or the first event)
   goto N (g)          to event N
   break SPEC (b)      break on a function's calls, an effect (Log) or an operation (KV.put)
-  watch NAME (w)      stop where the local NAME of the innermost frame changes
+  watch NAME (w)      stop where the local NAME of this activation changes value
   delete [N] (d)      remove breakpoint N, or all
   print [NAME] (p)    a local of the innermost frame; $value $cost $effects $position
   locals (l)          the innermost frame's locals
@@ -258,10 +262,14 @@ class _Point:
     number: int
     kind: str  # "function" | "effect" | "op" | "watch"
     spec: str
+    frame_at: int = -1  # a watch: the call event of the activation watched
+    function: str = ""
 
     def describe(self) -> str:
-        what = {"function": "calls of", "effect": "effect", "op": "operation",
-                "watch": "changes of local"}[self.kind]
+        if self.kind == "watch":
+            return (f"{self.number}: changes of {self.spec} in {self.function} "
+                    f"(the call at #{self.frame_at})")
+        what = {"function": "calls of", "effect": "effect", "op": "operation"}[self.kind]
         return f"{self.number}: {what} {self.spec}"
 
 
@@ -449,15 +457,13 @@ class DebugSession:
         r, p = self.replayer, self.position
         order = range(p - 1, -1, -1) if reverse else range(p + 1, r.length)
         watches = [pt for pt in self.points if pt.kind == "watch"]
-        hit = self._scan_watch(order, watches) if watches else None
+        hits = self._scan_watch(order, watches) if watches else {}
         for q in order:
-            if hit is not None and (q <= hit[0] if reverse else q >= hit[0]):
-                break
             point = self._hit(q)
-            if point is not None:
-                return self._go(q, f"breakpoint {point.describe()}")
-        if hit is not None and hit[0] != p:
-            return self._go(hit[0], hit[1])
+            notes = ([f"breakpoint {point.describe()}"] if point is not None else []) \
+                + hits.get(q, [])
+            if notes:
+                return self._go(q, "\n".join(notes))
         edge = "first" if reverse else "last"
         if (reverse and p == 0) or (not reverse and p == self.last):
             return Reply((f"already at the {edge} event", self.describe()))
@@ -478,30 +484,32 @@ class DebugSession:
                 return point
         return None
 
-    # -- watches (one replay: values are not in the index) ----------------------
-    def _scan_watch(self, order: range, watches: list[_Point]) -> tuple[int, str] | None:
-        """The first event in ``order`` where a watched local changes, and a note saying how."""
+    # -- watches (one replay each: values are not in the index) -----------------
+    def _scan_watch(self, order: range, watches: list[_Point]) -> dict[int, list[str]]:
+        """For each watch, the first event in ``order`` where its value changes: notes by event.
+
+        A change at event q is a value at q that differs from the one at q - 1
+        (forwards and backwards alike: going back stops where it was set).
+        """
         p, reverse = self.position, order.step < 0
-        best: tuple[int, str] | None = None
+        out: dict[int, list[str]] = {}
         for w in watches:
-            values = self.replayer.watch_values(w.spec, None if not reverse else p + 1)
+            values = self.replayer.watch_values(w.spec, w.frame_at, p + 1 if reverse else None)
             for q in order:
                 prev = values[q - 1] if q > 0 else None
                 now = values[q]
                 if now is not None and now != prev:
-                    old = "unset" if prev is None else prev.partition(":")[2]
-                    note = f"watch {w.describe()}: {old} -> {now.partition(':')[2]}"
-                    if best is None or (q > best[0] if reverse else q < best[0]):
-                        best = (q, note)
+                    old = "unset" if prev is None else prev
+                    out.setdefault(q, []).append(f"watch {w.describe()}: {old} -> {now}")
                     break
-        return best
+        return out
 
     # -- breakpoints -----------------------------------------------------------
-    def _add(self, kind: str, spec: str) -> Reply:
+    def _add(self, kind: str, spec: str, frame_at: int = -1, function: str = "") -> Reply:
         for p in self.points:
-            if p.kind == kind and p.spec == spec:
+            if p.kind == kind and p.spec == spec and p.frame_at == frame_at:
                 return Reply((f"already set: {p.describe()}",))
-        point = _Point(self._next_number, kind, spec)
+        point = _Point(self._next_number, kind, spec, frame_at, function)
         self._next_number += 1
         self.points.append(point)
         return Reply((f"breakpoint {point.describe()}",))
@@ -526,7 +534,18 @@ class DebugSession:
     def _watch(self, name: str) -> Reply:
         if not name.isidentifier():
             raise BadCommand(f"watch {name!r}: not a local's name")
-        return self._add("watch", name)
+        r, p = self.replayer, self.position
+        if r.kind(p) not in ("call", "return", "effect"):
+            raise BadCommand("watch: no function is running here")
+        d = r.depth(p)
+        call = p if r.kind(p) == "call" else next(
+            (q for q in range(p - 1, -1, -1) if r.kind(q) == "call" and r.depth(q) == d), 0)
+        top = self._top()
+        defined = self.replayer.local_names(top.function)
+        if name not in defined:
+            raise BadCommand(f"watch {name}: {top.function} has no local {name!r} "
+                             f"(locals: {', '.join(defined) or 'none'})")
+        return self._add("watch", name, call, top.function)
 
     def _delete(self, number: int | None) -> Reply:
         if number is None:

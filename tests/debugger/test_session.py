@@ -90,7 +90,8 @@ def test_commands_that_do_not_apply_here() -> None:
                           ("print $value", "only a return or an effect"),
                           ("goto 100000", "the execution has events 0.."),
                           ("delete 9", "no breakpoint 9"),
-                          ("watch 1x", "not a local's name")]:
+                          ("watch 1x", "not a local's name"),
+                          ("watch zz", "total has no local 'zz' (locals: n, acc, got)")]:
         assert message in s.handle(line).text, line
 
 
@@ -174,21 +175,28 @@ def test_breakpoints_on_functions_effects_and_operations() -> None:
     assert back == calls[::-1]
 
 
-def test_watch_stops_where_a_local_changes() -> None:
+def test_watch_stops_where_a_local_of_the_activation_changes() -> None:
     s = DebugSession(replay_of(EFFECTFUL, "total", [3, 0]))
     s.handle("break total")
-    s.handle("continue")  # total(2, ...)
+    s.handle("continue")  # total(2, acc)
+    assert dict(s.state.stack[-1].locals)["n"] == "2"
     s.handle("delete")
-    s.handle("watch acc")
+    assert "has no local 'nope'" in s.handle("watch nope").text
+    assert s.handle("watch got").text == "breakpoint 2: changes of got in total (the call at #5)"
     first = s.handle("continue")
-    assert "watch 2: changes of local acc:" in first.lines[0]
-    assert s.state.name == "total" and s.state.kind == "call"
-    acc = dict(s.state.stack[-1].locals)["acc"]
-    assert first.lines[0].endswith(f"-> {acc}")
+    # got is bound once draw returns: the next event is the recursive call total(1, acc + got)
+    assert s.state.kind == "call" and dict(s.state.stack[-1].locals)["n"] == "1"
+    got = int(dict(s.state.stack[-2].locals)["got"])
+    assert first.lines[0] == ("watch 2: changes of got in total (the call at #5): "
+                              f"unset -> {got}")
+    assert int(dict(s.state.stack[-1].locals)["acc"]) == int(
+        dict(s.state.stack[-2].locals)["acc"]) + got
     where = s.position
-    s.handle("continue")
-    s.handle("rcontinue")
+    # the inner activations' got (another binding of the name) does not stop it
+    assert s.handle("continue").lines[0] == "no breakpoint hit; at the last event"
+    assert s.handle("rcontinue").lines[0].startswith("watch 2:")
     assert s.position == where
+    assert s.handle("rcontinue").lines[0] == "no breakpoint hit; at the first event"
 
 
 def test_error_post_mortem_is_the_last_event() -> None:
