@@ -163,6 +163,20 @@ def test_debugging_a_durable_execution_performs_no_effect_again(
     assert 'effect KV.put("count", x"0000000000000001") -> ()' in out
 
 
+def test_a_nested_execution_is_opened_by_its_own_id(
+        store: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    assert main(["store", str(EXAMPLES / "nested.tel")]) == 0
+    code, out, err = _call(capfd, "run", "fib_sum", "3", "--allow", "Exec", "--durable", "p")
+    assert code == 0 and "cost=157" in err + out, err
+    cmds = _script(tmp_path, "break Exec", "continue", "goto 10")
+    code, out, err = _call(capfd, "debug", "--durable", "p", "--commands", cmds)
+    assert code == 0, err
+    assert '#1/10 effect Exec.call("fib", 2) -> 1  [depth 1, cost 34]' in out
+    assert "#10/10 return fib_sum -> 2  [depth 1, cost 122]" in out  # its own cost: no children
+    code, out, err = _call(capfd, "debug", "--durable", "p/0", "--commands", os.devnull)
+    assert code == 0 and out.splitlines()[1] == "#0/5 call fib(n=2)  [depth 1, cost 0]", out
+
+
 def test_recording_twice_opens_the_first_recording(
         store: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     cmds = _script(tmp_path, "break KV.put", "continue", "print $value", "info")
