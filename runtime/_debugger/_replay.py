@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ..actors.sandbox._durable import ReplayDiverged
@@ -75,23 +75,19 @@ def show(v: Value) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Frame:
-    """One live function activation: its name and its assigned locals, shown."""
+    """One live function activation: its name and its assigned locals, shown as TEL text."""
 
     function: str
     locals: tuple[tuple[str, str], ...]
-    values: tuple[Value, ...] = field(default=(), compare=False, repr=False)
-
-    def lookup(self, name: str) -> tuple[bool, Value]:
-        """``(True, value)`` of the innermost binding of ``name`` in this frame."""
-        for (n, _text), v in zip(reversed(self.locals), reversed(self.values)):
-            if n == name:
-                return True, v
-        return False, None
 
 
 @dataclass(frozen=True, slots=True)
 class State:
-    """The execution at one event.  Equal states print identically (values are shown)."""
+    """The execution at one event, as text (equal states print identically; picklable).
+
+    ``detail`` is a return's value or an effect's request and reply, or the
+    error; ``value`` is a return's or an effect's value as TEL text ("" otherwise).
+    """
 
     position: int
     kind: str
@@ -100,7 +96,7 @@ class State:
     stack: tuple[Frame, ...]
     cost: int
     effects: int
-    value: Value = field(default=None, compare=False, repr=False)
+    value: str = ""
 
     @property
     def depth(self) -> int:
@@ -199,7 +195,8 @@ class _Tracer:
                 value = body(frame)
                 n = t.n
                 if n == t.stop:
-                    t.halt(RETURN, name, show(value), value)
+                    shown = show(value)
+                    t.halt(RETURN, name, shown, shown)
                 if t.slow:
                     t.note(RETURN, ident)
                 t.n = n + 1
@@ -226,12 +223,8 @@ class _Tracer:
     def frames(self) -> tuple[Frame, ...]:
         out = []
         for fname, frame, slots in self.stack:
-            pairs, values = [], []
-            for n, v in zip(slots, frame):
-                if v is not UNSET and n:
-                    pairs.append((n, show(v)))
-                    values.append(v)
-            out.append(Frame(fname, tuple(pairs), tuple(values)))
+            pairs = [(n, show(v)) for n, v in zip(slots, frame) if v is not UNSET and n]
+            out.append(Frame(fname, tuple(pairs)))
         return tuple(out)
 
     def cost(self) -> int:
@@ -239,7 +232,7 @@ class _Tracer:
         m = self.program.m
         return m.limit - m.fuel
 
-    def halt(self, kind: int, name: str, detail: str, value: Value = None) -> None:
+    def halt(self, kind: int, name: str, detail: str, value: str = "") -> None:
         self.state = State(self.n, KINDS[kind], name, detail, self.frames(), self.cost(),
                            self.cursor, value)
         raise _Halt()
@@ -387,8 +380,9 @@ class TelReplay:
             t.cursor = i + 1
             n = t.n
             if n == t.stop:
-                t.halt(EFFECT, f"{effect}.{op}", f"{_request(effect, op, args)} -> {show(reply)}",
-                       reply)
+                shown = show(reply)
+                t.halt(EFFECT, f"{effect}.{op}", f"{_request(effect, op, args)} -> {shown}",
+                       shown)
             if t.slow:
                 t.note(EFFECT, name_id)
             t.n = n + 1

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .._errors import SteleError
-from ._replay import Outcome, State, show
+from ._replay import Outcome, State
 
 __all__ = ["BadCommand", "Command", "Step", "Next", "Finish", "Continue", "Goto", "Break",
            "Delete", "Watch", "Print", "Locals", "Where", "Show", "Info", "Help", "Quit",
@@ -398,7 +398,7 @@ class DebugSession:
             if s.kind not in ("return", "effect"):
                 raise BadCommand("$value: only a return or an effect has a value "
                                  f"(this is a {s.kind})")
-            return Reply((f"$value = {show(s.value)}",))
+            return Reply((f"$value = {s.value}",))
         top = self._top()
         for n, text in reversed(top.locals):
             if n == name:
