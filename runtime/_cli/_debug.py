@@ -36,6 +36,8 @@ from ._common import USAGE, CliParser, UsageError, count_arg
 __all__ = ["main", "default_ident", "open_replay", "run_script"]
 
 PROMPT = "(stele debug) "
+#: events between two checkpoints (forked copies of the replay paused at an event)
+CHECKPOINT_EVERY = 10_000
 _EFFECTS = ("Log", "Clock", "Rand", "KV", "Exec")
 
 
@@ -55,6 +57,9 @@ def _parser() -> CliParser:
                    help="run the commands in FILE (one a line, # comments) and leave")
     p.add_argument("--allow", action="append", default=[], metavar="EFFECT",
                    help="grant an effect for the recording (Log, Clock, Rand, KV, Exec)")
+    p.add_argument("--checkpoint-every", type=count_arg, default=CHECKPOINT_EVERY, metavar="N",
+                   help="keep a paused copy of the run every N events, so a move replays "
+                        "from the nearest one (0: replay from the start; default %(default)s)")
     p.add_argument("--fuel", type=count_arg, default=d.fuel, help="TEL cost limit")
     p.add_argument("--memory", type=count_arg, default=d.memory, help="memory limit in bytes")
     p.add_argument("--depth", type=count_arg, default=d.depth, help="TEL call depth limit")
@@ -112,7 +117,7 @@ async def _record(path: str, ns: Any, out: TextIO) -> str:
     return ident
 
 
-def open_replay(path: str, ident: str) -> Any:
+def open_replay(path: str, ident: str, checkpoint_every: int | None = None) -> Any:
     """A :class:`~stele._debugger.TelReplay` of the stored durable execution ``ident``."""
     import anyio
 
@@ -142,7 +147,8 @@ def open_replay(path: str, ident: str) -> Any:
     lim = head["limits"]
     limits = Limits(fuel=lim["fuel"], memory=lim["memory"], depth=lim["depth"])
     args = [value_from_cbor(a) for a in head["args"]]
-    return TelReplay(loaded.check(), loaded.entry, args, limits, entries, ident)
+    return TelReplay(loaded.check(), loaded.entry, args, limits, entries, ident,
+                     checkpoint_every=checkpoint_every or None)
 
 
 def _lines(stream: TextIO) -> Iterator[str]:
@@ -192,7 +198,6 @@ def main(argv: list[str]) -> int:
     """Entry point of ``stele debug``."""
     import anyio
 
-    from .._debugger import DebugSession
     from ._run import _kind, store_path
 
     ns = _parser().parse_args(argv)
@@ -216,11 +221,20 @@ def main(argv: list[str]) -> int:
             script = ns.commands.open(encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"--commands {str(ns.commands)!r}: {exc.strerror or exc}") from None
-    replay = open_replay(path, ident)
+    replay = open_replay(path, ident, ns.checkpoint_every)
+    try:
+        return _session(replay, script)
+    finally:
+        replay.close()
+
+
+def _session(replay: Any, script: TextIO | None) -> int:
+    from .._debugger import DebugSession
+
     session = DebugSession(replay)
     out = replay.outcome
     ending = {"value": "returned", "error": "stopped with", "pending": "is unfinished:"}
-    print(f"{ident}: {replay.length} events; the run {ending.get(out.kind, out.kind)} "
+    print(f"{replay.ident}: {replay.length} events; the run {ending.get(out.kind, out.kind)} "
           f"{out.text} (cost {out.cost}); 'help' for commands")
     print(session.describe(), flush=True)
     if script is not None:

@@ -34,6 +34,11 @@ call stack); guests, whose co-processor has checkpoints, are not debugged yet.
 
 from __future__ import annotations
 
+import os
+import pickle
+import signal
+import struct
+import weakref
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -150,6 +155,7 @@ class _Tracer:
         self.reset(None, False, None)
 
     def reset(self, stop: int | None, record: bool, probe: Callable[[], None] | None) -> None:
+        self.fork: Callable[[], None] | None = None  # the index run's checkpoint hook
         self.n = 0
         self.stop = -1 if stop is None else stop
         self.record = record
@@ -212,7 +218,9 @@ class _Tracer:
         return traced
 
     def note(self, kind: int, ident: int) -> None:
-        """The slow path of an event: the watch's probe, the index."""
+        """The slow path of an event: the checkpoint hook, the watch's probe, the index."""
+        if self.fork is not None:
+            self.fork()
         if self.probe is not None:
             self.probe()
         if self.record:
@@ -238,6 +246,55 @@ class _Tracer:
         raise _Halt()
 
 
+@dataclass(slots=True)
+class _Checkpoint:
+    position: int
+    pid: int
+    requests: int  # our end of its request pipe
+    results: int  # our end of its result pipe
+
+
+def _close_checkpoints(checkpoints: list[_Checkpoint]) -> None:
+    for c in checkpoints:
+        for fd in (c.requests, c.results):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        try:
+            os.waitpid(c.pid, 0)  # it reads end-of-file and exits
+        except ChildProcessError:
+            pass
+    checkpoints.clear()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _read_exact(fd: int, size: int) -> bytes:
+    parts, left = [], size
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            raise EOFError("checkpoint went away")
+        parts.append(chunk)
+        left -= len(chunk)
+    return b"".join(parts)
+
+
+def _read_request(fd: int) -> int | None:
+    line = b""
+    while not line.endswith(b"\n"):
+        chunk = os.read(fd, 32)
+        if not chunk:
+            return None
+        line += chunk
+    return int(line)
+
+
 def _request(effect: str, op: str, args: Sequence[Value]) -> str:
     return f"{effect}.{op}({', '.join(show(a) for a in args)})"
 
@@ -253,7 +310,8 @@ class TelReplay:
     """
 
     def __init__(self, module: Any, entry: str, args: Sequence[Value], limits: Limits,
-                 entries: Sequence[bytes], ident: str = "<debug>") -> None:
+                 entries: Sequence[bytes], ident: str = "<debug>", *,
+                 checkpoint_every: int | None = None, max_checkpoints: int = 32) -> None:
         self.entry = entry
         self.args = list(args)
         self.limits = limits
@@ -267,6 +325,13 @@ class TelReplay:
         self.replays = 0
         self.events_replayed = 0
         self.effects_answered = 0
+        self.checkpoint_hits = 0
+        usable = checkpoint_every is not None and checkpoint_every > 0 and hasattr(os, "fork")
+        self._every = checkpoint_every if usable else None
+        self._max_checkpoints = max(2, max_checkpoints)
+        self._checkpoints: list[_Checkpoint] = []
+        self._worker_out: int | None = None  # set in a checkpoint's worker process only
+        self._closer = weakref.finalize(self, _close_checkpoints, self._checkpoints)
         kinds, depths, ids, outcome = self._index()
         self.kinds, self.depths, self.ids, self.outcome = kinds, depths, ids, outcome
 
@@ -302,14 +367,111 @@ class TelReplay:
 
     def _index(self) -> tuple[array[int], array[int], array[int], Outcome]:
         t = self._tracer
-        outcome = self._run(None, True)
+        outcome = self._run(None, True, fork=self._fork if self._every else None)
         return t.kinds, t.depths, t.ids, outcome
+
+    # -- checkpoints (rr's model: a forked process paused at an event) -------------
+    @property
+    def checkpoints(self) -> list[int]:
+        """The events at which a paused copy of the run waits (empty without checkpoints)."""
+        return [c.position for c in self._checkpoints]
+
+    def close(self) -> None:
+        """End the checkpoint processes (also done when the replay is garbage-collected)."""
+        self._closer()
+
+    def _fork(self) -> None:
+        """In the index run, at event ``t.n``: leave a paused copy of the process here."""
+        t = self._tracer
+        n, every = t.n, self._every
+        assert every is not None
+        if n == 0 or n % every:
+            return
+        if len(self._checkpoints) >= self._max_checkpoints:  # thin out: twice the spacing
+            every = self._every = every * 2
+            keep = [c for c in self._checkpoints if c.position % every == 0]
+            _close_checkpoints([c for c in self._checkpoints if c.position % every])
+            self._checkpoints[:] = keep
+            if n % every:
+                return
+        req_r, req_w = os.pipe()
+        res_r, res_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the checkpoint: serve requests until the debugger goes away
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                os.close(req_w)
+                os.close(res_r)
+                for c in self._checkpoints:
+                    os.close(c.requests)
+                    os.close(c.results)
+                self._checkpoints.clear()
+                self._serve(req_r, res_w)
+            except BaseException:  # noqa: BLE001 -- a checkpoint never returns to the caller
+                os._exit(1)
+            return  # a worker: continue the run from this event
+        os.close(req_r)
+        os.close(res_w)
+        self._checkpoints.append(_Checkpoint(n, pid, req_w, res_r))
+
+    def _serve(self, requests: int, results: int) -> None:
+        """A checkpoint's loop: fork one worker per requested event (returns in the worker)."""
+        while True:
+            target = _read_request(requests)
+            if target is None:  # the debugger closed its end: leave
+                os._exit(0)
+            pid = os.fork()
+            if pid == 0:
+                os.close(requests)
+                t = self._tracer
+                t.fork, t.probe, t.record, t.slow = None, None, False, False
+                t.stop = target
+                self._worker_out = results
+                return
+            os.waitpid(pid, 0)
+
+    def _worker_exit(self) -> None:
+        """A worker's end: send the state it halted at (or nothing) and exit."""
+        assert self._worker_out is not None
+        state = self._tracer.state
+        data = pickle.dumps(state) if state is not None else b""
+        try:
+            _write_all(self._worker_out, struct.pack(">Q", len(data)) + data)
+        finally:
+            os._exit(0)
+
+    def _from_checkpoint(self, n: int) -> State | None:
+        """The state at ``n`` from the nearest checkpoint before it, or None."""
+        best = None
+        for c in self._checkpoints:
+            if c.position < n and (best is None or c.position > best.position):
+                best = c
+        if best is None:
+            return None
+        try:
+            _write_all(best.requests, f"{n}\n".encode())
+            size = struct.unpack(">Q", _read_exact(best.results, 8))[0]
+            state = pickle.loads(_read_exact(best.results, size)) if size else None
+        except (OSError, EOFError, struct.error, pickle.UnpicklingError):
+            _close_checkpoints([best])
+            self._checkpoints.remove(best)
+            return None
+        if not isinstance(state, State) or state.position != n:
+            return None
+        self.replays += 1
+        self.checkpoint_hits += 1
+        self.events_replayed += n - best.position
+        return state
 
     # -- replays ---------------------------------------------------------------
     def state_at(self, n: int) -> State:
         """The state at event ``n`` (``0 <= n < length``), by replay from the start."""
         if not 0 <= n < self.length:
             raise IndexError(f"no event {n}: the execution has events 0..{self.length - 1}")
+        if self._checkpoints:
+            got = self._from_checkpoint(n)
+            if got is not None:
+                return got
         self._run(n, False)
         state = self._tracer.state
         assert state is not None and state.position == n
@@ -390,9 +552,12 @@ class TelReplay:
         return handler
 
     def _run(self, stop: int | None, record: bool,
-             probe: Callable[[], None] | None = None) -> Outcome:
+             probe: Callable[[], None] | None = None,
+             fork: Callable[[], None] | None = None) -> Outcome:
         t = self._tracer
         t.reset(stop, record, probe)
+        t.fork = fork
+        t.slow = t.slow or fork is not None
         t.program = self.program
         self.replays += 1
         try:
@@ -406,6 +571,8 @@ class TelReplay:
         except TelError as exc:
             return self._final(ERROR, type(exc).__name__, str(exc), getattr(exc, "cost", 0))
         finally:
+            if self._worker_out is not None:  # a checkpoint's worker: never returns
+                self._worker_exit()
             self.events_replayed += t.n
             self.effects_answered += t.cursor
 

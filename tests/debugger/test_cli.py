@@ -249,3 +249,16 @@ def test_ctrl_c_leaves_with_130(store: Path) -> None:
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert err.decode().strip() == "stele: interrupted"
+
+
+def test_checkpoints_change_nothing_but_the_time(
+        store: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    cmds = _script(tmp_path, "goto 40", "rstep 7", "where", "break fib", "rcontinue",
+                   "finish", "goto 3", "continue", "watch n", "continue", "info")
+    runs = []
+    for every in ("0", "5"):
+        code, out, err = _call(capfd, "debug", "fib", "7", "--checkpoint-every", every,
+                               "--commands", cmds)
+        assert code == 0, err
+        runs.append(out.splitlines()[1:])  # the first line says recorded / opening
+    assert runs[0] == runs[1] and len(runs[0]) > 20

@@ -298,3 +298,43 @@ def test_any_path_of_moves_lands_on_the_state_of_its_position(n: int, seed: int,
         again.handle("continue")
         again_hits.append(again.position)
     assert hits == again_hits  # breakpoints hit the same positions on every replay
+
+
+# -- checkpoints ----------------------------------------------------------------
+def _alive(pid: int) -> bool:
+    import os
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_checkpoints_give_the_states_of_a_replay_from_the_start() -> None:
+    entries, _ = record(EFFECTFUL, "total", [8, 0])
+    plain = TelReplay(EFFECTFUL, "total", [8, 0], Limits(), entries)
+    fast = TelReplay(EFFECTFUL, "total", [8, 0], Limits(), entries, checkpoint_every=7)
+    try:
+        assert fast.checkpoints == list(range(7, fast.length, 7))
+        assert (fast.length, fast.outcome) == (plain.length, plain.outcome)
+        for n in range(plain.length):
+            assert fast.state_at(n) == plain.state_at(n), n
+        # every state past the first checkpoint came from one, not from the start
+        assert fast.checkpoint_hits == plain.length - 8
+        assert fast.events_replayed < plain.events_replayed / 4
+        _states_forward_then_back(fast)
+    finally:
+        fast.close()
+
+
+def test_checkpoints_thin_out_and_end_with_the_session() -> None:
+    r = TelReplay(FIB, "fib", [12], Limits(), [], checkpoint_every=10, max_checkpoints=4)
+    pids = [c.pid for c in r._checkpoints]
+    assert len(r.checkpoints) <= 4 and r.length > 40 * 10
+    every = r.checkpoints[0]
+    assert every >= 40 and r.checkpoints == list(range(every, every * len(pids) + 1, every))
+    assert all(_alive(p) for p in pids)
+    assert r.state_at(r.length - 1).kind == "return" and r.checkpoint_hits == 1
+    r.close()
+    assert r.checkpoints == [] and not any(_alive(p) for p in pids)
+    assert r.state_at(r.length - 1).kind == "return"  # without them: from the start
