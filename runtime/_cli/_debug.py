@@ -15,7 +15,9 @@ anything.  ``--durable ID`` names the execution to record, or (without a
 TARGET) the stored one to open -- finished, failed or interrupted.
 
 The debugger then replays the execution from its journal, never performing
-an effect: every position is reached by deterministic replay.  Commands come
+an effect: every position is reached by deterministic replay, from the
+nearest checkpoint (a forked copy of the replay paused every
+``--checkpoint-every N`` events) or from the start.  Commands come
 from ``--commands FILE``, from standard input when it is not a terminal
 (each command is echoed after the prompt, so the transcript reads like a
 session), or from a readline prompt.  A bad command is one line ``error:

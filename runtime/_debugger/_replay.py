@@ -26,10 +26,17 @@ number of journal entries consumed.  The first run also records a compact
 *index* of every event (kind, depth, name), which the debugger searches for
 breakpoints and for ``next``/``finish`` targets without re-running.
 
-Reverse execution is therefore replay from the start: reaching event ``n``
-costs a run of ``n`` events (``tests/bench/debugger.py`` measures it).  A TEL
-interpreter has no checkpoint to restore mid-run (its state is Python's own
-call stack); guests, whose co-processor has checkpoints, are not debugged yet.
+Reverse execution is therefore replay: reaching event ``n`` costs a run
+of ``n`` events from the start.  With ``checkpoint_every=N`` it is replay
+from a *checkpoint*, in rr's model: a TEL interpreter's state is Python's
+own call stack and cannot be saved as data, so during the index run the
+process forks every N events and the copy stays paused there.  To reach
+event ``n`` the nearest checkpoint before it forks a worker that runs on to
+``n`` and sends the :class:`State` back through a pipe (a state is plain
+text, so it pickles); the checkpoint stays paused for the next request.  A
+move then costs a fork and at most N events.  ``tests/bench/debugger.py``
+measures both.  Guests, whose co-processor has checkpoints of its own, are
+not debugged yet.
 """
 
 from __future__ import annotations

@@ -8,14 +8,20 @@ return, ``tick``'s call and return, the effect).  It is recorded once with
 its effects performed in memory (the journal a durable execution stores),
 then :class:`stele._debugger.TelReplay` is built on that journal (the index
 run) and asked for the state one event before position P -- a reverse step
-from P -- for P across the run.  TEL reverse execution is replay from the
-start, so the latency is linear in P; ``us_per_event`` is that slope.
+from P -- for P across the run.  Without checkpoints, TEL reverse execution is
+replay from the start, so the latency is linear in P; ``us_per_event`` is
+that slope.
 
 * ``plain_run_s``: the same run without the debugger's instrumentation and
   with its effects answered by a plain list (the interpreter alone);
 * ``index_run_s``: the debugger's first replay (all events, recording the index);
 * ``reverse_step_s``: P -> seconds (median of three) for a reverse step at P;
-* ``forward_step_s``: the same for one step forwards at P (also one replay).
+* ``forward_step_s``: the same for one step forwards at P (also one replay);
+* ``reverse_step_checkpoints_s``: a reverse step at P with checkpoints every
+  ``checkpoint_every`` events (``stele debug``'s default): the nearest
+  checkpoint before the target forks a worker that runs on to it, so the
+  latency is a fork plus at most ``checkpoint_every`` events, wherever P is;
+  ``index_run_checkpoints_s`` is the first replay, which makes the checkpoints.
 
 Timings are wall-clock on a shared machine: noisy; read the ratios.
 """
@@ -42,6 +48,7 @@ def tick(i: Int) -> Int ! {Rand} = perform Rand.int(0, 9) + i
 def run(n: Int) -> Int ! {Rand} = fold(range(0, n), 0, fn (acc: Int, i: Int) => acc + tick(i))
 """
 EVENTS_PER_STEP = 5
+EVERY = 10_000  # stele debug's default --checkpoint-every
 LIMITS = Limits(fuel=10**12, memory=1 << 34)
 
 
@@ -107,6 +114,19 @@ def main() -> None:
         reverse[str(p)] = _timed_move(session, p, Step(reverse=True))
         forward[str(p)] = _timed_move(session, p - 1, Step())
         assert session.position == p
+    replay.close()
+    # the same with checkpoints (forked copies paused every EVERY events)
+    t0 = time.perf_counter()
+    fast = TelReplay(module, "run", [n], LIMITS, entries, "bench", checkpoint_every=EVERY)
+    index_cp_s = time.perf_counter() - t0
+    fast_session = DebugSession(fast)
+    reverse_cp: dict[str, float] = {}
+    for p in positions:
+        p = min(p, fast.length - 1)
+        reverse_cp[str(p)] = _timed_move(fast_session, p, Step(reverse=True))
+        assert fast_session.state == replay.state_at(p - 1)
+    checkpoints = len(fast.checkpoints)
+    fast.close()
     top = str(positions[-1])
     slope = reverse[top] / int(top)
     print(json.dumps({
@@ -118,7 +138,9 @@ def main() -> None:
         "forward_step_s": {k: round(v, 5) for k, v in forward.items()},
         "us_per_event": round(slope * 1e6, 3),
         "ratio_100k_10k": round(reverse["100000"] / reverse["10000"], 2),
-        "method": "replay from the start (TEL has no mid-run checkpoint)",
+        "checkpoint_every": EVERY, "checkpoints": checkpoints,
+        "index_run_checkpoints_s": round(index_cp_s, 4),
+        "reverse_step_checkpoints_s": {k: round(v, 5) for k, v in reverse_cp.items()},
     }, sort_keys=True))
 
 
