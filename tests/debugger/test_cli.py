@@ -262,3 +262,55 @@ def test_checkpoints_change_nothing_but_the_time(
         assert code == 0, err
         runs.append(out.splitlines()[1:])  # the first line says recorded / opening
     assert runs[0] == runs[1] and len(runs[0]) > 20
+
+
+def test_post_mortem_of_a_run_that_hit_its_cost_limit(
+        store: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    cmds = _script(tmp_path, "goto 588", "where", "rstep", "info")
+    code, out, err = _call(capfd, "debug", "fib", "20", "--fuel", "3000", "--commands", cmds)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].endswith("the run stopped: CostLimitExceeded: fuel limit exceeded: "
+                             "needed 3010, limit 3000")
+    assert "589 events; the run stopped with fuel limit exceeded" in lines[1]
+    at_error = lines.index(PROMPT + "goto 588") + 1
+    assert lines[at_error] == ("#588/588 error CostLimitExceeded: fuel limit exceeded: "
+                               "needed 3010, limit 3000  [depth 14, cost 3000]")
+    assert lines[at_error + 2] == "0: fib(n=20)" and lines[at_error + 15] == "13: fib(n=6)"
+
+
+def test_the_terminal_prompt_reads_a_tty_and_leaves_on_ctrl_d(store: Path) -> None:
+    import pty
+    main_fd, tty_fd = pty.openpty()
+    env = dict(os.environ)
+    env.pop("STELE_TRACEBACK", None)
+    proc = subprocess.Popen([sys.executable, "-m", "stele.cli", "debug", "fib", "3"],
+                            env=env, stdin=tty_fd, stdout=tty_fd, stderr=tty_fd, cwd=ROOT)
+    os.close(tty_fd)
+    seen = b""
+
+    def until(marker: bytes) -> None:
+        nonlocal seen
+        while marker not in seen:
+            chunk = os.read(main_fd, 4096)
+            assert chunk, seen
+            seen += chunk
+
+    try:
+        until(PROMPT.encode())
+        os.write(main_fd, b"step 2\n")
+        until(b"#2/")
+        os.write(main_fd, b"bogus\n")
+        until(b"error: unknown command 'bogus'")
+        os.write(main_fd, b"\x04")  # Ctrl-D
+        while True:  # read to the end: a tty's last close waits for its output to drain
+            try:
+                if not os.read(main_fd, 4096):
+                    break
+            except OSError:  # EIO: the other side is closed
+                break
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(main_fd)
