@@ -132,12 +132,12 @@ def open_replay(path: str, ident: str, checkpoint_every: int | None = None) -> A
     from ..tel import COST_TABLE
     from ..tel._cost import Limits
 
-    async def fetch() -> tuple[Any, list[bytes]]:
+    async def fetch() -> tuple[Any, list[bytes], tuple[int, int]]:
         async with stele.open_runtime(path) as rt:
-            got: tuple[Any, list[bytes]] = await rt.durable_journal(ident)
-            return got
+            stored, entries = await rt.durable_journal(ident)
+            return stored, entries, await _children_usage(rt, ident, entries)
 
-    stored, entries = anyio.run(fetch, backend="trio")
+    stored, entries, (kids_fuel, kids_memory) = anyio.run(fetch, backend="trio")
     head = stored.header
     if head.get("engine") != "tel":
         raise UsageError(f"{ident!r} is a {head.get('engine')} execution: the debugger "
@@ -147,10 +147,36 @@ def open_replay(path: str, ident: str, checkpoint_every: int | None = None) -> A
     with Repository(path, clock=RealEnv(seed=0).wall_ns) as repo:
         loaded = repo.load(head["digest"])
     lim = head["limits"]
-    limits = Limits(fuel=lim["fuel"], memory=lim["memory"], depth=lim["depth"])
+    # the executor runs a TEL program with what its children (Exec.call) left of the limits
+    limits = Limits(fuel=max(0, lim["fuel"] - kids_fuel),
+                    memory=max(0, lim["memory"] - kids_memory), depth=lim["depth"])
     args = [value_from_cbor(a) for a in head["args"]]
     return TelReplay(loaded.check(), loaded.entry, args, limits, entries, ident,
                      checkpoint_every=checkpoint_every or None)
+
+
+async def _children_usage(rt: Any, ident: str, entries: list[bytes]) -> tuple[int, int]:
+    """Fuel and memory used by the execution's journaled ``Exec.call`` children.
+
+    A child is the durable execution ``IDENT/SEQ`` of the call's journal
+    position; one that never finished counts nothing.
+    """
+    from ..actors.sandbox._durable import UnknownExecution
+    from ..protocol import decode
+
+    fuel = memory = 0
+    for seq, entry in enumerate(entries):
+        obj = decode(entry)
+        if not (isinstance(obj, list) and obj[:2] == ["Exec", "call"]):
+            continue
+        try:
+            child, _journal = await rt.durable_journal(f"{ident}/{seq}")
+        except UnknownExecution:
+            continue
+        if child.state == "done" and isinstance(child.result, dict):
+            fuel += int(child.result.get("cost", 0))
+            memory += int(child.result.get("usage", [0, 0])[1])
+    return fuel, memory
 
 
 def _lines(stream: TextIO) -> Iterator[str]:

@@ -314,3 +314,16 @@ def test_the_terminal_prompt_reads_a_tty_and_leaves_on_ctrl_d(store: Path) -> No
         if proc.poll() is None:
             proc.kill()
         os.close(main_fd)
+
+
+def test_a_parent_replays_with_what_its_children_left_of_the_limits(
+        store: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """fib_sum 3 costs 122 itself and 35 in its children: with fuel 150 the parent stops."""
+    assert main(["store", str(EXAMPLES / "nested.tel")]) == 0
+    code, out, err = _call(capfd, "debug", "fib_sum", "3", "--allow", "Exec", "--fuel", "150",
+                           "--commands", _script(tmp_path, "goto 6"))
+    assert code == 0, err
+    recorded = "CostLimitExceeded: fuel limit exceeded: needed 117, limit 115"
+    assert out.splitlines()[0].endswith("the run stopped: " + recorded)
+    assert "the run stopped with fuel limit exceeded: needed 117, limit 115" in out
+    assert "#6/6 error " + recorded in out  # the replay stops where the recording did
