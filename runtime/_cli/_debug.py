@@ -22,7 +22,8 @@ from ``--commands FILE``, from standard input when it is not a terminal
 (each command is echoed after the prompt, so the transcript reads like a
 session), or from a readline prompt.  A bad command is one line ``error:
 ...``; in a script it stops the session with exit 2.  Ctrl-D or the end of
-the script leaves (exit 0); Ctrl-C leaves with exit 130.
+the script leaves (exit 0); Ctrl-C leaves with exit 130, except during a
+command at the prompt, where it abandons that command.
 """
 
 from __future__ import annotations
@@ -208,14 +209,22 @@ def run_script(session: Any, lines: Iterator[str], out: TextIO, err: TextIO) -> 
 
 
 def run_prompt(session: Any, read: Callable[[str], str], out: TextIO) -> int:
-    """The interactive loop: a bad command is reported and the session goes on."""
+    """The interactive loop: a bad command is reported and the session goes on.
+
+    Ctrl-C during a command abandons it (the position does not change);
+    Ctrl-C at the prompt leaves (exit 130, by the dispatcher), Ctrl-D with 0.
+    """
     while True:
         try:
             line = read(PROMPT)
         except EOFError:
             print(file=out)
             return 0
-        reply = session.handle(line)
+        try:
+            reply = session.handle(line)
+        except KeyboardInterrupt:  # Ctrl-C during a long move: back to the prompt, unmoved
+            print("interrupted; still at " + session.describe(), file=out)
+            continue
         if reply.lines:
             print(reply.text, file=out)
         if reply.quit:

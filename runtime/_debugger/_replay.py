@@ -421,6 +421,11 @@ class TelReplay:
         os.close(res_w)
         self._checkpoints.append(_Checkpoint(n, pid, req_w, res_r))
 
+    def _drop(self, checkpoint: _Checkpoint) -> None:
+        """Stop using one checkpoint (it failed, or its answer can no longer be trusted)."""
+        self._checkpoints.remove(checkpoint)
+        _close_checkpoints([checkpoint])
+
     def _serve(self, requests: int, results: int) -> None:
         """A checkpoint's loop: fork one worker per requested event (returns in the worker)."""
         while True:
@@ -460,9 +465,11 @@ class TelReplay:
             size = struct.unpack(">Q", _read_exact(best.results, 8))[0]
             state = pickle.loads(_read_exact(best.results, size)) if size else None
         except (OSError, EOFError, struct.error, pickle.UnpicklingError):
-            _close_checkpoints([best])
-            self._checkpoints.remove(best)
+            self._drop(best)
             return None
+        except BaseException:  # Ctrl-C mid-answer: its pipe may still get this answer
+            self._drop(best)
+            raise
         if not isinstance(state, State) or state.position != n:
             return None
         self.replays += 1

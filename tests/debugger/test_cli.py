@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -327,3 +328,31 @@ def test_a_parent_replays_with_what_its_children_left_of_the_limits(
     assert out.splitlines()[0].endswith("the run stopped: " + recorded)
     assert "the run stopped with fuel limit exceeded: needed 117, limit 115" in out
     assert "#6/6 error " + recorded in out  # the replay stops where the recording did
+
+
+def test_ctrl_c_during_a_command_at_the_prompt_keeps_the_session() -> None:
+    class Slow:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def handle(self, line: str) -> Any:
+            self.calls += 1
+            if self.calls == 1:
+                raise KeyboardInterrupt
+            from stele._debugger import Reply
+            return Reply((f"did {line}",))
+
+        def describe(self) -> str:
+            return "#3/9 call f()"
+
+    lines = iter(["continue", "step"])
+
+    def read(prompt: str) -> str:
+        try:
+            return next(lines)
+        except StopIteration:
+            raise EOFError from None
+
+    out = io.StringIO()
+    assert run_prompt(Slow(), read, out) == 0  # type: ignore[arg-type]
+    assert out.getvalue().splitlines()[:2] == ["interrupted; still at #3/9 call f()", "did step"]

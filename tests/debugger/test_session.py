@@ -338,3 +338,30 @@ def test_checkpoints_thin_out_and_end_with_the_session() -> None:
     r.close()
     assert r.checkpoints == [] and not any(_alive(p) for p in pids)
     assert r.state_at(r.length - 1).kind == "return"  # without them: from the start
+
+
+def test_an_interrupted_checkpoint_answer_is_never_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stele._debugger import _replay
+
+    entries, _ = record(EFFECTFUL, "total", [6, 0])
+    plain = TelReplay(EFFECTFUL, "total", [6, 0], Limits(), entries)
+    r = TelReplay(EFFECTFUL, "total", [6, 0], Limits(), entries, checkpoint_every=10)
+    try:
+        before = r.checkpoints
+        real = _replay._read_exact
+        calls = [0]
+
+        def interrupted(fd: int, size: int) -> bytes:
+            calls[0] += 1
+            if calls[0] == 1:
+                raise KeyboardInterrupt
+            return real(fd, size)
+
+        monkeypatch.setattr(_replay, "_read_exact", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            r.state_at(25)
+        assert r.checkpoints == [c for c in before if c != 20]  # its pending answer is dropped
+        for n in (25, 21, r.length - 1):
+            assert r.state_at(n) == plain.state_at(n)
+    finally:
+        r.close()
