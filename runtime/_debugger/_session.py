@@ -183,7 +183,7 @@ commands (short forms in brackets):
   delete [N] (d)      remove breakpoint N, or all
   print [NAME] (p)    a local of the innermost frame; $value $cost $effects $position
   locals (l)          the innermost frame's locals
-  where (bt)          the call stack
+  where (bt)          the call stack, with the event that made each call
   show                the current event
   info (i)            the execution and its breakpoints
   help (h, ?)         this text
@@ -363,19 +363,37 @@ class DebugSession:
             what = f"end of journal: {s.detail}"
         return f"{head} {what}  [depth {s.depth}, cost {s.cost}]"
 
+    def call_events(self) -> list[int]:
+        """The event that entered each frame on the stack (``goto`` one to go back there)."""
+        r, p = self.replayer, self.position
+        need = len(self.state.stack)
+        found: list[int] = []
+        q = p
+        while need and q >= 0:
+            if r.kind(q) == "call" and r.depth(q) == need:
+                found.append(q)
+                need -= 1
+            q -= 1
+        return found[::-1]
+
     def _where(self) -> Iterator[str]:
         frames = self.state.stack
         if not frames:
             yield "(no frames)"
+        calls = self.call_events()
         for i, fr in enumerate(frames):
             args = ", ".join(f"{n}={v}" for n, v in fr.locals)
-            yield f"{i}: {fr.function}({args})"
+            at = f"  (called at #{calls[i]})" if i < len(calls) else ""
+            yield f"{i}: {fr.function}({args}){at}"
 
     def _info(self) -> Iterator[str]:
         r = self.replayer
         end = {"value": "returned", "error": "stopped with", "pending": "unfinished:"}
         yield (f"{r.length} events, at #{self.position}; the run {end.get(r.outcome.kind, '')} "
                f"{r.outcome.text} (cost {r.outcome.cost})")
+        marks = getattr(r, "checkpoints", [])
+        if marks:
+            yield f"{len(marks)} checkpoints, every {marks[0]} events"
         if not self.points:
             yield "no breakpoints"
         for p in self.points:

@@ -105,8 +105,11 @@ def test_fib_events_and_stack() -> None:
     s.execute(Step(3))
     assert [f.locals for f in s.state.stack] == [(("n", "4"),), (("n", "3"),), (("n", "2"),),
                                                  (("n", "1"),)]
-    assert s.handle("where").lines == ("0: fib(n=4)", "1: fib(n=3)", "2: fib(n=2)",
-                                       "3: fib(n=1)")
+    assert s.handle("where").lines == ("0: fib(n=4)  (called at #0)",
+                                       "1: fib(n=3)  (called at #1)",
+                                       "2: fib(n=2)  (called at #2)",
+                                       "3: fib(n=1)  (called at #3)")
+    assert s.call_events() == [0, 1, 2, 3]
     s.execute(Step(1))
     assert s.state.kind == "return" and s.handle("print $value").text == "$value = 1"
     assert s.handle("rstep 100").lines[-1].startswith("#0/17")
