@@ -174,6 +174,21 @@ class Runtime:
         handle = CancelHandle()
         return await self._run(_replace(request_of(ident, stored.header), handle=handle), handle)
 
+    async def durable_journal(self, ident: str) -> tuple[Any, list[bytes]]:
+        """The stored durable execution ``ident`` and its journal (canonical CBOR rows).
+
+        Returns ``(StoredExecution, entries)``; raises ``UnknownExecution``.
+        Reads only: nothing runs (the debugger replays from this).
+        """
+        from .actors.sandbox._durable import UnknownExecution
+        from .actors.sandbox._handlers import own_kv
+        await own_kv(self._kv)  # the durable tables are read on the loop, between writer batches
+        store = self.durable_store()
+        stored = store.get(ident)
+        if stored is None:
+            raise UnknownExecution(ident)
+        return stored, store.entries(ident)
+
     def durable_store(self) -> Any:
         """The store's durable tables (:class:`stele.actors.sandbox._durable.DurableStore`)."""
         from .actors.executor._durable import durable_store

@@ -30,6 +30,8 @@ __all__ = ["main", "COMMANDS"]
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("stele._cli._run:main", "run stored code (TEL or a RISC-V guest) by name or digest"),
     "resume": ("stele._cli._resume:main", "finish a durable execution from its journal"),
+    "debug": ("stele._cli._debug:main",
+              "time-travel debugger: replay a TEL execution, step forwards and back"),
     "eval": ("stele.tel._cli:main", "evaluate a TEL expression (sees stored names)"),
     "repl": ("stele._cli._repl:main", "an interactive TEL prompt against the store"),
     "store": ("stele.store._cli:store_main", "store TEL definitions in the repository"),

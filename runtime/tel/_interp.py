@@ -228,9 +228,12 @@ class _Compiler:
         self.p = prog
         self.m = prog.m
         self.nslots = 0
+        #: the source name of each frame slot (for the debugger's view of a frame)
+        self.slot_names: list[str] = []
 
-    def new_slot(self) -> int:
+    def new_slot(self, name: str = "") -> int:
         self.nslots += 1
+        self.slot_names.append(name)
         return self.nslots - 1
 
     def site(self, parts: list[tuple[str, int]]) -> tuple[int, int]:
@@ -300,7 +303,7 @@ class _Compiler:
                 return el(f)
             return ev_if
         if isinstance(e, Let):
-            slot = self.new_slot()
+            slot = self.new_slot(e.name)
             v = self.compile(e.value, env)
             b = self.compile(e.body, {**env, e.name: slot})
 
@@ -324,7 +327,7 @@ class _Compiler:
                 return b(f)
             return ev_seq
         if isinstance(e, Match):
-            slot = self.new_slot()
+            slot = self.new_slot(e.some_name)
             sc = self.compile(e.scrutinee, env)
             sb = self.compile(e.some_body, {**env, e.some_name: slot})
             nb = self.compile(e.none_body, env)
@@ -550,11 +553,13 @@ class _Compiler:
         names = sorted(free_vars(e) & env.keys())
         cap_slots = [env[n] for n in names]
         inner = _Compiler(self.p)
-        ienv = {n: inner.new_slot() for n in names}
+        ienv = {n: inner.new_slot(n) for n in names}
         for prm in e.params:
-            ienv[prm.name] = inner.new_slot()
+            ienv[prm.name] = inner.new_slot(prm.name)
+        fixed = inner.nslots
         body = _profile_wrap(self.p, f"<lambda {e.loc.line}:{e.loc.col}>",
-                             inner.compile(e.body, ienv))  # itself unless profiling
+                             inner.compile(e.body, ienv),  # itself unless instrumented
+                             inner.slot_names, fixed)
         pad: list[Value] = [None] * (inner.nslots - len(ienv))
         nparams = len(e.params)
         mem = self.p.table.mem_base + self.p.table.mem_per_item * len(names)  # m.* is 0 before a run
@@ -719,13 +724,14 @@ class Program:
 
     def _compile_def(self, d: Def) -> None:
         comp = _Compiler(self)
-        env = {p.name: comp.new_slot() for p in d.params}
+        env = {p.name: comp.new_slot(p.name) for p in d.params}
         body = comp.compile(d.body, env)
         clo = self.def_closures[d.name]
         if comp.nslots != len(d.params) + len(clo.pad):
             raise TelError(f"internal: {d.name} uses {comp.nslots} frame slots, expected "
                            f"{len(d.params) + len(clo.pad)}")
-        wrapped = _profile_wrap(self, d.name, body)  # itself unless a profiler is active
+        # itself unless a profiler (or the debugger) is active
+        wrapped = _profile_wrap(self, d.name, body, comp.slot_names, len(d.params))
         if wrapped is not body:
             # An instrumented program stays interpreted: the JIT's generated code
             # would replace the profiler's wrappers and lose the attribution.

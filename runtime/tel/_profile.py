@@ -25,15 +25,16 @@ replaces the previous one: the last run is the complete one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from ._interp import Program
 
-__all__ = ["CallNode", "TelRun", "TelProfiler", "profiling", "active", "wrap"]
+__all__ = ["CallNode", "TelRun", "TelProfiler", "Instrument", "profiling", "instrumenting",
+           "active", "wrap"]
 
 Ev = Callable[[list[Any]], Any]
 
@@ -171,15 +172,44 @@ def _no_clock() -> int:
 _ACTIVE: list[TelProfiler] = []
 
 
+class Instrument(Protocol):
+    """Another compile-time observer of function bodies (the debugger's tracer).
+
+    ``wrap`` gets the body of a definition or lambda named ``name``, the source
+    name of each of its frame slots (``slots``: captured values, parameters,
+    then its lets and matches) and how many leading slots are filled when the
+    body is entered (``fixed``); it returns the body to run instead.
+    """
+
+    def wrap(self, program: Program, name: str, body: Ev, slots: Sequence[str],
+             fixed: int) -> Ev: ...
+
+
+_HOOKS: list[Instrument] = []
+
+
 def active() -> TelProfiler | None:
     """The profiler programs compiled now are instrumented for, if any."""
     return _ACTIVE[-1] if _ACTIVE else None
 
 
-def wrap(program: Program, name: str, body: Ev) -> Ev:
+def wrap(program: Program, name: str, body: Ev, slots: Sequence[str] = (), fixed: int = 0) -> Ev:
     """The compile-time hook of ``_interp``: ``body`` itself unless a profiler is active."""
     prof = active()
-    return body if prof is None else prof.wrap(program, name, body)
+    out = body if prof is None else prof.wrap(program, name, body)
+    if _HOOKS:
+        out = _HOOKS[-1].wrap(program, name, out, tuple(slots), fixed)
+    return out
+
+
+@contextmanager
+def instrumenting(hook: Instrument) -> Iterator[Instrument]:
+    """Instrument the Programs compiled inside the block with ``hook`` (innermost wins)."""
+    _HOOKS.append(hook)
+    try:
+        yield hook
+    finally:
+        _HOOKS.remove(hook)
 
 
 @contextmanager
