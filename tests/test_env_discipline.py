@@ -42,6 +42,8 @@ FORBIDDEN_ATTRS = {
     ("anyio", "to_thread"): "threads (use env.run_blocking)",
     ("anyio", "to_process"): "processes (use env.run_in_worker)",
     ("trio", "to_thread"): "threads (use env.run_blocking)",
+    ("os", "fork"): "processes (use env.run_in_worker)",
+    ("os", "posix_spawn"): "processes (use env.run_in_worker)",
 }
 FORBIDDEN_FROM = {("os", "urandom"), ("os", "getrandom"), ("anyio", "to_thread"),
                   ("anyio", "to_process"), ("trio", "to_thread")}
@@ -58,6 +60,12 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("actors/coprocessor/_native.py", "time"): (
         "the numba engine times its own first compile (_clock) for compile_seconds(), "
         "a figure the benchmark reports; never part of a result, a hash or a decision"
+    ),
+    ("runtime/_debugger/_replay.py", "os.fork"): (
+        "rr-style checkpoints of `stele debug`: the replay forks paused copies of itself "
+        "so a reverse step runs on from the nearest one; a developer tool outside every "
+        "runtime and simulation, and each copy's answer is checked against a replay "
+        "from the journal (same positions, same states)"
     ),
 }
 
