@@ -5,6 +5,13 @@ answer, or :class:`Raised` when the operation failed with a typed error
 (the client re-raises it as the same class).  Protocol-level trouble (a
 request the daemon does not understand) is an ``ErrorReply``.
 
+The messages are versioned as a whole: :data:`DAEMON_PROTOCOL` is sent in
+:class:`Hello` and answered in :class:`Welcome`, and a daemon refuses a
+client that speaks another version with a typed
+:class:`~stele.daemon.ProtocolVersionError` before anything else is read.
+Version 2 added ``prove`` and ``durable`` to :class:`ExecuteRequest`,
+``receipt`` to :class:`ExecOutcome` and ``kind`` to :class:`DigestReply`.
+
 Limits travel as :class:`WireLimits` (integers only: canonical CBOR has no
 floats), policies as their canonical CBOR form
 (:meth:`stele.actors.sandbox.Policy.to_cbor_obj`), TEL values in the
@@ -19,12 +26,15 @@ from ..actors.allocator import Resources
 from ..protocol import Digest, Message, message
 
 __all__ = [
-    "Hello", "Welcome", "Raised", "StoreSourceRequest", "StoredNamesReply", "StoreBlobRequest",
+    "DAEMON_PROTOCOL", "Hello", "Welcome", "Raised", "StoreSourceRequest", "StoredNamesReply", "StoreBlobRequest",
     "DigestReply", "ResolveRequest", "WireLimits", "ExecuteRequest", "ExecOutcome",
     "StatsRequest", "StatsReply", "SubmitRequest", "JobAccepted", "JobStatusRequest", "JobInfo",
     "WaitRequest", "JobOutcome", "CancelRequest", "ServerStatusRequest", "ServerStatus",
     "TenantUsage", "JOB_STATES", "TERMINAL_STATES",
 ]
+
+#: The version of this set of messages (see the module docstring).
+DAEMON_PROTOCOL = 2
 
 #: Every state a job can be in, in lifecycle order.
 JOB_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
@@ -35,20 +45,26 @@ TERMINAL_STATES = ("succeeded", "failed", "cancelled")
 @message(600)
 @dataclass(frozen=True, slots=True)
 class Hello(Message):
-    """The first request on every connection: authenticate with the tenant's ``token``."""
+    """The first request on every connection: authenticate with the tenant's ``token``.
+
+    ``protocol`` is the version of the daemon messages the client speaks
+    (:data:`DAEMON_PROTOCOL`); another version is refused.
+    """
 
     token: str
     client: str = ""
+    protocol: int = DAEMON_PROTOCOL
 
 
 @message(601)
 @dataclass(frozen=True, slots=True)
 class Welcome(Message):
-    """Authenticated: the connection acts as ``tenant``."""
+    """Authenticated: the connection acts as ``tenant``, spoken in version ``protocol``."""
 
     tenant: str
     server: str
     admin: bool = False
+    protocol: int = DAEMON_PROTOCOL
 
 
 @message(602)
@@ -91,9 +107,12 @@ class StoreBlobRequest(Message):
 @message(606)
 @dataclass(frozen=True, slots=True)
 class DigestReply(Message):
-    """A digest (of a stored blob, or a resolved target)."""
+    """A digest (of a stored blob, or a resolved target) and, answering
+    :class:`ResolveRequest`, the stored object's kind (``riscv.elf``, a TEL
+    definition's kind...; empty elsewhere)."""
 
     digest: Digest
+    kind: str = ""
 
 
 @message(607)
@@ -121,7 +140,14 @@ class WireLimits(Message):
 @message(609)
 @dataclass(frozen=True, slots=True)
 class ExecuteRequest(Message):
-    """Run stored code now and answer its result (``execute``)."""
+    """Run stored code now and answer its result (``execute``).
+
+    ``prove`` (a guest only) answers the run's receipt in
+    :attr:`ExecOutcome.receipt`; ``durable`` makes it the tenant's durable
+    execution with that id (1 to 256 characters): asked again with the same
+    id, the daemon replays its journal (or answers its stored result)
+    instead of performing its effects again.
+    """
 
     target: str
     args: object
@@ -129,12 +155,19 @@ class ExecuteRequest(Message):
     policy: object
     engine: str = "tel"
     memo: bool = True
+    prove: bool = False
+    durable: str | None = None
 
 
 @message(610)
 @dataclass(frozen=True, slots=True)
 class ExecOutcome(Message):
-    """:class:`stele.actors.executor.ExecResult` on the wire (``value`` in CBOR form)."""
+    """:class:`stele.actors.executor.ExecResult` on the wire (``value`` in CBOR form).
+
+    ``receipt`` is the encoded :class:`stele.actors.receipts.Receipt`
+    (``stele.receipt/1`` bytes, as ``stele receipt verify`` reads them) of a
+    proven run, else ``None``.
+    """
 
     target: str
     digest: Digest
@@ -152,6 +185,7 @@ class ExecOutcome(Message):
     logs: tuple[str, ...]
     children: int
     events: tuple[str, ...]
+    receipt: bytes | None = None
 
 
 @message(611)

@@ -47,13 +47,14 @@ from .._runtime import Runtime, ask_execute, open_runtime
 from ..protocol import (Connection, ConnectionClosed, Digest, ErrorReply, Goodbye, Message,
                         Ping, Pong, ProtocolError, RemoteProtocolError, Request, decode,
                         decode_message, encode, encode_frame, encode_message)
+from ..actors.sandbox._durable import DurableMismatch
 from ..protocol._errors import AmbiguousPrefix, UnknownDigest
 from ._address import Address, parse_address
 from ._config import DaemonConfig
-from ._errors import AuthError, Busy, DaemonError, JobNotFound
+from ._errors import AuthError, Busy, DaemonError, JobNotFound, ProtocolVersionError
 from ._jobs import JobRow, JobStore, TxKV, job_id, job_seq
 from ._log import EventLog
-from ._messages import (TERMINAL_STATES, CancelRequest, DigestReply, ExecOutcome,
+from ._messages import (DAEMON_PROTOCOL, TERMINAL_STATES, CancelRequest, DigestReply, ExecOutcome,
                         ExecuteRequest, Hello, JobAccepted, JobInfo, JobOutcome,
                         JobStatusRequest, Raised, ResolveRequest, ServerStatus,
                         ServerStatusRequest, StatsReply, StatsRequest, StoreBlobRequest,
@@ -62,7 +63,7 @@ from ._messages import (TERMINAL_STATES, CancelRequest, DigestReply, ExecOutcome
 from ._tenants import Tenant, TenantStore, namespace_of
 from ._wire import args_from_wire, limits_from_wire, outcome_of, raised_of
 
-__all__ = ["serve", "Daemon", "BadRequest", "MAX_CONFLICT_RETRIES"]
+__all__ = ["serve", "Daemon", "BadRequest", "MAX_CONFLICT_RETRIES", "durable_id"]
 
 #: Times a job is re-run because a KV key it read changed before it committed.
 MAX_CONFLICT_RETRIES = 100
@@ -308,6 +309,8 @@ class Daemon:
         elif self.connections > self.cfg.max_connections:
             error = self._busy(f"{self.connections - 1} connections "
                                f"(max_connections={self.cfg.max_connections})")
+        elif body.protocol != DAEMON_PROTOCOL:
+            error = ProtocolVersionError(body.protocol, DAEMON_PROTOCOL)
         else:
             tenant = self.tenants.authenticate(body.token) if body.token else None
             if tenant is None:
@@ -323,7 +326,7 @@ class Daemon:
         c.auth_scope.cancel()
         self._usage(tenant.name).connections += 1
         await self._raw_send(c, c.conn.reply(req.id, Welcome(tenant.name, __version__,
-                                                             tenant.admin)))
+                                                             tenant.admin, DAEMON_PROTOCOL)))
 
     async def _raw_send(self, c: _Client, data: bytes) -> None:
         async with c.lock:
@@ -393,7 +396,12 @@ class Daemon:
         return DigestReply(digest)
 
     async def _resolve_request(self, tenant: Tenant, body: ResolveRequest) -> Message:
-        return DigestReply(await self.resolve(tenant, body.target))
+        from ..actors.repository._messages import GetObject, ObjectRecord
+
+        digest = await self.resolve(tenant, body.target)
+        record = await self.rt._ask("repository", GetObject(str(digest)))
+        assert isinstance(record, ObjectRecord)
+        return DigestReply(digest, record.kind)
 
     def _forget(self, tenant: Tenant) -> None:
         for key in [k for k in self._resolved if k[0] == tenant.name]:
@@ -446,6 +454,7 @@ class Daemon:
         return limits
 
     async def _execute_request(self, tenant: Tenant, body: ExecuteRequest) -> Message:
+        durable = None if body.durable is None else durable_id(tenant.name, body.durable)
         digest = await self.resolve(tenant, body.target)
         limits = self._limits(tenant, body.limits)
         policy = self._policy(tenant, body.policy)
@@ -456,14 +465,21 @@ class Daemon:
             usage.running += 1
             try:
                 result = await self._run(tenant, str(digest), args, limits, policy,
-                                         body.engine, body.memo, None)
+                                         body.engine, body.memo and durable is None, None,
+                                         prove=body.prove, durable=durable)
+            except DurableMismatch as exc:  # named by the tenant's id, not the store's
+                assert body.durable is not None
+                raise DurableMismatch(body.durable, exc.field, exc.journaled, exc.now) from None
             finally:
                 usage.running -= 1
         usage.fuel += result.cost
+        if result.receipt is not None:  # the tenant may fetch its own receipts by digest
+            self.tenants.own(tenant.name, [str(result.receipt.digest())])
         return outcome_of(result, target=body.target)
 
     async def _run(self, tenant: Tenant, target: str, args: tuple[Any, ...], limits: Any,
-                   policy: Any, engine: str, memo: bool, kv: TxKV | None) -> Any:
+                   policy: Any, engine: str, memo: bool, kv: TxKV | None, *,
+                   prove: bool = False, durable: str | None = None) -> Any:
         """One execution through the runtime's executor, under the tenant's KV namespace."""
         from ..actors.executor import CancelHandle, Execute
 
@@ -471,7 +487,7 @@ class Daemon:
             self._executor = self.rt.system.lookup("executor")
         handle = CancelHandle()
         request = Execute(target, args, limits, policy, engine, tenant.name, memo, handle, kv=kv,
-                          namespace=namespace_of(tenant.name))
+                          namespace=namespace_of(tenant.name), prove=prove, durable=durable)
         return await ask_execute(self._executor, request, handle)
 
     async def _stats(self, tenant: Tenant, body: StatsRequest) -> Message:
@@ -693,6 +709,16 @@ class Daemon:
                             tuple(self.addresses), self.connections, self.queue_depth(),
                             running, totals["queued"], totals["succeeded"], totals["failed"],
                             tenants, _store_bytes(self.store_file), self.store_file)
+
+
+def durable_id(tenant: str, ident: str) -> str:
+    """The store's id of ``tenant``'s durable execution ``ident`` (tenants never share one).
+
+    A tenant name cannot hold ``/``, so two tenants' ids never collide.
+    """
+    if not 0 < len(ident) <= 256:
+        raise BadRequest(f"a durable execution id is 1 to 256 characters, got {len(ident)}")
+    return f"{namespace_of(tenant)}/{ident}"
 
 
 def _fields(obj: object) -> dict[str, object]:
