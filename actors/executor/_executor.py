@@ -285,10 +285,11 @@ class ExecutorActor(Actor):
                          cycles=limits.cycles if request.engine == "riscv" else 0,
                          slots=1 if parent is None else 0, storage=limits.storage)
         # A top-level execution queues for its slot for as long as it takes (the
-        # caller bounds the wait by cancelling); a child fails fast within its parent.
+        # caller bounds the wait by cancelling) under ``request.grant`` (default: the
+        # root); a child fails fast within its parent.
         ctx.note(self.env.now_ns, "alloc.wait", want.describe())
         granted: Granted = await allocator_allocate(
-            self.allocator, want, parent=None if parent is None else parent.grant,
+            self.allocator, want, parent=request.grant if parent is None else parent.grant,
             owner=label, wait=math.inf if parent is None else None)
         ctx.grant = granted.grant
         ctx.note(self.env.now_ns, "alloc.granted", granted.grant)

@@ -53,6 +53,8 @@ def _serve_parser() -> CliParser:
     p.add_argument("--max-frame-size", type=count_arg, default=None, help="bytes")
     p.add_argument("--max-queue", type=count_arg, default=None,
                    help="jobs queued or running, all tenants")
+    p.add_argument("--metrics", metavar="tcp:HOST:PORT", default=None,
+                   help="serve Prometheus metrics at http://HOST:PORT/metrics (default: off)")
     return p
 
 
@@ -70,7 +72,7 @@ def serve_main(argv: list[str]) -> int:
             root=ns.root, listen=tuple(ns.listen) if ns.listen else None,
             json_logs=ns.json_logs, grace_seconds=ns.grace, workers=ns.workers,
             max_connections=ns.max_connections, max_inflight=ns.max_inflight,
-            max_frame_size=ns.max_frame_size, max_queue=ns.max_queue)
+            max_frame_size=ns.max_frame_size, max_queue=ns.max_queue, metrics=ns.metrics)
     except (ConfigError, AddressError) as exc:
         raise UsageError(str(exc)) from None
     config = config.with_flags(root=os.path.abspath(config.root))
