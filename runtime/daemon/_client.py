@@ -172,12 +172,13 @@ class RemoteRuntime:
 
     async def resolve(self, target: str | Digest) -> Digest:
         """The digest a name, digest or unique prefix denotes (among this tenant's)."""
-        digest, _kind = await self.resolve_kind(target)
+        reply = await self._expect(ResolveRequest(str(target)), DigestReply)
+        digest: Digest = reply.digest
         return digest
 
     async def resolve_kind(self, target: str | Digest) -> tuple[Digest, str]:
         """:meth:`resolve`, with the stored object's kind (``riscv.elf`` for a guest)."""
-        reply = await self._expect(ResolveRequest(str(target)), DigestReply)
+        reply = await self._expect(ResolveRequest(str(target), with_kind=True), DigestReply)
         return reply.digest, str(reply.kind)
 
     def _limits(self, limits: ExecLimits | None) -> Any:

@@ -10,7 +10,8 @@ The messages are versioned as a whole: :data:`DAEMON_PROTOCOL` is sent in
 client that speaks another version with a typed
 :class:`~stele.daemon.ProtocolVersionError` before anything else is read.
 Version 2 added ``prove`` and ``durable`` to :class:`ExecuteRequest`,
-``receipt`` to :class:`ExecOutcome` and ``kind`` to :class:`DigestReply`.
+``receipt`` to :class:`ExecOutcome`, ``with_kind`` to :class:`ResolveRequest`
+and ``kind`` to :class:`DigestReply`.
 
 Limits travel as :class:`WireLimits` (integers only: canonical CBOR has no
 floats), policies as their canonical CBOR form
@@ -108,8 +109,8 @@ class StoreBlobRequest(Message):
 @dataclass(frozen=True, slots=True)
 class DigestReply(Message):
     """A digest (of a stored blob, or a resolved target) and, answering
-    :class:`ResolveRequest`, the stored object's kind (``riscv.elf``, a TEL
-    definition's kind...; empty elsewhere)."""
+    :class:`ResolveRequest` ``with_kind``, the stored object's kind
+    (``riscv.elf``, a TEL definition's kind...; empty otherwise)."""
 
     digest: Digest
     kind: str = ""
@@ -118,9 +119,11 @@ class DigestReply(Message):
 @message(607)
 @dataclass(frozen=True, slots=True)
 class ResolveRequest(Message):
-    """Resolve a name, digest or unique prefix (among the tenant's own objects)."""
+    """Resolve a name, digest or unique prefix (among the tenant's own objects);
+    ``with_kind`` asks for the object's kind too (one more store read)."""
 
     target: str
+    with_kind: bool = False
 
 
 @message(608)

@@ -143,6 +143,7 @@ class Daemon:
         self.active = 0  # requests being handled, all connections
         self._wake = anyio.Event()
         self._resolved: dict[tuple[str, str], tuple[Digest, int]] = {}
+        self._resolving: dict[tuple[str, str], anyio.Event] = {}
         self._executor: Any = None
 
     def close(self) -> None:
@@ -477,6 +478,8 @@ class Daemon:
         from ..actors.repository._messages import GetObject, ObjectRecord
 
         digest = await self.resolve(tenant, body.target)
+        if not body.with_kind:
+            return DigestReply(digest)
         record = await self.rt._ask("repository", GetObject(str(digest)))
         assert isinstance(record, ObjectRecord)
         return DigestReply(digest, record.kind)
@@ -487,13 +490,30 @@ class Daemon:
 
     async def resolve(self, tenant: Tenant, target: str) -> Digest:
         """What ``target`` denotes *for this tenant*: its own name, or a digest it stored."""
-        from ..store import NameNotFound, UnknownTarget
-
         key = (tenant.name, target)
         got = self._resolved.get(key)
-        now = self.env.now_ns()
-        if got is not None and got[1] > now:
+        if got is not None and got[1] > self.env.now_ns():
             return got[0]
+        # Single flight: concurrent misses of one key (an entry expiring under load)
+        # wait for the first one's answer instead of each asking the store.
+        pending = self._resolving.get(key)
+        if pending is not None:
+            await pending.wait()
+            got = self._resolved.get(key)
+            if got is not None and got[1] > self.env.now_ns():
+                return got[0]  # else the first one failed: ask ourselves
+        done = self._resolving[key] = anyio.Event()
+        try:
+            return await self._resolve_now(tenant, target, key)
+        finally:
+            if self._resolving.get(key) is done:
+                del self._resolving[key]
+            done.set()
+
+    async def _resolve_now(self, tenant: Tenant, target: str, key: tuple[str, str]) -> Digest:
+        from ..store import NameNotFound, UnknownTarget
+
+        now = self.env.now_ns()
         digest: Digest | None = None
         if target and ":" not in target and not target.startswith("."):
             try:

@@ -66,6 +66,8 @@ async def test_run_connect_prove_returns_a_receipt_that_verifies_offline(
         async with stele.connect(d.address, token=token) as rt:
             r = await rt.execute("count", b"in", engine="riscv", prove=True)
             plain = await rt.execute("count", b"in", engine="riscv")
+            digest, kind = await rt.resolve_kind("count")
+            assert kind == "riscv.elf" and digest == await rt.resolve("count") == r.digest
         assert r.receipt == got and plain.receipt is None
         verify_receipt(receipt.read_bytes(), elf=elf.read_bytes(), input_bytes=b"in",
                        exit_code=r.exit_code)

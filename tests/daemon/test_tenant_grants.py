@@ -97,3 +97,38 @@ async def test_grants_fit_the_root_and_are_given_back_when_idle(tmp_path: Path) 
             async with stele.connect(d.address, token=carol) as c:
                 assert (await c.execute("fib", [10])).value == 55
                 assert d.daemon.grant_slots["carol"] == 1
+
+
+async def test_concurrent_misses_resolve_once(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A resolution that is not cached, asked by many requests at once, reaches the store
+    once per layer (the daemon's and the executor's), not once per request."""
+    from stele.actors.repository import _actor as repo_actor
+    from stele.actors.repository._messages import Resolve
+
+    asked: list[str] = []
+    receive = repo_actor.RepositoryActor.receive
+
+    async def counting(self: object, message: object) -> object:
+        if isinstance(message, Resolve):
+            asked.append(message.target)
+        return await receive(self, message)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(repo_actor.RepositoryActor, "receive", counting)
+    alice = add_tenant(tmp_path, "alice")
+    async with in_process(tmp_path) as d:
+        async with stele.connect(d.address, token=alice) as a:
+            await a.store(FIB)  # storing forgets every cached resolution
+            asked.clear()
+            values: list[int] = []
+
+            async def one() -> None:
+                values.append((await a.execute("fib", [12])).value)
+
+            async with trio.open_nursery() as nursery:
+                for _ in range(32):
+                    nursery.start_soon(one)
+            assert values == [144] * 32
+    # one for the daemon's name, one for the executor's digest (a few more only if the
+    # one-second cache expired mid-test on a loaded machine)
+    assert len(asked) <= 4, asked
