@@ -63,6 +63,7 @@ class Snapshot:
     tenants: dict[str, TenantFigures]
     slots_capacity: int
     slots_available: int
+    conflicts: int = 0
 
 
 def _escape(value: str) -> str:
@@ -101,6 +102,9 @@ def render(s: Snapshot) -> str:
              [((), s.running)])
     w.family("stele_daemon_requests_total", "counter", "Requests handled, by message type.",
              [((("type", t),), n) for t, n in sorted(s.requests.items())])
+    w.family("stele_daemon_job_conflicts_total", "counter",
+             "Job runs discarded because a KV key they read changed before they committed.",
+             [((), s.conflicts)])
     w.family("stele_daemon_slots", "gauge", "The root allocator's slots.",
              [((("state", "capacity"),), s.slots_capacity),
               ((("state", "available"),), s.slots_available)])

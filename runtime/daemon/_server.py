@@ -133,6 +133,8 @@ class Daemon:
         self._grant_lock = anyio.Lock()
         self._allocator: Any = None
         self.request_counts: dict[str, int] = {}  # by message type, since start
+        self.conflicts = 0  # job runs discarded because a KV key they read changed
+        self._retry_lock = anyio.Lock()
         self.metrics_address: str | None = None
         self.queues: dict[str, deque[int]] = {}
         self.rr: deque[str] = deque()
@@ -764,19 +766,31 @@ class Daemon:
         except (SteleError, ValueError, TypeError) as exc:
             self.jobs.complete(job, "failed", None, encode_message(raised_of(exc)), None)
             return "failed"
-        for _attempt in range(MAX_CONFLICT_RETRIES):
-            kv = TxKV(self.kv_base)
-            try:
-                result = await self._run(tenant, body.target, args, limits, policy,
-                                         body.engine, body.memo, kv)
-            except SteleError as exc:
-                self.jobs.complete(job, "failed", None, encode_message(raised_of(exc)), None)
-                return "failed"
-            self._usage(job.tenant).fuel += result.cost
-            outcome = outcome_of(result, target=str(shown))
-            done = self.jobs.complete(job, "succeeded", encode_message(outcome), None, kv)
-            if done is not False:
-                return "succeeded"
+        retrying = False
+        try:
+            for attempt in range(MAX_CONFLICT_RETRIES):
+                if attempt == 1:
+                    # Re-runs after a conflict go one at a time: jobs contending for one hot
+                    # key would otherwise keep invalidating each other's re-runs.
+                    await self._retry_lock.acquire()
+                    retrying = True
+                kv = TxKV(self.kv_base)
+                try:
+                    result = await self._run(tenant, body.target, args, limits, policy,
+                                             body.engine, body.memo, kv)
+                except SteleError as exc:
+                    self.jobs.complete(job, "failed", None, encode_message(raised_of(exc)),
+                                       None)
+                    return "failed"
+                self._usage(job.tenant).fuel += result.cost
+                outcome = outcome_of(result, target=str(shown))
+                done = self.jobs.complete(job, "succeeded", encode_message(outcome), None, kv)
+                if done is not False:
+                    return "succeeded"
+                self.conflicts += 1
+        finally:
+            if retrying:
+                self._retry_lock.release()
         err = DaemonError(f"job {job_id(job.seq)}: KV keys it reads kept changing under it "
                           f"({MAX_CONFLICT_RETRIES} attempts)")
         self.jobs.complete(job, "failed", None, encode_message(raised_of(err)), None)
@@ -856,7 +870,7 @@ class Daemon:
         return Snapshot(__version__, (self.env.now_ns() - self.started_ns) / 1e9,
                         self.connections, self.queue_depth(), running,
                         dict(self.request_counts), tenants, self.capacity.slots,
-                        self.capacity.slots - sum(self.grant_slots.values()))
+                        self.capacity.slots - sum(self.grant_slots.values()), self.conflicts)
 
     def status(self, only: str | None = None) -> ServerStatus:
         """The figures ``stele status`` prints (``only``: one tenant's usage)."""

@@ -98,6 +98,7 @@ async def test_metrics_count_requests_outcomes_queue_and_tenants(tmp_path: Path)
             assert m['stele_daemon_tenant_grant_slots{tenant="alice"}'] == 16
             assert m['stele_daemon_slots{state="available"}'] == 64 - 32
             assert m["stele_daemon_connections"] == 2
+            assert m["stele_daemon_job_conflicts_total"] == 0
             assert m["stele_daemon_uptime_seconds"] >= before["stele_daemon_uptime_seconds"]
 
 
