@@ -206,7 +206,7 @@ def status_record(s: Any) -> dict[str, Any]:
         "tenants": {name: {"requests": u.requests, "executions": u.executions,
                            "running": u.running, "queued": u.queued,
                            "succeeded": u.succeeded, "failed": u.failed, "fuel": u.fuel,
-                           "connections": u.connections}
+                           "connections": u.connections, "grant_slots": u.grant_slots}
                     for name, u in sorted(s.tenants.items())},
     }
 

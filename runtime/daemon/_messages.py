@@ -11,7 +11,7 @@ client that speaks another version with a typed
 :class:`~stele.daemon.ProtocolVersionError` before anything else is read.
 Version 2 added ``prove`` and ``durable`` to :class:`ExecuteRequest`,
 ``receipt`` to :class:`ExecOutcome`, ``with_kind`` to :class:`ResolveRequest`
-and ``kind`` to :class:`DigestReply`.
+``kind`` to :class:`DigestReply` and ``grant_slots`` to :class:`TenantUsage`.
 
 Limits travel as :class:`WireLimits` (integers only: canonical CBOR has no
 floats), policies as their canonical CBOR form
@@ -291,7 +291,8 @@ class ServerStatusRequest(Message):
 @message(621)
 @dataclass(frozen=True, slots=True)
 class TenantUsage(Message):
-    """One tenant's counters since the daemon started, and its durable job counts."""
+    """One tenant's counters since the daemon started, its durable job counts, and the
+    slots of its grant of the root allocator now (``grant_slots``; 0 while idle)."""
 
     requests: int
     executions: int
@@ -301,6 +302,7 @@ class TenantUsage(Message):
     failed: int
     fuel: int
     connections: int
+    grant_slots: int = 0
 
 
 @message(622)

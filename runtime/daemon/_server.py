@@ -889,7 +889,7 @@ class Daemon:
             if only is None or name == only:
                 tenants[name] = TenantUsage(u.requests, u.executions, u.running, queued,
                                             c.get("succeeded", 0), c.get("failed", 0), u.fuel,
-                                            u.connections)
+                                            u.connections, self.grant_slots.get(name, 0))
         return ServerStatus(__version__, self.env.now_ns() - self.started_ns,
                             tuple(self.addresses), self.connections, self.queue_depth(),
                             running, totals["queued"], totals["succeeded"], totals["failed"],

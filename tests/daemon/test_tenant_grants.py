@@ -86,6 +86,7 @@ async def test_grants_fit_the_root_and_are_given_back_when_idle(tmp_path: Path) 
                 assert (await b.execute("fib", [10])).value == 55
                 # bob got the one slot left (a smaller share, not none)
                 assert d.daemon.grant_slots == {"alice": 2, "bob": 1}
+                assert (await b.server_status()).tenants["bob"].grant_slots == 1
                 async with stele.connect(d.address, token=carol) as c:
                     await c.store(FIB)
                     with pytest.raises(Busy, match="hold all"):
