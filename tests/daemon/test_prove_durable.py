@@ -4,6 +4,7 @@ and the daemon protocol's version check."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -163,3 +164,77 @@ async def test_another_protocol_version_is_refused_typed_and_closed(tmp_path: Pa
         # the right version is served on the same daemon
         async with stele.connect(d.address, token=token) as rt:
             assert rt.tenant == "alice"
+
+
+DURABLE_JOB = BUMP.replace("def count", "def fib(n: Int) -> Int = if n < 2 then n else "
+                           "fib(n - 1) + fib(n - 2)\n\ndef count") + """
+def job(n: Int) -> Int ! {KV, Log} =
+  let a = bump(1) in
+  let spin = fib(n) in
+  let b = bump(1) in
+  a * 1000 + b + spin - spin
+"""
+
+
+N_SPIN = 24  # long enough (on the loop) to be killed inside, short enough to redo
+
+
+async def test_durable_execution_survives_a_daemon_kill9(tmp_path: Path) -> None:
+    """kill -9 the daemon after the durable execution's first KV write, restart, ask again
+    with the same id: the journaled write is replayed, not performed a second time."""
+    from stele.actors.executor import ExecLimits
+    from stele.actors.sandbox import Policy
+    from stele.daemon import DaemonUnavailable
+
+    from ._harness import Serve
+
+    token = add_tenant(tmp_path, "alice")
+    kv = Policy.allow("cli", "KV", "Log")
+    heavy = ExecLimits(fuel=10**10)
+    serve = await Serve(tmp_path).start()
+    killed_at = -1
+    try:
+        async with stele.connect(serve.address(), token=token) as rt:
+            await rt.store(DURABLE_JOB)
+
+            async def durable() -> None:
+                try:
+                    await rt.execute("job", [N_SPIN], policy=kv, durable="j", limits=heavy)
+                except DaemonUnavailable:
+                    pass
+
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(durable)
+                # A durable TEL run holds the daemon's event loop (docs/durable.md), so
+                # watch its journal in the store file itself: kill once the first bump's
+                # three effects (Log, KV.get, KV.put) are journaled.
+                db = sqlite3.connect(f"file:{tmp_path / 'store.sqlite'}?mode=ro", uri=True)
+                try:
+                    with trio.fail_after(300):
+                        while killed_at < 3:
+                            await trio.sleep(0.002)
+                            try:
+                                killed_at = db.execute(
+                                    "SELECT count(*) FROM durable_journal WHERE id = ?",
+                                    ("tenant.alice/j",)).fetchone()[0]
+                            except sqlite3.OperationalError:  # the table is not made yet
+                                continue
+                    done = db.execute("SELECT count(*) FROM durable_exec WHERE state = 'done'"
+                                      ).fetchone()[0]
+                finally:
+                    db.close()
+                serve.kill9()  # the first bump is journaled and applied; fib is running
+    finally:
+        serve.stop()
+    assert killed_at == 3 and done == 0, (killed_at, done)
+    serve = await Serve(tmp_path).start()
+    try:
+        async with stele.connect(serve.address(), token=token) as rt:
+            assert (await rt.execute("count", [0], policy=kv)).value == 1  # nothing redone yet
+            r = await rt.execute("job", [N_SPIN], policy=kv, durable="j", limits=heavy)
+            assert r.value == 1002  # the replayed first bump saw 0, the live second one 1
+            assert (await rt.execute("count", [0], policy=kv)).value == 2  # exactly once each
+            again = await rt.execute("job", [N_SPIN], policy=kv, durable="j", limits=heavy)
+            assert again.value == 1002 and (await rt.execute("count", [0], policy=kv)).value == 2
+    finally:
+        serve.stop()
