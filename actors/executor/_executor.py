@@ -177,6 +177,7 @@ class ExecutorActor(Actor):
         self._spawn = spawn
         self._memo = memo
         self._resolved: dict[str, tuple[Digest, int]] = {}
+        self._resolving: dict[str, anyio.Event] = {}  # target -> its resolution in flight
         self._name_ttl_ns = int(name_ttl * 1e9)
         self._kv = kv
         self._names = (repository, allocator, cache)
@@ -285,10 +286,11 @@ class ExecutorActor(Actor):
                          cycles=limits.cycles if request.engine == "riscv" else 0,
                          slots=1 if parent is None else 0, storage=limits.storage)
         # A top-level execution queues for its slot for as long as it takes (the
-        # caller bounds the wait by cancelling); a child fails fast within its parent.
+        # caller bounds the wait by cancelling) under ``request.grant`` (default: the
+        # root); a child fails fast within its parent.
         ctx.note(self.env.now_ns, "alloc.wait", want.describe())
         granted: Granted = await allocator_allocate(
-            self.allocator, want, parent=None if parent is None else parent.grant,
+            self.allocator, want, parent=request.grant if parent is None else parent.grant,
             owner=label, wait=math.inf if parent is None else None)
         ctx.grant = granted.grant
         ctx.note(self.env.now_ns, "alloc.granted", granted.grant)
@@ -539,14 +541,27 @@ class ExecutorActor(Actor):
         return await self.repository.ask_unboxed(message, math.inf)
 
     async def _resolve(self, target: str) -> Digest:
-        digest = self._cached_digest(target)
-        if digest is None:
-            reply = await self._ask_repo(Resolve(target))
-            assert isinstance(reply, Resolved)
-            digest = reply.digest
-            if len(self._resolved) >= 4096:
-                self._resolved.clear()
-            self._resolved[target] = (digest, self.env.now_ns() + self._name_ttl_ns)
+        # Single flight: when a cached resolution expires under many concurrent
+        # executions of the same target, one asks the repository and the rest wait
+        # for its answer (they ask themselves only if it failed).
+        while (digest := self._cached_digest(target)) is None:
+            pending = self._resolving.get(target)
+            if pending is not None:
+                await pending.wait()
+                if (digest := self._cached_digest(target)) is not None:
+                    return digest
+            done = self._resolving[target] = anyio.Event()
+            try:
+                reply = await self._ask_repo(Resolve(target))
+                assert isinstance(reply, Resolved)
+                if len(self._resolved) >= 4096:
+                    self._resolved.clear()
+                self._resolved[target] = (reply.digest, self.env.now_ns() + self._name_ttl_ns)
+                return reply.digest
+            finally:
+                if self._resolving.get(target) is done:
+                    del self._resolving[target]
+                done.set()
         return digest
 
     def _cached_digest(self, target: str) -> Digest | None:

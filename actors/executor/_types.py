@@ -100,7 +100,9 @@ class Execute:
     namespace's names (the daemon's tenants).  ``prove`` asks for a
     receipt (``engine="riscv"`` only): the result comes back with
     ``receipt`` set, or the execution fails with
-    :class:`stele.actors.receipts.NotProvable`.
+    :class:`stele.actors.receipts.NotProvable`.  ``grant``, when set, is the
+    allocator grant a top-level execution's own grant is carved from (and
+    waits under) instead of the root: the daemon's per-tenant grants.
     """
 
     target: str
@@ -117,6 +119,7 @@ class Execute:
     #: a durable execution's id: its effects are journaled in the store, and a
     #: later run with the same id replays them (``Runtime.resume``)
     durable: str | None = None
+    grant: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

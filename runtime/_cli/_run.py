@@ -32,7 +32,7 @@ from typing import Any
 
 from ._common import NOT_FOUND, CliError, CliParser, UsageError, count_arg, emit_json
 
-__all__ = ["main", "parse_tel_arg", "plain_value", "result_record", "store_path"]
+__all__ = ["main", "parse_tel_arg", "plain_value", "result_record", "store_path", "write_receipt"]
 
 
 def _parser() -> CliParser:
@@ -148,10 +148,6 @@ def main(argv: list[str]) -> int:
     connect = ns.connect or os.environ.get("STELE_CONNECT")
     if ns.receipt is not None and not ns.prove:
         raise UsageError("--receipt FILE needs --prove")
-    if ns.prove and connect:
-        raise UsageError("--prove runs on the embedded runtime; it is not available with --connect yet")
-    if connect and ns.durable is not None:
-        raise UsageError("--durable runs on a local store; the daemon does not take it yet")
     if connect:  # the daemon's store, not a local one (stele.daemon._cli.run_remote)
         from ..daemon._cli import run_remote
         return run_remote(ns, connect)
@@ -173,11 +169,7 @@ def main(argv: list[str]) -> int:
             raise UsageError("--input is for RISC-V guests; a TEL entry takes ARGS")
         args = [parse_tel_arg(a) for a in ns.args]
     result = anyio.run(_execute, path, ns, engine, args, backend="trio")
-    if ns.receipt is not None and result.receipt is not None:
-        try:
-            ns.receipt.write_bytes(result.receipt.encode())
-        except OSError as exc:
-            raise CliError(f"cannot write the receipt {str(ns.receipt)!r}: {exc.strerror or exc}", 2) from None
+    write_receipt(ns, result)
     if ns.json:
         emit_json(result_record(result))
     else:
@@ -185,6 +177,15 @@ def main(argv: list[str]) -> int:
     if engine == "riscv":
         return int(result.exit_code or 0) & 0xFF
     return 0
+
+
+def write_receipt(ns: Any, result: Any) -> None:
+    """``--receipt FILE``: write the run's receipt there (``stele receipt verify`` reads it)."""
+    if ns.receipt is not None and result.receipt is not None:
+        try:
+            ns.receipt.write_bytes(result.receipt.encode())
+        except OSError as exc:
+            raise CliError(f"cannot write the receipt {str(ns.receipt)!r}: {exc.strerror or exc}", 2) from None
 
 
 async def _execute(path: str, ns: Any, engine: str, args: Any) -> Any:

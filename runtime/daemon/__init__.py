@@ -27,8 +27,10 @@ from ._errors import DaemonUnavailable as DaemonUnavailable
 from ._errors import JobCancelled as JobCancelled
 from ._errors import JobFailed as JobFailed
 from ._errors import JobNotFound as JobNotFound
+from ._errors import ProtocolVersionError as ProtocolVersionError
 from ._errors import RemoteFailure as RemoteFailure
 from ._errors import TenantError as TenantError
+from ._messages import DAEMON_PROTOCOL as DAEMON_PROTOCOL
 from ._messages import JOB_STATES as JOB_STATES
 from ._messages import JobInfo as JobInfo
 from ._messages import ServerStatus as ServerStatus
@@ -41,9 +43,10 @@ from ._tenants import TenantStore as TenantStore
 from ._tenants import parse_quota as parse_quota
 
 __all__ = [
-    "Address", "AddressError", "AuthError", "BadRequest", "Busy", "ConfigError", "DaemonConfig",
-    "DaemonError", "DaemonUnavailable", "JOB_STATES", "JobCancelled", "JobFailed", "JobInfo",
-    "JobNotFound", "Quota", "RemoteFailure", "RemoteRuntime", "ServerStatus", "Tenant",
+    "Address", "AddressError", "AuthError", "BadRequest", "Busy", "ConfigError",
+    "DAEMON_PROTOCOL", "DaemonConfig", "DaemonError", "DaemonUnavailable", "JOB_STATES", "JobCancelled", "JobFailed", "JobInfo",
+    "JobNotFound", "ProtocolVersionError", "Quota", "RemoteFailure", "RemoteRuntime",
+    "ServerStatus", "Tenant",
     "TenantError", "TenantStore", "TenantUsage", "connect", "load_config", "parse_address",
     "parse_quota", "serve",
 ]

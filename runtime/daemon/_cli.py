@@ -53,6 +53,8 @@ def _serve_parser() -> CliParser:
     p.add_argument("--max-frame-size", type=count_arg, default=None, help="bytes")
     p.add_argument("--max-queue", type=count_arg, default=None,
                    help="jobs queued or running, all tenants")
+    p.add_argument("--metrics", metavar="tcp:HOST:PORT", default=None,
+                   help="serve Prometheus metrics at http://HOST:PORT/metrics (default: off)")
     return p
 
 
@@ -70,7 +72,7 @@ def serve_main(argv: list[str]) -> int:
             root=ns.root, listen=tuple(ns.listen) if ns.listen else None,
             json_logs=ns.json_logs, grace_seconds=ns.grace, workers=ns.workers,
             max_connections=ns.max_connections, max_inflight=ns.max_inflight,
-            max_frame_size=ns.max_frame_size, max_queue=ns.max_queue)
+            max_frame_size=ns.max_frame_size, max_queue=ns.max_queue, metrics=ns.metrics)
     except (ConfigError, AddressError) as exc:
         raise UsageError(str(exc)) from None
     config = config.with_flags(root=os.path.abspath(config.root))
@@ -204,7 +206,7 @@ def status_record(s: Any) -> dict[str, Any]:
         "tenants": {name: {"requests": u.requests, "executions": u.executions,
                            "running": u.running, "queued": u.queued,
                            "succeeded": u.succeeded, "failed": u.failed, "fuel": u.fuel,
-                           "connections": u.connections}
+                           "connections": u.connections, "grant_slots": u.grant_slots}
                     for name, u in sorted(s.tenants.items())},
     }
 
@@ -213,7 +215,7 @@ def run_remote(ns: Any, address: str) -> int:
     """``stele run --connect ADDRESS``: the same command, executed by a daemon."""
     import anyio
 
-    from .._cli._run import _print, parse_tel_arg, result_record
+    from .._cli._run import _print, parse_tel_arg, result_record, write_receipt
 
     if ns.store is not None:
         raise UsageError("give --store (a local store) or --connect (a daemon), not both")
@@ -225,6 +227,10 @@ def run_remote(ns: Any, address: str) -> int:
         if ns.args:
             raise UsageError("give a guest's input as --input FILE or as one ARG, not both")
         engine, args = "riscv", ns.input.read_bytes()
+    elif ns.prove:  # only a guest can be proven: its one ARG is its input
+        if len(ns.args) > 1:
+            raise UsageError(f"a guest takes one input, got {len(ns.args)} arguments")
+        engine, args = "riscv", ns.args[0].encode() if ns.args else b""
     else:
         engine, args = "tel", [parse_tel_arg(a) for a in ns.args]
     try:
@@ -234,6 +240,7 @@ def run_remote(ns: Any, address: str) -> int:
             raise UsageError(f"a guest takes one input, got {len(ns.args)} arguments") from None
         result = anyio.run(_run_remote, address, ns, "riscv",
                            ns.args[0].encode() if ns.args else b"", backend="trio")
+    write_receipt(ns, result)
     if ns.json:
         emit_json(result_record(result))
     else:
@@ -248,7 +255,7 @@ class _IsGuest(Exception):
 async def _run_remote(address: str, ns: Any, engine: str, args: Any) -> Any:
     from ..actors.executor import ExecLimits
     from ..actors.sandbox import DENY_ALL, Policy
-    from ..store import WrongKind
+    from ..store import ELF_KIND, WrongKind
     from ..tel._errors import TelError
     from ._client import connect
 
@@ -256,9 +263,15 @@ async def _run_remote(address: str, ns: Any, engine: str, args: Any) -> Any:
                         timeout=ns.timeout)
     policy = Policy.allow("cli", *ns.allow) if ns.allow else DENY_ALL
     async with connect(address, token=ns.token) as rt:
+        if ns.prove:  # as embedded: only a stored guest is proven (docs/receipts.md)
+            _digest, kind = await rt.resolve_kind(ns.target)
+            if kind != ELF_KIND:
+                raise UsageError(f"--prove: {ns.target!r} is TEL code; only RISC-V guests "
+                                 "can be proven yet")
         try:
             return await rt.execute(ns.target, args, limits=limits, policy=policy,
-                                    engine=engine, memo=not ns.no_memo)
+                                    engine=engine, memo=not ns.no_memo, prove=ns.prove,
+                                    durable=ns.durable)
         except WrongKind:
             if engine == "tel":
                 raise _IsGuest() from None

@@ -38,8 +38,9 @@ from ..protocol import (Connection, ConnectionClosed, Digest, ErrorReply, Goodby
                         Pong, ProtocolError, Reply)
 from ..protocol._frames import MAX_FRAME_SIZE
 from ._address import parse_address
-from ._errors import DaemonError, DaemonUnavailable, JobCancelled, JobFailed, RemoteFailure
-from ._messages import (CancelRequest, DigestReply, ExecOutcome, ExecuteRequest, Hello,
+from ._errors import (DaemonError, DaemonUnavailable, JobCancelled, JobFailed,
+                      ProtocolVersionError, RemoteFailure)
+from ._messages import (DAEMON_PROTOCOL, CancelRequest, DigestReply, ExecOutcome, ExecuteRequest, Hello,
                         JobAccepted, JobInfo, JobOutcome, JobStatusRequest, Raised,
                         ResolveRequest, ServerStatus, ServerStatusRequest, StatsReply,
                         StatsRequest, StoreBlobRequest, StoredNamesReply, StoreSourceRequest,
@@ -148,7 +149,9 @@ class RemoteRuntime:
         return out
 
     async def _hello(self, token: str) -> None:
-        welcome = await self._expect(Hello(token, "stele.connect"), Welcome)
+        welcome = await self._expect(Hello(token, "stele.connect", DAEMON_PROTOCOL), Welcome)
+        if welcome.protocol != DAEMON_PROTOCOL:
+            raise ProtocolVersionError(DAEMON_PROTOCOL, welcome.protocol)
         self.tenant = welcome.tenant
         self.server_version = welcome.server
         self.admin = welcome.admin
@@ -173,6 +176,11 @@ class RemoteRuntime:
         digest: Digest = reply.digest
         return digest
 
+    async def resolve_kind(self, target: str | Digest) -> tuple[Digest, str]:
+        """:meth:`resolve`, with the stored object's kind (``riscv.elf`` for a guest)."""
+        reply = await self._expect(ResolveRequest(str(target), with_kind=True), DigestReply)
+        return reply.digest, str(reply.kind)
+
     def _limits(self, limits: ExecLimits | None) -> Any:
         if limits is None:
             if self._default_limits is None:
@@ -189,13 +197,20 @@ class RemoteRuntime:
 
     async def execute(self, target: str | Digest, args: Sequence[Any] | bytes = (), *,
                       limits: ExecLimits | None = None, policy: Policy | None = None,
-                      engine: str = "tel", tenant: str = "default", memo: bool = True
-                      ) -> ExecResult:
-        """Run stored code in the daemon; the same :class:`ExecResult` as embedded."""
+                      engine: str = "tel", tenant: str = "default", memo: bool = True,
+                      prove: bool = False, durable: str | None = None) -> ExecResult:
+        """Run stored code in the daemon; the same :class:`ExecResult` as embedded.
+
+        ``prove=True`` (a guest) returns the run's ``receipt``, made and stored
+        by the daemon; ``durable`` is a durable execution id of this tenant's
+        (asked again, the daemon replays its journal or answers its stored
+        result: ``docs/durable.md``).
+        """
         self._check_tenant(tenant)
         reply = await self._expect(ExecuteRequest(
             str(target), args_to_wire(args), self._limits(limits),
-            None if policy is None else policy.to_cbor_obj(), engine, memo), ExecOutcome)
+            None if policy is None else policy.to_cbor_obj(), engine, memo, prove, durable),
+            ExecOutcome)
         return result_of(reply)
 
     async def stats(self) -> RuntimeStats:

@@ -7,6 +7,7 @@
     json_logs = true
     grace_seconds = 30.0                    # SIGTERM: time to finish in-flight work
     workers = 4                             # job workers (0: jobs are kept, none is run)
+    metrics = "tcp:127.0.0.1:9464"          # opt-in Prometheus /metrics (default: off)
 
     [limits]
     max_connections = 1024
@@ -15,7 +16,7 @@
     max_queue = 10000                       # jobs queued or running, all tenants
     auth_timeout = 10.0                     # seconds to send Hello after connecting
     retry_after = 0.05                      # the Busy hint, seconds
-    slots = 64                              # executions running at once, all tenants
+    slots = 64                              # the root allocator (per-tenant grants are carved from it)
 
     [tenant_defaults]                       # a tenant's quota where its own is 0
     slots = 16
@@ -62,6 +63,7 @@ class DaemonConfig:
     tenant_queue: int = 1000
     tenant_inflight: int = 1024
     tenant_fuel: int = 0
+    metrics: str | None = None
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -77,6 +79,14 @@ class DaemonConfig:
                 parse_address(address)
             except AddressError as exc:
                 raise ConfigError(f"listen: {exc}") from None
+        if self.metrics is not None:
+            try:
+                kind = parse_address(self.metrics).kind
+            except AddressError as exc:
+                raise ConfigError(f"metrics: {exc}") from None
+            if kind != "tcp":
+                raise ConfigError(f"metrics = {self.metrics!r}: the /metrics endpoint listens "
+                                  "on tcp:HOST:PORT")
 
     @property
     def store_dir(self) -> str:
@@ -101,7 +111,7 @@ class DaemonConfig:
 
 _SECTIONS: dict[str, dict[str, str]] = {
     "": {"root": "root", "listen": "listen", "json_logs": "json_logs",
-         "grace_seconds": "grace_seconds", "workers": "workers"},
+         "grace_seconds": "grace_seconds", "workers": "workers", "metrics": "metrics"},
     "limits": {"max_connections": "max_connections", "max_inflight": "max_inflight",
                "max_frame_size": "max_frame_size", "max_queue": "max_queue",
                "auth_timeout": "auth_timeout", "retry_after": "retry_after", "slots": "slots"},

@@ -13,6 +13,7 @@ from stele._errors import SteleError
 __all__ = [
     "DaemonError", "AuthError", "Busy", "JobNotFound", "JobFailed", "ConfigError",
     "AddressError", "DaemonUnavailable", "RemoteFailure", "TenantError", "JobCancelled",
+    "ProtocolVersionError",
 ]
 
 
@@ -34,6 +35,19 @@ class TenantError(DaemonError, ValueError):
 
 class AuthError(DaemonError):
     """The connection's token is missing or wrong; the daemon closes the connection."""
+
+
+class ProtocolVersionError(AuthError):
+    """The client speaks another version of the daemon's messages; the connection is closed.
+
+    ``client`` and ``server`` are the two versions (``DAEMON_PROTOCOL``).
+    """
+
+    def __init__(self, client: int, server: int) -> None:
+        self.client = client
+        self.server = server
+        super().__init__(f"the client speaks daemon protocol {client}, this daemon speaks "
+                         f"{server}: upgrade the older side")
 
 
 class Busy(DaemonError):

@@ -5,6 +5,14 @@ answer, or :class:`Raised` when the operation failed with a typed error
 (the client re-raises it as the same class).  Protocol-level trouble (a
 request the daemon does not understand) is an ``ErrorReply``.
 
+The messages are versioned as a whole: :data:`DAEMON_PROTOCOL` is sent in
+:class:`Hello` and answered in :class:`Welcome`, and a daemon refuses a
+client that speaks another version with a typed
+:class:`~stele.daemon.ProtocolVersionError` before anything else is read.
+Version 2 added ``prove`` and ``durable`` to :class:`ExecuteRequest`,
+``receipt`` to :class:`ExecOutcome`, ``with_kind`` to :class:`ResolveRequest`
+``kind`` to :class:`DigestReply` and ``grant_slots`` to :class:`TenantUsage`.
+
 Limits travel as :class:`WireLimits` (integers only: canonical CBOR has no
 floats), policies as their canonical CBOR form
 (:meth:`stele.actors.sandbox.Policy.to_cbor_obj`), TEL values in the
@@ -19,12 +27,15 @@ from ..actors.allocator import Resources
 from ..protocol import Digest, Message, message
 
 __all__ = [
-    "Hello", "Welcome", "Raised", "StoreSourceRequest", "StoredNamesReply", "StoreBlobRequest",
+    "DAEMON_PROTOCOL", "Hello", "Welcome", "Raised", "StoreSourceRequest", "StoredNamesReply", "StoreBlobRequest",
     "DigestReply", "ResolveRequest", "WireLimits", "ExecuteRequest", "ExecOutcome",
     "StatsRequest", "StatsReply", "SubmitRequest", "JobAccepted", "JobStatusRequest", "JobInfo",
     "WaitRequest", "JobOutcome", "CancelRequest", "ServerStatusRequest", "ServerStatus",
     "TenantUsage", "JOB_STATES", "TERMINAL_STATES",
 ]
+
+#: The version of this set of messages (see the module docstring).
+DAEMON_PROTOCOL = 2
 
 #: Every state a job can be in, in lifecycle order.
 JOB_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
@@ -35,20 +46,26 @@ TERMINAL_STATES = ("succeeded", "failed", "cancelled")
 @message(600)
 @dataclass(frozen=True, slots=True)
 class Hello(Message):
-    """The first request on every connection: authenticate with the tenant's ``token``."""
+    """The first request on every connection: authenticate with the tenant's ``token``.
+
+    ``protocol`` is the version of the daemon messages the client speaks
+    (:data:`DAEMON_PROTOCOL`); another version is refused.
+    """
 
     token: str
     client: str = ""
+    protocol: int = DAEMON_PROTOCOL
 
 
 @message(601)
 @dataclass(frozen=True, slots=True)
 class Welcome(Message):
-    """Authenticated: the connection acts as ``tenant``."""
+    """Authenticated: the connection acts as ``tenant``, spoken in version ``protocol``."""
 
     tenant: str
     server: str
     admin: bool = False
+    protocol: int = DAEMON_PROTOCOL
 
 
 @message(602)
@@ -91,17 +108,22 @@ class StoreBlobRequest(Message):
 @message(606)
 @dataclass(frozen=True, slots=True)
 class DigestReply(Message):
-    """A digest (of a stored blob, or a resolved target)."""
+    """A digest (of a stored blob, or a resolved target) and, answering
+    :class:`ResolveRequest` ``with_kind``, the stored object's kind
+    (``riscv.elf``, a TEL definition's kind...; empty otherwise)."""
 
     digest: Digest
+    kind: str = ""
 
 
 @message(607)
 @dataclass(frozen=True, slots=True)
 class ResolveRequest(Message):
-    """Resolve a name, digest or unique prefix (among the tenant's own objects)."""
+    """Resolve a name, digest or unique prefix (among the tenant's own objects);
+    ``with_kind`` asks for the object's kind too (one more store read)."""
 
     target: str
+    with_kind: bool = False
 
 
 @message(608)
@@ -121,7 +143,14 @@ class WireLimits(Message):
 @message(609)
 @dataclass(frozen=True, slots=True)
 class ExecuteRequest(Message):
-    """Run stored code now and answer its result (``execute``)."""
+    """Run stored code now and answer its result (``execute``).
+
+    ``prove`` (a guest only) answers the run's receipt in
+    :attr:`ExecOutcome.receipt`; ``durable`` makes it the tenant's durable
+    execution with that id (1 to 256 characters): asked again with the same
+    id, the daemon replays its journal (or answers its stored result)
+    instead of performing its effects again.
+    """
 
     target: str
     args: object
@@ -129,12 +158,19 @@ class ExecuteRequest(Message):
     policy: object
     engine: str = "tel"
     memo: bool = True
+    prove: bool = False
+    durable: str | None = None
 
 
 @message(610)
 @dataclass(frozen=True, slots=True)
 class ExecOutcome(Message):
-    """:class:`stele.actors.executor.ExecResult` on the wire (``value`` in CBOR form)."""
+    """:class:`stele.actors.executor.ExecResult` on the wire (``value`` in CBOR form).
+
+    ``receipt`` is the encoded :class:`stele.actors.receipts.Receipt`
+    (``stele.receipt/1`` bytes, as ``stele receipt verify`` reads them) of a
+    proven run, else ``None``.
+    """
 
     target: str
     digest: Digest
@@ -152,6 +188,7 @@ class ExecOutcome(Message):
     logs: tuple[str, ...]
     children: int
     events: tuple[str, ...]
+    receipt: bytes | None = None
 
 
 @message(611)
@@ -254,7 +291,8 @@ class ServerStatusRequest(Message):
 @message(621)
 @dataclass(frozen=True, slots=True)
 class TenantUsage(Message):
-    """One tenant's counters since the daemon started, and its durable job counts."""
+    """One tenant's counters since the daemon started, its durable job counts, and the
+    slots of its grant of the root allocator now (``grant_slots``; 0 while idle)."""
 
     requests: int
     executions: int
@@ -264,6 +302,7 @@ class TenantUsage(Message):
     failed: int
     fuel: int
     connections: int
+    grant_slots: int = 0
 
 
 @message(622)

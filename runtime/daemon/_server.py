@@ -20,6 +20,11 @@ namespace ``tenant.NAME``; digests resolve only among what the tenant
 stored; the KV effect runs under the KV tenant ``NAME``; jobs are looked up
 by (tenant, id); ``Exec.call`` targets are names in the tenant's namespace.
 
+Tenants share the machine by allocation: each active tenant holds a grant of
+the root allocator sized by its ``slots`` quota (:meth:`Daemon.tenant_grant`)
+and every top-level execution of it is carved from that grant, so one
+tenant's flood waits under its own grant and cannot take another's slots.
+
 Shutdown (first signal): stop accepting, answer new requests ``Busy``, let
 in-flight requests and running jobs finish for up to ``grace_seconds``,
 then cancel what is left (a cancelled job stays ``running`` in the store
@@ -47,13 +52,16 @@ from .._runtime import Runtime, ask_execute, open_runtime
 from ..protocol import (Connection, ConnectionClosed, Digest, ErrorReply, Goodbye, Message,
                         Ping, Pong, ProtocolError, RemoteProtocolError, Request, decode,
                         decode_message, encode, encode_frame, encode_message)
+from ..actors.allocator import Resources
+from ..actors.sandbox._durable import DurableMismatch
 from ..protocol._errors import AmbiguousPrefix, UnknownDigest
 from ._address import Address, parse_address
 from ._config import DaemonConfig
-from ._errors import AuthError, Busy, DaemonError, JobNotFound
+from ._errors import AuthError, Busy, DaemonError, JobNotFound, ProtocolVersionError
 from ._jobs import JobRow, JobStore, TxKV, job_id, job_seq
 from ._log import EventLog
-from ._messages import (TERMINAL_STATES, CancelRequest, DigestReply, ExecOutcome,
+from ._metrics import Snapshot, TenantFigures, serve_metrics
+from ._messages import (DAEMON_PROTOCOL, TERMINAL_STATES, CancelRequest, DigestReply, ExecOutcome,
                         ExecuteRequest, Hello, JobAccepted, JobInfo, JobOutcome,
                         JobStatusRequest, Raised, ResolveRequest, ServerStatus,
                         ServerStatusRequest, StatsReply, StatsRequest, StoreBlobRequest,
@@ -62,7 +70,7 @@ from ._messages import (TERMINAL_STATES, CancelRequest, DigestReply, ExecOutcome
 from ._tenants import Tenant, TenantStore, namespace_of
 from ._wire import args_from_wire, limits_from_wire, outcome_of, raised_of
 
-__all__ = ["serve", "Daemon", "BadRequest", "MAX_CONFLICT_RETRIES"]
+__all__ = ["serve", "Daemon", "BadRequest", "MAX_CONFLICT_RETRIES", "durable_id"]
 
 #: Times a job is re-run because a KV key it read changed before it committed.
 MAX_CONFLICT_RETRIES = 100
@@ -81,6 +89,11 @@ class _Usage:
     fuel: int = 0
     connections: int = 0
     inflight: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def ended(self, outcome: str) -> None:
+        """Count an execution that ended ``succeeded``, ``failed`` or ``cancelled``."""
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
 
 
 @dataclass
@@ -114,7 +127,15 @@ class Daemon:
         self.addresses: list[str] = []
         self.connections = 0
         self.usage: dict[str, _Usage] = {}
-        self.limiters: dict[str, anyio.CapacityLimiter] = {}
+        self.capacity = root_capacity(config)
+        self.grants: dict[str, str] = {}  # tenant -> its grant under the root allocator
+        self.grant_slots: dict[str, int] = {}  # tenant -> the slots its grant holds
+        self._grant_lock = anyio.Lock()
+        self._allocator: Any = None
+        self.request_counts: dict[str, int] = {}  # by message type, since start
+        self.conflicts = 0  # job runs discarded because a KV key they read changed
+        self._retry_lock = anyio.Lock()
+        self.metrics_address: str | None = None
         self.queues: dict[str, deque[int]] = {}
         self.rr: deque[str] = deque()
         self.live: dict[str, int] = {}  # tenant -> jobs queued or running
@@ -124,6 +145,7 @@ class Daemon:
         self.active = 0  # requests being handled, all connections
         self._wake = anyio.Event()
         self._resolved: dict[tuple[str, str], tuple[Digest, int]] = {}
+        self._resolving: dict[tuple[str, str], anyio.Event] = {}
         self._executor: Any = None
 
     def close(self) -> None:
@@ -143,12 +165,77 @@ class Daemon:
         own: int = getattr(tenant.quota, name)
         return own or int(getattr(self.cfg, f"tenant_{name}"))
 
-    def _limiter(self, tenant: Tenant) -> anyio.CapacityLimiter:
-        lim = self.limiters.get(tenant.name)
-        if lim is None:
-            lim = self.limiters[tenant.name] = anyio.CapacityLimiter(
-                max(1, self._quota(tenant, "slots")))
-        return lim
+    # -- per-tenant grants -----------------------------------------------------
+    def share(self, tenant: Tenant) -> Resources:
+        """What ``tenant``'s grant holds: its ``slots`` quota, and that fraction of every
+        other amount of the root's capacity."""
+        slots = max(1, self._quota(tenant, "slots"))
+        cap = self.capacity
+        return replace(cap.scale(min(slots, cap.slots), cap.slots), slots=slots)
+
+    def _allocator_ref(self) -> Any:
+        if self._allocator is None:
+            self._allocator = self.rt.system.lookup("allocator")
+        return self._allocator
+
+    async def tenant_grant(self, tenant: Tenant) -> str:
+        """The tenant's grant under the root allocator, carved when it first needs one.
+
+        Every top-level execution of the tenant is carved from (and waits under)
+        this grant, so a tenant never runs more than its ``slots`` at once and
+        never takes what another tenant's grant holds.  When the root has fewer
+        slots free than the quota the grant gets what is free; with none free
+        the answer is :class:`Busy`.  A grant is given back once its tenant is
+        idle (nothing running or queued, no connection).
+        """
+        from ..actors.allocator import AllocatorStatus, InsufficientResources, allocate
+
+        found = self.grants.get(tenant.name)
+        if found is not None:
+            return found
+        async with self._grant_lock:
+            found = self.grants.get(tenant.name)
+            if found is not None:
+                return found
+            want = self.share(tenant)
+            status = await self._allocator_ref().ask(AllocatorStatus())
+            free = int(status.available.slots)
+            if 0 < free < want.slots:  # a smaller share now beats none (given back when idle)
+                want = replace(self.capacity.scale(free, self.capacity.slots), slots=free)
+            try:
+                granted = await allocate(self._allocator_ref(), want,
+                                         owner=f"tenant:{tenant.name}")
+            except InsufficientResources:
+                raise self._busy(
+                    f"tenant {tenant.name} needs a slot and the active tenants hold all the "
+                    f"daemon's {self.capacity.slots}") from None
+            self.grants[tenant.name] = granted.grant
+            self.grant_slots[tenant.name] = want.slots
+            self.log("tenant_grant", tenant=tenant.name, grant=granted.grant, slots=want.slots)
+            return granted.grant
+
+    async def release_idle(self, name: str) -> None:
+        """Give back ``name``'s grant if nothing of the tenant runs, waits or is connected."""
+        from ..actors.allocator import AllocatorError, release
+
+        u = self.usage.get(name)
+        if u is None or u.running or u.connections or self.live.get(name, 0):
+            return
+        grant = self.grants.pop(name, None)
+        self.grant_slots.pop(name, None)
+        if grant is None:
+            return
+        with anyio.CancelScope(shield=True):
+            try:
+                await release(self._allocator_ref(), grant)
+            except (AllocatorError, SteleError):  # already gone (the allocator restarted)
+                pass
+
+    def _finished(self, name: str, usage: _Usage) -> None:
+        """One of the tenant's executions ended: a worker may now take its next job."""
+        usage.running -= 1
+        if self.queues.get(name):
+            self._wake.set()
 
     def _busy(self, what: str) -> Busy:
         return Busy(what, self.cfg.retry_after)
@@ -170,15 +257,7 @@ class Daemon:
             self.addresses.append(str(addr))
             return listener
         tcp = await self.env.listen_tcp(addr.host, addr.port)
-        port = addr.port
-        try:
-            sock_addr = tcp.extra(anyio.abc.SocketAttribute.local_address)
-            port = int(sock_addr[1])
-        except (anyio.TypedAttributeLookupError, TypeError, IndexError):
-            inner = getattr(tcp, "listeners", [])
-            if inner:
-                port = int(inner[0].extra(anyio.abc.SocketAttribute.local_address)[1])
-        self.addresses.append(str(Address("tcp", host=addr.host, port=port)))
+        self.addresses.append(str(Address("tcp", host=addr.host, port=_port(tcp, addr.port))))
         return tcp
 
     async def _listen_unix(self, addr: Address) -> anyio.abc.Listener[anyio.abc.ByteStream]:
@@ -225,9 +304,10 @@ class Daemon:
             self.log("connection_error", error=f"{type(exc).__name__}: {exc}")
         finally:
             self.connections -= 1
-            if c.tenant is not None:
-                self._usage(c.tenant.name).connections -= 1
             with anyio.CancelScope(shield=True):
+                if c.tenant is not None:
+                    self._usage(c.tenant.name).connections -= 1
+                    await self.release_idle(c.tenant.name)
                 await stream.aclose()
 
     async def _auth_deadline(self, c: _Client) -> None:
@@ -271,6 +351,8 @@ class Daemon:
 
     async def _on_event(self, c: _Client, event: Message) -> None:
         if isinstance(event, Request):
+            kind = type(event.body).__name__
+            self.request_counts[kind] = self.request_counts.get(kind, 0) + 1
             if c.tenant is None:
                 await self._hello(c, event)
                 return
@@ -308,6 +390,8 @@ class Daemon:
         elif self.connections > self.cfg.max_connections:
             error = self._busy(f"{self.connections - 1} connections "
                                f"(max_connections={self.cfg.max_connections})")
+        elif body.protocol != DAEMON_PROTOCOL:
+            error = ProtocolVersionError(body.protocol, DAEMON_PROTOCOL)
         else:
             tenant = self.tenants.authenticate(body.token) if body.token else None
             if tenant is None:
@@ -323,7 +407,7 @@ class Daemon:
         c.auth_scope.cancel()
         self._usage(tenant.name).connections += 1
         await self._raw_send(c, c.conn.reply(req.id, Welcome(tenant.name, __version__,
-                                                             tenant.admin)))
+                                                             tenant.admin, DAEMON_PROTOCOL)))
 
     async def _raw_send(self, c: _Client, data: bytes) -> None:
         async with c.lock:
@@ -393,7 +477,14 @@ class Daemon:
         return DigestReply(digest)
 
     async def _resolve_request(self, tenant: Tenant, body: ResolveRequest) -> Message:
-        return DigestReply(await self.resolve(tenant, body.target))
+        from ..actors.repository._messages import GetObject, ObjectRecord
+
+        digest = await self.resolve(tenant, body.target)
+        if not body.with_kind:
+            return DigestReply(digest)
+        record = await self.rt._ask("repository", GetObject(str(digest)))
+        assert isinstance(record, ObjectRecord)
+        return DigestReply(digest, record.kind)
 
     def _forget(self, tenant: Tenant) -> None:
         for key in [k for k in self._resolved if k[0] == tenant.name]:
@@ -401,13 +492,30 @@ class Daemon:
 
     async def resolve(self, tenant: Tenant, target: str) -> Digest:
         """What ``target`` denotes *for this tenant*: its own name, or a digest it stored."""
-        from ..store import NameNotFound, UnknownTarget
-
         key = (tenant.name, target)
         got = self._resolved.get(key)
-        now = self.env.now_ns()
-        if got is not None and got[1] > now:
+        if got is not None and got[1] > self.env.now_ns():
             return got[0]
+        # Single flight: concurrent misses of one key (an entry expiring under load)
+        # wait for the first one's answer instead of each asking the store.
+        pending = self._resolving.get(key)
+        if pending is not None:
+            await pending.wait()
+            got = self._resolved.get(key)
+            if got is not None and got[1] > self.env.now_ns():
+                return got[0]  # else the first one failed: ask ourselves
+        done = self._resolving[key] = anyio.Event()
+        try:
+            return await self._resolve_now(tenant, target, key)
+        finally:
+            if self._resolving.get(key) is done:
+                del self._resolving[key]
+            done.set()
+
+    async def _resolve_now(self, tenant: Tenant, target: str, key: tuple[str, str]) -> Digest:
+        from ..store import NameNotFound, UnknownTarget
+
+        now = self.env.now_ns()
         digest: Digest | None = None
         if target and ":" not in target and not target.startswith("."):
             try:
@@ -446,33 +554,63 @@ class Daemon:
         return limits
 
     async def _execute_request(self, tenant: Tenant, body: ExecuteRequest) -> Message:
+        durable = None if body.durable is None else durable_id(tenant.name, body.durable)
         digest = await self.resolve(tenant, body.target)
         limits = self._limits(tenant, body.limits)
         policy = self._policy(tenant, body.policy)
         args = args_from_wire(body.args)
         usage = self._usage(tenant.name)
-        async with self._limiter(tenant):
-            usage.executions += 1
-            usage.running += 1
+        usage.executions += 1
+        usage.running += 1
+        outcome = "cancelled"
+        try:
             try:
                 result = await self._run(tenant, str(digest), args, limits, policy,
-                                         body.engine, body.memo, None)
-            finally:
-                usage.running -= 1
+                                         body.engine, body.memo and durable is None, None,
+                                         prove=body.prove, durable=durable)
+                outcome = "succeeded"
+            except DurableMismatch as exc:  # named by the tenant's id, not the store's
+                assert body.durable is not None
+                outcome = "failed"
+                raise DurableMismatch(body.durable, exc.field, exc.journaled, exc.now) from None
+            except Exception:
+                outcome = "failed"
+                raise
+        finally:
+            usage.ended(outcome)
+            self._finished(tenant.name, usage)
+            if not usage.connections:
+                await self.release_idle(tenant.name)
         usage.fuel += result.cost
+        if result.receipt is not None:  # the tenant may fetch its own receipts by digest
+            self.tenants.own(tenant.name, [str(result.receipt.digest())])
         return outcome_of(result, target=body.target)
 
     async def _run(self, tenant: Tenant, target: str, args: tuple[Any, ...], limits: Any,
-                   policy: Any, engine: str, memo: bool, kv: TxKV | None) -> Any:
+                   policy: Any, engine: str, memo: bool, kv: TxKV | None, *,
+                   prove: bool = False, durable: str | None = None) -> Any:
         """One execution through the runtime's executor, under the tenant's KV namespace."""
         from ..actors.executor import CancelHandle, Execute
 
+        from ..actors.allocator import GrantReleased
+
         if self._executor is None:
             self._executor = self.rt.system.lookup("executor")
-        handle = CancelHandle()
-        request = Execute(target, args, limits, policy, engine, tenant.name, memo, handle, kv=kv,
-                          namespace=namespace_of(tenant.name))
-        return await ask_execute(self._executor, request, handle)
+        for attempt in (1, 2):
+            grant = await self.tenant_grant(tenant)
+            handle = CancelHandle()
+            request = Execute(target, args, limits, policy, engine, tenant.name, memo, handle,
+                              kv=kv, namespace=namespace_of(tenant.name), prove=prove,
+                              durable=durable, grant=grant)
+            try:
+                return await ask_execute(self._executor, request, handle)
+            except GrantReleased as exc:
+                # The allocator restarted (its grants went with it): carve a new one, once.
+                if attempt == 2 or exc.grant != grant:
+                    raise
+                if self.grants.get(tenant.name) == grant:
+                    del self.grants[tenant.name]
+        raise AssertionError("unreachable")
 
     async def _stats(self, tenant: Tenant, body: StatsRequest) -> Message:
         s = await self.rt.stats()
@@ -523,19 +661,41 @@ class Daemon:
         self.live[tenant] = self.live.get(tenant, 0) + 1
         self._wake.set()
 
+    def _saturated(self, tenant: str) -> bool:
+        """The tenant already runs as many executions as its grant has slots."""
+        slots = self.grant_slots.get(tenant)
+        return slots is not None and self._usage(tenant).running >= slots
+
     async def _next_job(self) -> int | None:
-        """The next queued job, round-robin over tenants (fair share); ``None`` when stopping."""
+        """The next queued job, round-robin over tenants (fair share); ``None`` when stopping.
+
+        A tenant running all its slots is passed over: its job would only wait
+        under its grant, holding a worker another tenant's job could use.
+        """
         while not self.stopping:
-            while self.rr:
+            for _ in range(len(self.rr)):
                 tenant = self.rr.popleft()
                 q = self.queues[tenant]
+                if self._saturated(tenant):
+                    self.rr.append(tenant)
+                    continue
                 seq = q.popleft()
                 if q:
                     self.rr.append(tenant)
                 return seq
-            self._wake = anyio.Event()
+            # Every idle worker waits on the *same* event (one made per wake-up): a worker
+            # replacing an unset event would strand the workers waiting on the old one.
+            if self._wake.is_set():
+                self._wake = anyio.Event()
             await self._wake.wait()
         return None
+
+    def _requeue(self, tenant: str, seq: int) -> None:
+        """Put a job taken by :meth:`_next_job` back at the end of its tenant's queue."""
+        q = self.queues.setdefault(tenant, deque())
+        if not q:
+            self.rr.append(tenant)
+        q.append(seq)
 
     def queue_depth(self) -> int:
         """Jobs waiting for a worker."""
@@ -548,6 +708,13 @@ class Daemon:
             if seq is None:
                 return
             job = self.jobs.get(seq)
+            if job is not None and job.state not in TERMINAL_STATES:
+                try:  # the tenant's grant first: a job that cannot run yet stays queued
+                    await self.tenant_grant(Tenant(job.tenant, self._tenant_quota(job.tenant)))
+                except Busy:
+                    self._requeue(job.tenant, seq)
+                    await self.env.sleep(self.cfg.retry_after)
+                    continue
             started = None if job is None else self.jobs.start(job)
             if started is None:  # cancelled while queued
                 self._job_done(job.tenant if job else "", seq)
@@ -557,20 +724,26 @@ class Daemon:
                 usage = self._usage(started.tenant)
                 usage.running += 1
                 usage.executions += 1
+                outcome = "cancelled"
                 try:
-                    await self._run_job(started)
-                except Exception as exc:  # a bug or a damaged row: fail this job, keep serving
+                    outcome = await self._run_job(started)
+                except Exception as exc:
+                    outcome = "failed"  # a bug or a damaged row: fail this job, keep serving
                     self.log("job_error", job=job_id(seq), error=f"{type(exc).__name__}: {exc}")
                     err = DaemonError(f"job {job_id(seq)} failed inside the daemon: "
                                       f"{type(exc).__name__}: {exc}")
                     self.jobs.complete(started, "failed", None,
                                        encode_message(raised_of(err)), None)
                 finally:
-                    usage.running -= 1
+                    self._finished(started.tenant, usage)
                     del self.running_jobs[seq]
+                    if not (outcome == "cancelled" and self.stopping):  # else: re-run later
+                        usage.ended(outcome)
             if scope.cancelled_caught and self.stopping:
                 continue  # still 'running' in the store: re-run at the next start
             self._job_done(started.tenant, seq)
+            if not usage.connections:
+                await self.release_idle(started.tenant)
 
     def _job_done(self, tenant: str, seq: int) -> None:
         if tenant in self.live:
@@ -579,7 +752,8 @@ class Daemon:
         if ev is not None:
             ev.set()
 
-    async def _run_job(self, job: JobRow) -> None:
+    async def _run_job(self, job: JobRow) -> str:
+        """Run one started job to its end; the state it ended in."""
         record = decode(job.request)
         assert isinstance(record, list) and len(record) == 2
         shown, inner = record[0], record[1]
@@ -591,23 +765,36 @@ class Daemon:
             args = args_from_wire(body.args)
         except (SteleError, ValueError, TypeError) as exc:
             self.jobs.complete(job, "failed", None, encode_message(raised_of(exc)), None)
-            return
-        for _attempt in range(MAX_CONFLICT_RETRIES):
-            kv = TxKV(self.kv_base)
-            try:
-                result = await self._run(tenant, body.target, args, limits, policy,
-                                         body.engine, body.memo, kv)
-            except SteleError as exc:
-                self.jobs.complete(job, "failed", None, encode_message(raised_of(exc)), None)
-                return
-            self._usage(job.tenant).fuel += result.cost
-            outcome = outcome_of(result, target=str(shown))
-            done = self.jobs.complete(job, "succeeded", encode_message(outcome), None, kv)
-            if done is not False:
-                return
+            return "failed"
+        retrying = False
+        try:
+            for attempt in range(MAX_CONFLICT_RETRIES):
+                if attempt == 1:
+                    # Re-runs after a conflict go one at a time: jobs contending for one hot
+                    # key would otherwise keep invalidating each other's re-runs.
+                    await self._retry_lock.acquire()
+                    retrying = True
+                kv = TxKV(self.kv_base)
+                try:
+                    result = await self._run(tenant, body.target, args, limits, policy,
+                                             body.engine, body.memo, kv)
+                except SteleError as exc:
+                    self.jobs.complete(job, "failed", None, encode_message(raised_of(exc)),
+                                       None)
+                    return "failed"
+                self._usage(job.tenant).fuel += result.cost
+                outcome = outcome_of(result, target=str(shown))
+                done = self.jobs.complete(job, "succeeded", encode_message(outcome), None, kv)
+                if done is not False:
+                    return "succeeded"
+                self.conflicts += 1
+        finally:
+            if retrying:
+                self._retry_lock.release()
         err = DaemonError(f"job {job_id(job.seq)}: KV keys it reads kept changing under it "
                           f"({MAX_CONFLICT_RETRIES} attempts)")
         self.jobs.complete(job, "failed", None, encode_message(raised_of(err)), None)
+        return "failed"
 
     def _tenant_quota(self, name: str) -> Any:
         from ._tenants import Quota
@@ -671,6 +858,20 @@ class Daemon:
     async def _server_status(self, tenant: Tenant, body: ServerStatusRequest) -> Message:
         return self.status(None if tenant.admin else tenant.name)
 
+    def snapshot(self) -> Snapshot:
+        """The figures ``/metrics`` shows (in-memory only: a scrape never touches the store)."""
+        tenants = {}
+        for name in sorted(set(self.usage) | set(self.queues)):
+            u = self.usage.get(name, _Usage())
+            tenants[name] = TenantFigures(u.requests, u.executions, u.running,
+                                          len(self.queues.get(name, ())), u.fuel, u.connections,
+                                          self.grant_slots.get(name, 0), dict(u.outcomes))
+        running = sum(u.running for u in self.usage.values())
+        return Snapshot(__version__, (self.env.now_ns() - self.started_ns) / 1e9,
+                        self.connections, self.queue_depth(), running,
+                        dict(self.request_counts), tenants, self.capacity.slots,
+                        self.capacity.slots - sum(self.grant_slots.values()), self.conflicts)
+
     def status(self, only: str | None = None) -> ServerStatus:
         """The figures ``stele status`` prints (``only``: one tenant's usage)."""
         counts = self.jobs.counts()
@@ -688,11 +889,38 @@ class Daemon:
             if only is None or name == only:
                 tenants[name] = TenantUsage(u.requests, u.executions, u.running, queued,
                                             c.get("succeeded", 0), c.get("failed", 0), u.fuel,
-                                            u.connections)
+                                            u.connections, self.grant_slots.get(name, 0))
         return ServerStatus(__version__, self.env.now_ns() - self.started_ns,
                             tuple(self.addresses), self.connections, self.queue_depth(),
                             running, totals["queued"], totals["succeeded"], totals["failed"],
                             tenants, _store_bytes(self.store_file), self.store_file)
+
+
+def _port(tcp: Any, asked: int) -> int:
+    """The port a TCP listener is bound to (``asked``, or the one a port 0 resolved to)."""
+    try:
+        return int(tcp.extra(anyio.abc.SocketAttribute.local_address)[1])
+    except (anyio.TypedAttributeLookupError, TypeError, IndexError):
+        inner = getattr(tcp, "listeners", [])
+        if inner:
+            return int(inner[0].extra(anyio.abc.SocketAttribute.local_address)[1])
+    return asked
+
+
+def root_capacity(config: DaemonConfig) -> Resources:
+    """The daemon's root allocator: ``config.slots`` slots, effectively unlimited amounts."""
+    return Resources(fuel=1 << 60, memory=1 << 40, wall_ns=1 << 62, cycles=1 << 60,
+                     slots=config.slots, storage=1 << 40)
+
+
+def durable_id(tenant: str, ident: str) -> str:
+    """The store's id of ``tenant``'s durable execution ``ident`` (tenants never share one).
+
+    A tenant name cannot hold ``/``, so two tenants' ids never collide.
+    """
+    if not 0 < len(ident) <= 256:
+        raise BadRequest(f"a durable execution id is 1 to 256 characters, got {len(ident)}")
+    return f"{namespace_of(tenant)}/{ident}"
 
 
 def _fields(obj: object) -> dict[str, object]:
@@ -740,13 +968,11 @@ async def serve(config: DaemonConfig, *, env: Env | None = None,
                 stop: anyio.Event | None = None) -> int:
     """Run the daemon until a signal (or ``stop``); the exit status (0 graceful, 1 forced)."""
     from .._core._realenv import RealEnv
-    from ..actors.allocator import Resources
 
     env = env or RealEnv()
     log = log or EventLog(json_lines=config.json_logs)
     os.makedirs(config.root, exist_ok=True)
-    capacity = Resources(fuel=1 << 60, memory=1 << 40, wall_ns=1 << 62, cycles=1 << 60,
-                         slots=config.slots, storage=1 << 40)
+    capacity = root_capacity(config)
     forced = False
     async with open_runtime(config.root, env=env, capacity=capacity) as rt:
         assert rt.path is not None
@@ -755,10 +981,18 @@ async def serve(config: DaemonConfig, *, env: Env | None = None,
         try:
             async with anyio.create_task_group() as top:
                 listeners = []
+                closing: list[Any] = []  # closed at shutdown too, never served by accept_loop
                 for text in config.addresses:
                     listeners.append(await daemon.listen(text))
                     if text.startswith("unix:"):
                         unix_paths.append(text[5:])
+                if config.metrics:
+                    maddr = parse_address(config.metrics)
+                    metrics = await env.listen_tcp(maddr.host, maddr.port)
+                    closing.append(metrics)
+                    daemon.metrics_address = str(Address("tcp", host=maddr.host,
+                                                         port=_port(metrics, maddr.port)))
+                    top.start_soon(serve_metrics, metrics, env, daemon.snapshot)
                 recovered = daemon.recover()
                 async with anyio.create_task_group() as conns, \
                         anyio.create_task_group() as workers:
@@ -774,7 +1008,8 @@ async def serve(config: DaemonConfig, *, env: Env | None = None,
 
                     top.start_soon(accepting)
                     log("listening", address=list(daemon.addresses), store=rt.path,
-                        version=__version__, pid=os.getpid(), recovered_jobs=recovered)
+                        version=__version__, pid=os.getpid(), recovered_jobs=recovered,
+                        **({"metrics": daemon.metrics_address} if daemon.metrics_address else {}))
                     if on_ready is not None:
                         on_ready(daemon)
                     with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
@@ -783,7 +1018,7 @@ async def serve(config: DaemonConfig, *, env: Env | None = None,
                             running_jobs=len(daemon.running_jobs), in_flight=daemon.active)
                         daemon.stopping = True
                         accept.cancel()
-                        for listener in listeners:
+                        for listener in listeners + closing:
                             await listener.aclose()
                         for path in unix_paths:
                             _unlink(path)

@@ -63,20 +63,28 @@ def outcome_of(r: ExecResult, target: str | None = None) -> ExecOutcome:
     """An :class:`ExecResult` as a wire message (``target`` overrides the reported target)."""
     from ..actors.sandbox import value_to_cbor
 
+    receipt = None if r.receipt is None else bytes(r.receipt.encode())
     return ExecOutcome(target if target is not None else r.target, r.digest, r.engine,
                        value_to_cbor(r.value), r.usage, r.cost, dict(r.breakdown),
                        r.journal_digest, r.effects, r.memo_hit, r.exit_code, r.stdout,
-                       r.public_output, tuple(r.logs), r.children, tuple(r.events))
+                       r.public_output, tuple(r.logs), r.children, tuple(r.events), receipt)
 
 
 def result_of(o: ExecOutcome) -> ExecResult:
-    """Inverse of :func:`outcome_of`: the same :class:`ExecResult` the embedded API returns."""
+    """Inverse of :func:`outcome_of`: the same :class:`ExecResult` the embedded API returns.
+
+    A receipt is decoded strictly (``MalformedReceipt`` for bad bytes); it is
+    *not* verified here -- that needs the guest's ELF (``stele receipt verify``).
+    """
     from ..actors.executor import ExecResult
+    from ..actors.receipts import decode_receipt
     from ..actors.sandbox import value_from_cbor
 
+    receipt = None if o.receipt is None else decode_receipt(o.receipt)
     return ExecResult(o.target, o.digest, o.engine, value_from_cbor(o.value), o.usage, o.cost,
                       dict(o.breakdown), o.journal_digest, o.effects, o.memo_hit, o.exit_code,
-                      o.stdout, o.public_output, tuple(o.logs), o.children, tuple(o.events))
+                      o.stdout, o.public_output, tuple(o.logs), o.children, tuple(o.events),
+                      receipt)
 
 
 def _plain(v: Any) -> Any:

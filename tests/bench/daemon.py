@@ -14,6 +14,10 @@ time and reports ``requests_per_s``, ``p50_ms`` and ``p99_ms``:
   write per job);
 * ``embedded``: the ``pure`` and ``pure_nomemo`` loads on an in-process
   :func:`stele.open_runtime` (the baseline: no socket, no encoding);
+* ``daemon_cpu_ms_per_request`` / ``client_cpu_ms_per_request`` (each daemon
+  point): CPU milliseconds the daemon process (from ``/proc``) and this load
+  generator spent per request -- the figure to compare across runs, since
+  wall-clock rates depend on how much of the shared machine each got;
 * ``restart_to_serving_s``: a store holding ``--objects`` stored definitions
   (100k; 10k with ``--quick``), from ``stele serve`` starting to its first
   answered ``execute``.
@@ -114,12 +118,34 @@ async def _mixed(rt: Any, k: int, i: int) -> None:
         await rt.wait(job)
 
 
+def _proc_cpu_s(pid: int | None) -> float | None:
+    """User + system CPU seconds of process ``pid`` (all its threads), from /proc; None
+    where there is no /proc."""
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_s() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
 class _Serve:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.sock = root / "s.sock"
         self.log = root / "serve.log"
         self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.proc is None else self.proc.pid
 
     async def start(self) -> float:
         t0 = time.perf_counter()
@@ -173,7 +199,18 @@ async def _remote(root: Path, token: str, counts: list[int], seconds: float
                     for k in range(n):
                         nursery.start_soon(hold, k)
                     await ready.wait()
-                    out[workload][str(n)] = await _load(clients, step, seconds)
+                    d0, c0 = _proc_cpu_s(serve.pid), _own_cpu_s()
+                    point = await _load(clients, step, seconds)
+                    d1, c1 = _proc_cpu_s(serve.pid), _own_cpu_s()
+                    # CPU seconds per request: far less noisy than wall-clock rates on a
+                    # shared machine (what the daemon and the load generator each spend)
+                    if d0 is not None and d1 is not None and point["requests"]:
+                        point["daemon_cpu_ms_per_request"] = round(
+                            1000 * (d1 - d0) / point["requests"], 3)
+                    if point["requests"]:
+                        point["client_cpu_ms_per_request"] = round(
+                            1000 * (c1 - c0) / point["requests"], 3)
+                    out[workload][str(n)] = point
                     done.set()
     finally:
         serve.stop()

@@ -138,3 +138,26 @@ def test_damaged_job_row_is_a_typed_error(tmp_path: Path) -> None:
             jobs.get(seq)
     finally:
         jobs.close()
+
+
+def test_a_receipt_crosses_the_wire_intact_and_bad_bytes_are_refused_typed() -> None:
+    from dataclasses import replace
+
+    from stele.actors.allocator import Resources
+    from stele.actors.executor import ExecResult
+    from stele.actors.receipts import MalformedReceipt, prove_receipt
+    from stele.daemon._messages import ExecOutcome
+    from stele.daemon._wire import outcome_of, result_of
+    from stele.protocol import Digest
+
+    from zkvm._programs import counter
+
+    elf = counter(30)
+    receipt = prove_receipt(elf, b"in")
+    r = ExecResult("count", Digest.of(elf), "riscv", receipt.exit_code, Resources(cycles=30), 0,
+                   {}, Digest.of(b""), 0, exit_code=receipt.exit_code, receipt=receipt)
+    wire = decode_message(encode_message(outcome_of(r)), ExecOutcome)
+    assert wire.receipt == receipt.encode() and result_of(wire).receipt == receipt
+    assert result_of(replace(wire, receipt=None)).receipt is None
+    with pytest.raises(MalformedReceipt):  # a daemon cannot hand over a broken receipt
+        result_of(replace(wire, receipt=bytes(wire.receipt or b"")[:-5]))
