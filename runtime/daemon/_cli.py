@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
+from functools import partial
 from typing import Any
 
 from .._cli._common import CliParser, UsageError, count_arg, emit_json
@@ -76,8 +77,24 @@ def serve_main(argv: list[str]) -> int:
     except (ConfigError, AddressError) as exc:
         raise UsageError(str(exc)) from None
     config = config.with_flags(root=os.path.abspath(config.root))
-    code: int = anyio.run(serve, config, backend="trio")
+    code: int = anyio.run(partial(serve, config, on_ready=_freeze_startup_heap), backend="trio")
     return code
+
+
+def _freeze_startup_heap(_daemon: object) -> None:
+    """Move everything alive once the daemon listens to the GC's permanent generation.
+
+    ``stele serve`` owns its process, so it may do what an embedded runtime must
+    not: the startup heap (modules, the runtime's actors, caches) is never
+    garbage, yet every full collection would scan it again -- on the event loop,
+    a pause for every connection.  Frozen, a full collection scans only what
+    requests allocated since (in the embedded load bench, freezing after
+    start-up cut the worst event-loop step from 81 ms to 37 ms).
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def store_file(root: str | None) -> str:

@@ -161,3 +161,17 @@ def test_a_receipt_crosses_the_wire_intact_and_bad_bytes_are_refused_typed() -> 
     assert result_of(replace(wire, receipt=None)).receipt is None
     with pytest.raises(MalformedReceipt):  # a daemon cannot hand over a broken receipt
         result_of(replace(wire, receipt=bytes(wire.receipt or b"")[:-5]))
+
+
+def test_stele_serve_freezes_its_startup_heap() -> None:
+    """The daemon owns its process: once listening, start-up objects leave the GC's scans."""
+    import gc
+
+    from stele.daemon._cli import _freeze_startup_heap
+
+    assert gc.get_freeze_count() == 0
+    try:
+        _freeze_startup_heap(None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
