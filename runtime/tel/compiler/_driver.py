@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from .._ast import TName, TOption, TTuple, Type
+from .._ast import TList, TName, TOption, TTuple, Type
 from .._cost import COST_TABLE, CostTable, Limits
 from .._errors import (
     CostLimitExceeded, DepthLimitExceeded, DivisionByZero, IntegerOverflow, MemoryLimitExceeded, TelError,
@@ -26,14 +26,16 @@ from ._codegen import (
     ERR_DEPTH, ERR_DIVZERO, ERR_FUEL, ERR_HOST_MEMORY, ERR_INPUT, ERR_MEMORY, ERR_OVERFLOW, gen_function,
 )
 from ._elfw import TEXT_BASE, read_note, write_elf
+from ._codegen import ERR_INTERNAL
 from ._lower import CompileUnsupported, IrModule, Site, lower_module
+from ._rttyped import ERR_TOO_LARGE, ERR_VDEPTH, MAX_VALUE_DEPTH
 from ._runtime import DATA, DATA_SIZE, emit_encoders, emit_runtime, emit_start
 
 __all__ = ["COMPILER_VERSION", "Compiled", "GuestRun", "compile_program", "run_compiled",
            "guest_input", "decode_output", "GuestFailed"]
 
 #: bump whenever generated code or the guest ABI changes (it keys the compiled-ELF cache)
-COMPILER_VERSION = "tel-rv32-1"
+COMPILER_VERSION = "tel-rv32-2"
 #: cycles allowed per unit of fuel (the slowest unit, a 64-bit division, takes ~1,300)
 CYCLES_PER_FUEL = 2_000
 
@@ -90,12 +92,25 @@ def _assemble(ir: IrModule, far: bool) -> tuple[bytes, int]:
     stack = (Limits.MAX_DEPTH + 8) * max(frames + [16]) + 8192
     stack = (stack + 4095) & ~4095
     emit_start(a, labels[ir.entry], ir.param_types, ir.ret_type, stack)
-    emit_runtime(a)
+    emit_runtime(a, ir.mem_base)
     emit_encoders(a, ir.ret_type)
     frame = 0
     for f in ir.funcs.values():
         frame = max(frame, gen_function(a, f, labels))
+    if ir.typed is not None:
+        ir.typed.emit(a)
+    for label, (length, data) in ir.lits.items():
+        # a String / Bytes literal: length (code points / bytes), byte length, the bytes
+        a.label(label)
+        a.items.append(length)
+        a.items.append(len(data))
+        padded = data + b"\0" * (-len(data) % 4)
+        for i in range(0, len(padded), 4):
+            a.items.append(int.from_bytes(padded[i:i + 4], "little"))
     return a.assemble(), frame
+
+
+
 
 
 def _note(ir: IrModule) -> bytes:
@@ -136,6 +151,10 @@ def _from_cbor(t: Type, v: Any) -> Value:
         if not (isinstance(v, list) and len(v) == len(t.items)):
             raise GuestFailed(f"guest returned {v!r} for a tuple")
         return tuple(_from_cbor(i, x) for i, x in zip(t.items, v))
+    if isinstance(t, TList):
+        if not isinstance(v, list):
+            raise GuestFailed(f"guest returned {v!r} for a list")
+        return tuple(_from_cbor(t.elem, x) for x in v)
     if not check_value(t, v):
         raise GuestFailed(f"guest returned {v!r}, not a value of type {t}")
     return v
@@ -149,10 +168,10 @@ def decode_output(compiled: Compiled, exit_code: int, public_output: bytes, cycl
         out = decode(public_output)
     except ProtocolError as exc:
         raise GuestFailed(f"guest output is not canonical CBOR ({exc}); exit code {exit_code}") from None
-    if not (isinstance(out, list) and len(out) == 4 and out[0] == exit_code
-            and all(type(x) is int for x in (out[0], out[2], out[3]))):
+    if not (isinstance(out, list) and len(out) == 5 and out[0] == exit_code
+            and all(type(x) is int for x in (out[0], out[2], out[3], out[4]))):
         raise GuestFailed(f"guest output {out!r} (exit code {exit_code}) is not a TEL result")
-    code, item, fuel_left, mem_left = out
+    code, item, fuel_left, mem_left, extra = out
     spent = limits.fuel - fuel_left
     if code == 0:
         return GuestRun(_from_cbor(compiled.ret, item), spent, limits.memory - mem_left, cycles)
@@ -160,21 +179,27 @@ def decode_output(compiled: Compiled, exit_code: int, public_output: bytes, cycl
         raise GuestFailed("the compiled guest rejected its input")
     if code == ERR_HOST_MEMORY:
         raise GuestFailed("the compiled guest's heap could not grow (the co-processor's memory limit)")
+    if code == ERR_TOO_LARGE:
+        raise GuestFailed("a value passed the compiled guest's 2^31-unit size walk (run it on the tel engine)")
+    if code == ERR_INTERNAL:
+        raise GuestFailed("the compiled guest reached code for a type the checker left open (a compiler bug)")
     if type(item) is not int or not 0 <= item < len(compiled.sites):
         raise GuestFailed(f"guest reported error {code} at unknown site {item!r}")
     site = compiled.sites[item]
     loc = site.loc
     err: TelRuntimeError
     if code == ERR_FUEL:
-        err = CostLimitExceeded("fuel", spent + site.cost, limits.fuel, loc)
+        err = CostLimitExceeded("fuel", spent + extra, limits.fuel, loc)
     elif code == ERR_DEPTH:
         err = DepthLimitExceeded("depth", limits.depth + 1, limits.depth, loc)
+    elif code == ERR_VDEPTH:
+        err = DepthLimitExceeded("value depth", MAX_VALUE_DEPTH + 1, MAX_VALUE_DEPTH, loc)
     elif code == ERR_OVERFLOW:
         err = IntegerOverflow("Int overflow (signed 64-bit)", loc)
     elif code == ERR_DIVZERO:
         err = DivisionByZero("division by zero", loc)
     elif code == ERR_MEMORY:
-        err = MemoryLimitExceeded("memory", limits.memory - mem_left + site.cost, limits.memory, loc)
+        err = MemoryLimitExceeded("memory", limits.memory - mem_left + extra, limits.memory, loc)
     else:
         raise GuestFailed(f"guest exited with unknown code {code}")
     err.cost = spent

@@ -19,10 +19,10 @@ output length and buffer.
 
 from __future__ import annotations
 
-from .._ast import TName, TOption, TTuple, Type
+from .._ast import TList, TName, TOption, TTuple, Type
 from ._asm import Asm
 from ._codegen import (
-    A0, A1, A2, A3, A4, A5, A6, A7, ERR_FUEL, ERR_HOST_MEMORY, ERR_INPUT, ERR_MEMORY, GP, RA, SP, T0, T1, T2, T3, T4, T5, T6, TP,
+    A0, A1, A2, A3, A4, A5, A6, A7, ERR_FUEL, ERR_HOST_MEMORY, ERR_INPUT, GP, RA, SP, T0, T1, T2, T3, T4, T5, T6, TP,
     ZERO,
 )
 from ._lower import CompileUnsupported
@@ -139,12 +139,13 @@ def emit_start(a: Asm, entry: str, params: tuple[Type, ...], ret: Type, stack_by
     a.mv(S4, A1)
     _data(a, T6)
     a("sw", 0, T6, ZERO, imm=OUTLEN)
-    _put(a, 4, 4)
+    _put(a, 4, 5)
     _put(a, 0, 0)
     a.mv(A0, S3)
     a.mv(A1, S4)
     a.jump(encoder_label(ret), link=RA)
     a.jump("rt_finish_meters", link=RA)
+    _put(a, 0, 0)
     a.li(A0, 0)
     a.jump("rt_write_exit")
 
@@ -264,6 +265,34 @@ def emit_encoders(a: Asm, t: Type, done: set[str] | None = None) -> None:
             a("lw", A1, S1, imm=8 * i + 4)
             a.jump(encoder_label(it), link=RA)
             inner.append(it)
+    elif isinstance(t, TName) and t.name in ("String", "Bytes"):
+        a.li(A0, 3 if t.name == "String" else 2)
+        a("lw", A1, S1, imm=4)
+        a.li(A2, 0)
+        a.jump("rt_put", link=RA)
+        a("addi", A0, S1, imm=8)
+        a("lw", A1, S1, imm=4)
+        a.jump("rt_putbytes", link=RA)
+    elif isinstance(t, TList):
+        a.li(A0, 4)
+        a("lw", A1, S1, imm=0)
+        a.li(A2, 0)
+        a.jump("rt_put", link=RA)
+        a("lw", S3, S1, imm=0)
+        a("addi", S2, S1, imm=8)
+        loop, fin = a.fresh("enc"), a.fresh("enc")
+        a.label(loop)
+        a.branch("beq", S3, ZERO, fin)
+        a("lw", A0, S2, imm=0)
+        a("lw", A1, S2, imm=4)
+        a.jump(encoder_label(t.elem), link=RA)
+        a("addi", S2, S2, imm=8)
+        a("addi", S3, S3, imm=-1)
+        a.jump(loop)
+        a.label(fin)
+        inner.append(t.elem)
+    elif isinstance(t, TName) and t.name == "?":
+        a.jump("rt_internal")
     else:
         _encode_scalar(a, t, S1, S2)
     for i, r in enumerate((S1, S2, S3)):
@@ -282,12 +311,14 @@ def _put(a: Asm, major: int, n: int) -> None:
     a.jump("rt_put", link=RA)
 
 
-def emit_runtime(a: Asm) -> None:
+def emit_runtime(a: Asm, mem_base: int) -> None:
     """The routines the generated code calls (they use only t* and a*, except where noted)."""
     # -- rt_bad_input: the input was not what the host sends (exit ERR_INPUT)
     a.label("rt_bad_input")
     a.li(A0, ERR_INPUT)
     a.li(A1, 0)
+    a.li(A2, 0)
+    a.li(A3, 0)
     a.jump("rt_fail")
 
     # -- rt_refuel(a0 = cost, a1 = site): next slice into gp, or the fuel error
@@ -316,16 +347,21 @@ def emit_runtime(a: Asm) -> None:
     a("sw", 0, T6, ZERO, imm=RESERVE + 4)
     a("jalr", ZERO, RA, imm=0)
     a.label(out)
+    a.mv(A2, A0)
+    a.li(A3, 0)
     a.li(A0, ERR_FUEL)
     a.jump("rt_fail")
 
-    # -- rt_fail(a0 = code, a1 = site): [code, site, fuel_left, memory_left] to fd 3, exit code
+    # -- rt_fail(a0 = code, a1 = site, a2/a3 = extra): [code, site, fuel_left, memory_left, extra]
+    #    to fd 3, exit code (extra: the dynamic cost or bytes that did not fit, for the error)
     a.label("rt_fail")
     a.mv(S0, A0)
     a.mv(S1, A1)
+    a.mv(S2, A2)
+    a.mv(S3, A3)
     _data(a, T6)
     a("sw", 0, T6, ZERO, imm=OUTLEN)
-    _put(a, 4, 4)
+    _put(a, 4, 5)
     a.li(A0, 0)
     a.mv(A1, S0)
     a.li(A2, 0)
@@ -335,6 +371,10 @@ def emit_runtime(a: Asm) -> None:
     a.li(A2, 0)
     a.jump("rt_put", link=RA)
     a.jump("rt_finish_meters", link=RA)
+    a.li(A0, 0)
+    a.mv(A1, S2)
+    a.mv(A2, S3)
+    a.jump("rt_put", link=RA)
     a.mv(A0, S0)
     a.jump("rt_write_exit")
 
@@ -368,6 +408,8 @@ def emit_runtime(a: Asm) -> None:
     _syscall(a, SYS_EXIT)
 
     _emit_alloc(a)
+    from ._rtseq import emit_seq_runtime
+    emit_seq_runtime(a, mem_base)
     _emit_head(a)
     _emit_put(a)
     _emit_mul(a)
@@ -416,6 +458,22 @@ def _emit_put(a: Asm) -> None:
     a.label("rt_put")
     _data(a, T6)
     a("lw", T5, T6, imm=OUTLEN)
+    room = a.fresh("p")
+    a.li(T0, OUTCAP - 16)
+    a.branch("bltu", T5, T0, room)
+    a.mv(T0, A0)
+    a.mv(T1, A1)
+    a.mv(T2, A2)
+    a.li(A0, 3)
+    a("addi", A1, T6, imm=OUTBUF)
+    a.mv(A2, T5)
+    _syscall(a, SYS_WRITE)
+    a.mv(A0, T0)
+    a.mv(A1, T1)
+    a.mv(A2, T2)
+    a.li(T5, 0)
+    a("sw", 0, T6, ZERO, imm=OUTLEN)
+    a.label(room)
     a("addi", T4, T6, imm=OUTBUF)
     a("add", T4, T4, T5)
     a("slli", A0, A0, imm=5)
@@ -577,40 +635,24 @@ def _emit_alloc(a: Asm) -> None:
     """rt_alloc(a0 = bytes accounted, a1 = site, a2 = bytes used) -> a0 = a fresh 8-aligned block.
 
     The TEL memory limit is an allocation budget in the cost table's units
-    (`MEMLEFT`); the block itself comes from a bump pointer whose heap grows
-    by `brk` in 64 KiB steps (a refused `brk` is a host limit: exit 91).
+    (`MEMLEFT`, `rt_account`); the block itself comes from a bump pointer
+    whose heap grows by `brk` in 64 KiB steps (`rt_palloc`; a refused `brk`
+    is a host limit: exit 91).
     """
     a.label("rt_alloc")
-    _data(a, T6)
-    a("lw", T0, T6, imm=MEMLEFT)
-    a("lw", T1, T6, imm=MEMLEFT + 4)
-    ok, fail, fits = a.fresh("al"), a.fresh("al"), a.fresh("al")
-    a.branch("bne", T1, ZERO, ok)
-    a.branch("bltu", T0, A0, fail)
-    a.label(ok)
-    a("sltu", T2, T0, A0)
-    a("sub", T0, T0, A0)
-    a("sub", T1, T1, T2)
-    a("sw", 0, T6, T0, imm=MEMLEFT)
-    a("sw", 0, T6, T1, imm=MEMLEFT + 4)
-    a("lw", T3, T6, imm=HEAP)
-    a("add", T4, T3, A2)
-    a("lw", T5, T6, imm=HEAPEND)
-    a.branch("bgeu", T5, T4, fits)
-    a.li(T0, 65536)
-    a("add", A0, T4, T0)
-    a.mv(T0, A0)
-    _syscall(a, SYS_BRK)
-    a.branch("bne", A0, T0, "rt_out_of_host_memory")
-    a("sw", 0, T6, A0, imm=HEAPEND)
-    a.label(fits)
-    a("sw", 0, T6, T4, imm=HEAP)
-    a.mv(A0, T3)
+    a("addi", SP, SP, imm=-16)
+    a("sw", 0, SP, RA, imm=12)
+    a.mv(T3, A1)
+    a.li(A1, 0)
+    a.jump("rt_account", link=RA)
+    a.mv(A0, A2)
+    a.jump("rt_palloc", link=RA)
+    a("lw", RA, SP, imm=12)
+    a("addi", SP, SP, imm=16)
     a("jalr", ZERO, RA, imm=0)
-    a.label(fail)
-    a.li(A0, ERR_MEMORY)
-    a.jump("rt_fail")
     a.label("rt_out_of_host_memory")
     a.li(A0, ERR_HOST_MEMORY)
     a.li(A1, 0)
+    a.li(A2, 0)
+    a.li(A3, 0)
     a.jump("rt_fail")
