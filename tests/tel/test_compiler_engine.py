@@ -73,7 +73,7 @@ def test_execute_on_riscv_raises_the_interpreters_typed_errors() -> None:
 
 def test_execute_on_riscv_refuses_what_does_not_compile() -> None:
     async def scenario(rt: Any) -> Any:
-        with pytest.raises(CompileUnsupported, match="String"):
+        with pytest.raises(CompileUnsupported, match="the builtin int_to_string does not compile"):
             await rt.execute("text", [1], engine="riscv", memo=False)
         return True
     assert _sim(scenario)
@@ -100,6 +100,15 @@ def test_stele_compile_writes_a_runnable_elf(tmp_path: Path) -> None:
     missing = subprocess.run(exe + ["compile", "nope", "-o", str(tmp_path / "t.elf"), "--store", store],
                              capture_output=True, text=True)
     assert missing.returncode == 5
+    # `stele run --engine riscv`: the value on stdout; a refusal is one typed line, exit 2
+    ok = subprocess.run(exe + ["run", "fib", "12", "--engine", "riscv", "--store", store],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0 and ok.stdout.splitlines()[0] == "144" and "cycles=" in ok.stderr
+    refused = subprocess.run(exe + ["run", "text", "3", "--engine", "riscv", "--store", store],
+                             capture_output=True, text=True)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert refused.stderr.strip() == ("stele run: error: CompileUnsupported: the builtin int_to_string "
+                                      "does not compile to RISC-V yet (it runs on --engine tel)")
 
 
 def _examples() -> list[tuple[str, str]]:
@@ -111,7 +120,11 @@ def _examples() -> list[tuple[str, str]]:
     return out
 
 
-ARGS = {"Int": [0, 1, 7, 15, -3], "Bool": [True, False], "Unit": [()]}
+ARGS: dict[str, list[Any]] = {
+    "Int": [0, 1, 7, 15, -3], "Bool": [True, False], "Unit": [()], "String": ["", "ab", "é😀"],
+    "Bytes": [b"", b"\x00\xff"], "List[Int]": [(), (1, 2, 3), (-5,)],
+    "List[String]": [(), ("a", "bc")], "List[Bytes]": [(), (b"a", b"bc", b"\x00")],
+}
 
 
 def test_every_example_runs_on_both_engines_or_is_refused_by_name() -> None:
@@ -127,7 +140,8 @@ def test_every_example_runs_on_both_engines_or_is_refused_by_name() -> None:
         compiled.append(f"{file}:{name}")
         ref = Program(checked, jit_after=None)
         d = checked.defs[name]
-        values = [ARGS[p.type.name] for p in d.params]  # type: ignore[union-attr]
+        from stele.tel._printer import print_type
+        values = [ARGS[print_type(p.type)] for p in d.params]
         for args in ([v[i % len(v)] for v in values] for i in range(5)):
             for fuel in (10**6, 37):
                 lim = Limits(fuel=fuel)
@@ -142,4 +156,5 @@ def test_every_example_runs_on_both_engines_or_is_refused_by_name() -> None:
                     got = (type(exc).__name__, str(exc), exc.cost)
                 assert want == got, (file, name, args, fuel)
     # what compiles today (docs/tel-compiler.md says the same)
-    assert compiled == ["fib.tel:fib", "nested.tel:square", "parity.tel:is_even", "parity.tel:is_odd"]
+    assert compiled == ["fib.tel:fib", "fib.tel:fib_fast", "nested.tel:square", "parity.tel:is_even",
+                        "parity.tel:is_odd", "sum_squares.tel:sum_squares", "sum_squares.tel:sum_squares_to"]

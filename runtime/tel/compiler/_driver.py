@@ -29,7 +29,7 @@ from ._elfw import TEXT_BASE, read_note, write_elf
 from ._codegen import ERR_INTERNAL
 from ._lower import CompileUnsupported, IrModule, Site, lower_module
 from ._rttyped import ERR_TOO_LARGE, ERR_VDEPTH, MAX_VALUE_DEPTH
-from ._runtime import DATA, DATA_SIZE, emit_encoders, emit_runtime, emit_start
+from ._runtime import DATA, DATA_SIZE, emit_decoders, emit_encoders, emit_runtime, emit_start
 
 __all__ = ["COMPILER_VERSION", "Compiled", "GuestRun", "compile_program", "run_compiled",
            "guest_input", "decode_output", "GuestFailed"]
@@ -94,6 +94,7 @@ def _assemble(ir: IrModule, far: bool) -> tuple[bytes, int]:
     emit_start(a, labels[ir.entry], ir.param_types, ir.ret_type, stack)
     emit_runtime(a, ir.mem_base)
     emit_encoders(a, ir.ret_type)
+    emit_decoders(a, ir.param_types)
     frame = 0
     for f in ir.funcs.values():
         frame = max(frame, gen_function(a, f, labels))
@@ -131,9 +132,15 @@ def guest_input(compiled: Compiled, args: Sequence[Value], limits: Limits) -> by
 
 
 def _to_cbor(t: Type, v: Value) -> Any:
-    if v == () and isinstance(t, TName) and t.name == "Unit":
-        return []
-    return v
+    """A checked TEL value as the guest reads it: Unit [], None null, Some(v) {"s": v}, sequences arrays."""
+    if isinstance(t, TName):
+        return [] if t.name == "Unit" else v
+    if isinstance(t, TOption):
+        return None if v is None else {"s": _to_cbor(t.elem, v.value)}
+    if isinstance(t, TTuple):
+        return [_to_cbor(i, x) for i, x in zip(t.items, v)]
+    assert isinstance(t, TList)
+    return [_to_cbor(t.elem, x) for x in v]
 
 
 def _from_cbor(t: Type, v: Any) -> Value:

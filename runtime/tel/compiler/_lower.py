@@ -48,7 +48,7 @@ SUPPORTED = (
     "lambdas (closures capturing locals) and calls of function values; the builtins "
     + ", ".join(sorted(("get_or_else", "size", "get", "append", "range", "map", "filter", "fold",
                         "exists", "forall", "slice"))) + "; "
-    "entry arguments of type Int, Bool, Unit and results of any data type"
+    "entry arguments and results of any data type (not functions)"
 )
 #: builtins the compiled code implements (the rest raise CompileUnsupported)
 COMPILED_BUILTINS = frozenset(("get_or_else", "size", "get", "append", "range", "map", "filter", "fold",
@@ -585,7 +585,7 @@ def lower_module(checked: CheckedModule, entry: str, table: CostTable) -> IrModu
     if entry not in checked.defs:
         raise TelError(f"no definition named {entry!r}")
     for p in checked.defs[entry].params:
-        if p.type not in _SCALARS:
+        if not compilable_type(p.type) or _has_fn(p.type):
             raise CompileUnsupported(f"{_at(p.loc)}an entry argument of type {print_type(p.type)} does not compile yet")
     low = _Lower(checked, table)
     reach = _reachable(checked, entry)

@@ -130,7 +130,7 @@ def emit_start(a: Asm, entry: str, params: tuple[Type, ...], ret: Type, stack_by
     a.mv(S2, A3)
     for i, t in enumerate(params):
         a.mv(A0, S2)
-        _decode_scalar(a, t)
+        _decode(a, t)
         a("sw", 0, SP, A1, imm=8 * i)
         a("sw", 0, SP, A2, imm=8 * i + 4)
         a.mv(S2, A3)
@@ -190,6 +190,148 @@ def _decode_scalar(a: Asm, t: Type) -> None:
     else:
         _major(a, 4)
         a.branch("bne", A1, ZERO, "rt_bad_input")
+
+
+def _scalar_type(t: Type) -> bool:
+    return isinstance(t, TName) and t.name in ("Int", "Bool", "Unit")
+
+
+def _decode(a: Asm, t: Type) -> None:
+    """A value of type `t` at a0 into a1/a2, a3 = the next byte (clobbers t*, a*; keeps s*)."""
+    if _scalar_type(t):
+        _decode_scalar(a, t)
+    else:
+        a.jump(decoder_label(t), link=RA)
+
+
+def decoder_label(t: Type) -> str:
+    from .._printer import print_type
+    return "dec " + print_type(t)
+
+
+def emit_decoders(a: Asm, types: tuple[Type, ...], done: set[str] | None = None) -> None:
+    """The CBOR decoders of the entry's argument types (arguments are not charged memory:
+    the interpreter receives them built). Blocks come from `rt_palloc`."""
+    from .._ast import TFn
+    from ._rtseq import enter, leave
+    done = set() if done is None else done
+    for t in types:
+        if _scalar_type(t) or decoder_label(t) in done:
+            continue
+        if isinstance(t, TFn) or (isinstance(t, TName) and t.name not in ("String", "Bytes")):
+            raise CompileUnsupported(f"an entry argument of type {t} does not compile")
+        done.add(decoder_label(t))
+        a.label(decoder_label(t))
+        size = enter(a, 4)
+        s0, s1, s2, s3 = S0, S1, S2, S3
+        inner: list[Type] = []
+        if isinstance(t, TName):  # String or Bytes
+            a.jump("rt_head", link=RA)
+            _major(a, 3 if t.name == "String" else 2)
+            a.branch("bne", A2, ZERO, "rt_bad_input")
+            a.mv(s0, A3)
+            a.mv(s1, A1)
+            a("addi", A0, s1, imm=8)
+            a.jump("rt_palloc", link=RA)
+            a.mv(s2, A0)
+            a("sw", 0, s2, s1, imm=4)
+            a.mv(T0, s0)
+            a.mv(T1, s1)
+            a("addi", T2, s2, imm=8)
+            a.li(T3, 0)  # code points
+            loop, done_l, cont = a.fresh("dc"), a.fresh("dc"), a.fresh("dc")
+            a.label(loop)
+            a.branch("beq", T1, ZERO, done_l)
+            a("lbu", T4, T0, imm=0)
+            a("sb", 0, T2, T4, imm=0)
+            a("andi", T4, T4, imm=0xC0)
+            a.li(T5, 0x80)
+            a.branch("beq", T4, T5, cont)
+            a("addi", T3, T3, imm=1)
+            a.label(cont)
+            a("addi", T0, T0, imm=1)
+            a("addi", T2, T2, imm=1)
+            a("addi", T1, T1, imm=-1)
+            a.jump(loop)
+            a.label(done_l)
+            if t.name == "Bytes":
+                a.mv(T3, s1)
+            a("sw", 0, s2, T3, imm=0)
+            a.mv(A1, s2)
+            a("add", A3, s0, s1)
+        elif isinstance(t, TOption):
+            some, out = a.fresh("dc"), a.fresh("dc")
+            a("lbu", T0, A0, imm=0)
+            a.li(T1, 0xF6)
+            a.branch("bne", T0, T1, some)
+            a.li(A1, 0)
+            a("addi", A3, A0, imm=1)
+            a.jump(out)
+            a.label(some)
+            a.li(T1, 0xA1)  # {"s": value}
+            a.branch("bne", T0, T1, "rt_bad_input")
+            a("lbu", T0, A0, imm=1)
+            a.li(T1, 0x61)
+            a.branch("bne", T0, T1, "rt_bad_input")
+            a("lbu", T0, A0, imm=2)
+            a.li(T1, ord("s"))
+            a.branch("bne", T0, T1, "rt_bad_input")
+            a("addi", s0, A0, imm=3)
+            a.li(A0, 8)
+            a.jump("rt_palloc", link=RA)
+            a.mv(s1, A0)
+            a.mv(A0, s0)
+            _decode(a, t.elem)
+            a("sw", 0, s1, A1, imm=0)
+            a("sw", 0, s1, A2, imm=4)
+            a.mv(A1, s1)
+            a.label(out)
+            inner.append(t.elem)
+        else:
+            assert isinstance(t, (TList, TTuple))
+            a.jump("rt_head", link=RA)
+            _major(a, 4)
+            a.branch("bne", A2, ZERO, "rt_bad_input")
+            a.mv(s0, A3)  # cursor
+            if isinstance(t, TTuple):
+                a.li(T0, len(t.items))
+                a.branch("bne", A1, T0, "rt_bad_input")
+                a.li(A0, 8 * len(t.items))
+                a.jump("rt_palloc", link=RA)
+                a.mv(s1, A0)
+                for i, it in enumerate(t.items):
+                    a.mv(A0, s0)
+                    _decode(a, it)
+                    a("sw", 0, s1, A1, imm=8 * i)
+                    a("sw", 0, s1, A2, imm=8 * i + 4)
+                    a.mv(s0, A3)
+                    inner.append(it)
+            else:
+                a.mv(s2, A1)  # items left
+                a("slli", A0, s2, imm=3)
+                a("addi", A0, A0, imm=8)
+                a.jump("rt_palloc", link=RA)
+                a.mv(s1, A0)
+                a("sw", 0, s1, s2, imm=0)
+                a("addi", s3, s1, imm=8)
+                loop, fin = a.fresh("dc"), a.fresh("dc")
+                a.label(loop)
+                a.branch("beq", s2, ZERO, fin)
+                a.mv(A0, s0)
+                _decode(a, t.elem)
+                a("sw", 0, s3, A1, imm=0)
+                a("sw", 0, s3, A2, imm=4)
+                a.mv(s0, A3)
+                a("addi", s3, s3, imm=8)
+                a("addi", s2, s2, imm=-1)
+                a.jump(loop)
+                a.label(fin)
+                inner.append(t.elem)
+            a.mv(A1, s1)
+            a.mv(A3, s0)
+        a.li(A2, 0)
+        leave(a, 4, size)
+        emit_decoders(a, tuple(inner), done)
 
 
 def _encode_scalar(a: Asm, t: Type, lo: int, hi: int) -> None:
