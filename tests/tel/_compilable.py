@@ -3,7 +3,8 @@
 The same type-directed generator as `stele.tel.testing`, over every data
 type the compiler represents (Int, Bool, Unit, String, Bytes, lists,
 options and pairs), with the production families the compiler does not
-translate (effects, hashes, conversions) switched off. Every program it
+translate (effects, hashes) switched off; conversions stay on, and the
+two the compiler refuses (`string_to_int`, `bytes_to_string`) are counted as refused. Every program it
 makes still type-checks; the ones that use a construct the compiler
 refuses are counted by the differential tests, which require most
 programs to compile.
@@ -17,7 +18,7 @@ from stele.tel._ast import TList, TName, TOption, TTuple, Type
 from stele.tel._gen import GenProgram, Weights, _Gen, splitmix_chooser
 
 INT, BOOL, UNIT, STRING, BYTES = (TName(n) for n in ("Int", "Bool", "Unit", "String", "Bytes"))
-WEIGHTS = Weights(collection=3, crypto=0, conversion=0, effect=0)
+WEIGHTS = Weights(collection=3, crypto=0, conversion=1, effect=0)
 
 
 class CompilableGen(_Gen):

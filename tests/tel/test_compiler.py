@@ -130,8 +130,9 @@ def test_results_decode_to_tel_values() -> None:
 
 def test_unsupported_constructs_are_refused_by_name() -> None:
     for src, what in (
-        ('def s(n: Int) -> String = int_to_string(n)\n', "1:27: the builtin int_to_string does not compile"),
-        ('def s(b: Bytes) -> Bytes = sha256(b)\n', "an entry argument of type Bytes"),
+        ('def s(n: Int) -> Option[Int] = string_to_int(int_to_string(n))\n',
+         "1:32: the builtin string_to_int does not compile"),
+        ('def s(f: Fn(Int) -> Int) -> Int = f(1)\n', "an entry argument of type Fn"),
         ('def s(n: Int) -> Bytes = sha256(int_to_bytes(n))\n', "the builtin sha256"),
         ('def s(n: Int) -> Unit ! {Log} = perform Log.emit("x")\n', "Perform does not compile"),
     ):

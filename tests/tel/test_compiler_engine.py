@@ -18,6 +18,7 @@ import pytest
 import stele
 from stele.actors.executor import ExecLimits
 from stele.actors.executor._tel_riscv import COMPILED
+from stele.actors.repository._messages import GetObject
 from stele.sim import SimEnv
 from stele.tel import CostLimitExceeded, DepthLimitExceeded, Limits, Program, TelError, check_module, parse_module
 from stele.tel.compiler import CompileUnsupported, compile_program, run_compiled, sites_of
@@ -27,7 +28,7 @@ SRC = """
 def fib(n: Int) -> Int = if n < 2 then n else fib(n - 1) + fib(n - 2)
 def deep(n: Int) -> Int = if n <= 0 then 0 else 1 + deep(n - 1)
 def pair(n: Int) -> Option[(Int, Bool)] = if n > 0 then Some((n, n > 5)) else None
-def text(n: Int) -> String = int_to_string(n)
+def text(n: Int) -> Bytes = sha256(int_to_bytes(n))
 """
 
 
@@ -71,9 +72,29 @@ def test_execute_on_riscv_raises_the_interpreters_typed_errors() -> None:
     assert got[0][0] == CostLimitExceeded.__name__ and got[1][0] == DepthLimitExceeded.__name__
 
 
+def test_a_compilation_is_stored_content_addressed_and_reused() -> None:
+    """The ELF goes to the store under the TEL digest and compiler version; a process whose
+    memory cache is empty loads it from there instead of compiling again."""
+    from stele.actors.executor import _tel_riscv as tr
+
+    async def scenario(rt: Any) -> Any:
+        tr.COMPILED._items.clear()
+        writes = tr.STORE_WRITES[0]
+        first = await rt.execute("pair", [9], engine="riscv", memo=False)
+        tr.COMPILED._items.clear()  # a fresh process: only the store remembers
+        again = await rt.execute("pair", [9], engine="riscv", memo=False)
+        blob = await rt._ask("repository", GetObject(tr.compiled_name(first.digest)))
+        return first, again, tr.STORE_WRITES[0] - writes, blob
+    first, again, writes, blob = _sim(scenario)
+    assert (first.value, first.cost) == (again.value, again.cost) == (stele.tel.Some((9, True)), first.cost)
+    assert writes == 1
+    assert blob.kind == "tel-rv32.elf" and blob.digest == stele.protocol.Digest.of(blob.payload)
+    assert sites_of(blob.payload)["entry"] == "pair"
+
+
 def test_execute_on_riscv_refuses_what_does_not_compile() -> None:
     async def scenario(rt: Any) -> Any:
-        with pytest.raises(CompileUnsupported, match="the builtin int_to_string does not compile"):
+        with pytest.raises(CompileUnsupported, match="the builtin sha256 does not compile"):
             await rt.execute("text", [1], engine="riscv", memo=False)
         return True
     assert _sim(scenario)
@@ -107,7 +128,7 @@ def test_stele_compile_writes_a_runnable_elf(tmp_path: Path) -> None:
     refused = subprocess.run(exe + ["run", "text", "3", "--engine", "riscv", "--store", store],
                              capture_output=True, text=True)
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
-    assert refused.stderr.strip() == ("stele run: error: CompileUnsupported: the builtin int_to_string "
+    assert refused.stderr.strip() == ("stele run: error: CompileUnsupported: the builtin sha256 "
                                       "does not compile to RISC-V yet (it runs on --engine tel)")
 
 

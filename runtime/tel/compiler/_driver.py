@@ -31,7 +31,7 @@ from ._lower import CompileUnsupported, IrModule, Site, lower_module
 from ._rttyped import ERR_TOO_LARGE, ERR_VDEPTH, MAX_VALUE_DEPTH
 from ._runtime import DATA, DATA_SIZE, emit_decoders, emit_encoders, emit_runtime, emit_start
 
-__all__ = ["COMPILER_VERSION", "Compiled", "GuestRun", "compile_program", "run_compiled",
+__all__ = ["COMPILER_VERSION", "Compiled", "GuestRun", "compile_program", "compiled_from_elf", "run_compiled",
            "guest_input", "decode_output", "GuestFailed"]
 
 #: bump whenever generated code or the guest ABI changes (it keys the compiled-ELF cache)
@@ -78,9 +78,29 @@ def compile_program(checked: CheckedModule, entry: str, table: CostTable = COST_
             continue
     else:  # pragma: no cover - the far form reaches +-1 MiB
         raise CompileUnsupported(f"{entry}: the program is too large to compile")
-    note = _note(ir)
+    note = _note(ir, len(text))
     elf = write_elf(text, TEXT_BASE, DATA, DATA_SIZE, note)
     return Compiled(elf, tuple(ir.sites), entry, ir.param_types, ir.ret_type, len(text))
+
+
+def compiled_from_elf(elf: bytes, checked: CheckedModule, entry: str) -> Compiled | None:
+    """A `Compiled` rebuilt from an ELF this compiler version wrote for `entry` (else None).
+
+    The site table and text size come from the ELF's ``.stele.tel`` note, the
+    entry's signature from the checked program (the ELF is looked up by that
+    program's digest).
+    """
+    from .._errors import Loc
+    note = sites_of(elf)
+    d = checked.defs.get(entry)
+    if note is None or d is None or note.get("version") != COMPILER_VERSION or note.get("entry") != entry:
+        return None
+    try:
+        sites = tuple(Site(k, Loc(f, line, col), c) for k, f, line, col, c in note["sites"])
+        text_bytes = int(note["text_bytes"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return Compiled(elf, sites, entry, tuple(p.type for p in d.params), d.ret, text_bytes)
 
 
 def _assemble(ir: IrModule, far: bool) -> tuple[bytes, int]:
@@ -114,9 +134,9 @@ def _assemble(ir: IrModule, far: bool) -> tuple[bytes, int]:
 
 
 
-def _note(ir: IrModule) -> bytes:
+def _note(ir: IrModule, text_bytes: int) -> bytes:
     from stele.protocol import encode
-    return encode({"version": COMPILER_VERSION, "entry": ir.entry,
+    return encode({"version": COMPILER_VERSION, "entry": ir.entry, "text_bytes": text_bytes,
                    "sites": [[s.kind, s.loc.file, s.loc.line, s.loc.col, s.cost] for s in ir.sites]})
 
 

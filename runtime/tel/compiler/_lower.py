@@ -47,12 +47,14 @@ SUPPORTED = (
     "Option (Some, None, match) and tuples (literals, projection) with the memory limit; "
     "lambdas (closures capturing locals) and calls of function values; the builtins "
     + ", ".join(sorted(("get_or_else", "size", "get", "append", "range", "map", "filter", "fold",
-                        "exists", "forall", "slice"))) + "; "
+                        "exists", "forall", "slice", "int_to_string", "int_to_bytes", "bytes_to_int",
+                        "string_to_bytes", "bytes_to_hex"))) + "; "
     "entry arguments and results of any data type (not functions)"
 )
 #: builtins the compiled code implements (the rest raise CompileUnsupported)
 COMPILED_BUILTINS = frozenset(("get_or_else", "size", "get", "append", "range", "map", "filter", "fold",
-                               "exists", "forall", "slice"))
+                               "exists", "forall", "slice", "int_to_string", "int_to_bytes", "bytes_to_int",
+                               "string_to_bytes", "bytes_to_hex"))
 INT, BOOL, UNIT = TName("Int"), TName("Bool"), TName("Unit")
 STRING, BYTES = TName("String"), TName("Bytes")
 #: the type of `None` before anything says what it holds
@@ -452,6 +454,10 @@ class _Lower:
             tx = self.ty(e.args[0])
             kind = 0 if isinstance(tx, TList) else 1 if tx == BYTES else 2
             f.emit("rt", d, "rt_slice", args, [self.site("fuel", loc), self.site("memory", loc), kind])
+        elif name in ("int_to_string", "int_to_bytes", "bytes_to_int"):
+            f.emit("rt", d, f"rt_{name}", args, [self.site("memory", loc)])
+        elif name in ("string_to_bytes", "bytes_to_hex"):
+            f.emit("rt", d, f"rt_{name}", args, [self.site("fuel", loc), self.site("memory", loc)])
         elif name in ("append", "range"):
             f.emit("rt", d, f"rt_{name}", args, [self.site("fuel", loc), self.site("memory", loc)])
         elif name in ("map", "filter"):
