@@ -188,6 +188,14 @@ def test_dynamic_charges_cross_fuel_slices_and_report_64_bit_costs() -> None:
         assert ref == got, (n, fuel)
 
 
+def test_closures_called_from_builtins_at_the_deepest_depth_fit_the_stack() -> None:
+    """Each level calls through `fold`'s loop (a runtime frame of its own) at depth 10,000."""
+    src = "def r(n: Int) -> Int = if n <= 0 then 0 else fold([n], 0, fn(a: Int, x: Int) => r(x - 1) + 1)\n"
+    for n in (4998, 5000, 5001):
+        ref, got = both(src, "r", [n], Limits(fuel=10**6, depth=10_000))
+        assert ref == got, n
+
+
 def test_results_larger_than_the_output_buffer_are_flushed() -> None:
     """A result far larger than the 4 KiB output buffer (and than the stack below the heap,
     which an unchecked buffer would run through into the value being encoded)."""

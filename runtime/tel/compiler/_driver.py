@@ -36,6 +36,8 @@ __all__ = ["COMPILER_VERSION", "Compiled", "GuestRun", "compile_program", "compi
 
 #: bump whenever generated code or the guest ABI changes (it keys the compiled-ELF cache)
 COMPILER_VERSION = "tel-rv32-2"
+#: the largest frame of a runtime routine that calls a function value (map, filter, fold, ...)
+RT_FRAME = 96
 #: cycles allowed per unit of fuel (the slowest unit, a 64-bit division, takes ~1,300)
 CYCLES_PER_FUEL = 2_000
 
@@ -109,7 +111,8 @@ def _assemble(ir: IrModule, far: bool) -> tuple[bytes, int]:
     # the stack: the deepest call chain the depth limit allows, at the largest frame
     from ._codegen import _Func
     frames = [_Func(Asm(0), f, labels).frame for f in ir.funcs.values()]
-    stack = (Limits.MAX_DEPTH + 8) * max(frames + [16]) + 8192
+    # (a call of a function value from a builtin's loop adds that loop's frame, at most RT_FRAME)
+    stack = (Limits.MAX_DEPTH + 8) * (max(frames + [16]) + RT_FRAME) + 65536
     stack = (stack + 4095) & ~4095
     emit_start(a, labels[ir.entry], ir.param_types, ir.ret_type, stack)
     emit_runtime(a, ir.mem_base)

@@ -468,6 +468,12 @@ def _call_closure(a: Asm, fv: int, depth_site: int, nargs: int) -> None:
     a("addi", TP, TP, imm=1)
 
 
+def _check_frame(size: int) -> None:
+    from ._driver import RT_FRAME
+    if size > RT_FRAME:  # pragma: no cover - a compiler bug: the stack is sized with RT_FRAME
+        raise AssertionError(f"a runtime frame of {size} bytes exceeds RT_FRAME")
+
+
 def _emit_iter(a: Asm, kind: str, mem_base: int) -> None:
     """rt_map / rt_filter / rt_exists / rt_forall(a0 = xs, a2 = f, t3 fuel, t4 depth, t5 memory sites).
 
@@ -476,6 +482,7 @@ def _emit_iter(a: Asm, kind: str, mem_base: int) -> None:
     """
     a.label(f"rt_{kind}")
     size = enter(a, 8, out=16)
+    _check_frame(size)
     s0, s1, s2, s3, s4, s5, s6, s7 = S[:8]
     a.mv(s0, A0)
     a.mv(s1, A2)
@@ -554,6 +561,7 @@ def _emit_fold(a: Asm) -> None:
     """rt_fold(a0 = xs, a2/a3 = acc, a4 = f, t3 fuel site, t4 depth site) -> a0/a1 = the fold."""
     a.label("rt_fold")
     size = enter(a, 7, out=24)
+    _check_frame(size)
     s0, s1, s2, s3, s4, s5, s6 = S[:7]
     a.mv(s0, A0)
     a.mv(s4, A2)

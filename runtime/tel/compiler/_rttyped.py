@@ -83,7 +83,7 @@ class Typed:
     # -- the charge of `==`
     def _eqc(self, a: Asm, t: Type) -> None:
         """eqc T(a0 = value, t3 = site): charge the value's unfolded size (or stop as the interpreter)."""
-        if _scalar(t) or (isinstance(t, TOption) and False):
+        if _scalar(t):
             a.li(A0, 1)
             a.li(A1, 0)
             a.jump("rt_charge")
@@ -194,7 +194,6 @@ class Typed:
         a.mv(s0, A0)
         a.li(s1, 1)
         a.li(s2, 0)
-        kids: list[tuple[int, Type]] = []
 
         def kid(offset_reg: int, off: int, kt: Type) -> None:
             _data(a, T6)
@@ -229,7 +228,6 @@ class Typed:
             a.label(done)
         elif isinstance(t, TTuple):
             for i, it in enumerate(t.items):
-                kids.append((i, it))
                 kid(s0, 8 * i, it)
         elif isinstance(t, TOption):
             kid(s0, 0, t.elem)
@@ -283,8 +281,8 @@ class Typed:
             a.li(A1, 0)
             a("jalr", ZERO, RA, imm=0)
             return
-        size = enter(a, 4)
-        s0, s1, s2, s3 = S[:4]
+        size = enter(a, 3)
+        s0, s1, s2 = S[:3]
         out = a.fresh("eq")
         a.branch("beq", A0, A2, yes)  # the same block (or both None)
         if isinstance(t, TOption):
@@ -327,8 +325,7 @@ class Typed:
         a.li(A0, 0)
         a.label(out)
         a.li(A1, 0)
-        _ = s3
-        leave(a, 4, size)
+        leave(a, 3, size)
 
 
 def _emit_walk_fail(a: Asm) -> None:
