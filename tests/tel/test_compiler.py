@@ -196,6 +196,17 @@ def test_closures_called_from_builtins_at_the_deepest_depth_fit_the_stack() -> N
         assert ref == got, n
 
 
+def test_equality_on_a_value_larger_than_a_fuel_slice() -> None:
+    """2^29 + 1198 units unfolded from 30 shared lists: past the interpreter's fuel slice, within
+    the fuel; both engines charge it (the interpreter once stopped at the slice)."""
+    lets = "".join(f"let x{i + 1} = [x{i}, x{i}] in " for i in range(27))
+    src = f"def big() -> Bool = let x0 = [1, 1] in {lets}x27 == x27\n"
+    for fuel in (2**29 - 1000, 2**31):
+        ref, got = both(src, "big", [], Limits(fuel=fuel))
+        assert ref == got, fuel
+    assert ref[0] == "ok" and ref[2] == 536871110
+
+
 def test_results_larger_than_the_output_buffer_are_flushed() -> None:
     """A result far larger than the 4 KiB output buffer (and than the stack below the heap,
     which an unchecked buffer would run through into the value being encoded)."""
