@@ -135,9 +135,18 @@ def test_unsupported_constructs_are_refused_by_name() -> None:
         ('def s(f: Fn(Int) -> Int) -> Int = f(1)\n', "an entry argument of type Fn"),
         ('def s(n: Int) -> Bytes = sha256(int_to_bytes(n))\n', "the builtin sha256"),
         ('def s(n: Int) -> Unit ! {Log} = perform Log.emit("x")\n', "Perform does not compile"),
+        ("def s(n: Int) -> Int = (" + ", ".join(["n"] * 201) + ").0\n", "a tuple of 201 items"),
     ):
         with pytest.raises(CompileUnsupported, match=what):
             compile_program(check_module(parse_module(src), src), "s")
+
+
+def test_wide_literals_compile() -> None:
+    """A 300-item list and a 200-item tuple: item offsets past a 12-bit immediate."""
+    src = ("def w(n: Int) -> (Int, Int) = (size([" + ", ".join(["n"] * 300) + "]), ("
+           + ", ".join(["n"] * 200) + ").199)\n")
+    ref, got = both(src, "w", [3], Limits(fuel=FUEL))
+    assert ref == got and ref[1] == "(300, 3)"
 
 
 SEQ = """

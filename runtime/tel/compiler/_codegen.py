@@ -184,11 +184,11 @@ class _Func:
             a.li(hi, v >> 32)
             self.dst(ins[1], lo, hi)
         elif op == "param":
-            off = self.frame + 8 * ins[2]
+            base, off = self.addr(SP, self.frame + 8 * ins[2])
             pair = self.alloc.pairs.get(ins[1])
             lo, hi = pair if pair is not None else (T0, T1)
-            a("lw", lo, SP, imm=off)
-            a("lw", hi, SP, imm=off + 4)
+            a("lw", lo, base, imm=off)
+            a("lw", hi, base, imm=off + 4)
             self.dst(ins[1], lo, hi)
         elif op == "mov":
             lo, hi = self.src(ins[2], T0, T1)
@@ -263,12 +263,14 @@ class _Func:
         elif op == "store":
             p, _ = self.src(ins[1], T0, T1)
             lo, hi = self.src(ins[3], T2, T3)
-            a("sw", 0, p, lo, imm=8 * ins[2])
-            a("sw", 0, p, hi, imm=8 * ins[2] + 4)
+            p, off = self.addr(p, 8 * ins[2])
+            a("sw", 0, p, lo, imm=off)
+            a("sw", 0, p, hi, imm=off + 4)
         elif op == "load":
             p, _ = self.src(ins[2], T0, T1)
-            a("lw", T2, p, imm=8 * ins[3])
-            a("lw", T3, p, imm=8 * ins[3] + 4)
+            p, off = self.addr(p, 8 * ins[3])
+            a("lw", T2, p, imm=off)
+            a("lw", T3, p, imm=off + 4)
             self.dst(ins[1], T2, T3)
         elif op == "cmp":
             self.compare(ins[1], ins[2], ins[3], ins[4])
@@ -343,6 +345,14 @@ class _Func:
             a.jump(self.epilogue)
         else:
             raise CompileUnsupported(f"internal: unknown IR instruction {op!r}")
+
+    def addr(self, base: int, off: int) -> tuple[int, int]:
+        """`base` + `off` as a register and an offset that fits a load or store (t5 if needed)."""
+        if off + 4 < 2048:
+            return base, off
+        self.a.li(T5, off)
+        self.a("add", T5, base, T5)
+        return T5, 0
 
     def load_args(self, x: int, y: int) -> None:
         """x into a0/a1 and y into a2/a3 (for the runtime's arithmetic routines)."""

@@ -21,7 +21,7 @@ from .._errors import (
 )
 from .._types import CheckedModule
 from .._values import Some, Value, check_value
-from ._asm import Asm, FarNeeded
+from ._asm import Asm, AsmError, FarNeeded
 from ._codegen import (
     ERR_DEPTH, ERR_DIVZERO, ERR_FUEL, ERR_HOST_MEMORY, ERR_INPUT, ERR_MEMORY, ERR_OVERFLOW, gen_function,
 )
@@ -78,6 +78,9 @@ def compile_program(checked: CheckedModule, entry: str, table: CostTable = COST_
             break
         except FarNeeded:
             continue
+        except AsmError as exc:  # an operand past an encoding's range: refuse, naming it
+            raise CompileUnsupported(f"{entry}: the program needs an instruction the compiler cannot "
+                                     f"encode yet ({exc})") from None
     else:  # pragma: no cover - the far form reaches +-1 MiB
         raise CompileUnsupported(f"{entry}: the program is too large to compile")
     note = _note(ir, len(text))

@@ -258,6 +258,9 @@ class _Lower:
             f.emit("store", d, 0, x)
             return d, TOption(t)
         if isinstance(e, TupleLit):
+            if len(e.items) > MAX_TUPLE:
+                raise CompileUnsupported(f"{_at(e.loc)}a tuple of {len(e.items)} items does not compile "
+                                         f"(at most {MAX_TUPLE})")
             self.charge(f, [self.part(e)], e.loc)
             items = [self.expr(f, i, env) for i in e.items]
             n = len(items)
@@ -571,9 +574,13 @@ def compilable_type(t: Type) -> bool:
     if isinstance(t, (TOption, TList)):
         return compilable_type(t.elem)
     if isinstance(t, TTuple):
-        return all(compilable_type(i) for i in t.items)
+        return len(t.items) <= MAX_TUPLE and all(compilable_type(i) for i in t.items)
     assert isinstance(t, TFn)
     return False
+
+
+#: the widest tuple the compiled code handles (its items are addressed by 12-bit offsets)
+MAX_TUPLE = 200
 
 
 def _has_fn(t: Type) -> bool:
