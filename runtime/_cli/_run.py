@@ -232,13 +232,12 @@ async def _execute(path: str, ns: Any, engine: str, args: Any) -> Any:
 def _print(r: Any, compiled: bool = False) -> None:
     """TEL: value, logs, cost and memo hit on stdout.  A guest: its own stdout
     verbatim, and the rest on stderr (so binary output pipes cleanly).  TEL
-    compiled to a guest: the value on stdout, its cycles on stderr."""
+    compiled to a guest prints as TEL (cost, then the guest's cycles)."""
     from ..tel._values import show_value
 
     meta = sys.stdout
-    if compiled:
+    if compiled:  # TEL compiled to a guest: as TEL (its breakdown is the guest's cycles)
         print(show_value(r.value))
-        print(f"cycles={r.usage.cycles}", file=sys.stderr)
     elif r.engine == "riscv":
         sys.stdout.buffer.write(r.stdout)
         sys.stdout.flush()

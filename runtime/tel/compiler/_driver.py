@@ -246,8 +246,14 @@ def max_cycles_for(limits: Limits) -> int:
 
 def run_compiled(compiled: Compiled, args: Sequence[Value] = (), limits: Limits = Limits(), *,
                  engine: str | None = None) -> GuestRun:
-    """Run a compiled program on the co-processor's `Machine` (in this thread)."""
+    """Run a compiled program on the co-processor's `Machine` (in this thread).
+
+    `engine`: one of the co-processor's engines; by default the fastest here
+    (native with numba, else the Python block JIT).
+    """
     from stele.actors.coprocessor import CoprocessorError, Machine, MachineConfig, load_elf
+    from stele.actors.coprocessor._machine import default_engine
+    engine = engine or default_engine()
     data = guest_input(compiled, args, limits)
     m = Machine(load_elf(compiled.elf), input=data, config=MachineConfig(memory_limit=1 << 30))
     try:
