@@ -112,7 +112,7 @@ async def run_tel_on_riscv(executor: Any, request: Any, digest: Digest, limits: 
     compiled = await compiled_for(executor, digest)
     tel_limits = Limits(fuel=limits.fuel, memory=limits.memory, depth=limits.depth)
     data = guest_input(compiled, list(request.args), tel_limits)
-    run = RunLimits(max_cycles=min(limits.cycles, max_cycles_for(tel_limits), 1 << 48),
+    run = RunLimits(max_cycles=min(limits.cycles, max_cycles_for(tel_limits, len(data)), 1 << 48),
                     memory_limit=1 << 30)
     step = RunGuest(compiled.elf, data, run, ctx.deadline_ns, output_limit(session, 0))
     try:

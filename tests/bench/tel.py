@@ -129,7 +129,7 @@ def _guest(checked: Any, name: str, args: list[Any], limits: Limits, cost: int, 
     for _ in range(2):
         m = Machine(load_elf(c.elf), input=data, config=MachineConfig(memory_limit=1 << 30))
         t0 = time.perf_counter()
-        res = m.run(max_cycles_for(lim), engine=engine)
+        res = m.run(max_cycles_for(lim, len(data)), engine=engine)
         t = min(t, time.perf_counter() - t0)
     run = decode_output(c, res.exit_code, res.public_output, res.cycles, lim)
     assert (run.value, run.cost) == (value, cost), name

@@ -38,6 +38,8 @@ __all__ = ["COMPILER_VERSION", "Compiled", "GuestRun", "compile_program", "compi
 COMPILER_VERSION = "tel-rv32-2"
 #: the largest frame of a runtime routine that calls a function value (map, filter, fold, ...)
 RT_FRAME = 96
+#: cycles allowed per byte of the guest's input (argument decoding is not charged fuel)
+CYCLES_PER_INPUT_BYTE = 64
 #: cycles allowed per unit of fuel (the slowest unit, a 64-bit division, takes ~1,300)
 CYCLES_PER_FUEL = 2_000
 
@@ -239,9 +241,15 @@ def decode_output(compiled: Compiled, exit_code: int, public_output: bytes, cycl
     raise err
 
 
-def max_cycles_for(limits: Limits) -> int:
-    """The cycle budget that fuel `limits.fuel` can need (a run past it is a compiler bug)."""
-    return CYCLES_PER_FUEL * (limits.fuel + 1) + 2_000_000
+def max_cycles_for(limits: Limits, input_bytes: int = 0) -> int:
+    """The cycle budget a run with fuel `limits.fuel` and `input_bytes` of input can need.
+
+    Decoding the arguments (which the interpreter receives built, uncharged)
+    takes cycles per input byte; everything else is paid in fuel. A run past
+    the budget is a compiler bug, or a `slice` of a non-ASCII string, whose
+    code-point scan is charged by the result's length, not the string's.
+    """
+    return CYCLES_PER_FUEL * (limits.fuel + 1) + CYCLES_PER_INPUT_BYTE * input_bytes + 2_000_000
 
 
 def run_compiled(compiled: Compiled, args: Sequence[Value] = (), limits: Limits = Limits(), *,
@@ -257,7 +265,7 @@ def run_compiled(compiled: Compiled, args: Sequence[Value] = (), limits: Limits 
     data = guest_input(compiled, args, limits)
     m = Machine(load_elf(compiled.elf), input=data, config=MachineConfig(memory_limit=1 << 30))
     try:
-        res = m.run(max_cycles_for(limits), engine=engine)
+        res = m.run(max_cycles_for(limits, len(data)), engine=engine)
     except CoprocessorError as exc:
         raise GuestFailed(f"the compiled guest faulted: {exc}") from None
     return decode_output(compiled, res.exit_code, res.public_output, res.cycles, limits)

@@ -674,6 +674,8 @@ def _emit_slice(a: Asm, mem_base: int) -> None:
     a.li(T0, 1)
     a.branch("beq", s7, T0, isbytes)
     a("lw", s5, s0, imm=4)
+    a("lw", T0, s0, imm=0)
+    a.branch("beq", T0, s5, have)  # ASCII (as many code points as bytes): indices are offsets
     a("addi", s3, s0, imm=8)
     _cp_offset(a, s3, s5, s1, s1)
     _cp_offset(a, s3, s5, s2, s2)
