@@ -3,8 +3,7 @@
 The same type-directed generator as `stele.tel.testing`, over every data
 type the compiler represents (Int, Bool, Unit, String, Bytes, lists,
 options and pairs), with the production families the compiler does not
-translate (effects, hashes) switched off; conversions stay on, and the
-two the compiler refuses (`string_to_int`, `bytes_to_string`) are counted as refused. Every program it
+translate (effects, hashes) switched off. Every program it
 makes still type-checks; the ones that use a construct the compiler
 refuses are counted by the differential tests, which require most
 programs to compile.

@@ -37,6 +37,10 @@ from .._types import CheckedModule
 
 __all__ = ["CompileUnsupported", "Site", "IrFunc", "IrModule", "lower_module", "SUPPORTED"]
 
+#: builtins the compiled code implements (the rest raise CompileUnsupported)
+COMPILED_BUILTINS = frozenset(("get_or_else", "size", "get", "append", "range", "map", "filter", "fold",
+                               "exists", "forall", "slice", "int_to_string", "int_to_bytes", "bytes_to_int",
+                               "string_to_bytes", "bytes_to_hex", "string_to_int", "bytes_to_string"))
 #: what compiles (the rest raises CompileUnsupported)
 SUPPORTED = (
     "types Int, Bool, Unit, String, Bytes, List[T], Option[T], tuples and functions; literals; "
@@ -46,15 +50,9 @@ SUPPORTED = (
     "&& ||; calls of definitions (recursion, mutual recursion) under the depth limit; "
     "Option (Some, None, match) and tuples (literals, projection) with the memory limit; "
     "lambdas (closures capturing locals) and calls of function values; the builtins "
-    + ", ".join(sorted(("get_or_else", "size", "get", "append", "range", "map", "filter", "fold",
-                        "exists", "forall", "slice", "int_to_string", "int_to_bytes", "bytes_to_int",
-                        "string_to_bytes", "bytes_to_hex"))) + "; "
+    + ", ".join(sorted(COMPILED_BUILTINS)) + "; "
     "entry arguments and results of any data type (not functions)"
 )
-#: builtins the compiled code implements (the rest raise CompileUnsupported)
-COMPILED_BUILTINS = frozenset(("get_or_else", "size", "get", "append", "range", "map", "filter", "fold",
-                               "exists", "forall", "slice", "int_to_string", "int_to_bytes", "bytes_to_int",
-                               "string_to_bytes", "bytes_to_hex"))
 INT, BOOL, UNIT = TName("Int"), TName("Bool"), TName("Unit")
 STRING, BYTES = TName("String"), TName("Bytes")
 #: the type of `None` before anything says what it holds
@@ -459,7 +457,7 @@ class _Lower:
             f.emit("rt", d, "rt_slice", args, [self.site("fuel", loc), self.site("memory", loc), kind])
         elif name in ("int_to_string", "int_to_bytes", "bytes_to_int"):
             f.emit("rt", d, f"rt_{name}", args, [self.site("memory", loc)])
-        elif name in ("string_to_bytes", "bytes_to_hex"):
+        elif name in ("string_to_bytes", "bytes_to_hex", "string_to_int", "bytes_to_string"):
             f.emit("rt", d, f"rt_{name}", args, [self.site("fuel", loc), self.site("memory", loc)])
         elif name in ("append", "range"):
             f.emit("rt", d, f"rt_{name}", args, [self.site("fuel", loc), self.site("memory", loc)])
