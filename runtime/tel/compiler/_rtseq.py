@@ -69,7 +69,21 @@ def _copy_words(a: Asm, src: int, nwords: int, dst: int) -> None:
 
 
 def _copy_bytes(a: Asm, src: int, n: int, dst: int) -> None:
-    loop, done = a.fresh("cb"), a.fresh("cb")
+    """Copy `n` bytes (registers; all three advance; clobbers t4, t5): by words while both
+    addresses are word-aligned (the co-processor traps a misaligned access), then by bytes."""
+    loop, done, words = a.fresh("cb"), a.fresh("cb"), a.fresh("cb")
+    a("or", T5, src, dst)
+    a("andi", T5, T5, imm=3)
+    a.branch("bne", T5, ZERO, loop)
+    a.label(words)
+    a("sltiu", T5, n, imm=4)
+    a.branch("bne", T5, ZERO, loop)
+    a("lw", T4, src, imm=0)
+    a("sw", 0, dst, T4, imm=0)
+    a("addi", src, src, imm=4)
+    a("addi", dst, dst, imm=4)
+    a("addi", n, n, imm=-4)
+    a.jump(words)
     a.label(loop)
     a.branch("beq", n, ZERO, done)
     a("lbu", T4, src, imm=0)
