@@ -1,9 +1,9 @@
 """``engine="riscv"`` for a stored TEL definition: compile it (memoized), run the guest, map back.
 
 The definition and everything it depends on compile to an RV32IM ELF
-(`stele.tel.compiler`), kept content-addressed under the TEL digest and
-`COMPILER_VERSION` (`CompiledCache`), so a definition compiles once per
-compiler version. The guest runs on the co-processor actor (a worker
+(`stele.tel.compiler`), kept in memory (`CompiledCache`) and in the store
+as a content-addressed blob named by the TEL digest and `COMPILER_VERSION`
+(`compiled_name`), so a definition compiles once per compiler version. The guest runs on the co-processor actor (a worker
 process under RealEnv, inline under SimEnv) like any other guest, and its
 output becomes the TEL value, cost and memory -- or the typed TEL error the
 interpreter raises, with the same message and cost. A definition the
@@ -20,15 +20,16 @@ from typing import Any
 from ...protocol import Digest
 from ...tel import Limits
 from ...tel.compiler import (
-    COMPILER_VERSION, Compiled, compile_program, decode_output, guest_input, max_cycles_for,
+    COMPILER_VERSION, Compiled, compile_program, compiled_from_elf, decode_output, guest_input, max_cycles_for,
 )
+from ..repository._messages import PutBlob
 from ..allocator import Resources
 from ..coprocessor import CycleLimitExceeded, GuestOutputLimit, RunLimits
 from ..coprocessor._messages import GuestFinished, GuestStopped, RunGuest
 from ._guest import guest_failure, output_limit, wait_for_deadline
 from ._types import ExecResult
 
-__all__ = ["CompiledCache", "COMPILED", "run_tel_on_riscv"]
+__all__ = ["CompiledCache", "COMPILED", "COMPILED_KIND", "compiled_name", "run_tel_on_riscv"]
 
 
 class CompiledCache:
@@ -60,15 +61,49 @@ class CompiledCache:
 COMPILED = CompiledCache()
 
 
+#: the kind of a compiled TEL ELF in the store (not "riscv.elf": it speaks the TEL guest ABI)
+COMPILED_KIND = "tel-rv32.elf"
+
+
+def compiled_name(digest: Digest) -> str:
+    """The store name under which the ELF compiled from TEL `digest` by this compiler is kept."""
+    return f"stele.compiled.{COMPILER_VERSION}.{digest.binary.hex()}"
+
+
 async def compiled_for(executor: Any, digest: Digest) -> Compiled:
-    """The compiled program of TEL target `digest` (compiled off the event loop on a miss)."""
+    """The compiled program of TEL target `digest`: from memory, else from the store, else compiled.
+
+    A compilation (off the event loop) is stored as a content-addressed blob
+    of kind `COMPILED_KIND`, bound to `compiled_name(digest)`, so a definition
+    compiles once per compiler version across processes, not once per process.
+    """
     got = COMPILED.get(digest)
     if got is None:
         pool = await executor._program(digest)
         checked = pool.free[0].checked if pool.free else pool.loaded.program().checked
-        got = await executor.env.run_blocking(compile_program, checked, pool.entry)
+        got = await _stored(executor, digest, checked, pool.entry)
+        if got is None:
+            got = await executor.env.run_blocking(compile_program, checked, pool.entry)
+            await executor._ask_repo(PutBlob(got.elf, kind=COMPILED_KIND, name=compiled_name(digest)))
+            STORE_WRITES[0] += 1
         COMPILED.put(digest, got)
     return got
+
+
+#: compilations written to a store by this process (a test's probe)
+STORE_WRITES = [0]
+
+
+async def _stored(executor: Any, digest: Digest, checked: Any, entry: str) -> Compiled | None:
+    from ...store import NameNotFound, UnknownTarget
+    from ..repository._messages import GetObject, ObjectRecord
+    try:
+        reply = await executor._ask_repo(GetObject(compiled_name(digest)))
+    except (NameNotFound, UnknownTarget):
+        return None
+    if not isinstance(reply, ObjectRecord) or reply.kind != COMPILED_KIND:
+        return None
+    return compiled_from_elf(reply.payload, checked, entry)
 
 
 async def run_tel_on_riscv(executor: Any, request: Any, digest: Digest, limits: Any, session: Any,
@@ -77,7 +112,7 @@ async def run_tel_on_riscv(executor: Any, request: Any, digest: Digest, limits: 
     compiled = await compiled_for(executor, digest)
     tel_limits = Limits(fuel=limits.fuel, memory=limits.memory, depth=limits.depth)
     data = guest_input(compiled, list(request.args), tel_limits)
-    run = RunLimits(max_cycles=min(limits.cycles, max_cycles_for(tel_limits), 1 << 48),
+    run = RunLimits(max_cycles=min(limits.cycles, max_cycles_for(tel_limits, len(data)), 1 << 48),
                     memory_limit=1 << 30)
     step = RunGuest(compiled.elf, data, run, ctx.deadline_ns, output_limit(session, 0))
     try:

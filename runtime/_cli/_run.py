@@ -7,12 +7,14 @@
     stele run sha256 --input data.bin        # a stored RISC-V guest (kind riscv.elf)
     stele run fib 30 --fuel 1000 --json      # one JSON object (schema in docs/cli.md)
     stele run counter --prove --receipt c.receipt   # prove a guest's run (docs/receipts.md)
+    stele run fib 20 --engine riscv          # TEL compiled to RISC-V, on the co-processor
 
 The target is looked up in the store (``--store PATH``, ``$STELE_STORE`` or
 ``./.stele/store.sqlite``), or on a daemon with ``--connect ADDRESS`` (or
 ``$STELE_CONNECT``; the tenant's token in ``--token`` or ``$STELE_TOKEN``);
 its kind picks the engine: TEL definitions run on
-the interpreter, ``riscv.elf`` blobs on the co-processor.  Each ARG of a TEL
+the interpreter (or, with ``--engine riscv``, compiled to a RISC-V guest on
+the co-processor: docs/tel-compiler.md), ``riscv.elf`` blobs on the co-processor.  Each ARG of a TEL
 entry is a TEL literal (``10``, ``"text"``, ``[1, 2]``, ``(1, true)``); an
 argument that is not a literal is taken as a String, so ``stele run greet
 bob`` works.  A guest's input is ``--input FILE``, or its one ARG as UTF-8.
@@ -30,7 +32,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._common import NOT_FOUND, CliError, CliParser, UsageError, count_arg, emit_json
+from ._common import NOT_FOUND, USAGE, CliError, CliParser, UsageError, count_arg, emit_json
 
 __all__ = ["main", "parse_tel_arg", "plain_value", "result_record", "store_path", "write_receipt"]
 
@@ -50,6 +52,9 @@ def _parser() -> CliParser:
     p.add_argument("--cycles", type=count_arg, default=d.cycles, help="co-processor cycle limit")
     p.add_argument("--timeout", type=float, default=None, help="seconds (default: none)")
     p.add_argument("--input", type=Path, default=None, help="a guest's input file (fd 0)")
+    p.add_argument("--engine", choices=("tel", "riscv"), default=None,
+                   help="TEL code: the interpreter (tel, the default) or compiled to a RISC-V guest "
+                        "on the co-processor (riscv)")
     p.add_argument("--no-memo", action="store_true", help="do not use the memo cache")
     p.add_argument("--prove", action="store_true",
                    help="a guest only: prove the run and store its receipt (docs/receipts.md)")
@@ -148,12 +153,17 @@ def main(argv: list[str]) -> int:
     connect = ns.connect or os.environ.get("STELE_CONNECT")
     if ns.receipt is not None and not ns.prove:
         raise UsageError("--receipt FILE needs --prove")
+    if connect and ns.engine is not None:
+        raise UsageError("--engine runs on the embedded runtime; it is not available with --connect yet")
     if connect:  # the daemon's store, not a local one (stele.daemon._cli.run_remote)
         from ..daemon._cli import run_remote
         return run_remote(ns, connect)
     path = store_path(ns.store)
     kind = _kind(path, ns.target)
     engine = "riscv" if kind == "riscv.elf" else "tel"
+    if ns.engine == "tel" and engine == "riscv":
+        raise UsageError(f"--engine tel: {ns.target!r} is a RISC-V guest, not TEL code")
+    compiled = engine == "tel" and ns.engine == "riscv"  # TEL compiled to a guest
     args: Any
     if engine == "riscv":
         if ns.input is not None and ns.args:
@@ -168,13 +178,17 @@ def main(argv: list[str]) -> int:
         if ns.input is not None:
             raise UsageError("--input is for RISC-V guests; a TEL entry takes ARGS")
         args = [parse_tel_arg(a) for a in ns.args]
+    if compiled:
+        if ns.durable is not None:
+            raise UsageError("--durable runs TEL on the interpreter; drop --engine riscv")
+        engine = "riscv"
     result = anyio.run(_execute, path, ns, engine, args, backend="trio")
     write_receipt(ns, result)
     if ns.json:
         emit_json(result_record(result))
     else:
-        _print(result)
-    if engine == "riscv":
+        _print(result, compiled)
+    if engine == "riscv" and not compiled:
         return int(result.exit_code or 0) & 0xFF
     return 0
 
@@ -210,16 +224,22 @@ async def _execute(path: str, ns: Any, engine: str, args: Any) -> Any:
         except TelError as exc:
             if type(exc) is TelError:  # the entry's arity or argument types: a usage mistake
                 raise UsageError(str(exc)) from None
+            from ..tel.compiler import CompileUnsupported
+            if isinstance(exc, CompileUnsupported):  # --engine riscv on what does not compile
+                raise CliError(f"CompileUnsupported: {exc} (it runs on --engine tel)", USAGE) from None
             raise
 
 
-def _print(r: Any) -> None:
+def _print(r: Any, compiled: bool = False) -> None:
     """TEL: value, logs, cost and memo hit on stdout.  A guest: its own stdout
-    verbatim, and the rest on stderr (so binary output pipes cleanly)."""
+    verbatim, and the rest on stderr (so binary output pipes cleanly).  TEL
+    compiled to a guest prints as TEL (cost, then the guest's cycles)."""
     from ..tel._values import show_value
 
     meta = sys.stdout
-    if r.engine == "riscv":
+    if compiled:  # TEL compiled to a guest: as TEL (its breakdown is the guest's cycles)
+        print(show_value(r.value))
+    elif r.engine == "riscv":
         sys.stdout.buffer.write(r.stdout)
         sys.stdout.flush()
         meta = sys.stderr

@@ -30,7 +30,7 @@ from ._ast import (
     Binary, BoolLit, BytesLit, Call, Def, Expr, If, IntLit, Lambda, Let, ListLit, Match, NoneE,
     Perform, Proj, Seq, SomeE, StrLit, TupleLit, Type, Unary, UnitLit, Var,
 )
-from ._builtin_impl import IMPLS, Machine, alloc, charge, out_of_fuel, size_of
+from ._builtin_impl import IMPLS, Machine, alloc, charge, fuel_left, out_of_fuel, size_of
 from ._builtins import BUILTINS
 from ._compile import JitModule, JitUnsupported, compile_module
 from ._cost import COST_TABLE, CostTable, Limits
@@ -107,13 +107,20 @@ def _eq_charge(m: Machine, a: Value, loc: Loc) -> None:
 
 
 def measured_units(m: Machine, v: Value, loc: Loc) -> int:
-    """The unfolded size of `v`, or the cost/depth error for a host walk that can't be paid for."""
+    """The unfolded size of `v`, or the cost/depth error for a host walk that can't be paid for.
+
+    The walk may spend all the fuel the run has left -- the current slice
+    and what is withheld (`fuel_left`) -- not just the slice: fuel handed out
+    in slices (a run with a `check`, or a huge limit) must not change where
+    or whether a run stops.
+    """
     per = m.per_element
-    cap = m.fuel // per if per else 1 << 62
+    cap = fuel_left(m) // per if per else 1 << 62
     try:
         return measure(v, cap)[0]
     except ValueTooLarge as exc:
-        raise CostLimitExceeded("fuel", m.limit - m.fuel + per * exc.units, m.limit, loc) from None
+        raise CostLimitExceeded("fuel", m.limit - m.fuel + per * exc.units, m.limit + m.reserve,
+                                loc) from None
     except ValueTooDeep as exc:
         raise DepthLimitExceeded("value depth", exc.depth, MAX_VALUE_DEPTH, loc) from None
 

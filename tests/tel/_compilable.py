@@ -1,33 +1,36 @@
 """The TEL program generator restricted to what the RISC-V compiler translates (tests only).
 
-The same type-directed generator as `stele.tel.testing`, with its type
-choices limited to Int, Bool, Unit, options and pairs of those, and the
-production families that need strings, bytes, lists, closures or effects
-switched off. Every program it makes still type-checks; the few that use a
-construct the compiler refuses (e.g. `==` on an option) are counted by the
-differential tests, which require most programs to compile.
+The same type-directed generator as `stele.tel.testing`, over every data
+type the compiler represents (Int, Bool, Unit, String, Bytes, lists,
+options and pairs), with the production families the compiler does not
+translate (effects, hashes) switched off. Every program it
+makes still type-checks; the ones that use a construct the compiler
+refuses are counted by the differential tests, which require most
+programs to compile.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from stele.tel._ast import TName, TOption, TTuple, Type
+from stele.tel._ast import TList, TName, TOption, TTuple, Type
 from stele.tel._gen import GenProgram, Weights, _Gen, splitmix_chooser
 
-INT, BOOL, UNIT = TName("Int"), TName("Bool"), TName("Unit")
-WEIGHTS = Weights(collection=1, crypto=0, conversion=0, effect=0)
+INT, BOOL, UNIT, STRING, BYTES = (TName(n) for n in ("Int", "Bool", "Unit", "String", "Bytes"))
+WEIGHTS = Weights(collection=3, crypto=0, conversion=1, effect=0)
 
 
 class CompilableGen(_Gen):
-    """`_Gen` whose types are scalars, options and pairs (see the module docstring)."""
+    """`_Gen` over the compiled data types (see the module docstring)."""
 
     def typ(self, depth: int = 2) -> Type:
-        k = self.choose(5 if depth > 0 else 3)
-        if k < 3:
-            return (INT, BOOL, UNIT)[k]
-        if k == 3:
+        k = self.choose(8 if depth > 0 else 5)
+        if k < 5:
+            return (INT, BOOL, UNIT, STRING, BYTES)[k]
+        if k == 5:
             return TOption(self.typ(depth - 1))
+        if k == 6:
+            return TList(self.typ(depth - 1))
         return TTuple((self.typ(depth - 1), self.typ(depth - 1)))
 
 

@@ -18,6 +18,7 @@ import pytest
 import stele
 from stele.actors.executor import ExecLimits
 from stele.actors.executor._tel_riscv import COMPILED
+from stele.actors.repository._messages import GetObject
 from stele.sim import SimEnv
 from stele.tel import CostLimitExceeded, DepthLimitExceeded, Limits, Program, TelError, check_module, parse_module
 from stele.tel.compiler import CompileUnsupported, compile_program, run_compiled, sites_of
@@ -27,7 +28,7 @@ SRC = """
 def fib(n: Int) -> Int = if n < 2 then n else fib(n - 1) + fib(n - 2)
 def deep(n: Int) -> Int = if n <= 0 then 0 else 1 + deep(n - 1)
 def pair(n: Int) -> Option[(Int, Bool)] = if n > 0 then Some((n, n > 5)) else None
-def text(n: Int) -> String = int_to_string(n)
+def text(n: Int) -> Bytes = sha256(int_to_bytes(n))
 """
 
 
@@ -71,9 +72,29 @@ def test_execute_on_riscv_raises_the_interpreters_typed_errors() -> None:
     assert got[0][0] == CostLimitExceeded.__name__ and got[1][0] == DepthLimitExceeded.__name__
 
 
+def test_a_compilation_is_stored_content_addressed_and_reused() -> None:
+    """The ELF goes to the store under the TEL digest and compiler version; a process whose
+    memory cache is empty loads it from there instead of compiling again."""
+    from stele.actors.executor import _tel_riscv as tr
+
+    async def scenario(rt: Any) -> Any:
+        tr.COMPILED._items.clear()
+        writes = tr.STORE_WRITES[0]
+        first = await rt.execute("pair", [9], engine="riscv", memo=False)
+        tr.COMPILED._items.clear()  # a fresh process: only the store remembers
+        again = await rt.execute("pair", [9], engine="riscv", memo=False)
+        blob = await rt._ask("repository", GetObject(tr.compiled_name(first.digest)))
+        return first, again, tr.STORE_WRITES[0] - writes, blob
+    first, again, writes, blob = _sim(scenario)
+    assert (first.value, first.cost) == (again.value, again.cost) == (stele.tel.Some((9, True)), first.cost)
+    assert writes == 1
+    assert blob.kind == "tel-rv32.elf" and blob.digest == stele.protocol.Digest.of(blob.payload)
+    assert sites_of(blob.payload)["entry"] == "pair"
+
+
 def test_execute_on_riscv_refuses_what_does_not_compile() -> None:
     async def scenario(rt: Any) -> Any:
-        with pytest.raises(CompileUnsupported, match="String"):
+        with pytest.raises(CompileUnsupported, match="the builtin sha256 does not compile"):
             await rt.execute("text", [1], engine="riscv", memo=False)
         return True
     assert _sim(scenario)
@@ -100,6 +121,16 @@ def test_stele_compile_writes_a_runnable_elf(tmp_path: Path) -> None:
     missing = subprocess.run(exe + ["compile", "nope", "-o", str(tmp_path / "t.elf"), "--store", store],
                              capture_output=True, text=True)
     assert missing.returncode == 5
+    # `stele run --engine riscv`: the value on stdout; a refusal is one typed line, exit 2
+    ok = subprocess.run(exe + ["run", "fib", "12", "--engine", "riscv", "--store", store],
+                        capture_output=True, text=True)
+    lines = ok.stdout.splitlines()
+    assert ok.returncode == 0 and lines[0] == "144" and lines[1].startswith("cost=4645 (cycles=")
+    refused = subprocess.run(exe + ["run", "text", "3", "--engine", "riscv", "--store", store],
+                             capture_output=True, text=True)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert refused.stderr.strip() == ("stele run: error: CompileUnsupported: the builtin sha256 "
+                                      "does not compile to RISC-V yet (it runs on --engine tel)")
 
 
 def _examples() -> list[tuple[str, str]]:
@@ -111,7 +142,11 @@ def _examples() -> list[tuple[str, str]]:
     return out
 
 
-ARGS = {"Int": [0, 1, 7, 15, -3], "Bool": [True, False], "Unit": [()]}
+ARGS: dict[str, list[Any]] = {
+    "Int": [0, 1, 7, 15, -3], "Bool": [True, False], "Unit": [()], "String": ["", "ab", "é😀"],
+    "Bytes": [b"", b"\x00\xff"], "List[Int]": [(), (1, 2, 3), (-5,)],
+    "List[String]": [(), ("a", "bc")], "List[Bytes]": [(), (b"a", b"bc", b"\x00")],
+}
 
 
 def test_every_example_runs_on_both_engines_or_is_refused_by_name() -> None:
@@ -127,7 +162,8 @@ def test_every_example_runs_on_both_engines_or_is_refused_by_name() -> None:
         compiled.append(f"{file}:{name}")
         ref = Program(checked, jit_after=None)
         d = checked.defs[name]
-        values = [ARGS[p.type.name] for p in d.params]  # type: ignore[union-attr]
+        from stele.tel._printer import print_type
+        values = [ARGS[print_type(p.type)] for p in d.params]
         for args in ([v[i % len(v)] for v in values] for i in range(5)):
             for fuel in (10**6, 37):
                 lim = Limits(fuel=fuel)
@@ -142,4 +178,5 @@ def test_every_example_runs_on_both_engines_or_is_refused_by_name() -> None:
                     got = (type(exc).__name__, str(exc), exc.cost)
                 assert want == got, (file, name, args, fuel)
     # what compiles today (docs/tel-compiler.md says the same)
-    assert compiled == ["fib.tel:fib", "nested.tel:square", "parity.tel:is_even", "parity.tel:is_odd"]
+    assert compiled == ["fib.tel:fib", "fib.tel:fib_fast", "nested.tel:square", "parity.tel:is_even",
+                        "parity.tel:is_odd", "sum_squares.tel:sum_squares", "sum_squares.tel:sum_squares_to"]

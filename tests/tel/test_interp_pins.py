@@ -87,3 +87,25 @@ def test_depth_error_reports_needed_as_limit_plus_one(prog: Program) -> None:
             prog.call("down", [50], limits=Limits(depth=limit))
         assert (info.value.needed, info.value.limit) == (limit + 1, limit)
         assert f"needed {limit + 1}, limit {limit}" in str(info.value)
+
+
+EQ_SRC = "def eq(n: Int) -> Bool = range(0, n) == range(0, n)\n"
+
+
+@pytest.mark.parametrize("jit_after", [None, 1])
+def test_equality_walks_are_not_limited_by_the_fuel_slice(jit_after: int | None) -> None:
+    """`==` on a value larger than one fuel slice (a run with a `check` gets 10,000 units at a
+    time) charges the same as without slices; it once failed with "limit 40013" of 10^6."""
+    from stele.tel import TelError, check_module, parse_module
+    checked = check_module(parse_module(EQ_SRC), EQ_SRC)
+    p = Program(checked, jit_after=jit_after)
+    plain = p.call("eq", [20_000], limits=Limits(fuel=10**6))
+    sliced = p.call("eq", [20_000], limits=Limits(fuel=10**6), check=lambda c: None, check_every=10_000)
+    assert (sliced.value, sliced.cost) == (plain.value, plain.cost) == (True, 60014)
+    for fuel in (40_013, 50_000):  # too little fuel in total: the same error with or without slices
+        errs = []
+        for kw in ({}, {"check": lambda c: None, "check_every": 10_000}):
+            with pytest.raises(TelError) as info:
+                p.call("eq", [20_000], limits=Limits(fuel=fuel), **kw)  # type: ignore[arg-type]
+            errs.append((type(info.value).__name__, str(info.value), info.value.cost))
+        assert errs[0] == errs[1], errs

@@ -18,6 +18,7 @@ from ._driver import Compiled as Compiled
 from ._driver import GuestFailed as GuestFailed
 from ._driver import GuestRun as GuestRun
 from ._driver import compile_program as compile_program
+from ._driver import compiled_from_elf as compiled_from_elf
 from ._driver import decode_output as decode_output
 from ._driver import guest_input as guest_input
 from ._driver import max_cycles_for as max_cycles_for
@@ -28,5 +29,5 @@ from ._lower import CompileUnsupported as CompileUnsupported
 
 __all__ = [
     "COMPILER_VERSION", "Compiled", "CompileUnsupported", "GuestFailed", "GuestRun", "SUPPORTED",
-    "compile_program", "decode_output", "guest_input", "max_cycles_for", "run_compiled", "sites_of",
+    "compile_program", "compiled_from_elf", "decode_output", "guest_input", "max_cycles_for", "run_compiled", "sites_of",
 ]

@@ -2,7 +2,7 @@
 
 The ELF is what ``rt.execute(NAME, args, engine="riscv")`` runs: input on fd
 0 (canonical CBOR ``[fuel, memory, depth, [args...]]``), output on fd 3
-(``[code, value_or_site, fuel_left, memory_left]``), the exit code, and a
+(``[code, value_or_site, fuel_left, memory_left, extra]``), the exit code, and a
 ``.stele.tel`` section with the site table that maps error exits back to
 TEL's typed errors. Prints one line ``wrote PATH: N bytes (text T bytes,
 S sites, compiler V)``; ``--json`` prints ``{"ok", "path", "digest",

@@ -25,11 +25,11 @@ from ._lower import CompileUnsupported, IrFunc
 from ._regalloc import Allocation, allocate, intervals
 
 __all__ = ["gen_function", "ERR_FUEL", "ERR_DEPTH", "ERR_OVERFLOW", "ERR_DIVZERO", "ERR_MEMORY",
-           "ERR_INPUT", "ERR_HOST_MEMORY"]
+           "ERR_INPUT", "ERR_HOST_MEMORY", "ERR_INTERNAL"]
 
 ERR_FUEL, ERR_DEPTH, ERR_MEMORY, ERR_OVERFLOW, ERR_DIVZERO, ERR_INPUT = 10, 11, 12, 13, 14, 90
-#: the heap could not grow (a host limit, not a TEL error)
-ERR_HOST_MEMORY = 91
+#: the heap could not grow (a host limit, not a TEL error); code no TEL program reaches (a compiler bug)
+ERR_HOST_MEMORY, ERR_INTERNAL = 91, 93
 ZERO, RA, SP, GP, TP = 0, 1, 2, 3, 4
 T0, T1, T2, T3, T4, T5, T6 = (REG[f"t{i}"] for i in range(7))
 A0, A1, A2, A3, A4, A5, A6, A7 = (REG[f"a{i}"] for i in range(8))
@@ -57,8 +57,12 @@ def _operands(ins: tuple[Any, ...]) -> list[int]:
         return [ins[1], *ins[3]]
     if op == "callv":
         return [ins[1], ins[2], *ins[3]]
-    if op == "fnaddr":
+    if op in ("fnaddr", "lit", "sethdr"):
         return [ins[1]]
+    if op == "len":
+        return [ins[1], ins[2]]
+    if op == "rt":
+        return ([ins[1]] if ins[1] >= 0 else []) + list(ins[3])
     return []
 
 
@@ -148,6 +152,8 @@ class _Func:
         code = {"depth": ERR_DEPTH, "ovf": ERR_OVERFLOW, "divz": ERR_DIVZERO}[kind]
         a.li(A0, code)
         a.li(A1, args[0])
+        a.li(A2, 0)
+        a.li(A3, 0)
         a.jump("rt_fail")
 
     def charge(self, cost: int, site: int) -> None:
@@ -178,11 +184,11 @@ class _Func:
             a.li(hi, v >> 32)
             self.dst(ins[1], lo, hi)
         elif op == "param":
-            off = self.frame + 8 * ins[2]
+            base, off = self.addr(SP, self.frame + 8 * ins[2])
             pair = self.alloc.pairs.get(ins[1])
             lo, hi = pair if pair is not None else (T0, T1)
-            a("lw", lo, SP, imm=off)
-            a("lw", hi, SP, imm=off + 4)
+            a("lw", lo, base, imm=off)
+            a("lw", hi, base, imm=off + 4)
             self.dst(ins[1], lo, hi)
         elif op == "mov":
             lo, hi = self.src(ins[2], T0, T1)
@@ -257,12 +263,14 @@ class _Func:
         elif op == "store":
             p, _ = self.src(ins[1], T0, T1)
             lo, hi = self.src(ins[3], T2, T3)
-            a("sw", 0, p, lo, imm=8 * ins[2])
-            a("sw", 0, p, hi, imm=8 * ins[2] + 4)
+            p, off = self.addr(p, 8 * ins[2])
+            a("sw", 0, p, lo, imm=off)
+            a("sw", 0, p, hi, imm=off + 4)
         elif op == "load":
             p, _ = self.src(ins[2], T0, T1)
-            a("lw", T2, p, imm=8 * ins[3])
-            a("lw", T3, p, imm=8 * ins[3] + 4)
+            p, off = self.addr(p, 8 * ins[3])
+            a("lw", T2, p, imm=off)
+            a("lw", T3, p, imm=off + 4)
             self.dst(ins[1], T2, T3)
         elif op == "cmp":
             self.compare(ins[1], ins[2], ins[3], ins[4])
@@ -302,6 +310,34 @@ class _Func:
             a.la(T2, self.fn_label[ins[2]])
             a("sw", 0, p, T2, imm=0)
             a("sw", 0, p, ZERO, imm=4)
+        elif op == "lit":
+            pair = self.alloc.pairs.get(ins[1])
+            lo, hi = pair if pair is not None else (T0, T1)
+            a.la(lo, ins[2])
+            a.li(hi, 0)
+            self.dst(ins[1], lo, hi)
+        elif op == "len":
+            p, _ = self.src(ins[2], T0, T1)
+            a("lw", T2, p, imm=0)
+            self.dst(ins[1], T2, ZERO)
+        elif op == "sethdr":
+            p, _ = self.src(ins[1], T0, T1)
+            a.li(T2, ins[2])
+            a("sw", 0, p, T2, imm=0)
+            a("sw", 0, p, ZERO, imm=4)
+        elif op == "rt":
+            _, d, label, args, imms = ins
+            if len(args) > 3 or len(imms) > 3:
+                raise CompileUnsupported(f"internal: runtime call {label} with too many operands")
+            for i, v in enumerate(args):
+                lo, hi = self.src(v, (A0, A2, A4)[i], (A1, A3, A5)[i])
+                a.mv((A0, A2, A4)[i], lo)
+                a.mv((A1, A3, A5)[i], hi)
+            for r, imm in zip((T3, T4, T5), imms):
+                a.li(r, imm)
+            a.jump(label, link=RA)
+            if d >= 0:
+                self.dst(d, A0, A1)
         elif op == "ret":
             lo, hi = self.src(ins[1], A0, A1)
             a.mv(A0, lo)
@@ -309,6 +345,14 @@ class _Func:
             a.jump(self.epilogue)
         else:
             raise CompileUnsupported(f"internal: unknown IR instruction {op!r}")
+
+    def addr(self, base: int, off: int) -> tuple[int, int]:
+        """`base` + `off` as a register and an offset that fits a load or store (t5 if needed)."""
+        if off + 4 < 2048:
+            return base, off
+        self.a.li(T5, off)
+        self.a("add", T5, base, T5)
+        return T5, 0
 
     def load_args(self, x: int, y: int) -> None:
         """x into a0/a1 and y into a2/a3 (for the runtime's arithmetic routines)."""

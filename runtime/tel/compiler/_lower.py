@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._ast import (
-    Binary, BoolLit, Call, Def, Expr, If, IntLit, Lambda, Let, Match, NoneE, Proj, Seq, SomeE, TFn, TList,
-    TName, TOption, TTuple, TupleLit, Type, Unary, UnitLit, Var,
+    Binary, BoolLit, BytesLit, Call, Def, Expr, If, IntLit, Lambda, Let, ListLit, Match, NoneE, Proj, Seq,
+    SomeE, StrLit, TFn, TList, TName, TOption, TTuple, TupleLit, Type, Unary, UnitLit, Var,
 )
+from .._builtins import BUILTINS
 from .._cost import CostTable
 from .._errors import Loc, TelError
 from .._printer import print_type
@@ -36,16 +37,24 @@ from .._types import CheckedModule
 
 __all__ = ["CompileUnsupported", "Site", "IrFunc", "IrModule", "lower_module", "SUPPORTED"]
 
+#: builtins the compiled code implements (the rest raise CompileUnsupported)
+COMPILED_BUILTINS = frozenset(("get_or_else", "size", "get", "append", "range", "map", "filter", "fold",
+                               "exists", "forall", "slice", "int_to_string", "int_to_bytes", "bytes_to_int",
+                               "string_to_bytes", "bytes_to_hex", "string_to_int", "bytes_to_string"))
 #: what compiles (the rest raises CompileUnsupported)
 SUPPORTED = (
-    "types Int, Bool, Unit; literals; local variables; let; if; `;`; unary - and !; "
-    "+ - * / % with TEL's overflow and division errors; < <= > >= == != on Int, Bool, Unit; "
+    "types Int, Bool, Unit, String, Bytes, List[T], Option[T], tuples and functions; literals; "
+    "local variables; let; if; `;`; unary - and !; "
+    "+ - * / % with TEL's overflow and division errors; < <= > >=; == != on every comparable type "
+    "(structural, charged per element as the interpreter); ++ on strings, bytes and lists; "
     "&& ||; calls of definitions (recursion, mutual recursion) under the depth limit; "
     "Option (Some, None, match) and tuples (literals, projection) with the memory limit; "
-    "lambdas (closures capturing locals) and calls of function values; get_or_else; "
-    "entry arguments of type Int, Bool, Unit and results of any of these types"
+    "lambdas (closures capturing locals) and calls of function values; the builtins "
+    + ", ".join(sorted(COMPILED_BUILTINS)) + "; "
+    "entry arguments and results of any data type (not functions)"
 )
 INT, BOOL, UNIT = TName("Int"), TName("Bool"), TName("Unit")
+STRING, BYTES = TName("String"), TName("Bytes")
 #: the type of `None` before anything says what it holds
 UNKNOWN_OPTION = TOption(TName("?"))
 _SCALARS = (INT, BOOL, UNIT)
@@ -96,6 +105,11 @@ class IrModule:
     entry: str
     param_types: tuple[Type, ...]
     ret_type: Type
+    #: literal label -> (length word, bytes) of every String / Bytes literal
+    lits: dict[str, tuple[int, bytes]] = field(default_factory=dict)
+    #: the per-type routines (`==`) the code calls
+    typed: Any = None
+    mem_base: int = 16
 
 
 class _Lower:
@@ -105,6 +119,19 @@ class _Lower:
         self.sites: list[Site] = []
         self.labels = 0
         self.lambdas: dict[str, IrFunc] = {}
+        from ._rttyped import Typed
+        from ._typeinfo import expr_types
+        self.types = expr_types(checked)
+        self.lits: dict[str, tuple[int, bytes]] = {}
+        self.lit_labels: dict[tuple[str, bytes], str] = {}
+        self.typed = Typed()
+        if table.per_element != 1 or table.mem_per_item != 8:
+            raise CompileUnsupported("the compiler needs a cost table with per_element 1 and mem_per_item 8")
+
+    def ty(self, e: Expr) -> Type:
+        """The type the checker inferred for `e` (UNKNOWN if it left it open)."""
+        from ._typeinfo import UNKNOWN
+        return self.types.get(id(e), UNKNOWN)
 
     def site(self, kind: str, loc: Loc, cost: int = 0) -> int:
         self.sites.append(Site(kind, loc, cost))
@@ -163,6 +190,15 @@ class _Lower:
         if isinstance(e, UnitLit):
             f.emit("const", d, 0)
             return d, UNIT
+        if isinstance(e, (StrLit, BytesLit)):
+            data = e.value.encode("utf-8") if isinstance(e, StrLit) else e.value
+            kind = "s" if isinstance(e, StrLit) else "b"
+            label = self.lit_labels.get((kind, data))
+            if label is None:
+                label = self.lit_labels[(kind, data)] = f"lit_{len(self.lit_labels)}"
+                self.lits[label] = (len(e.value), data)
+            f.emit("lit", d, label)
+            return d, STRING if isinstance(e, StrLit) else BYTES
         raise CompileUnsupported(f"{_at(e.loc)}{type(e).__name__} does not compile to RISC-V yet")
 
     # -- lowering
@@ -173,9 +209,22 @@ class _Lower:
             return self.if_(f, e, env)
         if isinstance(e, Call):
             return self.call(f, e, env)
-        if isinstance(e, (IntLit, BoolLit, UnitLit)):
+        if isinstance(e, (IntLit, BoolLit, UnitLit, StrLit, BytesLit)):
             self.charge(f, [self.part(e)], e.loc)
             return self.literal(f, e)
+        if isinstance(e, ListLit):
+            # the interpreter: the node, then one element per item, the items, then the memory
+            self.charge(f, [self.part(e)], e.loc)
+            n = len(e.items)
+            self.dyn(f, self.t.per_element * n, e.loc)
+            vals = [self.expr(f, i, env)[0] for i in e.items]
+            d = f.vreg()
+            mem = self.t.mem_base + self.t.mem_per_item * n
+            f.emit("alloc", d, mem, n + 1, self.site("memory", e.loc, mem))
+            f.emit("sethdr", d, n)
+            for i, x in enumerate(vals):
+                f.emit("store", d, 1 + i, x)
+            return d, self.ty(e)
         if isinstance(e, Var):
             if e.name not in env:
                 raise CompileUnsupported(f"{_at(e.loc)}a definition used as a value does not compile yet")
@@ -207,6 +256,9 @@ class _Lower:
             f.emit("store", d, 0, x)
             return d, TOption(t)
         if isinstance(e, TupleLit):
+            if len(e.items) > MAX_TUPLE:
+                raise CompileUnsupported(f"{_at(e.loc)}a tuple of {len(e.items)} items does not compile "
+                                         f"(at most {MAX_TUPLE})")
             self.charge(f, [self.part(e)], e.loc)
             items = [self.expr(f, i, env) for i in e.items]
             n = len(items)
@@ -289,12 +341,28 @@ class _Lower:
             f.emit("cmp", e.op, d, a, b)
             return d, BOOL
         if e.op in ("==", "!="):
-            if ta not in _SCALARS:
-                raise CompileUnsupported(f"{_at(e.loc)}== on values of this type does not compile yet")
-            if ta != INT:  # the interpreter pays per element of a non-Int left value (1 for a scalar)
-                self.dyn(f, self.t.per_element, e.loc)
-            f.emit("cmp", e.op, d, a, b)
+            ta = self.ty(e.left)
+            if ta in _SCALARS:
+                if ta != INT:  # the interpreter pays per element of a non-Int left value (1 for a scalar)
+                    self.dyn(f, self.t.per_element, e.loc)
+                f.emit("cmp", e.op, d, a, b)
+                return d, BOOL
+            if not compilable_type(ta) or _has_fn(ta):
+                raise CompileUnsupported(f"{_at(e.loc)}== on values of type {print_type(ta)} does not compile yet")
+            # the left value's unfolded size is charged first (measured as the interpreter does)
+            f.emit("rt", -1, self.typed.label("eqc", ta), [a], [self.site("fuel", e.loc)])
+            if e.op == "==":
+                f.emit("rt", d, self.typed.label("eq", ta), [a, b], [])
+            else:
+                x = f.vreg()
+                f.emit("rt", x, self.typed.label("eq", ta), [a, b], [])
+                f.emit("not", d, x)
             return d, BOOL
+        if e.op == "++":
+            t = self.ty(e)
+            routine = "rt_concat_list" if isinstance(t, TList) else "rt_concat_str"
+            f.emit("rt", d, routine, [a, b], [self.site("fuel", e.loc), self.site("memory", e.loc)])
+            return d, t
         raise CompileUnsupported(f"{_at(e.loc)}the operator {e.op} does not compile to RISC-V yet")
 
     def gen_binary(self, f: IrFunc, e: Binary, env: dict[str, tuple[int, Type]],
@@ -342,6 +410,8 @@ class _Lower:
             self.charge(f, [("Call", self.t.node["Call"])], e.loc)
             args = [self.expr(f, a, env)[0] for a in e.args]
             return self.call_def(f, fn.name, args, e.loc)
+        if isinstance(fn, Var) and fn.name not in env and fn.name in BUILTINS and fn.name != "get_or_else":
+            return self.builtin(f, e, fn.name, env)
         if isinstance(fn, Var) and fn.name not in env and fn.name == "get_or_else":
             # the interpreter's builtin call: Call and builtin cost as one unit, then the arguments
             self.charge(f, [("Call", self.t.node["Call"]), ("builtin:get_or_else", self.t.builtin[fn.name])],
@@ -367,6 +437,38 @@ class _Lower:
             return d, ft.ret if isinstance(ft, TFn) else UNKNOWN_OPTION
         what = f"the builtin {fn.name}" if isinstance(fn, Var) and fn.name not in env else "a function value"
         raise CompileUnsupported(f"{_at(e.loc)}calling {what} does not compile to RISC-V yet")
+
+    def builtin(self, f: IrFunc, e: Call, name: str, env: dict[str, tuple[int, Type]]) -> tuple[int, Type]:
+        """A builtin call: Call and the builtin's cost as one unit, the arguments, then its own charges."""
+        if name not in COMPILED_BUILTINS:
+            raise CompileUnsupported(f"{_at(e.loc)}the builtin {name} does not compile to RISC-V yet")
+        self.charge(f, [("Call", self.t.node["Call"]), (f"builtin:{name}", self.t.builtin[name])], e.loc)
+        args = [self.expr(f, a, env)[0] for a in e.args]
+        d = f.vreg()
+        t = self.ty(e)
+        loc = e.loc
+        if name == "size":
+            f.emit("len", d, args[0])
+        elif name == "get":
+            f.emit("rt", d, "rt_get", args, [self.site("memory", loc)])
+        elif name == "slice":
+            tx = self.ty(e.args[0])
+            kind = 0 if isinstance(tx, TList) else 1 if tx == BYTES else 2
+            f.emit("rt", d, "rt_slice", args, [self.site("fuel", loc), self.site("memory", loc), kind])
+        elif name in ("int_to_string", "int_to_bytes", "bytes_to_int"):
+            f.emit("rt", d, f"rt_{name}", args, [self.site("memory", loc)])
+        elif name in ("string_to_bytes", "bytes_to_hex", "string_to_int", "bytes_to_string"):
+            f.emit("rt", d, f"rt_{name}", args, [self.site("fuel", loc), self.site("memory", loc)])
+        elif name in ("append", "range"):
+            f.emit("rt", d, f"rt_{name}", args, [self.site("fuel", loc), self.site("memory", loc)])
+        elif name in ("map", "filter"):
+            f.emit("rt", d, f"rt_{name}", args,
+                   [self.site("fuel", loc), self.site("depth", loc), self.site("memory", loc)])
+        elif name in ("exists", "forall", "fold"):
+            f.emit("rt", d, f"rt_{name}", args, [self.site("fuel", loc), self.site("depth", loc)])
+        else:  # pragma: no cover - COMPILED_BUILTINS lists the cases above
+            raise CompileUnsupported(f"{_at(loc)}the builtin {name} does not compile to RISC-V yet")
+        return d, t
 
     def lambda_(self, f: IrFunc, e: Lambda, env: dict[str, tuple[int, Type]]) -> tuple[int, Type]:
         """A closure: [code address, captured...] on the heap; its body is a function of its own."""
@@ -464,14 +566,28 @@ class _Lower:
 
 
 def compilable_type(t: Type) -> bool:
-    """Types whose values the compiled code represents: scalars, options and tuples of them."""
+    """Types whose values the compiled code represents (every data type; `?` for an open one)."""
     if isinstance(t, TName):
-        return t.name in ("Int", "Bool", "Unit")
-    if isinstance(t, TOption):
+        return t.name in ("Int", "Bool", "Unit", "String", "Bytes", "?")
+    if isinstance(t, (TOption, TList)):
         return compilable_type(t.elem)
     if isinstance(t, TTuple):
-        return all(compilable_type(i) for i in t.items)
-    assert isinstance(t, (TList, TFn))
+        return len(t.items) <= MAX_TUPLE and all(compilable_type(i) for i in t.items)
+    assert isinstance(t, TFn)
+    return False
+
+
+#: the widest tuple the compiled code handles (its items are addressed by 12-bit offsets)
+MAX_TUPLE = 200
+
+
+def _has_fn(t: Type) -> bool:
+    if isinstance(t, TFn):
+        return True
+    if isinstance(t, (TOption, TList)):
+        return _has_fn(t.elem)
+    if isinstance(t, TTuple):
+        return any(_has_fn(i) for i in t.items)
     return False
 
 
@@ -480,14 +596,14 @@ def lower_module(checked: CheckedModule, entry: str, table: CostTable) -> IrModu
     if entry not in checked.defs:
         raise TelError(f"no definition named {entry!r}")
     for p in checked.defs[entry].params:
-        if p.type not in _SCALARS:
+        if not compilable_type(p.type) or _has_fn(p.type):
             raise CompileUnsupported(f"{_at(p.loc)}an entry argument of type {print_type(p.type)} does not compile yet")
     low = _Lower(checked, table)
     reach = _reachable(checked, entry)
     funcs = {name: low.func(checked.defs[name]) for name in checked.defs if name in reach}
     funcs.update(low.lambdas)
     d = checked.defs[entry]
-    return IrModule(funcs, low.sites, entry, tuple(p.type for p in d.params), d.ret)
+    return IrModule(funcs, low.sites, entry, tuple(p.type for p in d.params), d.ret, low.lits, low.typed, table.mem_base)
 
 
 def _reachable(checked: CheckedModule, entry: str) -> set[str]:

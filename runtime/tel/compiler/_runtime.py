@@ -19,10 +19,10 @@ output length and buffer.
 
 from __future__ import annotations
 
-from .._ast import TName, TOption, TTuple, Type
+from .._ast import TList, TName, TOption, TTuple, Type
 from ._asm import Asm
 from ._codegen import (
-    A0, A1, A2, A3, A4, A5, A6, A7, ERR_FUEL, ERR_HOST_MEMORY, ERR_INPUT, ERR_MEMORY, GP, RA, SP, T0, T1, T2, T3, T4, T5, T6, TP,
+    A0, A1, A2, A3, A4, A5, A6, A7, ERR_FUEL, ERR_HOST_MEMORY, ERR_INPUT, GP, RA, SP, T0, T1, T2, T3, T4, T5, T6, TP,
     ZERO,
 )
 from ._lower import CompileUnsupported
@@ -130,7 +130,7 @@ def emit_start(a: Asm, entry: str, params: tuple[Type, ...], ret: Type, stack_by
     a.mv(S2, A3)
     for i, t in enumerate(params):
         a.mv(A0, S2)
-        _decode_scalar(a, t)
+        _decode(a, t)
         a("sw", 0, SP, A1, imm=8 * i)
         a("sw", 0, SP, A2, imm=8 * i + 4)
         a.mv(S2, A3)
@@ -139,12 +139,13 @@ def emit_start(a: Asm, entry: str, params: tuple[Type, ...], ret: Type, stack_by
     a.mv(S4, A1)
     _data(a, T6)
     a("sw", 0, T6, ZERO, imm=OUTLEN)
-    _put(a, 4, 4)
+    _put(a, 4, 5)
     _put(a, 0, 0)
     a.mv(A0, S3)
     a.mv(A1, S4)
     a.jump(encoder_label(ret), link=RA)
     a.jump("rt_finish_meters", link=RA)
+    _put(a, 0, 0)
     a.li(A0, 0)
     a.jump("rt_write_exit")
 
@@ -189,6 +190,148 @@ def _decode_scalar(a: Asm, t: Type) -> None:
     else:
         _major(a, 4)
         a.branch("bne", A1, ZERO, "rt_bad_input")
+
+
+def _scalar_type(t: Type) -> bool:
+    return isinstance(t, TName) and t.name in ("Int", "Bool", "Unit")
+
+
+def _decode(a: Asm, t: Type) -> None:
+    """A value of type `t` at a0 into a1/a2, a3 = the next byte (clobbers t*, a*; keeps s*)."""
+    if _scalar_type(t):
+        _decode_scalar(a, t)
+    else:
+        a.jump(decoder_label(t), link=RA)
+
+
+def decoder_label(t: Type) -> str:
+    from .._printer import print_type
+    return "dec " + print_type(t)
+
+
+def emit_decoders(a: Asm, types: tuple[Type, ...], done: set[str] | None = None) -> None:
+    """The CBOR decoders of the entry's argument types (arguments are not charged memory:
+    the interpreter receives them built). Blocks come from `rt_palloc`."""
+    from .._ast import TFn
+    from ._rtseq import enter, leave
+    done = set() if done is None else done
+    for t in types:
+        if _scalar_type(t) or decoder_label(t) in done:
+            continue
+        if isinstance(t, TFn) or (isinstance(t, TName) and t.name not in ("String", "Bytes")):
+            raise CompileUnsupported(f"an entry argument of type {t} does not compile")
+        done.add(decoder_label(t))
+        a.label(decoder_label(t))
+        size = enter(a, 4)
+        s0, s1, s2, s3 = S0, S1, S2, S3
+        inner: list[Type] = []
+        if isinstance(t, TName):  # String or Bytes
+            a.jump("rt_head", link=RA)
+            _major(a, 3 if t.name == "String" else 2)
+            a.branch("bne", A2, ZERO, "rt_bad_input")
+            a.mv(s0, A3)
+            a.mv(s1, A1)
+            a("addi", A0, s1, imm=8)
+            a.jump("rt_palloc", link=RA)
+            a.mv(s2, A0)
+            a("sw", 0, s2, s1, imm=4)
+            a.mv(T0, s0)
+            a.mv(T1, s1)
+            a("addi", T2, s2, imm=8)
+            a.li(T3, 0)  # code points
+            loop, done_l, cont = a.fresh("dc"), a.fresh("dc"), a.fresh("dc")
+            a.label(loop)
+            a.branch("beq", T1, ZERO, done_l)
+            a("lbu", T4, T0, imm=0)
+            a("sb", 0, T2, T4, imm=0)
+            a("andi", T4, T4, imm=0xC0)
+            a.li(T5, 0x80)
+            a.branch("beq", T4, T5, cont)
+            a("addi", T3, T3, imm=1)
+            a.label(cont)
+            a("addi", T0, T0, imm=1)
+            a("addi", T2, T2, imm=1)
+            a("addi", T1, T1, imm=-1)
+            a.jump(loop)
+            a.label(done_l)
+            if t.name == "Bytes":
+                a.mv(T3, s1)
+            a("sw", 0, s2, T3, imm=0)
+            a.mv(A1, s2)
+            a("add", A3, s0, s1)
+        elif isinstance(t, TOption):
+            some, out = a.fresh("dc"), a.fresh("dc")
+            a("lbu", T0, A0, imm=0)
+            a.li(T1, 0xF6)
+            a.branch("bne", T0, T1, some)
+            a.li(A1, 0)
+            a("addi", A3, A0, imm=1)
+            a.jump(out)
+            a.label(some)
+            a.li(T1, 0xA1)  # {"s": value}
+            a.branch("bne", T0, T1, "rt_bad_input")
+            a("lbu", T0, A0, imm=1)
+            a.li(T1, 0x61)
+            a.branch("bne", T0, T1, "rt_bad_input")
+            a("lbu", T0, A0, imm=2)
+            a.li(T1, ord("s"))
+            a.branch("bne", T0, T1, "rt_bad_input")
+            a("addi", s0, A0, imm=3)
+            a.li(A0, 8)
+            a.jump("rt_palloc", link=RA)
+            a.mv(s1, A0)
+            a.mv(A0, s0)
+            _decode(a, t.elem)
+            a("sw", 0, s1, A1, imm=0)
+            a("sw", 0, s1, A2, imm=4)
+            a.mv(A1, s1)
+            a.label(out)
+            inner.append(t.elem)
+        else:
+            assert isinstance(t, (TList, TTuple))
+            a.jump("rt_head", link=RA)
+            _major(a, 4)
+            a.branch("bne", A2, ZERO, "rt_bad_input")
+            a.mv(s0, A3)  # cursor
+            if isinstance(t, TTuple):
+                a.li(T0, len(t.items))
+                a.branch("bne", A1, T0, "rt_bad_input")
+                a.li(A0, 8 * len(t.items))
+                a.jump("rt_palloc", link=RA)
+                a.mv(s1, A0)
+                for i, it in enumerate(t.items):
+                    a.mv(A0, s0)
+                    _decode(a, it)
+                    a("sw", 0, s1, A1, imm=8 * i)
+                    a("sw", 0, s1, A2, imm=8 * i + 4)
+                    a.mv(s0, A3)
+                    inner.append(it)
+            else:
+                a.mv(s2, A1)  # items left
+                a("slli", A0, s2, imm=3)
+                a("addi", A0, A0, imm=8)
+                a.jump("rt_palloc", link=RA)
+                a.mv(s1, A0)
+                a("sw", 0, s1, s2, imm=0)
+                a("addi", s3, s1, imm=8)
+                loop, fin = a.fresh("dc"), a.fresh("dc")
+                a.label(loop)
+                a.branch("beq", s2, ZERO, fin)
+                a.mv(A0, s0)
+                _decode(a, t.elem)
+                a("sw", 0, s3, A1, imm=0)
+                a("sw", 0, s3, A2, imm=4)
+                a.mv(s0, A3)
+                a("addi", s3, s3, imm=8)
+                a("addi", s2, s2, imm=-1)
+                a.jump(loop)
+                a.label(fin)
+                inner.append(t.elem)
+            a.mv(A1, s1)
+            a.mv(A3, s0)
+        a.li(A2, 0)
+        leave(a, 4, size)
+        emit_decoders(a, tuple(inner), done)
 
 
 def _encode_scalar(a: Asm, t: Type, lo: int, hi: int) -> None:
@@ -264,6 +407,34 @@ def emit_encoders(a: Asm, t: Type, done: set[str] | None = None) -> None:
             a("lw", A1, S1, imm=8 * i + 4)
             a.jump(encoder_label(it), link=RA)
             inner.append(it)
+    elif isinstance(t, TName) and t.name in ("String", "Bytes"):
+        a.li(A0, 3 if t.name == "String" else 2)
+        a("lw", A1, S1, imm=4)
+        a.li(A2, 0)
+        a.jump("rt_put", link=RA)
+        a("addi", A0, S1, imm=8)
+        a("lw", A1, S1, imm=4)
+        a.jump("rt_putbytes", link=RA)
+    elif isinstance(t, TList):
+        a.li(A0, 4)
+        a("lw", A1, S1, imm=0)
+        a.li(A2, 0)
+        a.jump("rt_put", link=RA)
+        a("lw", S3, S1, imm=0)
+        a("addi", S2, S1, imm=8)
+        loop, fin = a.fresh("enc"), a.fresh("enc")
+        a.label(loop)
+        a.branch("beq", S3, ZERO, fin)
+        a("lw", A0, S2, imm=0)
+        a("lw", A1, S2, imm=4)
+        a.jump(encoder_label(t.elem), link=RA)
+        a("addi", S2, S2, imm=8)
+        a("addi", S3, S3, imm=-1)
+        a.jump(loop)
+        a.label(fin)
+        inner.append(t.elem)
+    elif isinstance(t, TName) and t.name == "?":
+        a.jump("rt_internal")
     else:
         _encode_scalar(a, t, S1, S2)
     for i, r in enumerate((S1, S2, S3)):
@@ -282,12 +453,14 @@ def _put(a: Asm, major: int, n: int) -> None:
     a.jump("rt_put", link=RA)
 
 
-def emit_runtime(a: Asm) -> None:
+def emit_runtime(a: Asm, mem_base: int) -> None:
     """The routines the generated code calls (they use only t* and a*, except where noted)."""
     # -- rt_bad_input: the input was not what the host sends (exit ERR_INPUT)
     a.label("rt_bad_input")
     a.li(A0, ERR_INPUT)
     a.li(A1, 0)
+    a.li(A2, 0)
+    a.li(A3, 0)
     a.jump("rt_fail")
 
     # -- rt_refuel(a0 = cost, a1 = site): next slice into gp, or the fuel error
@@ -316,16 +489,21 @@ def emit_runtime(a: Asm) -> None:
     a("sw", 0, T6, ZERO, imm=RESERVE + 4)
     a("jalr", ZERO, RA, imm=0)
     a.label(out)
+    a.mv(A2, A0)
+    a.li(A3, 0)
     a.li(A0, ERR_FUEL)
     a.jump("rt_fail")
 
-    # -- rt_fail(a0 = code, a1 = site): [code, site, fuel_left, memory_left] to fd 3, exit code
+    # -- rt_fail(a0 = code, a1 = site, a2/a3 = extra): [code, site, fuel_left, memory_left, extra]
+    #    to fd 3, exit code (extra: the dynamic cost or bytes that did not fit, for the error)
     a.label("rt_fail")
     a.mv(S0, A0)
     a.mv(S1, A1)
+    a.mv(S2, A2)
+    a.mv(S3, A3)
     _data(a, T6)
     a("sw", 0, T6, ZERO, imm=OUTLEN)
-    _put(a, 4, 4)
+    _put(a, 4, 5)
     a.li(A0, 0)
     a.mv(A1, S0)
     a.li(A2, 0)
@@ -335,6 +513,10 @@ def emit_runtime(a: Asm) -> None:
     a.li(A2, 0)
     a.jump("rt_put", link=RA)
     a.jump("rt_finish_meters", link=RA)
+    a.li(A0, 0)
+    a.mv(A1, S2)
+    a.mv(A2, S3)
+    a.jump("rt_put", link=RA)
     a.mv(A0, S0)
     a.jump("rt_write_exit")
 
@@ -368,6 +550,8 @@ def emit_runtime(a: Asm) -> None:
     _syscall(a, SYS_EXIT)
 
     _emit_alloc(a)
+    from ._rtseq import emit_seq_runtime
+    emit_seq_runtime(a, mem_base)
     _emit_head(a)
     _emit_put(a)
     _emit_mul(a)
@@ -416,6 +600,22 @@ def _emit_put(a: Asm) -> None:
     a.label("rt_put")
     _data(a, T6)
     a("lw", T5, T6, imm=OUTLEN)
+    room = a.fresh("p")
+    a.li(T0, OUTCAP - 16)
+    a.branch("bltu", T5, T0, room)
+    a.mv(T0, A0)
+    a.mv(T1, A1)
+    a.mv(T2, A2)
+    a.li(A0, 3)
+    a("addi", A1, T6, imm=OUTBUF)
+    a.mv(A2, T5)
+    _syscall(a, SYS_WRITE)
+    a.mv(A0, T0)
+    a.mv(A1, T1)
+    a.mv(A2, T2)
+    a.li(T5, 0)
+    a("sw", 0, T6, ZERO, imm=OUTLEN)
+    a.label(room)
     a("addi", T4, T6, imm=OUTBUF)
     a("add", T4, T4, T5)
     a("slli", A0, A0, imm=5)
@@ -577,40 +777,24 @@ def _emit_alloc(a: Asm) -> None:
     """rt_alloc(a0 = bytes accounted, a1 = site, a2 = bytes used) -> a0 = a fresh 8-aligned block.
 
     The TEL memory limit is an allocation budget in the cost table's units
-    (`MEMLEFT`); the block itself comes from a bump pointer whose heap grows
-    by `brk` in 64 KiB steps (a refused `brk` is a host limit: exit 91).
+    (`MEMLEFT`, `rt_account`); the block itself comes from a bump pointer
+    whose heap grows by `brk` in 64 KiB steps (`rt_palloc`; a refused `brk`
+    is a host limit: exit 91).
     """
     a.label("rt_alloc")
-    _data(a, T6)
-    a("lw", T0, T6, imm=MEMLEFT)
-    a("lw", T1, T6, imm=MEMLEFT + 4)
-    ok, fail, fits = a.fresh("al"), a.fresh("al"), a.fresh("al")
-    a.branch("bne", T1, ZERO, ok)
-    a.branch("bltu", T0, A0, fail)
-    a.label(ok)
-    a("sltu", T2, T0, A0)
-    a("sub", T0, T0, A0)
-    a("sub", T1, T1, T2)
-    a("sw", 0, T6, T0, imm=MEMLEFT)
-    a("sw", 0, T6, T1, imm=MEMLEFT + 4)
-    a("lw", T3, T6, imm=HEAP)
-    a("add", T4, T3, A2)
-    a("lw", T5, T6, imm=HEAPEND)
-    a.branch("bgeu", T5, T4, fits)
-    a.li(T0, 65536)
-    a("add", A0, T4, T0)
-    a.mv(T0, A0)
-    _syscall(a, SYS_BRK)
-    a.branch("bne", A0, T0, "rt_out_of_host_memory")
-    a("sw", 0, T6, A0, imm=HEAPEND)
-    a.label(fits)
-    a("sw", 0, T6, T4, imm=HEAP)
-    a.mv(A0, T3)
+    a("addi", SP, SP, imm=-16)
+    a("sw", 0, SP, RA, imm=12)
+    a.mv(T3, A1)
+    a.li(A1, 0)
+    a.jump("rt_account", link=RA)
+    a.mv(A0, A2)
+    a.jump("rt_palloc", link=RA)
+    a("lw", RA, SP, imm=12)
+    a("addi", SP, SP, imm=16)
     a("jalr", ZERO, RA, imm=0)
-    a.label(fail)
-    a.li(A0, ERR_MEMORY)
-    a.jump("rt_fail")
     a.label("rt_out_of_host_memory")
     a.li(A0, ERR_HOST_MEMORY)
     a.li(A1, 0)
+    a.li(A2, 0)
+    a.li(A3, 0)
     a.jump("rt_fail")
