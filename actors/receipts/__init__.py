@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ._errors import MalformedReceipt as MalformedReceipt
 from ._errors import NotProvable as NotProvable
+from ._errors import OutdatedReceipt as OutdatedReceipt
 from ._errors import ReceiptError as ReceiptError
 from ._errors import ReceiptRejected as ReceiptRejected
 from ._receipt import MAX_RECEIPT_BYTES as MAX_RECEIPT_BYTES
@@ -26,6 +27,6 @@ from ._verify import verify_receipt as verify_receipt
 #: the store kind receipts are kept under
 RECEIPT_KIND = "stele.receipt"
 
-__all__ = ["ReceiptError", "MalformedReceipt", "ReceiptRejected", "NotProvable", "RECEIPT_VERSION",
+__all__ = ["ReceiptError", "MalformedReceipt", "OutdatedReceipt", "ReceiptRejected", "NotProvable", "RECEIPT_VERSION",
            "MAX_RECEIPT_BYTES", "RECEIPT_KIND", "Receipt", "encode_receipt", "decode_receipt", "prove_receipt",
            "verify_receipt"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from stele import SteleError
 
-__all__ = ["ReceiptError", "MalformedReceipt", "ReceiptRejected", "NotProvable"]
+__all__ = ["ReceiptError", "MalformedReceipt", "OutdatedReceipt", "ReceiptRejected", "NotProvable"]
 
 
 class ReceiptError(SteleError):
@@ -22,6 +22,20 @@ class MalformedReceipt(ReceiptError):
         super().__init__(f"malformed receipt: {field}: {detail}")
         self.field = field
         self.detail = detail
+
+
+class OutdatedReceipt(MalformedReceipt):
+    """A receipt whose proof was made for an earlier zkVM constraint system (``field`` = ``"proof.version"``).
+
+    ``version`` and ``air`` name the proof's format and constraint system
+    (for example ``"stele.vm-proof/1"``, ``"stele.vm-air/2"``).  The receipt
+    cannot be checked by this verifier; prove the execution again.
+    """
+
+    def __init__(self, version: str, air: str, detail: str) -> None:
+        super().__init__("proof.version", detail)
+        self.version = version
+        self.air = air
 
 
 class ReceiptRejected(ReceiptError):

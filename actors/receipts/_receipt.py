@@ -9,7 +9,7 @@ with exactly these keys::
     version    "stele.receipt/1"
     statement  bytes: the canonical stele.vm-statement/1 encoding
     cycles     int: the run's exact cycle count (its cost), as the prover reported it
-    proof      bytes: the canonical stele.vm-proof/1 encoding
+    proof      bytes: the canonical stele.vm-proof/2 encoding (a /1 proof: OutdatedReceipt)
 
 The decoder refuses anything larger than :data:`MAX_RECEIPT_BYTES`, any
 non-canonical CBOR, any other key set, and a proof whose own statement is not
@@ -29,12 +29,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from stele.actors.zkvm import (MAX_VM_PROOF_BYTES, MalformedStatement, MalformedVmProof, Statement,
+from stele.actors.zkvm import (MAX_VM_PROOF_BYTES, MalformedStatement, MalformedVmProof, OutdatedVmProof, Statement,
                                decode_proof, decode_statement, encode_statement)
 from stele.actors.zkvm._statement import MAX_STATEMENT_BYTES
 from stele.protocol import DEFAULT_ALGORITHM, DecodeError, Digest, decode, encode
 
-from ._errors import MalformedReceipt
+from ._errors import MalformedReceipt, OutdatedReceipt
 
 __all__ = ["RECEIPT_VERSION", "MAX_RECEIPT_BYTES", "Receipt", "encode_receipt", "decode_receipt",
            "padded_log_cycles"]
@@ -55,7 +55,7 @@ def padded_log_cycles(cycles: int) -> int:
 class Receipt:
     """The statement of one guest execution and its proof (see the module docstring).
 
-    ``proof`` is the canonical ``stele.vm-proof/1`` encoding; its own
+    ``proof`` is the canonical ``stele.vm-proof/2`` encoding; its own
     statement equals ``statement`` (the constructor checks it only through
     :func:`decode_receipt`; :func:`stele.actors.receipts.verify_receipt`
     checks everything).
@@ -142,6 +142,8 @@ def decode_receipt(data: bytes) -> Receipt:
         raise MalformedReceipt("cycles", f"must be an integer in 0..2^{statement.log_cycles} - 1")
     try:
         proof = decode_proof(obj["proof"])
+    except OutdatedVmProof as exc:
+        raise OutdatedReceipt(exc.version, exc.air, exc.detail) from None
     except MalformedVmProof as exc:
         raise MalformedReceipt(f"proof.{exc.field}", exc.detail) from None
     if proof.statement != statement:

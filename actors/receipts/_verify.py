@@ -10,11 +10,11 @@ prover actor can run them in a worker process.
 
 from __future__ import annotations
 
-from stele.actors.zkvm import (MalformedVmProof, ProofRejected, Unprovable, decode_proof, digest, encode_proof,
-                               verify)
+from stele.actors.zkvm import (MalformedVmProof, OutdatedVmProof, ProofRejected, Unprovable, decode_proof, digest,
+                               encode_proof, verify)
 from stele.protocol import Digest
 
-from ._errors import MalformedReceipt, NotProvable, ReceiptRejected
+from ._errors import MalformedReceipt, NotProvable, OutdatedReceipt, ReceiptRejected
 from ._receipt import Receipt, decode_receipt, padded_log_cycles
 
 __all__ = ["prove_receipt", "verify_receipt"]
@@ -65,6 +65,8 @@ def verify_receipt(receipt: Receipt | bytes, *, elf: bytes, input_bytes: bytes |
                               f" rows, the proof is of 2^{st.log_cycles}")
     try:  # a Receipt built in memory (not decoded) may carry bad proof bytes
         proof = decode_proof(receipt.proof)
+    except OutdatedVmProof as exc:
+        raise OutdatedReceipt(exc.version, exc.air, exc.detail) from None
     except MalformedVmProof as exc:
         raise MalformedReceipt(f"proof.{exc.field}", exc.detail) from None
     try:

@@ -32,6 +32,16 @@ and their sign bits ``s0..s3``, rs2's low limb's bytes ``V0 V1`` (signs
 word is read-only text).  The RAM table's committed side ``fin_lo fin_hi
 fin_ts`` (row ``j`` = word ``j``, see ``_memory``) shares the trace domain.
 
+Signed products and division (``_DIV_COLUMNS``): the multiplier multiplies
+X and W sign-extended to 64 bits (``xs``/``ys``, from the sign bits ``sx`` of
+X and ``sb`` of b) modulo 2^64 (carry ``cm7`` dropped), which gives
+``mulh``/``mulhsu`` as the high word.  On a ``div divu rem remu`` row X holds
+the quotient ``q`` instead of rs1, and the constraints check ``q * d + r = n``
+over 64 bits (limb carries ``dc0..dc3``; the upper half is off only under
+``ovf``, which is allowed only for a signed INT_MIN / -1), ``|r| < |d|`` (``u =
+|d| - |r| - 1`` range-checked, borrow ``wb``), the remainder's sign, and
+``q = 2^32 - 1`` when the divisor is zero (``zd``, is-zero witness ``dinv``).
+
 Public columns, which the verifier evaluates itself: ``idx`` (the row
 number), ``is_first``, ``is_last``, and the RAM table's ``maddr_lo/hi``,
 ``minit_lo/hi``, ``mrow``, ``mro`` (computed from the ELF in O(words)).
@@ -53,8 +63,9 @@ Claims
     ``t`` reads ``(word, old, tsm, ro)`` with ``tsm < t + 1`` and writes
     ``(word, new, t + 1, ro)``; the multiset of the initial image (the ELF)
     + writes equals reads + the final table (``h_m`` = ``h_t``);
-  - range: 15 values per row in [0, 2^16) (sum and difference limbs, the
-    sign decompositions, the timestamp gaps, the word address's low part);
+  - range: 29 values per row in [0, 2^16) (sum and difference limbs, the
+    sign decompositions, the timestamp gaps, the word address's low part,
+    the product carries, the remainder and the remainder bound's limbs);
   - AND: the four byte pairs of the ALU operands with their AND, in the
     2^16-row table ``(x, y, x & y)`` (which also makes them bytes);
   - pow: b's low byte with the shift constants 2^s, 2^(32-s) and the sra
@@ -77,7 +88,7 @@ __all__ = ["TRACE_COLUMNS", "PUBLIC_COLUMNS", "RANGE_HELPERS", "LIMB_HELPERS", "
            "constraints", "fractions", "helper_poly", "helper_columns", "fingerprint_powers", "RANGE_BITS",
            "TS_SHIFT", "EXIT_SYSCALLS"]
 
-AIR_VERSION = "stele.vm-air/2"
+AIR_VERSION = "stele.vm-air/3"
 RANGE_BITS = 16
 #: the timestamp gap is ``dl + TS_SHIFT * dh`` with both limbs in [0, 2^16): it is below 2^30 + 2^16,
 #: far below ``p - 3N`` for N <= 2^20, so ``now - ts - 1`` cannot wrap around the field.
@@ -105,16 +116,26 @@ _LOGIC_COLUMNS = ("X0", "X1", "X2", "X3", "Y0", "Y1", "Y2", "Y3", "A0", "A1", "A
 _MUL_COLUMNS = ("W0", "W1", "W2", "W3", "W4", "Z0", "Z1", "Z2", "Z3", "Z4", "Z5", "Z6", "Z7",
                 "cm0", "cm1", "cm2", "cm3", "cm4", "cm5", "cm6", "zs0", "zs1", "zs2", "zs3", "zs4", "zs5", "zs6",
                 "zs7", "P0", "P1", "P2", "P3", "Q0", "Q1", "Q2", "Q3", "Q4", "MK_lo", "MK_hi")
+#: signed products and division (see :func:`constraints`): ``sx`` the sign bit of X's high limb; ``xs``/``ys``
+#: the sign extensions of X and of the multiplier bytes (1 on mulh/mulhsu/div/rem rows with a negative
+#: operand); ``cm7`` the product's carry out of byte 7 (dropped: the product is taken mod 2^64); for
+#: div/divu/rem/remu, X holds the quotient's bytes, ``r_lo r_hi`` the remainder and ``sr`` its sign, ``zd``
+#: "the divisor is 0" with ``dinv`` its is-zero witness, ``ovf`` the signed overflow INT_MIN / -1, ``nd nr``
+#: the divisor's and remainder's signs on signed rows, ``rb`` / ``hg`` the gates of the remainder bound and of
+#: the high half of ``q*d + r = n``, ``u_lo u_hi`` = |d| - |r| - 1 with limb borrow ``wb`` in {0, 1, 2}, and
+#: ``dc0..dc3`` the carries of the 64-bit sum ``q*d + r``.
+_DIV_COLUMNS = ("sx", "xs", "ys", "cm7", "r_lo", "r_hi", "sr", "zd", "dinv", "ovf", "nd", "nr", "rb", "hg", "wb",
+                "u_lo", "u_hi", "dc0", "dc1", "dc2", "dc3")
 #: the RAM table's committed side: each word's final value and final timestamp (row j = word j of the image).
 _TABLE_COLUMNS = ("fin_lo", "fin_hi", "fin_ts")
 TRACE_COLUMNS: tuple[str, ...] = ("active", "active_next", "npc_lo", "npc_hi") + FIELDS + _VALUE_COLUMNS \
-    + _ALU_COLUMNS + _MEM_COLUMNS + _LOGIC_COLUMNS + _MUL_COLUMNS + _TABLE_COLUMNS
+    + _ALU_COLUMNS + _MEM_COLUMNS + _LOGIC_COLUMNS + _MUL_COLUMNS + _DIV_COLUMNS + _TABLE_COLUMNS
 #: the RAM table's public side (rows 0..D-1, zero beyond): word address limbs (addr >> 2 = lo + 2^14 hi),
 #: initial value limbs, ``mrow`` (1 on a real word) and ``mro`` (1 on a word of an executable segment).
 MEMORY_PUBLIC: tuple[str, ...] = ("maddr_lo", "maddr_hi", "minit_lo", "minit_hi", "mrow", "mro")
 PUBLIC_COLUMNS: tuple[str, ...] = ("idx", "is_first", "is_last") + MEMORY_PUBLIC
-#: the range-check helpers, two values each (22 values per row).
-RANGE_HELPERS: tuple[str, ...] = tuple(f"h_g{i}" for i in range(11))
+#: the range-check helpers, two values each, the last one value (29 values per row).
+RANGE_HELPERS: tuple[str, ...] = tuple(f"h_g{i}" for i in range(15))
 #: the limb-table helpers: (old_lo, old_hi), v2_lo, and the product's four limbs in two pairs.
 LIMB_HELPERS: tuple[str, ...] = ("h_l0", "h_l1", "h_l2", "h_l3")
 HELPERS: tuple[str, ...] = ("h_bc", "h_r1", "h_r2", "h_r3") + RANGE_HELPERS + ("h_m", "h_t") + LIMB_HELPERS \
@@ -171,7 +192,16 @@ def constraints(entry: int, exit_code: int) -> list[tuple[str, Poly]]:
     Z = [_c(f"Z{k}") for k in range(8)]
     cm = [_c(f"cm{k}") for k in range(7)]
     low_word = f["f_mul"] + f["f_sll"]
-    high_word = f["f_mulhu"] + f["f_srl"] + f["f_sra"]
+    high_word = f["f_mulhu"] + f["f_mulh"] + f["f_mulhsu"] + f["f_srl"] + f["f_sra"]
+    quot = f["f_div"] + f["f_divu"]
+    remd = f["f_rem"] + f["f_remu"]
+    fdq = quot + remd
+    fsig = f["f_div"] + f["f_rem"]
+    times_b = f["f_mul"] + f["f_mulhu"] + f["f_mulh"] + f["f_mulhsu"] + fdq
+    dv = {n: _c(n) for n in _DIV_COLUMNS}
+    xs, ys, sx, sr, zd, ovf = dv["xs"], dv["ys"], dv["sx"], dv["sr"], dv["zd"], dv["ovf"]
+    r_lo, r_hi, nd, nr, rb, hg, wb = dv["r_lo"], dv["r_hi"], dv["nd"], dv["nr"], dv["rb"], dv["hg"], dv["wb"]
+    dc = [dv[f"dc{i}"] for i in range(4)]
     mul_lo = low_word * (Z[0] + 256 * Z[1]) + high_word * (Z[4] + 256 * Z[5]) + f["f_sra"] * sa * _c("MK_lo")
     mul_hi = low_word * (Z[2] + 256 * Z[3]) + high_word * (Z[6] + 256 * Z[7]) + f["f_sra"] * sa * _c("MK_hi")
     out: list[tuple[str, Poly]] = []
@@ -179,17 +209,54 @@ def constraints(entry: int, exit_code: int) -> list[tuple[str, Poly]]:
         wj = f["f_sll"] * _c(f"P{j}") if j < 4 else Poly()
         wj = wj + (f["f_srl"] + f["f_sra"]) * _c(f"Q{j}")
         if j < 4:
-            wj = wj + (f["f_mul"] + f["f_mulhu"]) * Y[j]
+            wj = wj + times_b * Y[j]
         out.append((f"multiplier byte {j}", W[j] - wj))
+    # the 8-byte product of X and W sign-extended to 64 bits (bytes 4..7 of each = 255 * its sign), mod 2^64:
+    # the cross terms with a sign byte are 255 * xs * (W_0 + .. + W_(k-4)) and 255 * ys * (X_0 + .. + X_(k-4))
     for k in range(8):
         col_k = Poly()
         for i in range(4):
             if 0 <= k - i < 5:
                 col_k = col_k + X[i] * W[k - i]
+        for i in range(k - 3):
+            col_k = col_k + 255 * xs * W[i] + 255 * ys * X[i]
         carry_in = cm[k - 1] if k else Poly()
-        carry_out = 256 * cm[k] if k < 7 else Poly()
+        carry_out = 256 * (cm[k] if k < 7 else dv["cm7"])
         out.append((f"product byte {k}", col_k + carry_in - Z[k] - carry_out))
-    for b in ("active", "c0", "c1", "k0", "k1", "sa", "sb", "o0", "o1", "ro"):
+    zl = [Z[2 * k] + 256 * Z[2 * k + 1] for k in range(4)]
+    bz = bl + bh
+    # |x| = x, or ~x + 1 when negative: the limbs of ~x are L - 1 - limb, and the + 1 joins the low limb's sum
+    mag_d_lo, mag_d_hi = bl + nd * (_L - 1 - 2 * bl), bh + nd * (_L - 1 - 2 * bh)
+    mag_r_lo, mag_r_hi = r_lo + nr * (_L - 1 - 2 * r_lo), r_hi + nr * (_L - 1 - 2 * r_hi)
+    out += [
+        ("x sign extension", xs - sx * (f["f_mulh"] + f["f_mulhsu"] + fsig)),
+        ("multiplier sign extension", ys - sb * (f["f_mulh"] + fsig)),
+        # division: X is the quotient q, the divisor d is b (= rs2), n is rs1; q * d + r = n over 64 bits
+        ("div sum 0", fdq * (zl[0] + r_lo - v1l - _L * dc[0])),
+        ("div sum 1", fdq * (zl[1] + r_hi + dc[0] - v1h - _L * dc[1])),
+        ("div sum 2", hg * (zl[2] + 0xFFFF * nr + dc[1] - 0xFFFF * fsig * sa - _L * dc[2])),
+        ("div sum 3", hg * (zl[3] + 0xFFFF * nr + dc[2] - 0xFFFF * fsig * sa - _L * dc[3])),
+        ("divisor zero", zd * bz),
+        ("divisor nonzero", fdq * (1 - zd - bz * _c("dinv"))),
+        ("div by zero quotient (lo)", zd * (X[0] + 256 * X[1] - 0xFFFF)),
+        ("div by zero quotient (hi)", zd * (X[2] + 256 * X[3] - 0xFFFF)),
+        ("overflow is signed", ovf * (1 - fsig)),
+        ("overflow dividend (lo)", ovf * v1l),
+        ("overflow dividend (hi)", ovf * (v1h - 0x8000)),
+        ("overflow divisor (lo)", ovf * (bl - 0xFFFF)),
+        ("overflow divisor (hi)", ovf * (bh - 0xFFFF)),
+        ("remainder bound gate", rb - fdq * (1 - zd)),
+        ("high sum gate", hg - fdq * (1 - ovf)),
+        ("divisor sign", nd - fsig * sb),
+        ("remainder sign", nr - fsig * sr),
+        ("remainder sign is dividend sign", fsig * (sr - sa) * (r_lo + r_hi)),
+        # |r| < |d|: u = |d| - |r| - 1 >= 0, limb by limb with borrow wb (the low sum lies in [-L - 1, L))
+        ("remainder bound (lo)", rb * (mag_d_lo + nd - mag_r_lo - nr - 1 + _L * wb - _c("u_lo"))),
+        ("remainder bound (hi)", rb * (mag_d_hi - mag_r_hi - wb - _c("u_hi"))),
+        ("borrow range", wb * (wb - 1) * (wb - 2)),
+    ]
+    for b in ("active", "c0", "c1", "k0", "k1", "sa", "sb", "o0", "o1", "ro", "sx", "sr", "zd", "ovf", "dc0", "dc1",
+              "dc2", "dc3"):
         out.append((f"bool {b}", _c(b) * (1 - _c(b))))
     out += [
         ("first row active", first * (1 - a)),
@@ -213,11 +280,12 @@ def constraints(entry: int, exit_code: int) -> list[tuple[str, Poly]]:
         ("taken", taken - f["f_jal"] - f["f_beq"] * zf - f["f_bne"] * (1 - zf) - f["f_blt"] * lt
          - f["f_bge"] * (1 - lt) - f["f_bltu"] * k1 - f["f_bgeu"] * (1 - k1)),
         ("result lo", rl - f["f_add"] * sl - f["f_sub"] * dlo - f["f_slt"] * lt - f["f_sltu"] * k1
-         - f["f_st"] * f["st_lo"] - load * m["ld_lo"] - logic_lo - mul_lo),
+         - f["f_st"] * f["st_lo"] - load * m["ld_lo"] - logic_lo - mul_lo - quot * (X[0] + 256 * X[1])
+         - remd * r_lo),
         ("result hi", rh - f["f_add"] * sh - f["f_sub"] * dhi - f["f_st"] * f["st_hi"] - load * m["ld_hi"]
-         - logic_hi - mul_hi),
-        ("rs1 bytes lo", v1l - X[0] - 256 * X[1]),
-        ("rs1 bytes hi", v1h - X[2] - 256 * X[3]),
+         - logic_hi - mul_hi - quot * (X[2] + 256 * X[3]) - remd * r_hi),
+        ("rs1 bytes lo", (1 - fdq) * (v1l - X[0] - 256 * X[1])),
+        ("rs1 bytes hi", (1 - fdq) * (v1h - X[2] - 256 * X[3])),
         ("b bytes lo", bl - Y[0] - 256 * Y[1]),
         ("b bytes hi", bh - Y[2] - 256 * Y[3]),
         ("rd lo", _c("rd_lo") - f["wr"] * rl),
@@ -282,11 +350,13 @@ def register_ops() -> list[tuple[str, str, str, str, str, str, int]]:
 
 
 def range_values() -> list[Poly]:
-    """The 22 expressions every row range-checks into [0, 2^16), in helper-pair order."""
+    """The 29 expressions every row range-checks into [0, 2^16), in helper-pair order (the last one alone)."""
     return [_c("s_lo"), _c("s_hi"), _c("d_lo"), _c("d_hi"),
             2 * (_c("v1_hi") - (1 << 15) * _c("sa")), 2 * (_c("b_hi") - (1 << 15) * _c("sb")),
             _c("dl1"), _c("dh1"), _c("dl2"), _c("dh2"), _c("dl3"), _c("dh3"), _c("ma_lo"), _c("dlm"), _c("dhm")] \
-        + [_c(f"cm{k}") for k in range(7)]
+        + [_c(f"cm{k}") for k in range(8)] \
+        + [2 * (_c("X2") + 256 * _c("X3") - (1 << 15) * _c("sx")), _c("r_lo"), _c("r_hi"),
+           2 * (_c("r_hi") - (1 << 15) * _c("sr")), _c("u_lo"), _c("u_hi")]
 
 
 def ram_tuple(lo_addr: Poly, hi_addr: Poly, lo: Poly, hi: Poly, ts: Poly, ro: Poly, g: list[Ext]) -> Poly:
@@ -338,8 +408,11 @@ def fractions(alpha: Ext, gamma: Ext) -> list[Fraction]:
         out.append(Fraction(f"h_r{i + 1}", _c("active") * (write - read), (al - write, al - read)))
     vals = range_values()
     for i, name in enumerate(RANGE_HELPERS):
-        x, y = vals[2 * i], vals[2 * i + 1]
-        out.append(Fraction(name, (al - x) + (al - y), (al - x, al - y)))
+        if 2 * i + 1 < len(vals):
+            x, y = vals[2 * i], vals[2 * i + 1]
+            out.append(Fraction(name, (al - x) + (al - y), (al - x, al - y)))
+        else:
+            out.append(Fraction(name, const(1), (al - vals[2 * i],)))
     mult, read, write = ram_ops(g)
     out.append(Fraction("h_m", mult * (write - read), (al - write, al - read)))
     init, fin = table_ops(g)

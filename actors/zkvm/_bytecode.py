@@ -19,8 +19,8 @@ about the instruction at ``pc``, precomputed as 16-bit limbs:
 
 Words that do not decode to a covered instruction get no row, so a trace
 can never execute them.  Provable mode covers: ``add sub addi slt sltu slti
-sltiu and or xor andi ori xori sll srl sra slli srli srai mul mulhu lui auipc
-jal jalr beq bne blt bge bltu bgeu fence lb lbu lh lhu lw sb sh sw`` and
+sltiu and or xor andi ori xori sll srl sra slli srli srai mul mulh mulhsu mulhu
+div divu rem remu lui auipc jal jalr beq bne blt bge bltu bgeu fence lb lbu lh lhu lw sb sh sw`` and
 ``ecall`` as exit (a7 = 93 or 94).
 """
 
@@ -44,7 +44,8 @@ LOG_TABLE = 16
 MEM_FLAGS: tuple[str, ...] = ("f_lb", "f_lbu", "f_lh", "f_lhu", "f_lw", "f_sb", "f_sh", "f_sw")
 FLAGS: tuple[str, ...] = ("f_add", "f_sub", "f_slt", "f_sltu", "f_st", "f_jal", "f_jalr", "f_beq", "f_bne",
                           "f_blt", "f_bge", "f_bltu", "f_bgeu", "f_ecall", "f_and", "f_or", "f_xor", "f_sll", "f_srl", "f_sra",
-                          "f_mul", "f_mulhu") + MEM_FLAGS
+                          "f_mul", "f_mulhu", "f_mulh", "f_mulhsu", "f_div", "f_divu", "f_rem",
+                          "f_remu") + MEM_FLAGS
 FIELDS: tuple[str, ...] = ("pc_lo", "pc_hi", "ret_lo", "ret_hi", "tgt_lo", "tgt_hi", "st_lo", "st_hi", "rd", "rs1",
                            "rs2", "imm_lo", "imm_hi", "wr") + FLAGS
 
@@ -53,7 +54,8 @@ _CLASS = {"add": "f_add", "addi": "f_add", "sub": "f_sub", "slt": "f_slt", "slti
           "bne": "f_bne", "blt": "f_blt", "bge": "f_bge", "bltu": "f_bltu", "bgeu": "f_bgeu", "ecall": "f_ecall",
           "fence": "", "and": "f_and", "andi": "f_and", "or": "f_or", "ori": "f_or", "xor": "f_xor",
           "xori": "f_xor", "sll": "f_sll", "slli": "f_sll", "srl": "f_srl", "srli": "f_srl", "sra": "f_sra",
-          "srai": "f_sra", "mul": "f_mul", "mulhu": "f_mulhu", **{op: f"f_{op}" for op in ("lb", "lbu", "lh", "lhu", "lw", "sb", "sh", "sw")}}
+          "srai": "f_sra", "mul": "f_mul", "mulhu": "f_mulhu",
+          **{op: f"f_{op}" for op in ("mulh", "mulhsu", "div", "divu", "rem", "remu")}, **{op: f"f_{op}" for op in ("lb", "lbu", "lh", "lhu", "lw", "sb", "sh", "sw")}}
 LOADS: tuple[str, ...] = MEM_FLAGS[:5]
 STORES: tuple[str, ...] = MEM_FLAGS[5:]
 #: the mnemonics provable mode covers.

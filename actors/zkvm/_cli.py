@@ -3,7 +3,7 @@
     stele vm prove FILE.elf [--input F] [--max-cycles N] -o PROOF
     stele vm verify PROOF --elf FILE.elf [--input F] [--output F] [--exit-code N]
 
-``prove`` runs the guest in provable mode, writes the ``stele.vm-proof/1``
+``prove`` runs the guest in provable mode, writes the ``stele.vm-proof/2``
 bytes to PROOF and prints the cycles, the proof's size and the prove time.
 A run outside provable mode's subset is refused (exit 1, the line names what
 is not covered).  ``verify`` prints ``verified`` (exit 0) or names the claim

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from stele import SteleError
 
-__all__ = ["ZkvmError", "MalformedStatement", "StatementMismatch", "Unprovable", "ProofRejected", "MalformedVmProof"]
+__all__ = ["ZkvmError", "MalformedStatement", "StatementMismatch", "Unprovable", "ProofRejected", "MalformedVmProof",
+           "OutdatedVmProof"]
 
 
 class ZkvmError(SteleError):
@@ -61,3 +62,19 @@ class MalformedVmProof(ZkvmError):
         super().__init__(f"malformed vm proof: {field}: {detail}")
         self.field = field
         self.detail = detail
+
+
+class OutdatedVmProof(MalformedVmProof):
+    """VM proof bytes of an earlier proof format, made for an earlier constraint system.
+
+    ``version`` is the proof's format (for example ``"stele.vm-proof/1"``),
+    ``air`` the constraint system it was made for (``"stele.vm-air/2"``).  Such
+    a proof is well formed for its time but cannot be checked against the
+    current AIR; the run must be proven again.  ``field`` is ``"version"``.
+    """
+
+    def __init__(self, version: str, air: str, current: str, current_air: str) -> None:
+        super().__init__("version", f"{version} proofs (constraint system {air}) are no longer accepted; this "
+                         f"verifier checks {current} ({current_air}): prove the run again")
+        self.version = version
+        self.air = air

@@ -69,9 +69,12 @@ from ._statement import Statement, SegmentLayout, digest
 from ._memory import MemoryImage, memory_image
 from ._trace import DEFAULT_MAX_CYCLES, MAX_LOG_ROWS, MIN_LOG_ROWS, Trace, build_trace, initial_registers
 
-__all__ = ["VmProof", "prove", "prove_run", "prove_trace", "verify", "HELPER_COLUMNS", "PROTOCOL", "ROUND_DEGREE", "KEEP"]
+__all__ = ["VmProof", "prove", "prove_run", "prove_trace", "verify", "HELPER_COLUMNS", "PROTOCOL", "ROUND_DEGREE", "KEEP",
+           "OUTDATED_PROTOCOLS"]
 
-PROTOCOL = "stele.vm-proof/1"
+PROTOCOL = "stele.vm-proof/2"
+#: earlier proof formats and the constraint system each was made for (decoded only to say so, see _wire).
+OUTDATED_PROTOCOLS: dict[str, str] = {"stele.vm-proof/1": "stele.vm-air/2"}
 HELPER_COLUMNS: tuple[str, ...] = tuple(c for h in HELPERS for c in helper_columns(h))
 KEEP: tuple[str, ...] = TRACE_COLUMNS + HELPER_COLUMNS
 _P64 = np.uint64(P)

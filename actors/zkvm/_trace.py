@@ -23,7 +23,7 @@ from stele.actors.coprocessor._errors import GuestError
 from stele.actors.coprocessor._machine import Machine
 from stele.actors.prover import P
 
-from ._air import EXIT_SYSCALLS, TRACE_COLUMNS, TS_SHIFT
+from ._air import _DIV_COLUMNS, EXIT_SYSCALLS, TRACE_COLUMNS, TS_SHIFT, range_values
 from ._bytecode import FIELDS, LOG_TABLE, MEM_FLAGS, Bytecode, build_table
 from ._errors import Unprovable
 from ._memory import MemoryImage, memory_image
@@ -38,8 +38,25 @@ DEFAULT_MAX_CYCLES = (1 << MAX_LOG_ROWS) - 1
 _F = {name: i for i, name in enumerate(FIELDS)}
 
 
+RANGE_VALUES = len(range_values())
+
+
 def _truth(cycle: int, what: str, value: int) -> int:
     return value
+
+
+def _divide(a: int, b: int, signed: bool) -> tuple[int, int, int]:
+    """RISC-V (quotient, remainder, overflow) of ``a / b`` on u32 bit patterns (x / 0 and INT_MIN / -1 too)."""
+    if b == 0:
+        return M, a, 0
+    if not signed:
+        return a // b, a % b, 0
+    sa, sb = a - ((a >> 31) << 32), b - ((b >> 31) << 32)
+    if sa == -(1 << 31) and sb == -1:
+        return a, 0, 1
+    q = abs(sa) // abs(sb)
+    q = -q if (sa < 0) != (sb < 0) else q
+    return q & M, (sa - q * sb) & M, 0
 
 
 def initial_registers(program: Program) -> list[int]:
@@ -84,7 +101,10 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
     ``_lie`` is for the soundness tests only: ``_lie(cycle, what, value)``
     may replace a value the interpreter computed (``"v1"``, ``"v2"``,
     ``"prev"``, ``"ts1"``..``"ts3"``, ``"npc"``, ``"value"``, ``"shamt"`` (the
-    shift amount behind the shift constants), and for a load or
+    shift amount behind the shift constants), ``"xs"``/``"ys"`` (the product's
+    sign extensions), on a division row ``"quotient"``, ``"remainder"``,
+    ``"ovf"`` (the INT_MIN / -1 flag) and ``"u"`` (the remainder bound's
+    ``|d| - |r| - 1``), and for a load or
     store ``"old"`` (the word read), ``"new"`` (the word written), ``"tsm"``
     (its read timestamp)) and everything
     downstream is then derived from the lie, so the lie is locally consistent
@@ -132,7 +152,7 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
             op = decode(int(wit[t, 2])).op if t < wit.shape[0] else "?"
             raise Unprovable("instruction", f"cycle {t}: {op} at pc {pc:#x} is outside provable mode "
                              "(it covers add sub addi slt sltu slti sltiu and or xor andi ori xori sll srl sra "
-                             "slli srli srai mul mulhu lui auipc jal jalr beq bne blt bge "
+                             "slli srli srai mul mulh mulhsu mulhu div divu rem remu lui auipc jal jalr beq bne blt bge "
                              "bltu bgeu fence lb lbu lh lhu lw sb sh sw ecall-exit)")
         bc_mult[ti] += 1
         f = rows[ti].tolist()
@@ -163,10 +183,45 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
         pw, qw = 1 << sh_amt, 1 << (32 - sh_amt)
         mk = (M << (32 - sh_amt)) & M if sh_amt else 0
         fsll, fsrl, fsra, fmul, fmulhu = (f[_F[n]] for n in ("f_sll", "f_srl", "f_sra", "f_mul", "f_mulhu"))
-        mult_w = fsll * pw + (fsrl + fsra) * qw + (fmul + fmulhu) * b
-        prod = a * mult_w
-        res += fsll * (prod & M) + (fmul * prod & M) + (fmulhu + fsrl + fsra) * (prod >> 32) \
+        fmulh, fmulhsu, fdiv, fdivu, frem, fremu = (f[_F[n]] for n in ("f_mulh", "f_mulhsu", "f_div", "f_divu",
+                                                                       "f_rem", "f_remu"))
+        fdq, fsig = fdiv + fdivu + frem + fremu, fdiv + frem
+        mult_w = fsll * pw + (fsrl + fsra) * qw + (fmul + fmulhu + fmulh + fmulhsu + fdq) * b
+        dv = dict.fromkeys(_DIV_COLUMNS, 0)
+        xv = a  # the multiplier's X operand: rs1, or the quotient on a division row
+        if fdq:
+            q, r, ovf = _divide(a, b, bool(fsig))
+            q, r, ovf = lie(t, "quotient", q), lie(t, "remainder", r), lie(t, "ovf", ovf)
+            xv = q
+            res = q if fdiv + fdivu else r
+            dv.update(r_lo=r & 0xFFFF, r_hi=r >> 16, sr=r >> 31, ovf=ovf, zd=int(b == 0))
+        xs = lie(t, "xs", (xv >> 31) * (fmulh + fmulhsu + fsig))
+        ys = lie(t, "ys", (b >> 31) * (fmulh + fsig))
+        wide = (xv - (xs << 32)) * (mult_w - (ys << 32)) % (1 << 64)  # the sign-extended product mod 2^64
+        res += fsll * (wide & M) + (fmul * wide & M) + (fmulhu + fmulh + fmulhsu + fsrl + fsra) * (wide >> 32) \
             + fsra * (a >> 31) * mk
+        if fdq:
+            bz = (b & 0xFFFF) + (b >> 16)
+            nd, nr = fsig * (b >> 31), fsig * int(dv["sr"])
+            rb, hg = 1 - dv["zd"], 1 - dv["ovf"]
+            dv.update(dinv=pow(bz, P - 2, P) if bz else 0, nd=nd, nr=nr, rb=rb, hg=hg)
+            if rb:
+                r = dv["r_lo"] | dv["r_hi"] << 16
+                mag_d, mag_r = ((-b) & M if nd else b), ((-r) & M if nr else r)
+                bl_, rl_ = b & 0xFFFF, r & 0xFFFF
+                lo = (bl_ + nd * (0xFFFF - 2 * bl_)) + nd - (rl_ + nr * (0xFFFF - 2 * rl_)) - nr - 1
+                dv["wb"] = -(lo >> 16)
+                u = lie(t, "u", mag_d - mag_r - 1)
+                dv["u_lo"], dv["u_hi"] = u & 0xFFFF, (u >> 16) % P  # a lying prover's u < 0 wraps (caught)
+            na = fsig * (a >> 31)
+            acc = (wide & 0xFFFF) + dv["r_lo"]
+            dv["dc0"] = acc >> 16
+            acc = ((wide >> 16) & 0xFFFF) + dv["r_hi"] + dv["dc0"]
+            dv["dc1"] = acc >> 16
+            for i in (2, 3):
+                acc = ((wide >> 16 * i) & 0xFFFF) + 0xFFFF * nr + dv[f"dc{i - 1}"] - 0xFFFF * na
+                dv[f"dc{i}"] = (acc >> 16) & 1
+        dv.update(sx=xv >> 31, xs=xs, ys=ys)
         addr = s & M
         word, off = addr >> 2, addr & 3
         mv = {"ma_lo": (addr & 0xFFFF) >> 2, "o0": off & 1, "o1": off >> 1}
@@ -217,18 +272,21 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
                    "b_lo": b & 0xFFFF, "b_hi": b >> 16})
         for limb in (old & 0xFFFF, old >> 16, v2l):
             limb_mult[limb] += 1
+        mv.update(dv)
+        xb = [(xv >> 8 * i) & 0xFF for i in range(4)]
+        wbytes = [(mult_w >> 8 * j) & 0xFF for j in range(5)]
         for i in range(4):
-            x, y = (a >> 8 * i) & 0xFF, (b >> 8 * i) & 0xFF
+            x, y = xb[i], (b >> 8 * i) & 0xFF
             mv[f"X{i}"], mv[f"Y{i}"], mv[f"A{i}"] = x, y, x & y
             and_mult[x | y << 8] += 1
         carry = 0
         for k in range(8):
-            col_k = sum(((a >> 8 * i) & 0xFF) * ((mult_w >> 8 * (k - i)) & 0xFF) for i in range(4) if 0 <= k - i < 5)
+            col_k = sum(xb[i] * wbytes[k - i] for i in range(4) if 0 <= k - i < 5)
+            col_k += sum(255 * xs * wbytes[i] + 255 * ys * xb[i] for i in range(k - 3))
             acc = col_k + carry
             mv[f"Z{k}"], carry = acc & 0xFF, acc >> 8
             mv[f"zs{k}"] = (acc >> 7) & 1
-            if k < 7:
-                mv[f"cm{k}"] = carry
+            mv[f"cm{k}"] = carry
         for j in range(5):
             mv[f"W{j}"] = (mult_w >> 8 * j) & 0xFF
             mv[f"Q{j}"] = (qw >> 8 * j) & 0xFF
@@ -286,8 +344,10 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
         for v in (vals["s_lo"], vals["s_hi"], vals["d_lo"], vals["d_hi"], 2 * ((a >> 16) - (sa << 15)),
                   2 * ((b >> 16) - (sb << 15)), vals["dl1"], vals["dh1"], vals["dl2"], vals["dh2"], vals["dl3"],
                   vals["dh3"], vals["ma_lo"], vals.get("dlm", 0), vals.get("dhm", 0),
-                  *(vals[f"cm{k}"] for k in range(7))):
-            range_mult[v] += 1
+                  *(vals[f"cm{k}"] for k in range(8)), 2 * ((xv >> 16) - (vals["sx"] << 15)), vals["r_lo"],
+                  vals["r_hi"], 2 * (vals["r_hi"] - (vals["sr"] << 15)), vals["u_lo"], vals["u_hi"]):
+            if 0 <= v < 1 << 16:  # a lying prover's out-of-range value has no table row (the lookup fails)
+                range_mult[v] += 1
         if exiting:
             break
         pc = npc
@@ -297,7 +357,7 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
         raise Unprovable("execution", "rows after the exit")
     cycles = t + 1
     # padding rows are all zero (15 zero range and 3 zero limb lookups each), except the cyclic wrap
-    range_mult[0] += 22 * (size - cycles)
+    range_mult[0] += RANGE_VALUES * (size - cycles)
     limb_mult[0] += 3 * (size - cycles)
     and_mult[0] += 4 * (size - cycles)
     limb_mult[0] += 4 * (size - cycles)

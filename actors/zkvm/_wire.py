@@ -1,8 +1,8 @@
-"""The ``stele.vm-proof/1`` encoding: canonical CBOR, decoded strictly.
+"""The ``stele.vm-proof/2`` encoding: canonical CBOR, decoded strictly.
 
 A proof is a map with exactly these keys::
 
-    version        "stele.vm-proof/1"
+    version        "stele.vm-proof/2" (proofs of the constraint system stele.vm-air/3)
     statement      bytes: the canonical stele.vm-statement/1 encoding
     roots          [trace, multiplicities, helpers]: three 32-byte Merkle roots
     final_regs     96 packed u32: (lo, hi, ts) for x0..x31
@@ -17,7 +17,11 @@ A proof is a map with exactly these keys::
 The decoder is hardened like the protocol's: a size bound, the strict
 canonical CBOR decoder, exact key sets, exact lengths computed from the
 statement (never from the proof), every field element canonical.  Anything
-else is a :class:`~._errors.MalformedVmProof` naming the field.
+else is a :class:`~._errors.MalformedVmProof` naming the field.  The format
+version changes whenever the constraint system (``_air.AIR_VERSION``) does:
+``stele.vm-proof/1`` was ``stele.vm-air/2`` (no mulh/mulhsu/div/divu/rem/remu);
+such a proof is refused with :class:`~._errors.OutdatedVmProof` (a
+``MalformedVmProof`` whose field is ``"version"``) before anything else is read.
 """
 
 from __future__ import annotations
@@ -31,8 +35,9 @@ from stele.actors.prover._wire import read_list, read_map
 from stele.protocol import encode
 
 from ._air import HELPERS, TRACE_COLUMNS
-from ._errors import MalformedStatement, MalformedVmProof
-from ._prove import HELPER_COLUMNS, KEEP, PROTOCOL, ROUND_DEGREE, VmProof, _params
+from ._air import AIR_VERSION
+from ._errors import MalformedStatement, MalformedVmProof, OutdatedVmProof
+from ._prove import HELPER_COLUMNS, KEEP, OUTDATED_PROTOCOLS, PROTOCOL, ROUND_DEGREE, VmProof, _params
 from ._statement import decode_statement, encode_statement
 from ._trace import MAX_LOG_ROWS, MIN_LOG_ROWS
 
@@ -87,6 +92,9 @@ def _decode(data: bytes) -> VmProof:
     if len(data) > MAX_VM_PROOF_BYTES:
         raise MalformedVmProof("data", f"{len(data)} bytes exceed the limit {MAX_VM_PROOF_BYTES}")
     obj = decode_cbor(bytes(data), max_size=MAX_VM_PROOF_BYTES)
+    version = obj.get("version") if isinstance(obj, dict) else None
+    if isinstance(version, str) and version in OUTDATED_PROTOCOLS:
+        raise OutdatedVmProof(version, OUTDATED_PROTOCOLS[version], PROTOCOL, AIR_VERSION)
     m = read_map(obj, _KEYS, "proof")
     if m["version"] != PROTOCOL:
         raise MalformedVmProof("version", f"expected {PROTOCOL!r}")

@@ -10,8 +10,8 @@ import pytest
 import trio
 
 import stele
-from stele.actors.receipts import (RECEIPT_KIND, RECEIPT_VERSION, MalformedReceipt, NotProvable, Receipt,
-                                   ReceiptRejected, decode_receipt, prove_receipt, verify_receipt)
+from stele.actors.receipts import (RECEIPT_KIND, RECEIPT_VERSION, MalformedReceipt, NotProvable, OutdatedReceipt,
+                                   Receipt, ReceiptRejected, decode_receipt, prove_receipt, verify_receipt)
 from stele.actors.zkvm import encode_statement
 from stele.protocol import encode
 from stele.sim import SimEnv
@@ -53,6 +53,18 @@ def test_an_honest_receipt_verifies_and_round_trips(receipt: Receipt) -> None:
     info = receipt.describe()
     assert info["code"] == str(stele.protocol.Digest.of(ELF)) and info["cycles"] == receipt.cycles
     assert info["receipt"] == str(receipt.digest()) and info["proof_bytes"] == len(receipt.proof)
+
+
+def test_a_receipt_with_a_proof_of_the_previous_air_is_refused_as_outdated(receipt: Receipt) -> None:
+    from stele.actors.prover._proof import decode_cbor
+
+    proof = decode_cbor(receipt.proof, max_size=1 << 26)
+    old = Receipt(receipt.statement, receipt.cycles, encode({**proof, "version": "stele.vm-proof/1"}))
+    for attempt in (lambda: decode_receipt(encode(_fields(old))), lambda: verify_receipt(old, elf=ELF)):
+        with pytest.raises(OutdatedReceipt) as info:
+            attempt()
+        assert isinstance(info.value, MalformedReceipt) and info.value.field == "proof.version"
+        assert (info.value.version, info.value.air) == ("stele.vm-proof/1", "stele.vm-air/2")
 
 
 def test_the_receipt_is_deterministic() -> None:

@@ -14,6 +14,11 @@ from stele.actors.coprocessor import encode
 EDGE = [0, 1, 0x7FFF, 0x8000, 0xFFFF, 0x10000, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 1234567]
 
 
+#: operands of the signed products and divisions: zero, +-1, small values of both signs, INT_MIN, INT_MAX
+#: (so INT_MIN / -1, x / 0, 0 / x, negative remainders and both sign combinations all occur).
+DIV_EDGE = [0, 1, 0xFFFFFFFF, 7, 0xFFFFFFF9, 0x80000000, 0x7FFFFFFF, 0x12345678]
+
+
 def program(body: list[int], exit_code: int = 0) -> bytes:
     """``body`` then exit(exit_code)."""
     return make_elf(body + syscall(93, exit_code))
@@ -68,6 +73,13 @@ def unit_programs() -> dict[str, bytes]:
         amounts = [0, 1, 7, 8, 15, 16, 17, 31, 32, 33, 0xFFFFFFE1] if op[0] == "s" else EDGE[4:]
         for a in (EDGE[3:9] if op[0] == "s" else EDGE[2:]):
             for b in amounts:
+                body += li(5, a) + li(6, b) + [encode(op, 7, 5, 6), encode("xor", 28, 28, 7),
+                                               encode("add", 28, 28, 7)]
+        out[op] = exit_with_register(body, 28)
+    for op in ("mulh", "mulhsu", "div", "divu", "rem", "remu"):
+        body = []
+        for a in DIV_EDGE:
+            for b in DIV_EDGE:
                 body += li(5, a) + li(6, b) + [encode(op, 7, 5, 6), encode("xor", 28, 28, 7),
                                                encode("add", 28, 28, 7)]
         out[op] = exit_with_register(body, 28)
@@ -133,6 +145,17 @@ def all_classes(iterations: int = 4) -> bytes:
         encode("add", 28, 28, 30),
         encode("xor", 28, 28, 31),
     ]
+    # after the branches (so the pcs, and auipc's x21, of everything above stay put)
+    muldiv = [
+        encode("mulh", 30, 23, 21),
+        encode("mulhsu", 31, 21, 23),
+        encode("div", 30, 23, 5),
+        encode("divu", 31, 22, 24),
+        encode("rem", 30, 23, 22),
+        encode("remu", 31, 22, 23),
+        encode("add", 28, 28, 30),
+        encode("xor", 28, 28, 31),
+    ]
     body = mem + [
         encode("lui", 20, imm=0x12345000),             # 0
         encode("auipc", 21, imm=0x1000),               # 4
@@ -156,8 +179,9 @@ def all_classes(iterations: int = 4) -> bytes:
         encode("addi", 28, 28, imm=6),                 # 76
         encode("jal", 1, imm=8),                       # 80
         encode("fence"),                               # 84 (skipped)
-        encode("addi", 5, 5, imm=-1),                  # 88
-        encode("bne", 0, 5, 0, imm=-92 - 4 * len(mem)),  # 92 -> back to 0 while x5 != 0
+    ] + muldiv + [
+        encode("addi", 5, 5, imm=-1),                  # 88 + 4 len(muldiv)
+        encode("bne", 0, 5, 0, imm=-92 - 4 * len(mem) - 4 * len(muldiv)),  # -> back to 0 while x5 != 0
     ]
     prologue = li(5, iterations) + li(29, DATA)
     # the loop starts after the prologue; branch offsets above are relative

@@ -62,19 +62,47 @@ def test_lying_about_the_shift_amount_is_rejected(flag: str) -> None:
     assert _rejected(st, pr) == "pow lookup"
 
 
-def test_lying_about_a_product_carry_is_rejected() -> None:
-    """Z0 + 256 and cm0 - 1 keep the byte-0 column equation; Z0 is then no byte (limb table)."""
-    def cheat(tr: Trace) -> None:
-        t = _row(tr, "f_mul", "cm0")
-        c = tr.columns
-        c["Z0"][t] = (int(c["Z0"][t]) + 256) % P
-        c["cm0"][t] = (int(c["cm0"][t]) - 1) % P
-        tr.range_mult[int(c["cm0"][t]) + 1] -= 1
-        tr.range_mult[int(c["cm0"][t])] += 1
-    st, pr = prove(ELF, _cheat=cheat)
-    # Rejected either way; the intended catch is the limb lookup, but on this row the edit also breaks
-    # a constraint (zk3 expected only "limb lookup"; which constraint is not yet understood).
-    assert _rejected(st, pr) in ("limb lookup", "constraints")
+def _product_carry_cheat(tr: Trace, fix_next_byte: bool) -> None:
+    """Z0 + 256 and cm0 - 1 keep the byte-0 column equation (Z0 + 256 cm0 is unchanged).
+
+    cm0 is also byte 1's carry in, and Z0 + 256 Z1 is the result's low limb: without
+    ``fix_next_byte`` both the "product byte 1" and the "result lo" constraints break (zk3's
+    unexplained "constraints" rejection).  With it, Z1 - 1 restores both, every constraint holds,
+    and only the limb table (Z0 is no byte: (Z0 + 256 Z1, Z0, Z1) is not a table row) catches it.
+    """
+    t = _row(tr, "f_mul", "cm0")
+    c = tr.columns
+    c["Z0"][t] = (int(c["Z0"][t]) + 256) % P
+    c["cm0"][t] = (int(c["cm0"][t]) - 1) % P
+    tr.range_mult[int(c["cm0"][t]) + 1] -= 1
+    tr.range_mult[int(c["cm0"][t])] += 1
+    if fix_next_byte:
+        assert int(c["Z1"][t]) >= 1, "pick a row whose product byte 1 is nonzero"
+        c["Z1"][t] = int(c["Z1"][t]) - 1
+
+
+def test_lying_about_a_product_carry_breaks_the_next_byte_and_the_result() -> None:
+    from ._reference import violations
+    from stele.actors.zkvm._prove import statement_of
+
+    tr = build_trace(ELF)
+    _product_carry_cheat(tr, fix_next_byte=False)
+    found = violations(tr, statement_of(tr, ELF, b""))
+    assert "constraint product byte 1" in found and "constraint result lo" in found
+    st, pr = prove(ELF, _cheat=lambda tr: _product_carry_cheat(tr, False))
+    assert _rejected(st, pr) == "constraints"
+
+
+def test_lying_about_a_product_carry_is_caught_by_the_limb_table() -> None:
+    from ._reference import violations
+    from stele.actors.zkvm._prove import statement_of
+
+    tr = build_trace(ELF)
+    _product_carry_cheat(tr, fix_next_byte=True)
+    found = violations(tr, statement_of(tr, ELF, b""))
+    assert found == ["limb lookups"], found
+    st, pr = prove(ELF, _cheat=lambda tr: _product_carry_cheat(tr, True))
+    assert _rejected(st, pr) == "limb lookup"
 
 
 def test_lying_about_the_sra_mask_is_rejected() -> None:

@@ -73,12 +73,15 @@ def test_bytecode_rows_cover_exactly_the_covered_mnemonics() -> None:
     assert lw is not None and (lw["f_lw"], lw["rd"], lw["rs1"], lw["rs2"], lw["imm_lo"], lw["wr"]) == (1, 1, 2, 0, 4, 1)
     sb = table_row(0x100, decode(encode("sb", 0, 2, 3, imm=-1)))
     assert sb is not None and (sb["f_sb"], sb["rd"], sb["rs2"], sb["imm_hi"], sb["wr"]) == (1, 0, 3, 0xFFFF, 0)
-    assert table_row(0x100, decode(encode("div", 1, 2, 3))) is None
-    assert table_row(0x100, decode(encode("mulh", 1, 2, 3))) is None
+    div = table_row(0x100, decode(encode("div", 1, 2, 3)))
+    assert div is not None and (div["f_div"], div["rd"], div["rs1"], div["rs2"], div["imm_lo"], div["wr"]) == (1, 1, 2, 3, 0, 1)
+    assert table_row(0x100, decode(encode("csrrs", 1, 0, imm=0xC00))) is None
+    assert table_row(0x100, decode(encode("ebreak"))) is None
     row = table_row(0xFFFFFFFC, decode(encode("jal", 1, imm=-8)))
     assert row is not None
     assert (row["ret_lo"], row["ret_hi"]) == (0, 0)  # pc + 4 wraps mod 2^32
     assert (row["tgt_lo"] | row["tgt_hi"] << 16) == 0xFFFFFFF4
     assert row["f_jal"] == row["f_st"] == row["wr"] == 1
     assert table_row(0, decode(encode("addi", 0, 0, imm=0)))["wr"] == 0  # type: ignore[index]
-    assert {"lw", "sb", "add", "xori", "srai", "mulhu"} <= COVERED and not {"mulh", "mulhsu", "div", "remu"} & COVERED
+    assert {"lw", "sb", "add", "xori", "srai", "mulhu", "mulh", "mulhsu", "div", "divu", "rem", "remu"} <= COVERED
+    assert not {"csrrs", "csrrw", "ebreak", "mret", "wfi"} & COVERED
