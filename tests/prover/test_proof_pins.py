@@ -4,7 +4,10 @@ Behaviours: proof bytes are refused above ``MAX_PROOF_BYTES`` (64 MiB) and a
 proof of exactly that size decodes; a composition of up to ``MAX_TERMS``
 (256) terms decodes and one more is refused naming the field; an opening's
 ``value`` is its one value, and asking a batch opening for it is an
-``InvalidParameters`` naming ``values``.
+``InvalidParameters`` naming ``values``; the codec takes every
+coefficient ``Composition`` takes, 0 included; an argument whose commitment
+is for another number of variables is refused naming the commitment's
+``params[0]``.
 """
 
 from __future__ import annotations
@@ -14,13 +17,16 @@ import dataclasses
 import numpy as np
 import pytest
 
-from stele.actors.prover import Composition, InvalidParameters, MalformedProof, P, Transcript
+from stele.actors.prover import (
+    Composition, DenseOracle, InvalidParameters, MalformedProof, P, Transcript, prove_sum_argument,
+)
 from stele.actors.prover._commit import commit_table, prove_evaluation
 from stele.actors.prover._params import CommitParams, min_queries
 from stele.actors.prover._proof import (
-    MAX_PROOF_BYTES, MAX_TERMS, OpeningProof, composition_from_obj, composition_to_obj, decode_cbor,
+    MAX_PROOF_BYTES, MAX_TERMS, OpeningProof, composition_from_obj, composition_to_obj, decode_argument,
+    decode_cbor, encode_argument,
 )
-from stele.protocol import encode
+from stele.protocol import decode, encode
 
 
 def test_proof_bytes_are_refused_above_64_mib() -> None:
@@ -57,3 +63,25 @@ def test_an_openings_value_is_its_only_value() -> None:
         with pytest.raises(InvalidParameters) as info:
             _ = batch.value
         assert (info.value.name, info.value.value) == ("values", len(values))
+
+
+def test_the_codec_takes_a_zero_coefficient() -> None:
+    comp = Composition(((0, (0,)), (P - 1, (1, 0))))
+    assert composition_from_obj(composition_to_obj(comp)) == comp
+    with pytest.raises(MalformedProof) as info:
+        composition_from_obj([[P, [0]]])
+    assert info.value.field == "composition[0].coefficient"
+
+
+def test_an_argument_committed_for_other_variables_is_refused_naming_the_commitment() -> None:
+    tables = np.random.default_rng(5).integers(0, P, (1, 1 << 3)).astype(np.uint64)
+    arg, _ = prove_sum_argument(DenseOracle(tables), Composition.product(0, 0), CommitParams(3, 1, 1, 8),
+                                Transcript("pins"))
+    obj = decode(encode_argument(arg))
+    assert isinstance(obj, dict)
+    assert decode_argument(encode(obj)).num_vars == 3
+    obj["num_vars"] = 2
+    with pytest.raises(MalformedProof) as info:
+        decode_argument(encode(obj))
+    assert info.value.field == "argument.commitment.params[0]"
+    assert "3, expected num_vars=2" in str(info.value)
