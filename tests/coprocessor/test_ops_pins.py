@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import pytest
 
-from stele.actors.coprocessor import Machine, MisalignedAccess, encode, load_elf
+from stele.actors.coprocessor import Machine, MachineConfig, MisalignedAccess, encode, load_elf
+from stele.actors.coprocessor._witness import trace_reference
 
 from ._elfgen import DATA, TEXT, li, make_elf, syscall
 
@@ -121,3 +122,28 @@ def test_a_halfword_load_from_an_odd_address_traps_misaligned(op: str, fast: boo
         _loads([encode(op, 10, 6, imm=1)], fast)
     assert (info.value.cause, info.value.tval) == (4, DATA + 1)
     assert "2-byte load" in str(info.value)
+
+
+def _loop_machine(threshold: int) -> Machine:
+    loop = TEXT + 4 * 4
+    text = li(6, 7) + li(8, DATA)                     # x6 = 7 iterations, x8 = DATA
+    text += [encode("addi", 7, 7, imm=3), encode("sw", 0, 8, 7, imm=0),
+             encode("lw", 9, 8, imm=0), encode("addi", 6, 6, imm=-1),
+             encode("bne", 0, 6, 0, imm=loop - (loop + 16))]   # back to the loop's start
+    text += syscall(93, 0)
+    return Machine(load_elf(make_elf(text, b"", bss=4096)), config=MachineConfig(jit_threshold=threshold))
+
+
+@pytest.mark.parametrize("chunk", [3, 1000])
+@pytest.mark.parametrize("threshold", [1, 2])
+def test_the_python_jit_witness_of_a_loop_equals_the_reference(threshold: int, chunk: int) -> None:
+    ref = _loop_machine(threshold)
+    want: list[int] = []
+    while not ref.halted:
+        want += trace_reference(ref, 1)
+    m = _loop_machine(threshold)
+    got: list[int] = []
+    while not m.halted:
+        got += m.trace_with("jit", chunk).reshape(-1).tolist()
+    assert m.exit_code == ref.exit_code == 0 and m.cycle == ref.cycle > 30
+    assert got == want
