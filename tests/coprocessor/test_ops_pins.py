@@ -147,3 +147,12 @@ def test_the_python_jit_witness_of_a_loop_equals_the_reference(threshold: int, c
         got += m.trace_with("jit", chunk).reshape(-1).tolist()
     assert m.exit_code == ref.exit_code == 0 and m.cycle == ref.cycle > 30
     assert got == want
+
+
+@pytest.mark.parametrize("threshold", [1, 2, 3])
+def test_the_python_jit_compiles_a_hot_loop_while_tracing(threshold: int) -> None:
+    m = _loop_machine(threshold)
+    while not m.halted:
+        m.trace_with("jit", 1000)
+    jit = m._compiler()  # white box: the compiled-block counter
+    assert jit.compiled >= 1  # the loop (entered 7 times) ran as a compiled block
