@@ -136,7 +136,9 @@ class StoreWriter:
             return
         try:
             await self.call(_noop)
-        except WriterStopped:
+        except Exception:  # noqa: BLE001 -- the batch failed (disk gone) or the writer stopped:
+            # its waiting callers got the typed error and its fire-and-forget jobs
+            # were counted as dropped; a flush has nothing to add (not even at close).
             pass
 
     async def exclusive(self) -> None:
