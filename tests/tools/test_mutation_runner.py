@@ -49,7 +49,8 @@ def test_every_mapped_module_has_a_test_folder() -> None:
             assert (ROOT / t).exists(), t
     # the longest prefix wins: a file mapping beats its folder's
     assert m.tests_for("actors/coprocessor/_machine.py", cfg) != ["tests/coprocessor"]
-    assert m.tests_for("actors/coprocessor/_elf.py", cfg) == ["tests/coprocessor"]
+    assert m.tests_for("actors/coprocessor/_elf.py", cfg) == [
+        "tests/coprocessor", "tests/adversarial/test_elf_and_traps.py"]  # the folder's mapping
     assert "tests/coprocessor/test_machine_witness.py" in m.tests_for("actors/coprocessor/_jit.py", cfg)
 
 
