@@ -664,6 +664,7 @@ def _to_cache(result: ExecResult) -> CachedResult:
     return CachedResult(value, usage)
 
 
+_OLD_ENTRY = object()  # marks a 5/6-field memo entry (no exit code stored)
 _DECODED: dict[bytes, tuple[Any, ...]] = {}  # cached value bytes -> decoded fields
 
 
@@ -672,16 +673,15 @@ def _from_cache(request: Execute, digest: Digest, hit: CachedResult) -> ExecResu
     if fields is None:  # strict decode once per distinct entry; values are immutable
         obj = decode(hit.value)
         assert isinstance(obj, list) and len(obj) in (5, 6, 7)
-        value0 = value_from_cbor(obj[0])
-        if len(obj) == 7:
-            exit_code = obj[6]
-        else:  # an entry from before the exit code was kept: a guest's value is its exit code
-            exit_code = value0 if request.engine == "riscv" else None
-        fields = (value0, *obj[1:5], exit_code)
+        # The exit code, or _OLD_ENTRY for an entry from before it was kept (derived
+        # below from the request, not cached: equal entry bytes may answer either engine).
+        fields = (value_from_cbor(obj[0]), *obj[1:5], obj[6] if len(obj) == 7 else _OLD_ENTRY)
         if len(_DECODED) >= 4096:
             _DECODED.clear()
         _DECODED[hit.value] = fields
     value, stdout, public, cost, breakdown, exit_code = fields
+    if exit_code is _OLD_ENTRY:  # a guest's value is its exit code
+        exit_code = value if request.engine == "riscv" else None
     amounts = dict(hit.usage)
     usage = Resources(fuel=amounts.get("fuel", 0), memory=amounts.get("memory", 0),
                       cycles=amounts.get("cycles", 0), output=amounts.get("output", 0))
