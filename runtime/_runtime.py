@@ -44,6 +44,7 @@ import anyio
 from ._core._actor import ActorRef
 from ._core._actor_errors import RemoteError
 from ._core._env import Env
+from ._collector import GC_POLICIES, IdleCollector
 from ._errors import SteleError
 from ._core._observer import KernelObserver
 from ._core._supervise import ChildSpec, Strategy, Supervisor
@@ -312,7 +313,7 @@ def _lone_error(group: BaseExceptionGroup) -> BaseException | None:
 async def open_runtime(path: str | None = None, *, env: Env | None = None,
                        capacity: Resources | None = None, log_sink: LogSink | None = None,
                        observer: KernelObserver | None = None,
-                       restart_intensity: int = 10) -> AsyncIterator[Runtime]:
+                       restart_intensity: int = 10, gc: str = "idle") -> AsyncIterator[Runtime]:
     """Start the supervised execution services; stop them (and running executions) on exit.
 
     ``capacity`` is the root allocator's :class:`Resources` (default: 64
@@ -320,6 +321,11 @@ async def open_runtime(path: str | None = None, *, env: Env | None = None,
     receives every ``Log.emit``; ``observer`` is the kernel observer (the
     simulator's crash injection); ``restart_intensity`` is how many restarts
     per 5 s of Env time the services' supervisor allows before giving up.
+    ``gc`` is the cyclic garbage collector's policy while the runtime is open:
+    ``"idle"`` (the default) moves CPython's full collections to moments when
+    no execution runs, so that they do not freeze the event loop under load
+    (see :mod:`stele._collector`; process-wide, restored on exit);
+    ``"python"`` leaves the collector alone.  The simulator always leaves it alone.
     """
     from ._core._realenv import RealEnv
     from .actors.allocator import AllocatorActor
@@ -332,6 +338,10 @@ async def open_runtime(path: str | None = None, *, env: Env | None = None,
     from .store import StoreUnavailable
 
     env = env or RealEnv()
+    if gc not in GC_POLICIES:
+        raise ValueError(f"open_runtime(gc={gc!r}): the policy must be one of "
+                         f"{', '.join(map(repr, GC_POLICIES))}")
+    collector = IdleCollector(env.now_ns) if gc == "idle" and not env.simulated else None
     try:  # a bad store path (a user's --store) is a typed error, not an OSError traceback
         file = _sim_store_file(path) if env.simulated else _store_file(path)
         kv = KVStore(file, env=env)
@@ -344,6 +354,8 @@ async def open_runtime(path: str | None = None, *, env: Env | None = None,
     except (OSError, sqlite3.Error) as exc:
         kv.close()
         raise _store_error(path, exc) from None
+    if collector is not None:
+        collector.install()
     try:
         async with _unwrapped(), ActorSystem(env, observer=observer) as system:
             async with anyio.create_task_group() as executions:
@@ -360,7 +372,8 @@ async def open_runtime(path: str | None = None, *, env: Env | None = None,
                     ChildSpec("coprocessor", partial(CoprocessorActor, spawn=executions.start_soon),
                               ()),
                     ChildSpec("prover", ProverActor, ()),
-                    ChildSpec("executor", partial(ExecutorActor, log_sink=log_sink, memo=memo),
+                    ChildSpec("executor", partial(ExecutorActor, log_sink=log_sink, memo=memo,
+                                                  collector=collector),
                               (executions.start_soon, kv)),
                 ]
                 await system.spawn("services", Supervisor, children, Strategy.ONE_FOR_ONE,
@@ -376,5 +389,7 @@ async def open_runtime(path: str | None = None, *, env: Env | None = None,
                 finally:
                     executions.cancel_scope.cancel()
     finally:
+        if collector is not None:
+            collector.uninstall()
         memo.close()
         kv.close()

@@ -51,7 +51,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -81,6 +81,9 @@ from ._prove import PROVEN_ENGINE_SUFFIX, check_provable, prove_guest, receipt_f
 from ...tel._job import Suspend
 from ._limits import check_nesting, describe, memoizable
 from ._types import ENGINES, ExecLimits, Execute, ExecResult
+
+if TYPE_CHECKING:
+    from ..._collector import IdleCollector
 
 __all__ = ["ExecutorActor", "Spawner", "ExecutorStatsRequest", "ExecutorStats", "NamesChanged"]
 
@@ -173,8 +176,10 @@ class ExecutorActor(Actor):
                  allocator: str = "allocator", cache: str = "cache",
                  coprocessor: str = "coprocessor",
                  log_sink: LogSink | None = None, memo: MemoCache | None = None,
-                 name_ttl: float = 1.0) -> None:
+                 name_ttl: float = 1.0, collector: IdleCollector | None = None) -> None:
         self._spawn = spawn
+        self._collector = collector  # full GC collections at idle moments (stele._collector)
+        self._collecting = False
         self._memo = memo
         self._resolved: dict[str, tuple[Digest, int]] = {}
         self._resolving: dict[str, anyio.Event] = {}  # target -> its resolution in flight
@@ -243,6 +248,18 @@ class ExecutorActor(Actor):
                 log.info("execution of %s cancelled: its asker stopped waiting", request.target)
         finally:
             self._running -= 1
+            if (self._running == 0 and self._collector is not None and not self._collecting
+                    and self._collector.due()):
+                self._collecting = True
+                self._spawn(self._collect_if_idle)
+
+    async def _collect_if_idle(self) -> None:
+        """A full GC collection, in its own task step (after the last reply was delivered)."""
+        try:
+            if self._running == 0 and self._collector is not None:
+                self._collector.idle()
+        finally:
+            self._collecting = False
 
     # -- one execution ----------------------------------------------------------
     async def execute(self, request: Execute, parent: ExecutionContext | None = None,

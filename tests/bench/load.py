@@ -16,7 +16,13 @@ and ``max_step_ms`` and ``max_step_cpu_ms``, the longest single task step
 on the loop in wall time and in the loop thread's CPU time (a trio
 instrument): on a shared machine the lag and the wall figure include time
 the process was not scheduled at all, the CPU figure is what the runtime's
-own code held the loop for.
+own code held the loop for.  ``max_step_task`` names the task of that step;
+``max_batch_ms`` and ``max_batch_steps`` are the longest scheduler batch (the
+loop busy between two I/O waits: a ticker waits behind a whole batch) and its
+task steps; ``max_gc_pause_ms`` and ``max_gc_pause_generation`` the longest
+cyclic-GC collection (a ``gc`` callback).  ``--gc python`` opens the runtime
+with CPython's own collector policy instead of the runtime's ``idle`` one
+(``gc_policy`` in the output).
 Timing uses ``time.perf_counter``: this is a benchmark, not runtime code.
 The machine is shared, so figures are noisy.
 """
@@ -24,6 +30,7 @@ The machine is shared, so figures are noisy.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 import tempfile
@@ -62,22 +69,59 @@ class _Steps(trio.abc.Instrument):
         self.on = False
         self.t0 = self.c0 = 0.0
         self.wall = self.cpu = 0.0
+        self.task = ""
+        self.b0 = 0.0
+        self.steps = 0
+        self.batch = 0.0
+        self.batch_steps = 0
+
+    def after_io_wait(self, timeout: float) -> None:
+        self.b0, self.steps = time.perf_counter(), 0
+
+    def before_io_wait(self, timeout: float) -> None:
+        if self.on and self.b0:
+            busy = time.perf_counter() - self.b0
+            if busy > self.batch:
+                self.batch, self.batch_steps = busy, self.steps
 
     def before_task_step(self, task: Any) -> None:
         self.t0, self.c0 = time.perf_counter(), time.thread_time()
 
     def after_task_step(self, task: Any) -> None:
         if self.on and self.t0:
-            self.wall = max(self.wall, time.perf_counter() - self.t0)
+            wall = time.perf_counter() - self.t0
+            if wall > self.wall:
+                self.wall, self.task = wall, task.name
             self.cpu = max(self.cpu, time.thread_time() - self.c0)
+            self.steps += 1
+
+
+class _GcPauses:
+    """The longest cyclic-GC collection while the rounds ran (a gc callback)."""
+
+    def __init__(self) -> None:
+        self.on = False
+        self.t0 = 0.0
+        self.longest = 0.0
+        self.generation = -1
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self.t0 = time.perf_counter()
+        elif self.on and self.t0:
+            pause = time.perf_counter() - self.t0
+            if pause > self.longest:
+                self.longest, self.generation = pause, info.get("generation", -1)
 
 
 STEPS = _Steps()
+GC = _GcPauses()
+gc.callbacks.append(GC)
 
 
-async def main(rounds: int, n: int, seq_n: int) -> dict[str, Any]:
+async def main(rounds: int, n: int, seq_n: int, gc_policy: str = "idle") -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="stele-load-") as tmp:
-        async with stele.open_runtime(str(Path(tmp) / "store.sqlite")) as rt:
+        async with stele.open_runtime(str(Path(tmp) / "store.sqlite"), gc=gc_policy) as rt:
             await _loadmix.setup(rt)
             warm_wrong: list[str] = []
             await _round(rt, 200, [], warm_wrong)  # loads programs, starts worker processes
@@ -98,7 +142,7 @@ async def main(rounds: int, n: int, seq_n: int) -> dict[str, Any]:
             leaked_grants = leaked_waiters = 0
             elapsed = 0.0
             trio.lowlevel.add_instrument(STEPS)
-            STEPS.on = True
+            STEPS.on = GC.on = True
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(ticker)
                 for _ in range(rounds):
@@ -109,7 +153,7 @@ async def main(rounds: int, n: int, seq_n: int) -> dict[str, Any]:
                     leaked_grants = max(leaked_grants, grants)
                     leaked_waiters = max(leaked_waiters, waiters)
                 running[0] = False
-            STEPS.on = False
+            STEPS.on = GC.on = False
             t = time.perf_counter()
             for i, (kind, check) in enumerate(_loadmix.schedule(seq_n)):
                 problem = await check(rt, i)
@@ -121,6 +165,7 @@ async def main(rounds: int, n: int, seq_n: int) -> dict[str, Any]:
     total = rounds * n
     return {
         "executions": total,
+        "gc_policy": gc_policy,
         "rounds": rounds,
         "per_round": n,
         "wrong": len(wrong),
@@ -134,6 +179,11 @@ async def main(rounds: int, n: int, seq_n: int) -> dict[str, Any]:
         "max_loop_lag_cpu_ms": round(lag_cpu[0] * 1000, 2),
         "max_step_ms": round(STEPS.wall * 1000, 2),
         "max_step_cpu_ms": round(STEPS.cpu * 1000, 2),
+        "max_step_task": STEPS.task,
+        "max_batch_ms": round(STEPS.batch * 1000, 2),
+        "max_batch_steps": STEPS.batch_steps,
+        "max_gc_pause_ms": round(GC.longest * 1000, 2),
+        "max_gc_pause_generation": GC.generation,
         "sequential_executions": seq_n,
         "sequential_per_s": round(seq_n / seq_elapsed, 1),
     }
@@ -144,10 +194,12 @@ if __name__ == "__main__":
     ap.add_argument("--quick", action="store_true", help="2 rounds of 500 (default: 10 x 1,000)")
     ap.add_argument("--rounds", type=int, default=None)
     ap.add_argument("--n", type=int, default=None)
+    ap.add_argument("--gc", choices=("idle", "python"), default="idle",
+                    help="open_runtime's garbage-collector policy (default: idle, the runtime's)")
     a = ap.parse_args()
     rounds = a.rounds or (2 if a.quick else 10)
     n = a.n or (500 if a.quick else 1000)
     try:
-        print(json.dumps(trio.run(main, rounds, n, n)))
+        print(json.dumps(trio.run(main, rounds, n, n, a.gc)))
     except KeyboardInterrupt:
         sys.exit(130)
