@@ -192,3 +192,26 @@ def test_loop_that_falls_through_to_its_start_runs_in_one_block_call() -> None:
 def test_fast_path_matches_interpreter_long(data: bytes, threshold: int) -> None:
     case = case_from_bytes(data)
     assert final(case, True, config=MachineConfig(jit_threshold=threshold)) == final(case, False)
+
+
+def test_loop_closed_by_a_backward_branch_runs_in_one_block_call() -> None:
+    """A block whose last branch goes back to its own start runs whole iterations per call."""
+    loop = [encode("addi", 5, 0, imm=50), encode("addi", 6, 6, imm=3),   # the loop starts at +4
+            encode("addi", 5, 5, imm=-1), encode("bne", 0, 5, 0, imm=-8), encode("ebreak")]
+    m = Case(loop, [0] * 31, bytes(4096)).machine(MachineConfig(jit_threshold=1))
+    with pytest.raises(Breakpoint):
+        m.advance_fast(10_000)
+    jit = m._jit
+    assert isinstance(jit, Jit)
+    fn, n, pcs, _base = jit.blocks[0x10004]
+    assert n == 3 and pcs[-1] == 0x1000C            # addi, addi, bne (back to 0x10004)
+    regs = [0] * 32
+    regs[5] = 10
+    got = fn(regs, 1_000, None)
+    assert got & 0xFFFFFFFF == 0x10010              # fell out of the loop, to the ebreak
+    assert got >> 32 == 3 * 10                      # all ten iterations in this one call
+    assert regs[6] == 30 and regs[5] == 0
+    regs[5], regs[6] = 10, 0
+    got = fn(regs, 3 * 4 + 2, None)                 # a budget of 4 whole iterations (and a bit)
+    assert (got & 0xFFFFFFFF, got >> 32) == (0x10004, 3 * 4)
+    assert regs[6] == 12 and regs[5] == 6
