@@ -119,7 +119,7 @@ class Execution:
         return Machine(self.program, input=self.input, config=self.config)
 
     def run_fast(self) -> RunResult:
-        """Run to completion on the fast path (no witness); exact cycle limit."""
+        """Run to completion on the fastest engine available (no witness); exact cycle limit."""
         return self.machine().run(self.max_cycles)
 
     # -- TraceProgram ----------------------------------------------------------

@@ -339,11 +339,13 @@ class Machine:
         """Run until the guest halts; :class:`CycleLimitExceeded` after ``max_cycles`` in all.
 
         A guest that halts on exactly its ``max_cycles``-th cycle succeeds.
-        ``engine`` (one of :data:`ENGINES`) overrides ``fast`` (jit or interp).
+        ``engine`` (one of :data:`ENGINES`) overrides ``fast``: ``fast=True``
+        runs on the fastest engine available (:func:`default_engine`),
+        ``fast=False`` on the reference interpreter.
         """
         remaining = max_cycles - self.cycle
         if remaining > 0:
-            self.advance_with(engine or ("jit" if fast else "interp"), remaining)
+            self.advance_with(engine or (None if fast else "interp"), remaining)
         if not self.halted:
             raise CycleLimitExceeded(max_cycles, pc=self.pc, cycle=self.cycle)
         return self.result()

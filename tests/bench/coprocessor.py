@@ -3,7 +3,8 @@
 For each guest (``examples/guests``, at its bench size of >= 10M
 instructions unless ``--quick``) one run measures:
 
-* ``fast``: the fast path (compiled basic blocks, no witness), whole run;
+* ``fast``: the default engine (the fastest installed: ``native`` with numba,
+  else the block JIT; ``engine`` names it), no witness, whole run;
 * ``interpreter``: the machine's predecoded interpreter, on a prefix;
 * ``naive``: a naive fetch-decode-execute loop (``_rv32_naive.py``) on a
   prefix -- the same-run baseline every ``*_vs_naive`` ratio divides by;
@@ -74,6 +75,7 @@ from stele.actors.coprocessor import (  # noqa: E402
     record,
     split_ranges,
 )
+from stele.actors.coprocessor._machine import default_engine  # noqa: E402
 from stele.actors.coprocessor._stream import (  # noqa: E402
     digest_blocks_async,
     rows_bytes,
@@ -179,7 +181,8 @@ def bench_guest(name: str, size: int, workers: list[int]) -> dict[str, Any]:
     result, fast_s = _fast(ex)
     total = result.cycles
     out: dict[str, Any] = {"size": size, "cycles": total, "exit_code": result.exit_code}
-    out["fast"] = {"seconds": round(fast_s, 3), "mips": _mips(total, fast_s)}
+    out["fast"] = {"seconds": round(fast_s, 3), "mips": _mips(total, fast_s),
+                   "engine": default_engine()}
     out["interpreter"] = _interpreter(ex, min(total, INTERP_PREFIX))
     naive = _naive(ex, min(total, NAIVE_PREFIX))
     out["naive"] = naive
