@@ -71,7 +71,8 @@ class _Traced:
         return self.machine.trace(self._budget(max_cycles))
 
     def advance(self, cycles: int) -> None:
-        done = self.machine.advance_fast(self._budget(cycles))
+        # the machine's configured engine ("auto": the fastest available), as trace() uses
+        done = self.machine.advance_with(self.machine.config.engine, self._budget(cycles))
         if done != cycles:
             m = self.machine
             if not m.halted:
@@ -79,7 +80,7 @@ class _Traced:
             raise StreamError(f"guest halted at cycle {m.cycle}, {cycles - done} cycles early")
 
     def skip(self, max_cycles: int) -> int:
-        return self.machine.advance_fast(self._budget(max_cycles))
+        return self.machine.advance_with(self.machine.config.engine, self._budget(max_cycles))
 
     def snapshot(self) -> object:
         return self.machine.snapshot()
