@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from ._runtime import Runtime as Runtime
     from ._runtime import RuntimeStats as RuntimeStats
     from ._runtime import open_runtime as open_runtime
+    from ._profiler._live import RuntimeTrace as RuntimeTrace
     from .daemon import RemoteRuntime as RemoteRuntime
     from .daemon import connect as connect
 
@@ -51,6 +52,9 @@ def __getattr__(name: str) -> object:
     if name in ("open_runtime", "Runtime", "RuntimeStats"):
         from . import _runtime
         return getattr(_runtime, name)
+    if name == "RuntimeTrace":
+        from ._profiler import _live
+        return _live.RuntimeTrace
     if name in ("connect", "RemoteRuntime"):
         from . import daemon
         return getattr(daemon, name)

@@ -33,8 +33,8 @@ from __future__ import annotations
 import math
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -56,6 +56,7 @@ if TYPE_CHECKING:  # the services load lazily, on first use of the runtime
     from .actors.cache import MemoStatsReply
     from .actors.executor import CancelHandle, ExecLimits, Execute, ExecResult, ExecutorStats
     from .actors.sandbox import LogSink, Policy
+    from ._profiler._live import RuntimeTrace
 
 __all__ = ["open_runtime", "Runtime", "RuntimeStats"]
 
@@ -78,9 +79,11 @@ class RuntimeStats:
 class Runtime:
     """A running set of execution services (returned by :func:`open_runtime`)."""
 
-    def __init__(self, system: ActorSystem, path: str | None, kv: Any = None) -> None:
+    def __init__(self, system: ActorSystem, path: str | None, kv: Any = None,
+                 tracers: list[Any] | None = None) -> None:
         self.system = system
         self.path = path
+        self._tracers = tracers if tracers is not None else []
         self._executor: ActorRef | None = None
         self._default_limits: ExecLimits | None = None
         self._kv = kv
@@ -200,6 +203,29 @@ class Runtime:
         if self._executor is None:
             self._executor = self._ref("executor")
         return await ask_execute(self._executor, request, handle)
+
+    @contextmanager
+    def trace(self, path: str | None = None) -> Iterator[RuntimeTrace]:
+        """Record the execution-context tree of every execution started inside the block.
+
+        Yields a :class:`~stele.RuntimeTrace`; its ``document()`` is Chrome
+        trace-event / Perfetto JSON (open it at https://ui.perfetto.dev): one
+        track per top-level execution, with nested slices for its allocator
+        wait, its effects and the ``Exec.call`` children they ran, on the
+        runtime Env's clock.  With ``path`` the document is also written
+        there when the block ends (also when it ends by an exception).
+        Traces nest and overlap; each sees only this runtime's executions.
+        """
+        from ._profiler._live import RuntimeTrace
+
+        rec = RuntimeTrace()
+        self._tracers.append(rec)
+        try:
+            yield rec
+        finally:
+            self._tracers.remove(rec)
+            if path is not None:
+                rec.write(path)
 
     async def stats(self) -> RuntimeStats:
         """Executor, memo cache and allocator counters."""
@@ -342,6 +368,7 @@ async def open_runtime(path: str | None = None, *, env: Env | None = None,
         raise ValueError(f"open_runtime(gc={gc!r}): the policy must be one of "
                          f"{', '.join(map(repr, GC_POLICIES))}")
     collector = IdleCollector(env.now_ns) if gc == "idle" and not env.simulated else None
+    tracers: list[Any] = []  # Runtime.trace's recorders; kept across executor restarts
     try:  # a bad store path (a user's --store) is a typed error, not an OSError traceback
         file = _sim_store_file(path) if env.simulated else _store_file(path)
         kv = KVStore(file, env=env)
@@ -373,13 +400,13 @@ async def open_runtime(path: str | None = None, *, env: Env | None = None,
                               ()),
                     ChildSpec("prover", ProverActor, ()),
                     ChildSpec("executor", partial(ExecutorActor, log_sink=log_sink, memo=memo,
-                                                  collector=collector),
+                                                  collector=collector, tracers=tracers),
                               (executions.start_soon, kv)),
                 ]
                 await system.spawn("services", Supervisor, children, Strategy.ONE_FOR_ONE,
                                    restart_intensity, 5.0)
                 try:
-                    yield Runtime(system, file, kv)
+                    yield Runtime(system, file, kv, tracers)
                     # A graceful exit commits the writes still queued (memo entries
                     # are fire-and-forget) before the writers are cancelled.
                     with anyio.CancelScope(shield=True):

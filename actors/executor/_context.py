@@ -52,12 +52,16 @@ class ExecutionContext:
     deadline_ns: int | None = None
     #: the tree's shared sandbox state (call counts, output budget), set by the executor
     shared: TreeBudget | None = None
+    #: this runtime's own observers (``Runtime.trace``), shared by the whole tree; the
+    #: process-wide :data:`TRACERS` see every runtime's events as well
+    tracers: list[Callable[[ExecutionContext, TraceEvent], None]] | None = None
 
     def child(self, id: str, target: str, engine: str) -> ExecutionContext:
         """A new child context (its parent sees it until it closes; it inherits the deadline)."""
         if self.closed:
             raise RuntimeError(f"execution {self.id} is closed")
-        c = ExecutionContext(id, target, engine, parent=self, deadline_ns=self.deadline_ns)
+        c = ExecutionContext(id, target, engine, parent=self, deadline_ns=self.deadline_ns,
+                             tracers=self.tracers)
         self.children.append(c)
         return c
 
@@ -77,15 +81,20 @@ class ExecutionContext:
         self.events.append(ev)
         for tracer in TRACERS:
             tracer(self, ev)
+        if self.tracers:
+            for tracer in self.tracers:
+                tracer(self, ev)
 
     def note(self, clock: Callable[[], int], kind: str, detail: str = "") -> None:
         """Show a fine-grained event (an effect, an allocator wait) to the :data:`TRACERS` only.
 
         Not kept in :attr:`events` (nor in the result's ``events``); free when nothing traces.
         """
-        if TRACERS:
+        if TRACERS or self.tracers:
             ev = TraceEvent(clock(), kind, detail)
             for tracer in TRACERS:
+                tracer(self, ev)
+            for tracer in self.tracers or ():
                 tracer(self, ev)
 
     def add_usage(self, amount: Resources) -> None:

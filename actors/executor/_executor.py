@@ -72,7 +72,7 @@ from ..sandbox import WAITING, EffectSession, Journal, KVStore, LogSink
 from ..sandbox._handlers import own_kv
 from ..sandbox._values import value_from_cbor, value_to_cbor
 from ..sandbox._durable import DurableLog, GuestSnapshot
-from ._context import ExecutionContext
+from ._context import ExecutionContext, TraceEvent
 from ._durable import finish_durable, open_durable
 from ._errors import BadArguments, ExecutionTimeout, InternalTimeout, UnknownEngine
 from ._guest import guest_failure, output_limit, wait_for_deadline
@@ -176,8 +176,12 @@ class ExecutorActor(Actor):
                  allocator: str = "allocator", cache: str = "cache",
                  coprocessor: str = "coprocessor",
                  log_sink: LogSink | None = None, memo: MemoCache | None = None,
-                 name_ttl: float = 1.0, collector: IdleCollector | None = None) -> None:
+                 name_ttl: float = 1.0, collector: IdleCollector | None = None,
+                 tracers: list[Callable[[ExecutionContext, TraceEvent], None]] | None = None
+                 ) -> None:
         self._spawn = spawn
+        #: the runtime's context observers (Runtime.trace); the list outlives restarts
+        self._tracers = tracers
         self._collector = collector  # full GC collections at idle moments (stele._collector)
         self._collecting = False
         self._memo = memo
@@ -295,8 +299,8 @@ class ExecutorActor(Actor):
                     return replace(_from_cache(request, digest, found), receipt=receipt)
         self._counter += 1
         label = f"{self.name}#{self._counter}"
-        ctx = (ExecutionContext(label, request.target, request.engine) if parent is None
-               else parent.child(label, request.target, request.engine))
+        ctx = (ExecutionContext(label, request.target, request.engine, tracers=self._tracers)
+               if parent is None else parent.child(label, request.target, request.engine))
         ctx.event(self.env.now_ns(), "start", f"{request.engine} {digest.short()}")
         want = Resources(fuel=limits.fuel, memory=limits.memory,
                          wall_ns=0 if limits.timeout is None else int(limits.timeout * 1e9),

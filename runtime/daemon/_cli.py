@@ -56,6 +56,9 @@ def _serve_parser() -> CliParser:
                    help="jobs queued or running, all tenants")
     p.add_argument("--metrics", metavar="tcp:HOST:PORT", default=None,
                    help="serve Prometheus metrics at http://HOST:PORT/metrics (default: off)")
+    p.add_argument("--trace", metavar="FILE", default=None,
+                   help="record every execution's context tree; written to FILE as "
+                        "Perfetto / Chrome trace JSON at shutdown (default: off)")
     return p
 
 
@@ -73,7 +76,8 @@ def serve_main(argv: list[str]) -> int:
             root=ns.root, listen=tuple(ns.listen) if ns.listen else None,
             json_logs=ns.json_logs, grace_seconds=ns.grace, workers=ns.workers,
             max_connections=ns.max_connections, max_inflight=ns.max_inflight,
-            max_frame_size=ns.max_frame_size, max_queue=ns.max_queue, metrics=ns.metrics)
+            max_frame_size=ns.max_frame_size, max_queue=ns.max_queue, metrics=ns.metrics,
+            trace=ns.trace)
     except (ConfigError, AddressError) as exc:
         raise UsageError(str(exc)) from None
     config = config.with_flags(root=os.path.abspath(config.root))

@@ -8,6 +8,7 @@
     grace_seconds = 30.0                    # SIGTERM: time to finish in-flight work
     workers = 4                             # job workers (0: jobs are kept, none is run)
     metrics = "tcp:127.0.0.1:9464"          # opt-in Prometheus /metrics (default: off)
+    trace = "/var/log/stele/trace.json"     # opt-in Perfetto trace, written at shutdown
 
     [limits]
     max_connections = 1024
@@ -64,6 +65,7 @@ class DaemonConfig:
     tenant_inflight: int = 1024
     tenant_fuel: int = 0
     metrics: str | None = None
+    trace: str | None = None
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -88,6 +90,11 @@ class DaemonConfig:
                 raise ConfigError(f"metrics = {self.metrics!r}: the /metrics endpoint listens "
                                   "on tcp:HOST:PORT")
 
+        if self.trace is not None:
+            folder = os.path.dirname(os.path.abspath(self.trace))
+            if not os.path.isdir(folder):
+                raise ConfigError(f"trace = {self.trace!r}: the folder {folder!r} does not exist")
+
     @property
     def store_dir(self) -> str:
         """The root directory (holds ``store.sqlite`` and the default socket)."""
@@ -111,7 +118,8 @@ class DaemonConfig:
 
 _SECTIONS: dict[str, dict[str, str]] = {
     "": {"root": "root", "listen": "listen", "json_logs": "json_logs",
-         "grace_seconds": "grace_seconds", "workers": "workers", "metrics": "metrics"},
+         "grace_seconds": "grace_seconds", "workers": "workers", "metrics": "metrics",
+         "trace": "trace"},
     "limits": {"max_connections": "max_connections", "max_inflight": "max_inflight",
                "max_frame_size": "max_frame_size", "max_queue": "max_queue",
                "auth_timeout": "auth_timeout", "retry_after": "retry_after", "slots": "slots"},

@@ -978,6 +978,9 @@ async def serve(config: DaemonConfig, *, env: Env | None = None,
         assert rt.path is not None
         daemon = Daemon(config, rt, env, rt.path, log)
         unix_paths: list[str] = []
+        # --trace: record from the start; written after the last request has finished
+        recording = rt.trace() if config.trace else None
+        trace = recording.__enter__() if recording is not None else None
         try:
             async with anyio.create_task_group() as top:
                 listeners = []
@@ -1030,11 +1033,24 @@ async def serve(config: DaemonConfig, *, env: Env | None = None,
                     workers.cancel_scope.cancel()
                 top.cancel_scope.cancel()
         finally:
+            if recording is not None and trace is not None and config.trace:
+                recording.__exit__(None, None, None)
+                _write_trace(trace, config.trace, log)
             for path in unix_paths:
                 _unlink(path)
             daemon.close()
     log("stopped", forced=forced)
     return 1 if forced else 0
+
+
+def _write_trace(recording: Any, path: str, log: EventLog) -> None:
+    """Write ``stele serve --trace``'s recording; a failure is logged, never raised."""
+    try:
+        recording.write(path)
+    except OSError as exc:
+        log("trace_error", path=path, error=f"{type(exc).__name__}: {exc}")
+        return
+    log("trace_written", path=path, executions=recording.executions, events=recording.events)
 
 
 async def _first_signal(signals: Any, stop: anyio.Event | None) -> str:
