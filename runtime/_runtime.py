@@ -44,6 +44,7 @@ import anyio
 from ._core._actor import ActorRef
 from ._core._actor_errors import RemoteError
 from ._core._env import Env
+from ._core._spawn import open_spawn_group
 from ._collector import GC_POLICIES, IdleCollector
 from ._errors import SteleError
 from ._core._observer import KernelObserver
@@ -385,7 +386,7 @@ async def open_runtime(path: str | None = None, *, env: Env | None = None,
         collector.install()
     try:
         async with _unwrapped(), ActorSystem(env, observer=observer) as system:
-            async with anyio.create_task_group() as executions:
+            async with open_spawn_group() as executions:  # a task per execution: the cheap kind
                 # The KV table's and the memo cache's SQLite work: one writer task each,
                 # in group commits in a worker thread, never on the event loop.
                 await executions.start(kv.attach_writer(env).serve)

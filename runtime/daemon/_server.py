@@ -47,6 +47,7 @@ import anyio.abc
 
 from .. import __version__
 from .._core._env import Env
+from .._core._spawn import SpawnGroup, open_spawn_group
 from .._errors import SteleError
 from .._runtime import Runtime, ask_execute, open_runtime
 from ..protocol import (Connection, ConnectionClosed, Digest, ErrorReply, Goodbye, Message,
@@ -104,7 +105,7 @@ class _Client:
     tenant: Tenant | None = None
     inflight: int = 0
     closing: bool = False
-    tg: anyio.abc.TaskGroup | None = None
+    tg: SpawnGroup | None = None
     auth_scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
 
 
@@ -296,7 +297,7 @@ class Daemon:
                           max_pending=self.cfg.max_inflight + 64, check_outgoing=False)
         c = _Client(stream, conn)
         try:
-            async with anyio.create_task_group() as tg:
+            async with open_spawn_group() as tg:  # a task per request: the cheap kind
                 c.tg = tg
                 tg.start_soon(self._auth_deadline, c)
                 await self._read_loop(c)
