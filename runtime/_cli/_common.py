@@ -126,6 +126,7 @@ _CLASSES: tuple[tuple[str, str, int], ...] = (
     ("stele.protocol", "DigestError", NOT_FOUND),
     ("stele.daemon", "AuthError", DENIED),
     ("stele.daemon", "JobNotFound", NOT_FOUND),
+    ("stele.actors.sandbox", "UnknownExecution", NOT_FOUND),
     ("stele.daemon", "ConfigError", USAGE),
     ("stele.daemon", "AddressError", USAGE),
     ("stele.daemon", "TenantError", USAGE),

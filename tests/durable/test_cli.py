@@ -45,6 +45,6 @@ def test_run_durable_then_resume_answers_the_stored_result(
 def test_resume_of_an_unknown_id_is_a_one_line_error(
         store: Path, capfd: pytest.CaptureFixture[str]) -> None:
     code, _out, err = _call(capfd, "resume", "nope")
-    assert code != 0
+    assert code == 5  # not found, like an unknown name or digest
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and "Traceback" not in err and "nope" in lines[0], err
