@@ -216,7 +216,7 @@ def test_post_mortem_of_a_killed_execution(tmp_path: Path,
 
 @pytest.mark.parametrize("argv, code, message", [
     (["debug"], 2, "give a TARGET to record, or --durable ID"),
-    (["debug", "--durable", "nope"], 1, "no durable execution 'nope'"),
+    (["debug", "--durable", "nope"], 5, "no durable execution 'nope'"),
     (["debug", "fib", "1", "--commands", "/nonexistent/x"], 2, "--commands"),
     (["debug", "fib", "1", "2"], 2, "fib takes 1 argument"),
     (["debug", "fib", "1", "--allow", "Disk"], 2, "not an effect"),
