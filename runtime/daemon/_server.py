@@ -38,7 +38,8 @@ import math
 import os
 import signal
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -121,9 +122,9 @@ class Daemon:
         self.env = env
         self.store_file = store_file
         self.log = log
-        self.tenants = TenantStore(store_file)
-        self.jobs = JobStore(store_file)
-        self.kv_base = KVStore(store_file)
+        self.tenants = TenantStore(store_file, env)
+        self.jobs = JobStore(store_file, env)
+        self.kv_base = KVStore(store_file, env=env)
         self.started_ns = env.now_ns()
         self.addresses: list[str] = []
         self.connections = 0
@@ -263,6 +264,8 @@ class Daemon:
 
     async def _listen_unix(self, addr: Address) -> anyio.abc.Listener[anyio.abc.ByteStream]:
         path = addr.path
+        if self.env.simulated:  # a simulated socket has no file: no directory, mode or unlink
+            return await self.env.listen_unix(path)
         parent = os.path.dirname(os.path.abspath(path))
         os.makedirs(parent, exist_ok=True)
         if os.path.exists(path):
@@ -972,7 +975,8 @@ async def serve(config: DaemonConfig, *, env: Env | None = None,
 
     env = env or RealEnv()
     log = log or EventLog(json_lines=config.json_logs)
-    os.makedirs(config.root, exist_ok=True)
+    if not env.simulated:  # under simulation the store is on the simulated disk
+        os.makedirs(config.root, exist_ok=True)
     capacity = root_capacity(config)
     forced = False
     async with open_runtime(config.root, env=env, capacity=capacity) as rt:
@@ -988,7 +992,7 @@ async def serve(config: DaemonConfig, *, env: Env | None = None,
                 closing: list[Any] = []  # closed at shutdown too, never served by accept_loop
                 for text in config.addresses:
                     listeners.append(await daemon.listen(text))
-                    if text.startswith("unix:"):
+                    if text.startswith("unix:") and not env.simulated:
                         unix_paths.append(text[5:])
                 if config.metrics:
                     maddr = parse_address(config.metrics)
@@ -1016,7 +1020,7 @@ async def serve(config: DaemonConfig, *, env: Env | None = None,
                         **({"metrics": daemon.metrics_address} if daemon.metrics_address else {}))
                     if on_ready is not None:
                         on_ready(daemon)
-                    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+                    with _signals(env) as signals:
                         first = await _first_signal(signals, stop)
                         log("shutting_down", signal=first, grace_seconds=config.grace_seconds,
                             running_jobs=len(daemon.running_jobs), in_flight=daemon.active)
@@ -1052,6 +1056,31 @@ def _write_trace(recording: Any, path: str, log: EventLog) -> None:
         log("trace_error", path=path, error=f"{type(exc).__name__}: {exc}")
         return
     log("trace_written", path=path, executions=recording.executions, events=recording.events)
+
+
+@contextmanager
+def _signals(env: Env) -> Iterator[Any]:
+    """SIGTERM/SIGINT as an async iterator; none under simulation (``stop`` ends the run).
+
+    A simulated daemon shares its process with the simulator (and maybe
+    with other simulated daemons): the process's signals are not its own.
+    """
+    if env.simulated:
+        yield _NoSignals()
+        return
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        yield signals
+
+
+class _NoSignals:
+    """An async iterator of signals that never yields (the simulated daemon's)."""
+
+    def __aiter__(self) -> _NoSignals:
+        return self
+
+    async def __anext__(self) -> int:
+        await anyio.sleep_forever()
+        raise StopAsyncIteration  # pragma: no cover - sleep_forever never returns
 
 
 async def _first_signal(signals: Any, stop: anyio.Event | None) -> str:

@@ -200,5 +200,6 @@ def _load_builtins() -> None:
         "stele.sim._ticker",
         "stele.sim._timers",
         "stele.actors.executor._workload",
+        "stele.daemon._simworkload",
     ):  # each registers its workloads on import
         importlib.import_module(module)
