@@ -157,6 +157,7 @@ class DaemonWorkload:
         finally:
             store.close()
         self.done_clients = 0
+        self.audited = False
         self.total_clients = self.tenants * self.clients
         self.stop = anyio.Event()
         self.lives = 0
@@ -170,6 +171,8 @@ class DaemonWorkload:
                         for k in range(self.clients):
                             clients.start_soon(self._client, ctx, t, k)
                 await self._audit(ctx)
+                self.audited = True
+                ctx.passed("liveness")  # the watchdog did not fire first
                 faults.cancel_scope.cancel()
             self.stop.set()  # the last life ends gracefully
         ctx.env.trace.record("daemon.lives", self.lives)
@@ -233,14 +236,16 @@ class DaemonWorkload:
     async def _watchdog(self, ctx: SimContext) -> None:
         """Heal at the end of the traffic window; then every client must finish in time."""
         await ctx.env.sleep_ns(max(0, ctx.end_ns - ctx.env.now_ns()))
-        ctx.heal()
-        ctx.env.streams.heal()
+        ctx.heal()  # network, disk and stream faults stop; _crash_after crashes no more
         healed_at = ctx.env.now_ns()
         await ctx.env.sleep(LIVENESS_S)
         if self.done_clients < self.total_clients:
             ctx.violation("liveness", f"{self.total_clients - self.done_clients} of "
                           f"{self.total_clients} clients still busy {LIVENESS_S} s after the "
                           f"faults healed (at {healed_at} ns)")
+        elif not self.audited:
+            ctx.violation("liveness", f"the final audit did not finish {LIVENESS_S} s after "
+                          f"the faults healed (at {healed_at} ns)")
 
     # -- clients ---------------------------------------------------------------
     async def _client(self, ctx: SimContext, t: _Tenant, k: int) -> None:

@@ -165,6 +165,8 @@ class StreamHub:
         self._stall_until_ns = 0
         #: Connections reset by :meth:`reset` or :meth:`kill`.
         self.resets = 0
+        #: Stream faults so far: resets, kills and stalls.
+        self.faults_injected = 0
 
     def _delay(self) -> int:
         return _DELAY_MIN_NS + self._rng.randbelow(_DELAY_JITTER_NS + 1)
@@ -220,6 +222,7 @@ class StreamHub:
             return
         client, server, _ = entry
         self.resets += 1
+        self.faults_injected += 1
         self._env.trace.record("fault.stream.reset", client.name)
         for pipe in (client._out, client._in):
             pipe.broken = True
@@ -229,6 +232,7 @@ class StreamHub:
     def kill(self, kind: str, address: str) -> None:
         """Fault: the process listening at ``address`` died (the OS closes its sockets)."""
         self._env.trace.record("fault.stream.kill", kind, address)
+        self.faults_injected += 1
         listener = self._listeners.pop((kind, address), None)
         if listener is not None:
             listener._closed = True
@@ -242,6 +246,7 @@ class StreamHub:
         until = self._env.now_ns() + ns
         if until > self._stall_until_ns:
             self._stall_until_ns = until
+            self.faults_injected += 1
             self._env.trace.record("fault.stream.stall", ns)
 
     def heal(self) -> None:

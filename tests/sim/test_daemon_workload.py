@@ -71,6 +71,21 @@ def test_isolation_fires_when_tenants_share_a_namespace(
     assert res.error is not None and "isolation" in res.error
 
 
+def test_liveness_fires_when_jobs_never_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The daemon's job workers never take a job: the clients' waits hang."""
+    import anyio
+
+    from stele.daemon._server import Daemon
+
+    async def idle(self: Daemon) -> None:
+        await anyio.sleep_forever()
+
+    monkeypatch.setattr(Daemon, "worker", idle)
+    res = _run(1, ticks=1500)
+    assert not res.ok
+    assert res.error is not None and "liveness" in res.error
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", range(20))
 def test_daemon_workload_sweep(seed: int) -> None:
