@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 import os
 import signal
+import sqlite3
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -444,6 +445,12 @@ class Daemon:
             reply = raised_of(exc)
         except (ValueError, TypeError) as exc:  # e.g. a bad limit in ExecLimits
             reply = raised_of(BadRequest(f"{type(body).__name__}: {exc}"))
+        except sqlite3.Error as exc:  # the daemon's own tables met a failing disk: typed
+            from ..store import StoreUnavailable
+
+            self.log("store_error", request=type(body).__name__,
+                     error=f"{type(exc).__name__}: {exc}")
+            reply = raised_of(StoreUnavailable(f"the daemon's tables: {exc}"))
         except Exception as exc:
             if isinstance(exc, anyio.get_cancelled_exc_class()):
                 raise
@@ -711,7 +718,11 @@ class Daemon:
             seq = await self._next_job()
             if seq is None:
                 return
-            job = self.jobs.get(seq)
+            try:
+                job = self.jobs.get(seq)
+            except sqlite3.Error as exc:
+                await self._disk_trouble(seq, None, exc)
+                continue
             if job is not None and job.state not in TERMINAL_STATES:
                 try:  # the tenant's grant first: a job that cannot run yet stays queued
                     await self.tenant_grant(Tenant(job.tenant, self._tenant_quota(job.tenant)))
@@ -719,7 +730,12 @@ class Daemon:
                     self._requeue(job.tenant, seq)
                     await self.env.sleep(self.cfg.retry_after)
                     continue
-            started = None if job is None else self.jobs.start(job)
+            try:
+                started = None if job is None else self.jobs.start(job)
+            except sqlite3.Error as exc:
+                assert job is not None
+                await self._disk_trouble(seq, job.tenant, exc)
+                continue
             if started is None:  # cancelled while queued
                 self._job_done(job.tenant if job else "", seq)
                 continue
@@ -731,6 +747,10 @@ class Daemon:
                 outcome = "cancelled"
                 try:
                     outcome = await self._run_job(started)
+                except sqlite3.Error as exc:  # the disk failed its store write: run it again
+                    outcome = "retry"  # still 'running' in the store; nothing was committed
+                    self.log("job_store_error", job=job_id(seq),
+                             error=f"{type(exc).__name__}: {exc}")
                 except Exception as exc:
                     outcome = "failed"  # a bug or a damaged row: fail this job, keep serving
                     self.log("job_error", job=job_id(seq), error=f"{type(exc).__name__}: {exc}")
@@ -741,13 +761,30 @@ class Daemon:
                 finally:
                     self._finished(started.tenant, usage)
                     del self.running_jobs[seq]
-                    if not (outcome == "cancelled" and self.stopping):  # else: re-run later
-                        usage.ended(outcome)
+                    if not (outcome == "cancelled" and self.stopping) and outcome != "retry":
+                        usage.ended(outcome)  # else: re-run later
             if scope.cancelled_caught and self.stopping:
                 continue  # still 'running' in the store: re-run at the next start
+            if outcome == "retry":
+                self._requeue(started.tenant, seq)
+                await self.env.sleep(self.cfg.retry_after)
+                continue
             self._job_done(started.tenant, seq)
             if not usage.connections:
                 await self.release_idle(started.tenant)
+
+    async def _disk_trouble(self, seq: int, tenant: str | None, exc: sqlite3.Error) -> None:
+        """A job's row could not be read or updated (a failing disk): try it again later.
+
+        The job stays as the store has it (queued or running), so a restart
+        would re-run it too; committing its outcome is atomic with its KV
+        writes, so running it again is safe.
+        """
+        self.log("job_store_error", job=job_id(seq), error=f"{type(exc).__name__}: {exc}")
+        # An unreadable row's tenant is unknown: the queue "" (no tenant's name) holds it;
+        # its live count stays with its tenant, settled when the job ends.
+        self._requeue(tenant if tenant is not None else "", seq)
+        await self.env.sleep(self.cfg.retry_after)
 
     def _job_done(self, tenant: str, seq: int) -> None:
         if tenant in self.live:
