@@ -58,6 +58,7 @@ from ..protocol import (Connection, ConnectionClosed, Digest, ErrorReply, Goodby
 from ..actors.allocator import Resources
 from ..actors.sandbox._durable import DurableMismatch
 from ..protocol._errors import AmbiguousPrefix, UnknownDigest
+from ..store import StoreUnavailable
 from ._address import Address, parse_address
 from ._config import DaemonConfig
 from ._errors import AuthError, Busy, DaemonError, JobNotFound, ProtocolVersionError
@@ -77,6 +78,9 @@ __all__ = ["serve", "Daemon", "BadRequest", "MAX_CONFLICT_RETRIES", "durable_id"
 
 #: Times a job is re-run because a KV key it read changed before it committed.
 MAX_CONFLICT_RETRIES = 100
+#: A job whose run meets a failing store (``StoreUnavailable``: nothing was written) is
+#: run again, up to this many attempts in all; then it fails with that typed error.
+MAX_STORE_ATTEMPTS = 20
 _RESOLVE_TTL_NS = 1_000_000_000
 
 
@@ -446,8 +450,6 @@ class Daemon:
         except (ValueError, TypeError) as exc:  # e.g. a bad limit in ExecLimits
             reply = raised_of(BadRequest(f"{type(body).__name__}: {exc}"))
         except sqlite3.Error as exc:  # the daemon's own tables met a failing disk: typed
-            from ..store import StoreUnavailable
-
             self.log("store_error", request=type(body).__name__,
                      error=f"{type(exc).__name__}: {exc}")
             reply = raised_of(StoreUnavailable(f"the daemon's tables: {exc}"))
@@ -730,6 +732,9 @@ class Daemon:
                     self._requeue(job.tenant, seq)
                     await self.env.sleep(self.cfg.retry_after)
                     continue
+                except sqlite3.Error as exc:  # the tenants table could not be read
+                    await self._disk_trouble(seq, job.tenant, exc)
+                    continue
             try:
                 started = None if job is None else self.jobs.start(job)
             except sqlite3.Error as exc:
@@ -747,7 +752,7 @@ class Daemon:
                 outcome = "cancelled"
                 try:
                     outcome = await self._run_job(started)
-                except sqlite3.Error as exc:  # the disk failed its store write: run it again
+                except (sqlite3.Error, StoreUnavailable) as exc:  # a failing disk: run it again
                     outcome = "retry"  # still 'running' in the store; nothing was committed
                     self.log("job_store_error", job=job_id(seq),
                              error=f"{type(exc).__name__}: {exc}")
@@ -820,6 +825,8 @@ class Daemon:
                     result = await self._run(tenant, body.target, args, limits, policy,
                                              body.engine, body.memo, kv)
                 except SteleError as exc:
+                    if isinstance(exc, StoreUnavailable) and job.attempts < MAX_STORE_ATTEMPTS:
+                        raise  # transient: the worker runs it again (nothing was committed)
                     self.jobs.complete(job, "failed", None, encode_message(raised_of(exc)),
                                        None)
                     return "failed"
