@@ -44,15 +44,18 @@ Invariants:
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import sqlite3
 from dataclasses import dataclass, field
 
 import anyio
 
 from .._core._random import SeededRandom
-from ..sim._faults import DiskFaults
+from ..sim._faults import ZERO, DiskFaults
 from ..sim._workload import SimContext, register_workload
 from ._config import DaemonConfig
+from ..store import StoreUnavailable
 from ._errors import Busy, DaemonUnavailable, JobNotFound
 
 __all__ = ["DaemonWorkload", "TICK_TEL", "FIB_TEL", "LIVENESS_S"]
@@ -114,6 +117,8 @@ class _Tenant:
     acked: dict[str, str] = field(default_factory=dict)
     #: idempotency key -> the value its wait returned
     results: dict[str, int] = field(default_factory=dict)
+    #: idempotency keys whose job failed, typed (the store kept failing it): no effect
+    failed: set[str] = field(default_factory=set)
     stored: bool = False
 
 
@@ -135,9 +140,12 @@ class DaemonWorkload:
         #: Mean virtual seconds between stream stalls (0: never).
         self.stall_every = _opt(options, "stall-every", rng.choice((0, 2)), 0, 3600)
         self.workers = _opt(options, "workers", rng.choice((1, 2, 4)), 1, 16)
+        #: 1: keep the run's disk faults (exploratory; off by default, see the docstring).
+        self.disk = _opt(options, "disk", 0, 0, 1)
         return [("tenants", str(self.tenants)), ("clients", str(self.clients)),
                 ("crash-every", str(self.crash_every)), ("reset-every", str(self.reset_every)),
-                ("stall-every", str(self.stall_every)), ("workers", str(self.workers))]
+                ("stall-every", str(self.stall_every)), ("workers", str(self.workers)),
+                ("disk", str(self.disk))]
 
     # -- the run ---------------------------------------------------------------
     async def run(self, ctx: SimContext) -> None:
@@ -146,7 +154,8 @@ class DaemonWorkload:
 
         self.ctx = ctx
         env = ctx.env
-        env.disk.faults = DiskFaults()  # see the module docstring
+        drawn = env.disk.faults
+        env.disk.faults = DiskFaults()  # the setup (the tenants' rows) runs on a sound disk
         self.config = DaemonConfig(root=_ROOT, listen=(f"unix:{_SOCKET}",),
                                    workers=self.workers, grace_seconds=1.0,
                                    auth_timeout=5.0)
@@ -156,7 +165,11 @@ class DaemonWorkload:
                        for i in range(self.tenants)]
         finally:
             store.close()
+        if self.disk:  # sector faults stay off: their damage outlasts the heal (no liveness)
+            env.disk.faults = dataclasses.replace(drawn, sector_error=ZERO, misdirect=ZERO,
+                                                  misread=ZERO)
         self.done_clients = 0
+        self.busy: dict[str, _ClientState] = {}
         self.audited = False
         self.total_clients = self.tenants * self.clients
         self.stop = anyio.Event()
@@ -180,6 +193,7 @@ class DaemonWorkload:
     async def _daemon(self, ctx: SimContext) -> None:
         """Serve; while faults last, crash at rng-drawn times and start again."""
         from . import serve
+        from ..store import StoreError
         from ._log import EventLog
 
         rng = ctx.env.rng.fork("daemon.crash")
@@ -193,7 +207,11 @@ class DaemonWorkload:
             async with anyio.create_task_group() as life:
                 if crash_at:
                     life.start_soon(self._crash_after, ctx, crash_at, life.cancel_scope)
-                await serve(self.config, env=ctx.env, log=log, stop=self.stop)
+                try:
+                    await serve(self.config, env=ctx.env, log=log, stop=self.stop)
+                except (StoreError, sqlite3.Error) as exc:  # the disk failed it: restarted
+                    ctx.bump("daemon_store_errors")
+                    ctx.env.trace.record("daemon.store_error", type(exc).__name__)
                 life.cancel_scope.cancel()
             if self.stop.is_set():
                 return
@@ -242,7 +260,9 @@ class DaemonWorkload:
         if self.done_clients < self.total_clients:
             ctx.violation("liveness", f"{self.total_clients - self.done_clients} of "
                           f"{self.total_clients} clients still busy {LIVENESS_S} s after the "
-                          f"faults healed (at {healed_at} ns)")
+                          f"faults healed (at {healed_at} ns): " + "; ".join(
+                              f"{name} op {st.op} ({st.key or '-'}), last error {st.last_error!r}"
+                              for name, st in sorted(self.busy.items())))
         elif not self.audited:
             ctx.violation("liveness", f"the final audit did not finish {LIVENESS_S} s after "
                           f"the faults healed (at {healed_at} ns)")
@@ -253,7 +273,7 @@ class DaemonWorkload:
         from . import connect
 
         rng = ctx.env.rng.fork(f"daemon.client.{t.name}.{k}")
-        state = _ClientState(rng)
+        state = self.busy[f"{t.name}/c{k}"] = _ClientState(rng)
         while True:
             try:
                 async with connect(f"unix:{_SOCKET}", token=t.token, env=ctx.env,
@@ -263,9 +283,12 @@ class DaemonWorkload:
                 break
             except (_Retry, DaemonUnavailable, Busy) as exc:
                 ctx.bump("reconnects")
-                ctx.env.trace.record("client.retry", t.name, k, type(exc).__name__)
+                why = exc.args[0] if isinstance(exc, _Retry) else type(exc).__name__
+                ctx.env.trace.record("client.retry", t.name, k, why)
+                state.last_error = str(exc.args[-1]) if exc.args else type(exc).__name__
                 await ctx.env.sleep(rng.randrange(1, 100) / 1000)
         self.done_clients += 1
+        del self.busy[f"{t.name}/c{k}"]
         ctx.env.trace.record("client.done", t.name, k)
 
     async def _session(self, ctx: SimContext, rt: object, t: _Tenant, k: int,
@@ -298,8 +321,8 @@ class DaemonWorkload:
             await r.store(FIB_TEL)
             await r.store(TICK_TEL)
             names = await r.store(_secret_tel(1000 + t.index))
-        except (DaemonUnavailable, Busy) as exc:
-            raise _Retry(type(exc).__name__) from None
+        except (DaemonUnavailable, Busy, StoreUnavailable) as exc:
+            raise _Retry(type(exc).__name__, str(exc)[:200]) from None
         t.secret_digest = str(next(iter(names.values())))
         t.stored = True
 
@@ -334,7 +357,16 @@ class DaemonWorkload:
                         ctx.violation("wait-consistent", f"{key}: acknowledged as {first}, "
                                       f"then as {job}")
                         return
-                res = await r.wait(t.acked[key])
+                try:
+                    res = await r.wait(t.acked[key])
+                except StoreUnavailable:
+                    info = await r.status(t.acked[key])  # the request's error, or the job's?
+                    if info.state != "failed":
+                        raise
+                    t.failed.add(key)
+                    ctx.bump("jobs_failed_typed")
+                    env.trace.record("client.job_failed", key)
+                    return
                 value = res.value
                 seen = t.results.setdefault(key, value)
                 env.trace.record("client.waited", key, value)
@@ -370,8 +402,8 @@ class DaemonWorkload:
                         ctx.violation("isolation", f"{t.name} saw {other.name}'s job {job}: "
                                       f"{info.state}")
                         return
-        except (DaemonUnavailable, Busy) as exc:
-            raise _Retry(type(exc).__name__) from None
+        except (DaemonUnavailable, Busy, StoreUnavailable) as exc:
+            raise _Retry(type(exc).__name__, str(exc)[:200]) from None
 
     # -- the final checks ------------------------------------------------------
     async def _audit(self, ctx: SimContext) -> None:
@@ -392,13 +424,13 @@ class DaemonWorkload:
                                                memo=False)
                         count = int(res.value)
                     break
-                except (_Retry, DaemonUnavailable, Busy):
+                except (_Retry, DaemonUnavailable, Busy, StoreUnavailable):
                     await ctx.env.sleep(0.05)
             if count is None:
                 ctx.violation("liveness", f"{t.name}: the counter could not be read after "
                               "the faults healed")
                 return
-            acked = len(t.acked)
+            acked = len(t.acked) - len(t.failed)  # a failed job committed nothing
             ctx.env.trace.record("audit", t.name, count, acked)
             ctx.bump("jobs_checked", acked)
             if count != acked:
@@ -406,7 +438,7 @@ class DaemonWorkload:
                               "were acknowledged")
                 return
             values = sorted(t.results.values())
-            if values != list(range(1, acked + 1)) or set(t.results) != set(t.acked):
+            if values != list(range(1, acked + 1)) or set(t.results) != set(t.acked) - t.failed:
                 ctx.violation("exactly-once", f"{t.name}: the waits returned {values}, want "
                               f"1..{acked} once each")
                 return
@@ -422,6 +454,8 @@ class _ClientState:
         self.arg = 0
         self.key = ""
         self.jobs = 0
+        #: The last error that made this client retry (shown when liveness fails).
+        self.last_error = ""
 
 
 class _Discard(io.StringIO):

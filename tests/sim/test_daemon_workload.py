@@ -37,6 +37,14 @@ def test_daemon_survives_crashes_resets_and_stalls() -> None:
     assert res.checks.get("isolation", 0) > 0
 
 
+def test_daemon_survives_disk_faults() -> None:
+    """EIO in the daemon's tables and the code store: typed answers, jobs re-run."""
+    res = _run(3, ticks=5000, disk="1")
+    assert res.ok, (res.error, res.recent)
+    assert res.faults_injected > 0
+    assert res.checks.get("exactly-once", 0) >= 2
+
+
 def test_a_daemon_run_is_a_function_of_its_seed() -> None:
     a = _run(4, ticks=2000, **_FAULTY)
     b = _run(4, ticks=2000, **_FAULTY)
