@@ -309,7 +309,17 @@ class DaemonWorkload:
                 state.arg = state.rng.randbelow(16)
                 state.key = f"{t.name}.c{k}.j{state.jobs}"
                 state.jobs += 1 if 4 <= state.op <= 6 else 0
-            await self._op(ctx, r, t, state)
+            try:
+                await self._op(ctx, r, t, state)
+            except _Retry as exc:
+                if exc.args[0] == "DaemonUnavailable":
+                    raise  # the connection is gone: reconnect
+                # Busy or a failing disk: the connection is fine, redo the operation on it
+                ctx.bump("op_retries")
+                state.last_error = str(exc.args[-1])
+                ctx.env.trace.record("client.op_retry", t.name, k, exc.args[0])
+                await ctx.env.sleep(state.rng.randrange(1, 50) / 1000)
+                continue
             state.op = None
             await ctx.env.sleep(state.rng.randrange(0, 30) / 1000)
         # Drain: every job this client got acknowledged has been waited for (in _op);
