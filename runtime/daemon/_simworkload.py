@@ -56,6 +56,7 @@ import anyio
 from .._core._random import SeededRandom
 from ..sim._faults import ZERO, DiskFaults
 from ..sim._workload import SimContext, register_workload
+from ._client import RemoteRuntime
 from ._config import DaemonConfig
 from ..store import StoreUnavailable
 from ._errors import Busy, DaemonUnavailable, JobNotFound
@@ -176,6 +177,7 @@ class DaemonWorkload:
         self.total_clients = self.tenants * self.clients
         self.stop = anyio.Event()
         self.lives = 0
+        self.crashed = False
         async with anyio.create_task_group() as tg:
             tg.start_soon(self._daemon, ctx)
             async with anyio.create_task_group() as faults:
@@ -219,8 +221,10 @@ class DaemonWorkload:
                 return
             # The process died: the OS closes its socket and resets its connections.
             ctx.env.streams.kill("unix", _SOCKET)
-            ctx.bump("daemon_crashes")
-            ctx.env.trace.record("daemon.crash", self.lives)
+            if self.crashed:
+                self.crashed = False
+                ctx.bump("daemon_crashes")
+                ctx.env.trace.record("daemon.crash", self.lives)
             await ctx.env.sleep(rng.randrange(1, 500) / 1000)  # until it is restarted
 
     async def _crash_after(self, ctx: SimContext, seconds: float,
@@ -232,6 +236,7 @@ class DaemonWorkload:
         """
         await ctx.env.sleep(seconds)
         if not ctx.healed and not self.stop.is_set():
+            self.crashed = True
             scope.cancel()
 
     async def _stream_faults(self, ctx: SimContext) -> None:
@@ -293,12 +298,9 @@ class DaemonWorkload:
         del self.busy[f"{t.name}/c{k}"]
         ctx.env.trace.record("client.done", t.name, k)
 
-    async def _session(self, ctx: SimContext, rt: object, t: _Tenant, k: int,
+    async def _session(self, ctx: SimContext, r: RemoteRuntime, t: _Tenant, k: int,
                        state: _ClientState) -> None:
         """One connection's life: resume the operation in flight, then run new ones."""
-        from typing import Any
-
-        r: Any = rt
         if not t.stored:
             await self._store(ctx, r, t)
         while True:
@@ -325,10 +327,8 @@ class DaemonWorkload:
         # Drain: every job this client got acknowledged has been waited for (in _op);
         # nothing else is owed.
 
-    async def _store(self, ctx: SimContext, rt: object, t: _Tenant) -> None:
-        from typing import Any
-
-        r: Any = rt
+    async def _store(self, ctx: SimContext, r: RemoteRuntime, t: _Tenant) -> None:
+        """Store the tenant's programs (once per tenant; idempotent if redone)."""
         try:
             await r.store(FIB_TEL)
             await r.store(TICK_TEL)
@@ -338,14 +338,12 @@ class DaemonWorkload:
         t.secret_digest = str(next(iter(names.values())))
         t.stored = True
 
-    async def _op(self, ctx: SimContext, rt: object, t: _Tenant, state: _ClientState) -> None:
+    async def _op(self, ctx: SimContext, r: RemoteRuntime, t: _Tenant,
+                  state: _ClientState) -> None:
         """Run (or resume) the client's current operation; ``_Retry`` when it must be redone."""
-        from typing import Any
-
         from ..actors.sandbox import Policy
         from ..store import UnknownTarget
 
-        r: Any = rt
         env = ctx.env
         try:
             if state.op is not None and state.op < 4:
