@@ -476,4 +476,4 @@ class _Discard(io.StringIO):
 
 
 register_workload("daemon", DaemonWorkload,
-                  "a real stele serve with tenants and clients (crashes, resets, stalls)")
+                  "a real stele serve with tenants and clients (crashes, resets, stalls, disk EIO)")
