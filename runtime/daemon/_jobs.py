@@ -20,11 +20,15 @@ part of this guarantee: they may be seen once per attempt.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..actors.sandbox import KVStore
 from ._db import open_durable
 from ..store._integrity import row_check, verify_row
 from ._messages import JobInfo
+
+if TYPE_CHECKING:
+    from .._core._env import Env
 
 __all__ = ["JobStore", "JobRow", "TxKV", "job_id", "job_seq"]
 
@@ -125,9 +129,9 @@ class TxKV(KVStore):
 class JobStore:
     """The jobs table of one store file (every write is durable when it returns)."""
 
-    def __init__(self, path: str) -> None:
-        self._db = open_durable(path, _SCHEMA)
-        KVStore(path).close()  # make sure the kv table exists before we write to it
+    def __init__(self, path: str, env: Env | None = None) -> None:
+        self._db = open_durable(path, _SCHEMA, env)
+        KVStore(path, env=env).close()  # make sure the kv table exists before we write to it
 
     def close(self) -> None:
         """Close the connection."""
@@ -194,7 +198,7 @@ class JobStore:
             (state, attempts, result, error,
              _chk(job.seq, job.tenant, job.idem, job.request, state, attempts, result, error),
              job.seq))
-        return cur.rowcount
+        return int(cur.rowcount)
 
     def start(self, job: JobRow) -> JobRow | None:
         """Mark ``job`` running and count the attempt; ``None`` if it is no longer live."""

@@ -37,8 +37,10 @@ from __future__ import annotations
 import math
 import os
 import signal
+import sqlite3
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -56,6 +58,7 @@ from ..protocol import (Connection, ConnectionClosed, Digest, ErrorReply, Goodby
 from ..actors.allocator import Resources
 from ..actors.sandbox._durable import DurableMismatch
 from ..protocol._errors import AmbiguousPrefix, UnknownDigest
+from ..store import StoreUnavailable
 from ._address import Address, parse_address
 from ._config import DaemonConfig
 from ._errors import AuthError, Busy, DaemonError, JobNotFound, ProtocolVersionError
@@ -75,6 +78,9 @@ __all__ = ["serve", "Daemon", "BadRequest", "MAX_CONFLICT_RETRIES", "durable_id"
 
 #: Times a job is re-run because a KV key it read changed before it committed.
 MAX_CONFLICT_RETRIES = 100
+#: A job whose run meets a failing store (``StoreUnavailable``: nothing was written) is
+#: run again, up to this many attempts in all; then it fails with that typed error.
+MAX_STORE_ATTEMPTS = 20
 _RESOLVE_TTL_NS = 1_000_000_000
 
 
@@ -121,9 +127,9 @@ class Daemon:
         self.env = env
         self.store_file = store_file
         self.log = log
-        self.tenants = TenantStore(store_file)
-        self.jobs = JobStore(store_file)
-        self.kv_base = KVStore(store_file)
+        self.tenants = TenantStore(store_file, env)
+        self.jobs = JobStore(store_file, env)
+        self.kv_base = KVStore(store_file, env=env)
         self.started_ns = env.now_ns()
         self.addresses: list[str] = []
         self.connections = 0
@@ -263,6 +269,8 @@ class Daemon:
 
     async def _listen_unix(self, addr: Address) -> anyio.abc.Listener[anyio.abc.ByteStream]:
         path = addr.path
+        if self.env.simulated:  # a simulated socket has no file: no directory, mode or unlink
+            return await self.env.listen_unix(path)
         parent = os.path.dirname(os.path.abspath(path))
         os.makedirs(parent, exist_ok=True)
         if os.path.exists(path):
@@ -441,6 +449,10 @@ class Daemon:
             reply = raised_of(exc)
         except (ValueError, TypeError) as exc:  # e.g. a bad limit in ExecLimits
             reply = raised_of(BadRequest(f"{type(body).__name__}: {exc}"))
+        except sqlite3.Error as exc:  # the daemon's own tables met a failing disk: typed
+            self.log("store_error", request=type(body).__name__,
+                     error=f"{type(exc).__name__}: {exc}")
+            reply = raised_of(StoreUnavailable(f"the daemon's tables: {exc}"))
         except Exception as exc:
             if isinstance(exc, anyio.get_cancelled_exc_class()):
                 raise
@@ -708,7 +720,11 @@ class Daemon:
             seq = await self._next_job()
             if seq is None:
                 return
-            job = self.jobs.get(seq)
+            try:
+                job = self.jobs.get(seq)
+            except sqlite3.Error as exc:
+                await self._disk_trouble(seq, None, exc)
+                continue
             if job is not None and job.state not in TERMINAL_STATES:
                 try:  # the tenant's grant first: a job that cannot run yet stays queued
                     await self.tenant_grant(Tenant(job.tenant, self._tenant_quota(job.tenant)))
@@ -716,7 +732,15 @@ class Daemon:
                     self._requeue(job.tenant, seq)
                     await self.env.sleep(self.cfg.retry_after)
                     continue
-            started = None if job is None else self.jobs.start(job)
+                except sqlite3.Error as exc:  # the tenants table could not be read
+                    await self._disk_trouble(seq, job.tenant, exc)
+                    continue
+            try:
+                started = None if job is None else self.jobs.start(job)
+            except sqlite3.Error as exc:
+                assert job is not None
+                await self._disk_trouble(seq, job.tenant, exc)
+                continue
             if started is None:  # cancelled while queued
                 self._job_done(job.tenant if job else "", seq)
                 continue
@@ -728,6 +752,10 @@ class Daemon:
                 outcome = "cancelled"
                 try:
                     outcome = await self._run_job(started)
+                except (sqlite3.Error, StoreUnavailable) as exc:  # a failing disk: run it again
+                    outcome = "retry"  # still 'running' in the store; nothing was committed
+                    self.log("job_store_error", job=job_id(seq),
+                             error=f"{type(exc).__name__}: {exc}")
                 except Exception as exc:
                     outcome = "failed"  # a bug or a damaged row: fail this job, keep serving
                     self.log("job_error", job=job_id(seq), error=f"{type(exc).__name__}: {exc}")
@@ -738,13 +766,30 @@ class Daemon:
                 finally:
                     self._finished(started.tenant, usage)
                     del self.running_jobs[seq]
-                    if not (outcome == "cancelled" and self.stopping):  # else: re-run later
-                        usage.ended(outcome)
+                    if not (outcome == "cancelled" and self.stopping) and outcome != "retry":
+                        usage.ended(outcome)  # else: re-run later
             if scope.cancelled_caught and self.stopping:
                 continue  # still 'running' in the store: re-run at the next start
+            if outcome == "retry":
+                self._requeue(started.tenant, seq)
+                await self.env.sleep(self.cfg.retry_after)
+                continue
             self._job_done(started.tenant, seq)
             if not usage.connections:
                 await self.release_idle(started.tenant)
+
+    async def _disk_trouble(self, seq: int, tenant: str | None, exc: sqlite3.Error) -> None:
+        """A job's row could not be read or updated (a failing disk): try it again later.
+
+        The job stays as the store has it (queued or running), so a restart
+        would re-run it too; committing its outcome is atomic with its KV
+        writes, so running it again is safe.
+        """
+        self.log("job_store_error", job=job_id(seq), error=f"{type(exc).__name__}: {exc}")
+        # An unreadable row's tenant is unknown: the queue "" (no tenant's name) holds it;
+        # its live count stays with its tenant, settled when the job ends.
+        self._requeue(tenant if tenant is not None else "", seq)
+        await self.env.sleep(self.cfg.retry_after)
 
     def _job_done(self, tenant: str, seq: int) -> None:
         if tenant in self.live:
@@ -780,6 +825,8 @@ class Daemon:
                     result = await self._run(tenant, body.target, args, limits, policy,
                                              body.engine, body.memo, kv)
                 except SteleError as exc:
+                    if isinstance(exc, StoreUnavailable) and job.attempts < MAX_STORE_ATTEMPTS:
+                        raise  # transient: the worker runs it again (nothing was committed)
                     self.jobs.complete(job, "failed", None, encode_message(raised_of(exc)),
                                        None)
                     return "failed"
@@ -972,7 +1019,8 @@ async def serve(config: DaemonConfig, *, env: Env | None = None,
 
     env = env or RealEnv()
     log = log or EventLog(json_lines=config.json_logs)
-    os.makedirs(config.root, exist_ok=True)
+    if not env.simulated:  # under simulation the store is on the simulated disk
+        os.makedirs(config.root, exist_ok=True)
     capacity = root_capacity(config)
     forced = False
     async with open_runtime(config.root, env=env, capacity=capacity) as rt:
@@ -988,7 +1036,7 @@ async def serve(config: DaemonConfig, *, env: Env | None = None,
                 closing: list[Any] = []  # closed at shutdown too, never served by accept_loop
                 for text in config.addresses:
                     listeners.append(await daemon.listen(text))
-                    if text.startswith("unix:"):
+                    if text.startswith("unix:") and not env.simulated:
                         unix_paths.append(text[5:])
                 if config.metrics:
                     maddr = parse_address(config.metrics)
@@ -1016,7 +1064,7 @@ async def serve(config: DaemonConfig, *, env: Env | None = None,
                         **({"metrics": daemon.metrics_address} if daemon.metrics_address else {}))
                     if on_ready is not None:
                         on_ready(daemon)
-                    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+                    with _signals(env) as signals:
                         first = await _first_signal(signals, stop)
                         log("shutting_down", signal=first, grace_seconds=config.grace_seconds,
                             running_jobs=len(daemon.running_jobs), in_flight=daemon.active)
@@ -1052,6 +1100,31 @@ def _write_trace(recording: Any, path: str, log: EventLog) -> None:
         log("trace_error", path=path, error=f"{type(exc).__name__}: {exc}")
         return
     log("trace_written", path=path, executions=recording.executions, events=recording.events)
+
+
+@contextmanager
+def _signals(env: Env) -> Iterator[Any]:
+    """SIGTERM/SIGINT as an async iterator; none under simulation (``stop`` ends the run).
+
+    A simulated daemon shares its process with the simulator (and maybe
+    with other simulated daemons): the process's signals are not its own.
+    """
+    if env.simulated:
+        yield _NoSignals()
+        return
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        yield signals
+
+
+class _NoSignals:
+    """An async iterator of signals that never yields (the simulated daemon's)."""
+
+    def __aiter__(self) -> _NoSignals:
+        return self
+
+    async def __anext__(self) -> int:
+        await anyio.sleep_forever()
+        raise StopAsyncIteration  # pragma: no cover - sleep_forever never returns
 
 
 async def _first_signal(signals: Any, stop: anyio.Event | None) -> str:

@@ -113,8 +113,8 @@ def namespace_of(tenant: str) -> str:
 class TenantStore:
     """The tenants table (``daemon_tenants``) of one store file."""
 
-    def __init__(self, path: str) -> None:
-        self._db = open_durable(path, _SCHEMA)
+    def __init__(self, path: str, env: Env | None = None) -> None:
+        self._db = open_durable(path, _SCHEMA, env)
 
     def close(self) -> None:
         """Close the connection."""

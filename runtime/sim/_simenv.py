@@ -364,6 +364,11 @@ class SimEnv(Env):
         return self._rng
 
     # -- network: simulated, reliable, ordered streams -------------------------
+    @property
+    def streams(self) -> StreamHub:
+        """The simulated streams' hub (listeners, connections, stream faults)."""
+        return self._streams
+
     async def connect_tcp(self, host: str, port: int) -> anyio.abc.ByteStream:
         return await self._streams.connect("tcp", f"{host}:{port}")
 

@@ -288,9 +288,13 @@ def _translate(exc: apsw.Error) -> sqlite3.Error:
 class _Cursor:
     """A finished statement's rows (fetched eagerly)."""
 
-    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
+    def __init__(self, rows: list[tuple[Any, ...]], lastrowid: int | None = None,
+                 rowcount: int = -1) -> None:
         self._rows = rows
         self._i = 0
+        #: As :class:`sqlite3.Cursor`'s: the rowid of the last INSERT, rows a DML changed.
+        self.lastrowid = lastrowid
+        self.rowcount = rowcount
 
     def fetchone(self) -> tuple[Any, ...] | None:
         if self._i >= len(self._rows):
@@ -344,9 +348,14 @@ class SimConnection:
     def execute(self, sql: str, parameters: Sequence[Any] = ()) -> _Cursor:
         """Run one statement; its rows are fetched before this returns."""
         try:
-            return _Cursor(self._rows(self._conn().execute(sql, tuple(parameters))))
+            conn = self._conn()
+            rows = self._rows(conn.execute(sql, tuple(parameters)))
         except apsw.Error as exc:
             raise _translate(exc) from None
+        head = sql.lstrip()[:7].upper()
+        if head.startswith(("INSERT", "UPDATE", "DELETE", "REPLACE")):
+            return _Cursor(rows, conn.last_insert_rowid(), conn.changes())
+        return _Cursor(rows)
 
     def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> _Cursor:
         """Run one statement for each parameter row."""

@@ -6,6 +6,15 @@ arrivals on one pipe never overtake each other (TCP keeps order), so a
 stream is reliable and ordered but its timing -- and therefore the
 interleaving with everything else -- is the seed's.  Listeners are keyed by
 ``("tcp", host:port)`` or ``("unix", path)`` inside one SimEnv.
+
+Faults, injected by a workload (none happen on their own, so a run that
+does not ask for them is unchanged): :meth:`StreamHub.reset` breaks one
+connection as a TCP reset does (both ends' sends and receives raise
+``BrokenResourceError``, unread data is lost); :meth:`StreamHub.kill`
+is what the OS does when the process behind a listener dies (the listener
+goes away and every connection it accepted is reset); :meth:`StreamHub.stall`
+holds every byte sent in the next ``ns`` until that window ends (a
+partition that TCP's retransmissions outlast: late, never lost).
 """
 
 from __future__ import annotations
@@ -31,11 +40,12 @@ _DELAY_JITTER_NS = 200_000
 
 
 class _Pipe:
-    __slots__ = ("buffer", "eof", "lot", "last_arrival")
+    __slots__ = ("buffer", "eof", "broken", "lot", "last_arrival")
 
     def __init__(self) -> None:
         self.buffer = bytearray()
         self.eof = False
+        self.broken = False
         self.lot = trio.lowlevel.ParkingLot()
         self.last_arrival = 0
 
@@ -54,7 +64,7 @@ class SimByteStream(anyio.abc.ByteStream):
     async def send(self, item: bytes) -> None:
         if self._closed:
             raise anyio.ClosedResourceError
-        if self._eof_sent:
+        if self._eof_sent or self._out.broken:
             raise anyio.BrokenResourceError
         data = bytes(item)
         await trio.lowlevel.checkpoint()
@@ -73,9 +83,11 @@ class SimByteStream(anyio.abc.ByteStream):
         pipe = self._in
         if pipe.buffer:
             await trio.lowlevel.checkpoint()
-        while not pipe.buffer:
+        while not pipe.buffer or pipe.broken:
             if self._closed:
                 raise anyio.ClosedResourceError
+            if pipe.broken:
+                raise anyio.BrokenResourceError
             if pipe.eof:
                 raise anyio.EndOfStream
             await pipe.lot.park()
@@ -148,13 +160,20 @@ class StreamHub:
         self._listeners: dict[tuple[str, str], SimListener] = {}
         self._next_port = 49152
         self._connections = 0
+        #: Open connections by number: (client end, server end, the listener's key).
+        self._live: dict[int, tuple[SimByteStream, SimByteStream, tuple[str, str]]] = {}
+        self._stall_until_ns = 0
+        #: Connections reset by :meth:`reset` or :meth:`kill`.
+        self.resets = 0
+        #: Stream faults so far: resets, kills and stalls.
+        self.faults_injected = 0
 
     def _delay(self) -> int:
         return _DELAY_MIN_NS + self._rng.randbelow(_DELAY_JITTER_NS + 1)
 
     def _transmit(self, name: str, pipe: _Pipe, data: bytes | None) -> None:
         env = self._env
-        arrival = max(env.now_ns() + self._delay(), pipe.last_arrival)
+        arrival = max(env.now_ns() + self._delay(), pipe.last_arrival, self._stall_until_ns)
         pipe.last_arrival = arrival
         env.trace.record("stream.send", name, -1 if data is None else len(data))
         env.call_later(arrival - env.now_ns(), _arrive, pipe, data)
@@ -186,11 +205,58 @@ class StreamHub:
         client = SimByteStream(self, name + "/c", up, down)
         server = SimByteStream(self, name + "/s", down, up)
         self._env.trace.record("stream.connect", name)
+        self._live[self._connections] = (client, server, listener.key)
         listener._offer(server)
         return client
 
+    def live(self) -> list[int]:
+        """Numbers of the connections neither end has closed, oldest first."""
+        for n in [n for n, (c, s, _) in self._live.items() if c._closed and s._closed]:
+            del self._live[n]
+        return sorted(self._live)
+
+    def reset(self, n: int) -> None:
+        """Fault: connection ``n`` is reset (both ends fail, unread bytes are lost)."""
+        entry = self._live.pop(n, None)
+        if entry is None:
+            return
+        client, server, _ = entry
+        self.resets += 1
+        self.faults_injected += 1
+        self._env.trace.record("fault.stream.reset", client.name)
+        for pipe in (client._out, client._in):
+            pipe.broken = True
+            pipe.buffer.clear()
+            pipe.lot.unpark_all()
+
+    def kill(self, kind: str, address: str) -> None:
+        """Fault: the process listening at ``address`` died (the OS closes its sockets)."""
+        self._env.trace.record("fault.stream.kill", kind, address)
+        self.faults_injected += 1
+        listener = self._listeners.pop((kind, address), None)
+        if listener is not None:
+            listener._closed = True
+            listener._lot.unpark_all()
+        for n in self.live():
+            if self._live[n][2] == (kind, address):
+                self.reset(n)
+
+    def stall(self, ns: int) -> None:
+        """Fault: bytes sent during the next ``ns`` arrive only once it has passed."""
+        until = self._env.now_ns() + ns
+        if until > self._stall_until_ns:
+            self._stall_until_ns = until
+            self.faults_injected += 1
+            self._env.trace.record("fault.stream.stall", ns)
+
+    def heal(self) -> None:
+        """End a stall now (bytes already in flight keep their arrival times)."""
+        self._stall_until_ns = 0
+
 
 def _arrive(pipe: _Pipe, data: bytes | None) -> None:
+    if pipe.broken:  # reset while in flight: lost
+        return
     if data is None:
         pipe.eof = True
     else:

@@ -75,6 +75,7 @@ class SimContext:
         return (
             self.net.faults_injected
             + self.env.disk.faults_injected
+            + self.env.streams.faults_injected
             + self.observer.crashes
             + self.stats.get("clock_jumps", 0)
         )
@@ -92,6 +93,7 @@ class SimContext:
         self.healed = True
         self.net.faults = NetFaults(delay_min_ns=self.faults.net.delay_min_ns)
         self.net.heal_partitions()
+        self.env.streams.heal()
         self.env.disk.faults = DiskFaults()
         self.faults = Faults(net=self.net.faults, disk=self.env.disk.faults)
         self.env.trace.record("faults.healed")
@@ -200,5 +202,6 @@ def _load_builtins() -> None:
         "stele.sim._ticker",
         "stele.sim._timers",
         "stele.actors.executor._workload",
+        "stele.daemon._simworkload",
     ):  # each registers its workloads on import
         importlib.import_module(module)
