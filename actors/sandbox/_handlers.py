@@ -130,9 +130,6 @@ class KVStore:
                                   lambda exc: unavailable("KV commit", exc))
         return self.writer
 
-    def _served(self) -> bool:
-        return self.writer is not None and self.writer.serving
-
     async def aget(self, tenant: str, key: str) -> bytes | None:
         """:meth:`get`, through the writer when it serves (sees every write queued before)."""
         if self.writer is None or not self.writer.serving:  # a subclass may override get

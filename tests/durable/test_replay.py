@@ -54,6 +54,7 @@ def _crash_at(n: int | None) -> None:
 def _summary(r: Any, rt: Any) -> tuple[Any, ...]:
     kv = rt._kv
     return (r.value, r.cost, r.journal_digest, r.effects, r.logs, r.exit_code, r.stdout,
+            r.usage.storage,  # a resumed run counts the journaled KV writes too
             tuple((k, kv.get("default", k)) for k in kv.keys("default")))
 
 

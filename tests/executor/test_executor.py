@@ -259,3 +259,82 @@ def test_a_memo_hit_keeps_the_runs_exit_code() -> None:
     assert tel_miss == (55, 0, False) and tel_hit == (55, 0, True)
     assert guest_miss[2] is False and guest_hit[2] is True
     assert guest_miss[:2] == guest_hit[:2] and guest_hit[0] == guest_hit[1] != 0
+
+
+@pytest.mark.parametrize("fields", [5, 6])
+def test_memo_entries_written_before_the_exit_code_was_kept_are_still_served(
+        fields: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store written by an older Stele holds 5-field (or, with a receipt slot, 6-field)
+    memo entries: a hit on one answers the same value, output and cost, and derives the
+    exit code from the engine (a guest's value is its exit code; TEL has none)."""
+    from stele.actors.cache import CachedResult
+    from stele.actors.executor import _executor
+    from stele.protocol import decode, encode
+
+    new_to_cache = _executor._to_cache
+
+    def old_to_cache(result: Any) -> CachedResult:
+        entry = new_to_cache(result)
+        return CachedResult(encode(list(decode(entry.value))[:fields]), entry.usage)
+
+    sha = (ROOT / "examples" / "guests" / "bin" / "sha256.elf").read_bytes()
+
+    async def scenario(rt: Any) -> None:
+        await rt.store(FIB)
+        await rt.store_blob(sha, name="g/sha")
+        monkeypatch.setattr(_executor, "_to_cache", old_to_cache)
+        fresh_tel = await rt.execute("fib", [15])
+        fresh_guest = await rt.execute("g/sha", b"abc", engine="riscv")
+        monkeypatch.setattr(_executor, "_to_cache", new_to_cache)
+        before = (await rt.stats()).executor.memo_hits
+        tel = await rt.execute("fib", [15])
+        guest = await rt.execute("g/sha", b"abc", engine="riscv")
+        assert (await rt.stats()).executor.memo_hits == before + 2  # both from the old entries
+        assert (tel.value, tel.cost, tel.exit_code) == (fresh_tel.value, fresh_tel.cost, None)
+        assert (guest.stdout, guest.cost, guest.exit_code) == (
+            fresh_guest.stdout, fresh_guest.cost, fresh_guest.exit_code)
+        assert guest.exit_code == 0
+
+    run("sim", scenario)
+
+
+def test_the_recursion_limit_is_raised_for_a_deep_run_and_stays_raised() -> None:
+    """The executor raises the interpreter's recursion limit to what a run's depth needs
+    and never lowers it again, so that one run's restore cannot pull it from under
+    another run in a worker thread (what ``Program`` alone would do: raise, then restore)."""
+    import sys
+
+    saved = sys.getrecursionlimit()
+    depth = 300
+
+    async def scenario(rt: Any) -> None:
+        await rt.store(FIB)
+        sys.setrecursionlimit(1500)
+        r = await rt.execute("loop", [250], memo=False, limits=ExecLimits(depth=depth))
+        assert r.value == 250
+        assert sys.getrecursionlimit() >= 5000 + 60 * depth  # raised, and left raised
+
+    try:
+        run("sim", scenario)
+    finally:
+        sys.setrecursionlimit(saved)
+
+
+def test_exec_call_nests_exactly_max_nesting_levels() -> None:
+    """A chain of Exec.call children may be MAX_NESTING deep; one more is refused, typed."""
+    from stele.actors.executor import MAX_NESTING, NestingLimitExceeded
+
+    chain = ('effect Exec { call(target: String, arg: Int) -> Int }\n'
+             'def down(n: Int) -> Int ! {Exec} = '
+             'if n == 0 then 0 else perform Exec.call("down", n - 1) + 1\n')
+    policy = Policy.allow("exec", "Exec")
+
+    async def scenario(rt: Any) -> None:
+        await rt.store(chain)
+        ok = await rt.execute("down", [MAX_NESTING], policy=policy, memo=False)
+        assert ok.value == MAX_NESTING  # the deepest child runs at depth MAX_NESTING
+        with pytest.raises(NestingLimitExceeded) as info:
+            await rt.execute("down", [MAX_NESTING + 1], policy=policy, memo=False)
+        assert info.value.depth == MAX_NESTING + 1
+
+    run("sim", scenario)

@@ -203,3 +203,41 @@ def test_a_replayed_rand_draw_the_stream_disagrees_with_is_a_divergence_at_its_i
         other.handle_now("Rand", "int", (1, 10**9))
     assert info.value.ident == "run-1" and info.value.seq == 0
     assert info.value.journaled.startswith("Rand -> ") and info.value.now.startswith("Rand -> ")
+
+
+def test_an_allowed_effect_with_no_such_operation_is_a_typed_error() -> None:
+    s = _session("Log", "Rand")
+    with pytest.raises(BadEffectRequest, match=r"no handler for Log\.shout"):
+        s.handle_now("Log", "shout", ("x",))
+    with pytest.raises(BadEffectRequest, match=r"no handler for Rand\.coin"):
+        s.handle_now("Rand", "coin", ())
+
+
+def test_effect_arguments_must_be_scalars_and_unit_is_one() -> None:
+    s = _session("Log")
+    with pytest.raises(BadEffectRequest, match=r"Log\.emit: argument 0 is a list"):
+        s.handle_now("Log", "emit", (["not", "a", "scalar"],))
+    with pytest.raises(BadEffectRequest, match=r"argument 0 is a tuple"):
+        s.handle_now("Log", "emit", ((1, 2),))
+    assert s.handle_now("Log", "emit", ((),)) == ()  # Unit is a scalar argument
+    assert s.logs == ["()"]
+
+
+def test_own_kv_owns_a_table_that_can_be_owned_and_skips_a_view_that_cannot() -> None:
+    from stele.actors.sandbox._handlers import own_kv
+
+    owned: list[str] = []
+
+    class Table:
+        async def own(self) -> None:
+            owned.append("own")
+
+    class View:  # a KV view without a connection: nothing to own
+        pass
+
+    async def main() -> None:
+        await own_kv(Table())
+        await own_kv(View())
+
+    trio.run(main)
+    assert owned == ["own"]
