@@ -42,6 +42,7 @@ from ...store import StoreUnavailable
 from ..._errors import SteleError
 from ..._core._random import SeededRandom
 from ...sim import SimContext, register_workload
+from ...sim._workload import int_option as _opt
 from ..sandbox import Policy
 from ._simcheck import DURABLE_TEL, DurabilityModel, media_damaged, retry as _retry
 from ._types import ExecLimits
@@ -69,15 +70,6 @@ _CRASHABLE = frozenset({"executor", "cache", "coprocessor", "repository", "alloc
 _RETRIES = 40
 #: A bound on runtime lives per run (each is opened, driven, then crashed or stopped).
 _MAX_LIVES = 24
-
-
-def _opt(options: dict[str, str], key: str, default: int, lo: int, hi: int) -> int:
-    if key not in options:
-        return default
-    v = int(options[key])
-    if not lo <= v <= hi:
-        raise ValueError(f"workload option {key}={v} must be in [{lo}, {hi}]")
-    return v
 
 
 class ExecutionWorkload:

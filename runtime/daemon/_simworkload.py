@@ -56,6 +56,7 @@ import anyio
 from .._core._random import SeededRandom
 from ..sim._faults import ZERO, DiskFaults
 from ..sim._workload import SimContext, register_workload
+from ..sim._workload import int_option as _opt
 from ._client import RemoteRuntime
 from ._config import DaemonConfig
 from ..store import StoreUnavailable
@@ -97,15 +98,6 @@ def _fib(n: int) -> int:
     for _ in range(n):
         a, b = b, a + b
     return a
-
-
-def _opt(options: dict[str, str], key: str, default: int, lo: int, hi: int) -> int:
-    if key not in options:
-        return default
-    v = int(options[key])
-    if not lo <= v <= hi:
-        raise ValueError(f"workload option {key}={v} must be in [{lo}, {hi}]")
-    return v
 
 
 @dataclass

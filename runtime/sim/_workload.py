@@ -30,7 +30,18 @@ __all__ = [
     "register_workload",
     "get_workload",
     "workloads",
+    "int_option",
 ]
+
+
+def int_option(options: dict[str, str], key: str, default: int, lo: int, hi: int) -> int:
+    """A workload's integer ``--opt key=N``: ``default`` when not given; ValueError outside [lo, hi]."""
+    if key not in options:
+        return default
+    v = int(options[key])
+    if not lo <= v <= hi:
+        raise ValueError(f"workload option {key}={v} must be in [{lo}, {hi}]")
+    return v
 
 
 class SimContext:
