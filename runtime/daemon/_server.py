@@ -40,9 +40,9 @@ import signal
 import sqlite3
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.abc
@@ -73,6 +73,9 @@ from ._messages import (DAEMON_PROTOCOL, TERMINAL_STATES, CancelRequest, DigestR
                         WaitRequest, Welcome)
 from ._tenants import Tenant, TenantStore, namespace_of
 from ._wire import args_from_wire, limits_from_wire, outcome_of, raised_of
+
+if TYPE_CHECKING:
+    from .._profiler._live import RuntimeTrace
 
 __all__ = ["serve", "Daemon", "BadRequest", "MAX_CONFLICT_RETRIES", "durable_id"]
 
@@ -1028,8 +1031,8 @@ async def serve(config: DaemonConfig, *, env: Env | None = None,
         daemon = Daemon(config, rt, env, rt.path, log)
         unix_paths: list[str] = []
         # --trace: record from the start; written after the last request has finished
-        recording = rt.trace() if config.trace else None
-        trace = recording.__enter__() if recording is not None else None
+        tracing = ExitStack()
+        trace = tracing.enter_context(rt.trace()) if config.trace else None
         try:
             async with anyio.create_task_group() as top:
                 listeners = []
@@ -1082,8 +1085,8 @@ async def serve(config: DaemonConfig, *, env: Env | None = None,
                     workers.cancel_scope.cancel()
                 top.cancel_scope.cancel()
         finally:
-            if recording is not None and trace is not None and config.trace:
-                recording.__exit__(None, None, None)
+            tracing.close()  # stop recording, then write what was recorded
+            if trace is not None and config.trace:
                 _write_trace(trace, config.trace, log)
             for path in unix_paths:
                 _unlink(path)
@@ -1092,7 +1095,7 @@ async def serve(config: DaemonConfig, *, env: Env | None = None,
     return 1 if forced else 0
 
 
-def _write_trace(recording: Any, path: str, log: EventLog) -> None:
+def _write_trace(recording: RuntimeTrace, path: str, log: EventLog) -> None:
     """Write ``stele serve --trace``'s recording; a failure is logged, never raised."""
     try:
         recording.write(path)
