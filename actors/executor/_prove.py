@@ -51,7 +51,7 @@ async def prove_guest(executor: Any, request: Execute, digest: Digest, image: by
     if result.effects:
         raise NotProvable(request.target, "effects",
                           f"the run performed {result.effects} effect(s); provable mode proves runs "
-                          "whose only syscall is exit")
+                          "without effects (its syscalls are read, write, brk and exit)")
     prover = executor.system.lookup("prover")
     reply = await prover.ask_unboxed(
         ProveExecution(image, request.args[0], max_cycles, request.target), math.inf)

@@ -9,7 +9,7 @@ with exactly these keys::
     version    "stele.receipt/1"
     statement  bytes: the canonical stele.vm-statement/1 encoding
     cycles     int: the run's exact cycle count (its cost), as the prover reported it
-    proof      bytes: the canonical stele.vm-proof/2 encoding (a /1 proof: OutdatedReceipt)
+    proof      bytes: the canonical stele.vm-proof/3 encoding (a /1 or /2 proof: OutdatedReceipt)
 
 The decoder refuses anything larger than :data:`MAX_RECEIPT_BYTES`, any
 non-canonical CBOR, any other key set, and a proof whose own statement is not
@@ -55,7 +55,7 @@ def padded_log_cycles(cycles: int) -> int:
 class Receipt:
     """The statement of one guest execution and its proof (see the module docstring).
 
-    ``proof`` is the canonical ``stele.vm-proof/2`` encoding; its own
+    ``proof`` is the canonical ``stele.vm-proof/3`` encoding; its own
     statement equals ``statement`` (the constructor checks it only through
     :func:`decode_receipt`; :func:`stele.actors.receipts.verify_receipt`
     checks everything).

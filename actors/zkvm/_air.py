@@ -42,9 +42,17 @@ over 64 bits (limb carries ``dc0..dc3``; the upper half is off only under
 |d| - |r| - 1`` range-checked, borrow ``wb``), the remainder's sign, and
 ``q = 2^32 - 1`` when the divisor is zero (``zd``, is-zero witness ``dinv``).
 
+Memory kinds and the heap (``_HEAP_COLUMNS``): the accessed word's kind is
+``ro + 2 vo + 4 hf`` (read-only, virtual-only I/O region, heap; see
+``_memory``) and travels in its RAM tuple; only the syscall routine's rows
+(``f_virt``) may touch a ``vo`` word; a heap access must lie below the heap
+limit ``hl`` (gap limbs ``hgl hgh``), which is carried row to row (``nhl``,
+a shift) and set only by the routine's ``f_brk`` row.
+
 Public columns, which the verifier evaluates itself: ``idx`` (the row
 number), ``is_first``, ``is_last``, and the RAM table's ``maddr_lo/hi``,
-``minit_lo/hi``, ``mrow``, ``mro`` (computed from the ELF in O(words)).
+``minit_lo/hi``, ``mrow``, ``mkind``, ``mout``, ``mfin_lo/hi`` (computed from
+the ELF, the input and the statement's output in O(words)).
 
 Claims
 ------
@@ -63,9 +71,10 @@ Claims
     ``t`` reads ``(word, old, tsm, ro)`` with ``tsm < t + 1`` and writes
     ``(word, new, t + 1, ro)``; the multiset of the initial image (the ELF)
     + writes equals reads + the final table (``h_m`` = ``h_t``);
-  - range: 29 values per row in [0, 2^16) (sum and difference limbs, the
+  - range: 31 values per row in [0, 2^16) (sum and difference limbs, the
     sign decompositions, the timestamp gaps, the word address's low part,
-    the product carries, the remainder and the remainder bound's limbs);
+    the product carries, the remainder and the remainder bound's limbs, the
+    heap bound's limbs);
   - AND: the four byte pairs of the ALU operands with their AND, in the
     2^16-row table ``(x, y, x & y)`` (which also makes them bytes);
   - pow: b's low byte with the shift constants 2^s, 2^(32-s) and the sra
@@ -88,7 +97,7 @@ __all__ = ["TRACE_COLUMNS", "PUBLIC_COLUMNS", "RANGE_HELPERS", "LIMB_HELPERS", "
            "constraints", "fractions", "helper_poly", "helper_columns", "fingerprint_powers", "RANGE_BITS",
            "TS_SHIFT", "EXIT_SYSCALLS"]
 
-AIR_VERSION = "stele.vm-air/3"
+AIR_VERSION = "stele.vm-air/4"
 RANGE_BITS = 16
 #: the timestamp gap is ``dl + TS_SHIFT * dh`` with both limbs in [0, 2^16): it is below 2^30 + 2^16,
 #: far below ``p - 3N`` for N <= 2^20, so ``now - ts - 1`` cannot wrap around the field.
@@ -128,20 +137,28 @@ _DIV_COLUMNS = ("sx", "xs", "ys", "cm7", "r_lo", "r_hi", "sr", "zd", "dinv", "ov
                 "u_lo", "u_hi", "dc0", "dc1", "dc2", "dc3")
 #: the RAM table's committed side: each word's final value and final timestamp (row j = word j of the image).
 _TABLE_COLUMNS = ("fin_lo", "fin_hi", "fin_ts")
+#: memory kinds and the heap: ``vo`` (the accessed word is virtual-only: the I/O regions) and ``hf`` (a heap
+#: word), which with ``ro`` make the kind ``ro + 2 vo + 4 hf`` in the RAM tuple; ``hl`` the heap limit (the
+#: first word past the mapped heap pages, carried row to row, set by the routine's ``f_brk`` row) and ``nhl``
+#: the next row's; ``hgl hgh`` the limbs of ``hl - word - 1`` on a heap access.
+_HEAP_COLUMNS = ("vo", "hf", "hl", "nhl", "hgl", "hgh")
 TRACE_COLUMNS: tuple[str, ...] = ("active", "active_next", "npc_lo", "npc_hi") + FIELDS + _VALUE_COLUMNS \
-    + _ALU_COLUMNS + _MEM_COLUMNS + _LOGIC_COLUMNS + _MUL_COLUMNS + _DIV_COLUMNS + _TABLE_COLUMNS
+    + _ALU_COLUMNS + _MEM_COLUMNS + _LOGIC_COLUMNS + _MUL_COLUMNS + _DIV_COLUMNS + _TABLE_COLUMNS + _HEAP_COLUMNS
 #: the RAM table's public side (rows 0..D-1, zero beyond): word address limbs (addr >> 2 = lo + 2^14 hi),
-#: initial value limbs, ``mrow`` (1 on a real word) and ``mro`` (1 on a word of an executable segment).
-MEMORY_PUBLIC: tuple[str, ...] = ("maddr_lo", "maddr_hi", "minit_lo", "minit_hi", "mrow", "mro")
+#: initial value limbs, ``mrow`` (1 on a real word), ``mkind`` (ro + 2 vo + 4 hf, see ``_memory``), ``mout``
+#: (1 on an output word) and ``mfin_lo/hi`` (an output word's final value: the public output).
+MEMORY_PUBLIC: tuple[str, ...] = ("maddr_lo", "maddr_hi", "minit_lo", "minit_hi", "mrow", "mkind", "mout",
+                                  "mfin_lo", "mfin_hi")
 PUBLIC_COLUMNS: tuple[str, ...] = ("idx", "is_first", "is_last") + MEMORY_PUBLIC
-#: the range-check helpers, two values each, the last one value (29 values per row).
-RANGE_HELPERS: tuple[str, ...] = tuple(f"h_g{i}" for i in range(15))
+#: the range-check helpers, two values each, the last one value (31 values per row).
+RANGE_HELPERS: tuple[str, ...] = tuple(f"h_g{i}" for i in range(16))
 #: the limb-table helpers: (old_lo, old_hi), v2_lo, and the product's four limbs in two pairs.
 LIMB_HELPERS: tuple[str, ...] = ("h_l0", "h_l1", "h_l2", "h_l3")
 HELPERS: tuple[str, ...] = ("h_bc", "h_r1", "h_r2", "h_r3") + RANGE_HELPERS + ("h_m", "h_t") + LIMB_HELPERS \
     + ("h_a0", "h_a1", "h_p")
 #: (next column, current column): next(t) = current(t + 1 mod N).
-SHIFTS: tuple[tuple[str, str], ...] = (("npc_lo", "pc_lo"), ("npc_hi", "pc_hi"), ("active_next", "active"))
+SHIFTS: tuple[tuple[str, str], ...] = (("npc_lo", "pc_lo"), ("npc_hi", "pc_hi"), ("active_next", "active"),
+                                       ("nhl", "hl"))
 EXT_BASIS: tuple[Ext, ...] = ((1, 0, 0, 0), (0, 1, 0, 0), (0, 0, 1, 0), (0, 0, 0, 1))
 _L = 1 << 16
 
@@ -163,7 +180,7 @@ def _c(name: str) -> Poly:
     return col(name)
 
 
-def constraints(entry: int, exit_code: int) -> list[tuple[str, Poly]]:
+def constraints(entry: int, exit_code: int, heap_limit0: int = 0) -> list[tuple[str, Poly]]:
     """The base constraints, each zero on every row of a valid trace (names say what they enforce)."""
     a, an = _c("active"), _c("active_next")
     first, last = _c("is_first"), _c("is_last")
@@ -256,7 +273,7 @@ def constraints(entry: int, exit_code: int) -> list[tuple[str, Poly]]:
         ("borrow range", wb * (wb - 1) * (wb - 2)),
     ]
     for b in ("active", "c0", "c1", "k0", "k1", "sa", "sb", "o0", "o1", "ro", "sx", "sr", "zd", "ovf", "dc0", "dc1",
-              "dc2", "dc3"):
+              "dc2", "dc3", "vo", "hf"):
         out.append((f"bool {b}", _c(b) * (1 - _c(b))))
     out += [
         ("first row active", first * (1 - a)),
@@ -309,6 +326,13 @@ def constraints(entry: int, exit_code: int) -> list[tuple[str, Poly]]:
         ("stored hi", m["new_hi"] - old_hi - f["f_sb"] * (e[2] * (m["V0"] - byte[2]) + 256 * e[3] * (m["V0"] - byte[3]))
          - f["f_sh"] * o1 * (v2l - old_hi) - f["f_sw"] * (v2h - old_hi)),
         ("no store to text", store * m["ro"]),
+        ("I/O regions are the routine's", (load + store) * _c("vo") * (1 - f["f_virt"])),
+        ("heap access below the break", (load + store) * _c("hf") * (_c("hl") - m["ma_lo"] - (1 << 14) * sh - 1
+                                                                    - _c("hgl") - TS_SHIFT * _c("hgh"))),
+        ("heap limit carried", (1 - last) * (_c("nhl") - _c("hl") - f["f_brk"] * (v1l + _L * v1h - _c("hl")))),
+        ("heap limit at start", first * (_c("hl") - heap_limit0)),
+        ("public output (lo)", _c("mout") * (_c("fin_lo") - _c("mfin_lo"))),
+        ("public output (hi)", _c("mout") * (_c("fin_hi") - _c("mfin_hi"))),
         ("memory timestamp < now", (load + store) * (_c("idx") - m["tsm"] - m["dlm"] - TS_SHIFT * m["dhm"])),
     ]
     seq = 1 - taken - f["f_jalr"] - f["f_ecall"]
@@ -350,18 +374,23 @@ def register_ops() -> list[tuple[str, str, str, str, str, str, int]]:
 
 
 def range_values() -> list[Poly]:
-    """The 29 expressions every row range-checks into [0, 2^16), in helper-pair order (the last one alone)."""
+    """The 31 expressions every row range-checks into [0, 2^16), in helper-pair order (the last one alone)."""
     return [_c("s_lo"), _c("s_hi"), _c("d_lo"), _c("d_hi"),
             2 * (_c("v1_hi") - (1 << 15) * _c("sa")), 2 * (_c("b_hi") - (1 << 15) * _c("sb")),
             _c("dl1"), _c("dh1"), _c("dl2"), _c("dh2"), _c("dl3"), _c("dh3"), _c("ma_lo"), _c("dlm"), _c("dhm")] \
         + [_c(f"cm{k}") for k in range(8)] \
         + [2 * (_c("X2") + 256 * _c("X3") - (1 << 15) * _c("sx")), _c("r_lo"), _c("r_hi"),
-           2 * (_c("r_hi") - (1 << 15) * _c("sr")), _c("u_lo"), _c("u_hi")]
+           2 * (_c("r_hi") - (1 << 15) * _c("sr")), _c("u_lo"), _c("u_hi"), _c("hgl"), _c("hgh")]
 
 
-def ram_tuple(lo_addr: Poly, hi_addr: Poly, lo: Poly, hi: Poly, ts: Poly, ro: Poly, g: list[Ext]) -> Poly:
-    """The fingerprint of one RAM access or table entry: (word address limbs, value limbs, ts, read-only)."""
-    return lo_addr + hi_addr * g[1] + lo * g[2] + hi * g[3] + ts * g[4] + ro * g[5]
+def ram_tuple(lo_addr: Poly, hi_addr: Poly, lo: Poly, hi: Poly, ts: Poly, kind: Poly, g: list[Ext]) -> Poly:
+    """The fingerprint of one RAM access or table entry: (word address limbs, value limbs, ts, kind)."""
+    return lo_addr + hi_addr * g[1] + lo * g[2] + hi * g[3] + ts * g[4] + kind * g[5]
+
+
+def access_kind() -> Poly:
+    """The kind of the word a row accesses, ``ro + 2 vo + 4 hf`` (``_memory``)."""
+    return _c("ro") + 2 * _c("vo") + 4 * _c("hf")
 
 
 def limb_fingerprint(v: Poly, b0: Poly, b1: Poly, s7: Poly, s15: Poly, g: list[Ext]) -> Poly:
@@ -381,16 +410,16 @@ def ram_ops(g: list[Ext]) -> tuple[Poly, Poly, Poly]:
     for name in MEM_FLAGS:
         mult = mult + _c(name)
     addr = (_c("ma_lo"), _c("s_hi"))
-    read = ram_tuple(*addr, _c("old_lo"), _c("old_hi"), _c("tsm"), _c("ro"), g)
-    write = ram_tuple(*addr, _c("new_lo"), _c("new_hi"), _c("idx") + 1, _c("ro"), g)
+    read = ram_tuple(*addr, _c("old_lo"), _c("old_hi"), _c("tsm"), access_kind(), g)
+    write = ram_tuple(*addr, _c("new_lo"), _c("new_hi"), _c("idx") + 1, access_kind(), g)
     return mult, read, write
 
 
 def table_ops(g: list[Ext]) -> tuple[Poly, Poly]:
     """(initial, final) fingerprints of the RAM table row."""
     addr = (_c("maddr_lo"), _c("maddr_hi"))
-    init = ram_tuple(*addr, _c("minit_lo"), _c("minit_hi"), const(0), _c("mro"), g)
-    fin = ram_tuple(*addr, _c("fin_lo"), _c("fin_hi"), _c("fin_ts"), _c("mro"), g)
+    init = ram_tuple(*addr, _c("minit_lo"), _c("minit_hi"), const(0), _c("mkind"), g)
+    fin = ram_tuple(*addr, _c("fin_lo"), _c("fin_hi"), _c("fin_ts"), _c("mkind"), g)
     return init, fin
 
 

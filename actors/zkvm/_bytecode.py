@@ -21,7 +21,7 @@ Words that do not decode to a covered instruction get no row, so a trace
 can never execute them.  Provable mode covers: ``add sub addi slt sltu slti
 sltiu and or xor andi ori xori sll srl sra slli srli srai mul mulh mulhsu mulhu
 div divu rem remu lui auipc jal jalr beq bne blt bge bltu bgeu fence lb lbu lh lhu lw sb sh sw`` and
-``ecall`` as exit (a7 = 93 or 94).
+``ecall`` for the system calls of ``_syscalls`` (read, write, brk, exit).
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from stele.actors.coprocessor._elf import Program
 from stele.actors.coprocessor._isa import Instr, decode
 
 from ._errors import Unprovable
+from ._memory import heap_bounds
+from ._syscalls import RET, VBASE, routine
 
 __all__ = ["FIELDS", "FLAGS", "MEM_FLAGS", "LOADS", "STORES", "COVERED", "LOG_TABLE", "table_row", "build_table", "Bytecode"]
 
@@ -45,9 +47,10 @@ MEM_FLAGS: tuple[str, ...] = ("f_lb", "f_lbu", "f_lh", "f_lhu", "f_lw", "f_sb", 
 FLAGS: tuple[str, ...] = ("f_add", "f_sub", "f_slt", "f_sltu", "f_st", "f_jal", "f_jalr", "f_beq", "f_bne",
                           "f_blt", "f_bge", "f_bltu", "f_bgeu", "f_ecall", "f_and", "f_or", "f_xor", "f_sll", "f_srl", "f_sra",
                           "f_mul", "f_mulhu", "f_mulh", "f_mulhsu", "f_div", "f_divu", "f_rem",
-                          "f_remu") + MEM_FLAGS
+                          "f_remu") + MEM_FLAGS + ("f_brk",)
+#: ``f_virt`` marks the rows of the syscall routine (``_syscalls``): only they may touch the I/O regions.
 FIELDS: tuple[str, ...] = ("pc_lo", "pc_hi", "ret_lo", "ret_hi", "tgt_lo", "tgt_hi", "st_lo", "st_hi", "rd", "rs1",
-                           "rs2", "imm_lo", "imm_hi", "wr") + FLAGS
+                           "rs2", "imm_lo", "imm_hi", "wr") + FLAGS + ("f_virt",)
 
 _CLASS = {"add": "f_add", "addi": "f_add", "sub": "f_sub", "slt": "f_slt", "slti": "f_slt", "sltu": "f_sltu",
           "sltiu": "f_sltu", "lui": "f_st", "auipc": "f_st", "jal": "f_jal", "jalr": "f_jalr", "beq": "f_beq",
@@ -55,11 +58,15 @@ _CLASS = {"add": "f_add", "addi": "f_add", "sub": "f_sub", "slt": "f_slt", "slti
           "fence": "", "and": "f_and", "andi": "f_and", "or": "f_or", "ori": "f_or", "xor": "f_xor",
           "xori": "f_xor", "sll": "f_sll", "slli": "f_sll", "srl": "f_srl", "srli": "f_srl", "sra": "f_sra",
           "srai": "f_sra", "mul": "f_mul", "mulhu": "f_mulhu",
-          **{op: f"f_{op}" for op in ("mulh", "mulhsu", "div", "divu", "rem", "remu")}, **{op: f"f_{op}" for op in ("lb", "lbu", "lh", "lhu", "lw", "sb", "sh", "sw")}}
+          **{op: f"f_{op}" for op in ("mulh", "mulhsu", "div", "divu", "rem", "remu")},
+          **{op: f"f_{op}" for op in ("lb", "lbu", "lh", "lhu", "lw", "sb", "sh", "sw")}}
+#: the routine-only class: set the heap limit to x[rs1] (``_syscalls``); no guest instruction decodes to it.
+_VIRTUAL_CLASS = {"brk": "f_brk"}
 LOADS: tuple[str, ...] = MEM_FLAGS[:5]
 STORES: tuple[str, ...] = MEM_FLAGS[5:]
 #: the mnemonics provable mode covers.
 COVERED: frozenset[str] = frozenset(_CLASS)
+_ALL_CLASSES = {**_CLASS, **_VIRTUAL_CLASS}
 
 
 def _limbs(v: int) -> tuple[int, int]:
@@ -67,10 +74,15 @@ def _limbs(v: int) -> tuple[int, int]:
     return v & 0xFFFF, v >> 16
 
 
-def table_row(pc: int, ins: Instr) -> dict[str, int] | None:
-    """The table row for ``ins`` at ``pc``, or None if provable mode does not cover it."""
+def table_row(pc: int, ins: Instr, *, virtual: bool = False) -> dict[str, int] | None:
+    """The table row for ``ins`` at ``pc``, or None if provable mode does not cover it.
+
+    ``virtual`` builds a row of the syscall routine (``f_virt``; there ``ecall``
+    is the run's end and ``brk`` sets the heap limit); a guest's own ``ecall``
+    is the jump into that routine (see :func:`build_table`).
+    """
     op = ins.op
-    if op not in _CLASS:
+    if op not in (_ALL_CLASSES if virtual else _CLASS):
         return None
     row = dict.fromkeys(FIELDS, 0)
     row["pc_lo"], row["pc_hi"] = _limbs(pc)
@@ -95,8 +107,9 @@ def table_row(pc: int, ins: Instr) -> dict[str, int] | None:
     row["rd"], row["rs1"], row["rs2"] = rd, rs1, rs2
     row["imm_lo"], row["imm_hi"] = _limbs(imm)
     row["wr"] = int(rd != 0)
-    if _CLASS[op]:
-        row[_CLASS[op]] = 1
+    if _ALL_CLASSES[op]:
+        row[_ALL_CLASSES[op]] = 1
+    row["f_virt"] = int(virtual)
     return row
 
 
@@ -114,11 +127,21 @@ class Bytecode:
 
 
 def build_table(program: Program) -> Bytecode:
-    """The bytecode table of ``program``'s executable segments (see the module docstring)."""
+    """The bytecode table of ``program``'s executable segments and the syscall routine (module docstring).
+
+    A guest ``ecall`` at ``pc`` becomes ``jal RET, VBASE``: the jump into the
+    routine, linking ``pc + 4``.
+    """
     segs = sorted(program.segments, key=lambda s: s.vaddr)
     for a, b in zip(segs, segs[1:]):
         if a.vaddr + a.memsz > b.vaddr:
             raise Unprovable("segments", f"segments at {a.vaddr:#x} and {b.vaddr:#x} overlap")
+    start_brk, max_brk = heap_bounds(program)
+    code = routine(start_brk, max_brk)
+    for seg in segs:
+        if seg.vaddr + seg.memsz > VBASE:
+            raise Unprovable("segments", f"the segment at {seg.vaddr:#x} reaches the syscall routine's "
+                             f"reserved addresses ({VBASE:#x} and up)")
     rows: list[list[int]] = []
     index: dict[int, int] = {}
     for seg in program.segments:
@@ -129,11 +152,19 @@ def build_table(program: Program) -> Bytecode:
         for pc in range(start, seg.vaddr + len(data) - 3, 4):
             off = pc - seg.vaddr
             word = int.from_bytes(data[off:off + 4], "little")
-            row = table_row(pc, decode(word))
+            ins = decode(word)
+            if ins.op == "ecall":
+                ins = Instr("jal", RET, 0, 0, (VBASE - pc) & M, word)
+            row = table_row(pc, ins)
             if row is None:
                 continue
             index[pc] = len(rows)
             rows.append([row[f] for f in FIELDS])
+    for v in code:
+        row = table_row(v.pc, v.ins, virtual=True)
+        assert row is not None, v  # the routine uses covered instructions only
+        index[v.pc] = len(rows)
+        rows.append([row[f] for f in FIELDS])
     if len(rows) > 1 << LOG_TABLE:
         raise Unprovable("text", f"{len(rows)} covered instruction words exceed the table limit 2^{LOG_TABLE}")
     arr = np.array(rows, dtype=np.int64).reshape(-1, len(FIELDS))

@@ -3,7 +3,7 @@
     stele vm prove FILE.elf [--input F] [--max-cycles N] -o PROOF
     stele vm verify PROOF --elf FILE.elf [--input F] [--output F] [--exit-code N]
 
-``prove`` runs the guest in provable mode, writes the ``stele.vm-proof/2``
+``prove`` runs the guest in provable mode, writes the ``stele.vm-proof/3``
 bytes to PROOF and prints the cycles, the proof's size and the prove time.
 A run outside provable mode's subset is refused (exit 1, the line names what
 is not covered).  ``verify`` prints ``verified`` (exit 0) or names the claim
@@ -76,6 +76,7 @@ def run_prove(args: argparse.Namespace) -> int:
     print(f"cycles: {cycles} (padded to 2^{st.log_cycles} rows), exit code {st.exit_code}")
     print(f"proof: {len(data)} bytes -> {args.proof}")
     print(f"prove time: {seconds:.2f} s")
+    print(f"public output: {len(st.output)} bytes")
     return 0
 
 
@@ -98,4 +99,5 @@ def run_verify(args: argparse.Namespace) -> int:
         return 1
     print("verified")
     print(f"exit code {proof.statement.exit_code}, at most {(1 << proof.statement.log_cycles) - 1} cycles")
+    print(f"public output: {len(proof.statement.output)} bytes")
     return 0

@@ -1,17 +1,32 @@
-"""The RAM table: every word of the ELF's loadable segments, with its initial value.
+"""The RAM table: the words provable mode's memory consists of, with their initial values and kinds.
 
-Provable mode's memory is exactly the words of the loadable segments
-(``vaddr .. vaddr + memsz``, the zero-filled ``.bss`` and a guest's own
-stack included); the verifier rebuilds this table from the ELF bytes, so the
-statement's ELF digest fixes the initial memory image.  Row ``j`` of the
-trace domain holds word ``j`` (public columns ``maddr_lo/hi``, ``minit_lo/hi``,
-``mrow``, ``mro``); the prover commits each word's final value and timestamp.
-A word of an executable segment is read-only (``mro``): a store to it is a
-constraint violation, so the fetched instructions are always the ELF's.
+Provable mode's memory is, word by word (the verifier rebuilds this table
+from the ELF, the input and the statement, so they fix the initial image):
 
-Memory outside the segments (the co-processor's default stack region, the
-``brk`` heap, unmapped addresses) is not in the table, so no access to it
-can be proven: the honest prover refuses such a run with ``Unprovable``.
+* the words of the ELF's loadable segments (``vaddr .. vaddr + memsz``, the
+  zero-filled ``.bss`` and a guest's own stack included); words of an
+  executable segment are read-only (a store to one is a constraint violation,
+  so the fetched instructions are always the ELF's);
+* the *heap window*: zero words from the program break's start upwards,
+  filling the table to the trace domain's ``2^n`` rows (capped at the
+  co-processor's ``brk_max``).  A heap access is also checked against the
+  heap limit, the first word past the pages the break has mapped (``_air``),
+  so a word above the break is not readable even though it is in the table;
+* the *input region* at ``INPUT_BASE`` (read-only, the input bytes) and the
+  *output region* at ``OUTPUT_BASE`` (zero at first; its final contents are
+  the public output), both *virtual-only*: only the syscall routine's rows
+  may access them (``_syscalls``).
+
+Each word's kind, ``ro + 2 vo + 4 hf`` (read-only, virtual-only, heap), travels
+in its RAM tuple, so an access inherits the kind of the word it touches.
+Row ``j`` of the trace domain holds word ``j`` (public columns ``maddr_lo/hi``,
+``minit_lo/hi``, ``mrow``, ``mkind``, ``mout`` and ``mfin_lo/hi``, the expected
+final value of an output word); the prover commits each word's final value
+and timestamp.
+
+Memory outside the table (the co-processor's default stack region,
+unmapped addresses) cannot be accessed in a proof: the honest prover
+refuses such a run with ``Unprovable``.
 """
 
 from __future__ import annotations
@@ -22,11 +37,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from stele.actors.coprocessor._elf import Program
+from stele.actors.coprocessor._machine import MachineConfig
 from stele.actors.prover import EXT_ONE, Ext, evaluate, ext_mul, ext_sub
 
 from ._errors import Unprovable
 
-__all__ = ["MemoryImage", "memory_image", "MAX_LOG_WORDS"]
+__all__ = ["MemoryImage", "memory_image", "MAX_LOG_WORDS", "heap_bounds", "KIND_RO", "KIND_VO", "KIND_HEAP"]
+
+KIND_RO, KIND_VO, KIND_HEAP = 1, 2, 4
 
 #: at most 2^20 words (4 MiB) of segments are provable.
 MAX_LOG_WORDS = 20
@@ -34,12 +52,25 @@ MAX_LOG_WORDS = 20
 
 @dataclass(frozen=True)
 class MemoryImage:
-    """The table: sorted word addresses (byte address >> 2), initial values, read-only flags."""
+    """The table: sorted word addresses (byte address >> 2), initial values, kinds, expected final outputs.
+
+    ``out`` is 1 on the output region's words and ``fin`` their expected final
+    values (the public output, zero-padded); ``heap_limit0`` is the heap limit
+    before any ``brk`` (the first word past the last segment's page).
+    """
 
     words: NDArray[np.int64]
     init: NDArray[np.int64]
-    ro: NDArray[np.int64]
+    kind: NDArray[np.int64]
+    out: NDArray[np.int64]
+    fin: NDArray[np.int64]
     index: dict[int, int]
+    heap_limit0: int
+
+    @property
+    def ro(self) -> NDArray[np.int64]:
+        """1 on read-only words (executable segments and the input region)."""
+        return self.kind & KIND_RO
 
     @property
     def size(self) -> int:
@@ -83,23 +114,67 @@ class MemoryImage:
     def _columns(self) -> dict[str, NDArray[np.int64]]:
         ones = np.ones(self.size, dtype=np.int64)
         return {"maddr_lo": self.words & 0x3FFF, "maddr_hi": self.words >> 14, "minit_lo": self.init & 0xFFFF,
-                "minit_hi": self.init >> 16, "mrow": ones, "mro": self.ro}
+                "minit_hi": self.init >> 16, "mrow": ones, "mkind": self.kind, "mout": self.out,
+                "mfin_lo": self.fin & 0xFFFF, "mfin_hi": self.fin >> 16}
 
 
-def memory_image(program: Program) -> MemoryImage:
-    """The RAM table of ``program`` (see the module docstring)."""
+def heap_bounds(program: Program) -> tuple[int, int]:
+    """``(brk_start, brk_max)`` of a fresh co-processor with the default configuration (``Machine._brk``)."""
+    config = MachineConfig()
+    start = program.end
+    return start, min(config.stack_top - config.stack_size, start + config.memory_limit)
+
+
+def _words(data: bytes) -> list[int]:
+    padded = bytes(data) + bytes(-len(data) % 4)
+    return [int.from_bytes(padded[i:i + 4], "little") for i in range(0, len(padded), 4)]
+
+
+def memory_image(program: Program, input_bytes: bytes = b"", output: bytes = b"", log_rows: int = 0) -> MemoryImage:
+    """The RAM table of ``program`` run on ``input_bytes`` with public ``output`` over ``2^log_rows`` rows.
+
+    The heap window takes the rows the other words leave (none if they fill
+    the domain: then :attr:`MemoryImage.log_size` exceeds ``log_rows`` and the
+    caller needs a larger domain).
+    """
+    from ._syscalls import INPUT_BASE, OUTPUT_BASE, heap_limit_word
+
     data: dict[int, bytearray] = {}
     ro: dict[int, int] = {}
     for seg in program.segments:
+        if seg.vaddr + seg.memsz > INPUT_BASE:
+            raise Unprovable("segments", f"the segment at {seg.vaddr:#x} reaches provable mode's I/O regions "
+                             f"({INPUT_BASE:#x} and up)")
         for w in range(seg.vaddr >> 2, (seg.vaddr + seg.memsz + 3) >> 2):
             data.setdefault(w, bytearray(4))
             ro[w] = ro.get(w, 0) | int(seg.executable)
         for i, b in enumerate(seg.data):
             a = seg.vaddr + i
             data[a >> 2][a & 3] = b
-    if len(data) > 1 << MAX_LOG_WORDS:
-        raise Unprovable("memory", f"{len(data)} words of segments exceed the limit 2^{MAX_LOG_WORDS}")
-    words = sorted(data)
-    init = [int.from_bytes(data[w], "little") for w in words]
-    return MemoryImage(np.array(words, dtype=np.int64), np.array(init, dtype=np.int64),
-                       np.array([ro[w] for w in words], dtype=np.int64), {w: j for j, w in enumerate(words)})
+    seg_words = sorted(data)
+    inputs, outputs = _words(input_bytes), _words(output)
+    fixed = len(seg_words) + len(inputs) + len(outputs)
+    if fixed > 1 << MAX_LOG_WORDS:
+        raise Unprovable("memory", f"{fixed} words of segments, input and output exceed the limit "
+                         f"2^{MAX_LOG_WORDS}")
+    start, brk_max = heap_bounds(program)
+    heap_lo = (start + 3) >> 2
+    heap_hi = min(heap_lo + max(0, (1 << log_rows) - fixed), heap_limit_word(brk_max))
+    heap_n = max(0, heap_hi - heap_lo)
+    words = np.concatenate([np.array(seg_words, dtype=np.int64), np.arange(heap_lo, heap_lo + heap_n, dtype=np.int64),
+                            np.arange(len(inputs), dtype=np.int64) + (INPUT_BASE >> 2),
+                            np.arange(len(outputs), dtype=np.int64) + (OUTPUT_BASE >> 2)])
+    init = np.concatenate([np.array([int.from_bytes(data[w], "little") for w in seg_words], dtype=np.int64),
+                           np.zeros(heap_n, dtype=np.int64), np.array(inputs, dtype=np.int64),
+                           np.zeros(len(outputs), dtype=np.int64)])
+    kind = np.concatenate([np.array([ro[w] for w in seg_words], dtype=np.int64),
+                           np.full(heap_n, KIND_HEAP, dtype=np.int64),
+                           np.full(len(inputs), KIND_RO | KIND_VO, dtype=np.int64),
+                           np.full(len(outputs), KIND_VO, dtype=np.int64)])
+    out = np.zeros(words.shape[0], dtype=np.int64)
+    fin = np.zeros(words.shape[0], dtype=np.int64)
+    if outputs:
+        out[-len(outputs):] = 1
+        fin[-len(outputs):] = outputs
+    index = {int(w): j for j, w in enumerate(words.tolist())}
+    return MemoryImage(words, init, kind, out, fin, index, heap_limit_word(start))

@@ -67,14 +67,15 @@ from ._errors import ProofRejected
 from ._expr import Expr, Poly, col
 from ._statement import Statement, SegmentLayout, digest
 from ._memory import MemoryImage, memory_image
+from ._syscalls import NREGS, OUTCUR, OUTPUT_BASE
 from ._trace import DEFAULT_MAX_CYCLES, MAX_LOG_ROWS, MIN_LOG_ROWS, Trace, build_trace, initial_registers
 
 __all__ = ["VmProof", "prove", "prove_run", "prove_trace", "verify", "HELPER_COLUMNS", "PROTOCOL", "ROUND_DEGREE", "KEEP",
            "OUTDATED_PROTOCOLS"]
 
-PROTOCOL = "stele.vm-proof/2"
+PROTOCOL = "stele.vm-proof/3"
 #: earlier proof formats and the constraint system each was made for (decoded only to say so, see _wire).
-OUTDATED_PROTOCOLS: dict[str, str] = {"stele.vm-proof/1": "stele.vm-air/2"}
+OUTDATED_PROTOCOLS: dict[str, str] = {"stele.vm-proof/1": "stele.vm-air/2", "stele.vm-proof/2": "stele.vm-air/3"}
 HELPER_COLUMNS: tuple[str, ...] = tuple(c for h in HELPERS for c in helper_columns(h))
 KEEP: tuple[str, ...] = TRACE_COLUMNS + HELPER_COLUMNS
 _P64 = np.uint64(P)
@@ -115,9 +116,10 @@ def _powers(x: Ext, count: int) -> list[Ext]:
     return fingerprint_powers(x, count)
 
 
-def _batch(entry: int, exit_code: int, alpha: Ext, gamma: Ext, beta: Ext, mu: Ext) -> tuple[Expr, Poly, Poly]:
+def _batch(entry: int, exit_code: int, heap_limit0: int, alpha: Ext, gamma: Ext, beta: Ext,
+           mu: Ext) -> tuple[Expr, Poly, Poly]:
     """(Zc, Lnext, Lcur): the batched constraints and the two sides of the shift."""
-    cons = [p for _, p in constraints(entry, exit_code)]
+    cons = [p for _, p in constraints(entry, exit_code, heap_limit0)]
     fracs = fractions(alpha, gamma)
     powers = _powers(beta, len(cons) + len(fracs))
     merged = Poly()
@@ -247,7 +249,7 @@ def _register_side(alpha: Ext, gamma: Ext, init: list[int], finals: tuple[tuple[
             out = ext_add(out, ext_mul(gi, (v % P, 0, 0, 0)))
         return out
 
-    for r in range(32):
+    for r in range(NREGS):
         lo, hi, ts = finals[r]
         acc = ext_add(acc, ext_inv(ext_sub(alpha, fp(r, lo, hi, ts))))
         acc = ext_sub(acc, ext_inv(ext_sub(alpha, fp(r, init[r] & 0xFFFF, init[r] >> 16, 0))))
@@ -268,11 +270,11 @@ def _absorb_finals(t: Transcript, finals: tuple[tuple[int, int, int], ...]) -> N
 
 
 def statement_of(trace: Trace, elf: bytes, input_bytes: bytes) -> Statement:
-    """The statement a trace proves (output is empty: provable mode has no write syscall)."""
+    """The statement a trace proves: its ELF, input, public output (fd 3), exit code and padded rows."""
     prog = trace.program
     layout = tuple(SegmentLayout(s.vaddr, len(s.data), s.memsz, s.executable) for s in prog.segments)
-    return Statement(digest(elf), prog.entry, layout, digest(input_bytes), b"", trace.exit_code & 0xFFFFFFFF,
-                     trace.log_rows)
+    return Statement(digest(elf), prog.entry, layout, digest(input_bytes), trace.output,
+                     trace.exit_code & 0xFFFFFFFF, trace.log_rows)
 
 
 def prove(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAULT_MAX_CYCLES,
@@ -335,7 +337,7 @@ def prove_trace(trace: Trace, st: Statement, *, _forge: bool = False) -> VmProof
     t.absorb_ext("vm.helper_sums", list(sums))
     e = t.challenge_exts("vm.e", n)
     beta, mu = t.challenge_ext("vm.beta"), t.challenge_ext("vm.mu")
-    zc, lnext, lcur = _batch(st.entry, st.exit_code, alpha, gamma, beta, mu)
+    zc, lnext, lcur = _batch(st.entry, st.exit_code, trace.image.heap_limit0, alpha, gamma, beta, mu)
     eqt = eq_table(e)
     wt = np.roll(eqt, 1, axis=0)
     next_tab, cur_tab = lnext.eval_vec(cols, size), lcur.eval_vec(cols, size)
@@ -396,8 +398,10 @@ def verify(statement: Statement, proof: VmProof, *, elf: bytes, input_bytes: byt
     """Accept ``proof`` as a proof of ``statement`` about ``elf``, or raise :class:`ProofRejected`.
 
     ``statement`` is what the caller expects; the proof must be about exactly
-    it.  With ``input_bytes`` / ``output`` the statement's input digest /
-    public output must match them.  The failing claim is named in the error.
+    it.  The input is part of provable mode's initial memory, so the verifier
+    needs ``input_bytes`` unless the input is empty (``None`` means empty);
+    they must match the statement's digest.  With ``output`` the statement's
+    public output must match it.  The failing claim is named in the error.
     """
     if not isinstance(proof, VmProof):
         raise _reject("proof", f"expected a VmProof, got {type(proof).__name__}")
@@ -409,12 +413,14 @@ def verify(statement: Statement, proof: VmProof, *, elf: bytes, input_bytes: byt
     st = statement
     if digest(elf) != st.elf_digest:
         raise _reject("statement", "the ELF's digest is not the statement's")
-    if input_bytes is not None and digest(input_bytes) != st.input_digest:
+    if input_bytes is None and st.input_digest != digest(b""):
+        raise _reject("statement", "the statement's input is not empty: pass its bytes (the verifier rebuilds "
+                      "the initial memory, which holds the input)")
+    input_bytes = b"" if input_bytes is None else input_bytes
+    if digest(input_bytes) != st.input_digest:
         raise _reject("statement", "the input's digest is not the statement's")
     if output is not None and output != st.output:
         raise _reject("statement", "the public output is not the statement's")
-    if st.output:
-        raise _reject("statement", "provable mode proves runs with no public output; the statement claims some")
     n = st.log_cycles
     if not MIN_LOG_ROWS <= n <= MAX_LOG_ROWS:
         raise _reject("statement", f"log_cycles {n} is outside {MIN_LOG_ROWS}..{MAX_LOG_ROWS}")
@@ -427,13 +433,13 @@ def verify(statement: Statement, proof: VmProof, *, elf: bytes, input_bytes: byt
     if program.entry != st.entry or layout != st.segments:
         raise _reject("statement", "entry point or memory layout differs from the ELF's")
     try:
-        image = memory_image(program)
+        image = memory_image(program, input_bytes, st.output, n)
     except Exception as exc:  # Unprovable: the ELF's segments are too large
         raise _reject("elf", str(exc)) from None
     if image.log_size > n:
         raise _reject("statement", f"log_cycles {n} is below the RAM table's 2^{image.log_size} words")
     try:
-        _verify(st, proof, table, initial_registers(program), image)
+        _verify(st, proof, table, initial_registers(program, len(input_bytes)), image)
     except (VerificationFailed, MalformedProof) as exc:
         raise _reject("opening", str(exc)) from None
 
@@ -448,8 +454,12 @@ def _verify(st: Statement, pr: VmProof, table: Bytecode, init: list[int], image:
     _head(t, st)
     _root(t, "vm.trace", c1)
     _root(t, "vm.mult", cm)
-    if len(pr.final_regs) != 32:
-        raise _reject("register memory check", "the final register file must have 32 entries")
+    if len(pr.final_regs) != NREGS:
+        raise _reject("register memory check", f"the final register file must have {NREGS} entries")
+    out_end = OUTPUT_BASE + len(st.output)
+    if pr.final_regs[OUTCUR][:2] != (out_end & 0xFFFF, out_end >> 16):
+        raise _reject("public output", "the run wrote another number of bytes to the public output than the "
+                      "statement claims")
     _absorb_finals(t, pr.final_regs)
     alpha, gamma = t.challenge_ext("vm.alpha"), t.challenge_ext("vm.gamma")
     _root(t, "vm.helpers", c2)
@@ -464,7 +474,7 @@ def _verify(st: Statement, pr: VmProof, table: Bytecode, init: list[int], image:
     if pr.shift_sum != EXT_ZERO:
         raise _reject("pc continuity", "the shift sum (next row = row + 1) is not zero")
     rho = t.challenge_ext("vm.rho")
-    zc, lnext, lcur = _batch(st.entry, st.exit_code, alpha, gamma, beta, mu)
+    zc, lnext, lcur = _batch(st.entry, st.exit_code, image.heap_limit0, alpha, gamma, beta, mu)
     z = zc + Expr.of(lnext * rho)
     y = lcur * ext_sub(EXT_ZERO, rho)
     hpoly, weights = _helper_weights(rho)

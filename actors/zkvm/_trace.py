@@ -21,12 +21,14 @@ from stele.actors.coprocessor._elf import Program, load_elf
 from stele.actors.coprocessor._isa import decode
 from stele.actors.coprocessor._errors import GuestError
 from stele.actors.coprocessor._machine import Machine
+from stele.actors.coprocessor._witness import K
 from stele.actors.prover import P
 
 from ._air import _DIV_COLUMNS, EXIT_SYSCALLS, TRACE_COLUMNS, TS_SHIFT, range_values
 from ._bytecode import FIELDS, LOG_TABLE, MEM_FLAGS, Bytecode, build_table
 from ._errors import Unprovable
-from ._memory import MemoryImage, memory_image
+from ._memory import KIND_HEAP, KIND_RO, KIND_VO, MAX_LOG_WORDS, MemoryImage, heap_bounds, memory_image
+from ._syscalls import NREGS, OUTCUR, OUTPUT_BASE, RET, VBASE, VDEAD, heap_limit_word, virtual_initial
 
 __all__ = ["Trace", "build_trace", "initial_registers", "MIN_LOG_ROWS", "MAX_LOG_ROWS", "DEFAULT_MAX_CYCLES"]
 
@@ -59,9 +61,9 @@ def _divide(a: int, b: int, signed: bool) -> tuple[int, int, int]:
     return q & M, (sa - q * sb) & M, 0
 
 
-def initial_registers(program: Program) -> list[int]:
-    """The register file a fresh co-processor starts ``program`` with (sp set, the rest 0)."""
-    return list(Machine(program).regs)
+def initial_registers(program: Program, input_len: int = 0) -> list[int]:
+    """The initial x0..x40: a fresh co-processor's registers (sp set, the rest 0), then the routine's."""
+    return list(Machine(program).regs) + virtual_initial(input_len, heap_bounds(program)[0])
 
 
 @dataclass
@@ -73,6 +75,11 @@ class Trace:
     log_rows: int
     cycles: int
     exit_code: int
+    #: the public output (what the run wrote to fd 3) and the initial x0..x40.
+    output: bytes
+    init_regs: list[int]
+    #: active rows: the cycles plus the syscall routine's rows.
+    rows: int
     columns: dict[str, NDArray[np.uint64]]
     range_mult: NDArray[np.uint64]
     bytecode_mult: NDArray[np.uint64]
@@ -83,15 +90,51 @@ class Trace:
     pow_mult: NDArray[np.uint64]
 
 
-def _run(program: Program, input_bytes: bytes, max_cycles: int) -> NDArray[np.uint32]:
+def _run(program: Program, input_bytes: bytes, max_cycles: int, lying: bool) -> tuple[NDArray[np.uint32], Machine]:
+    """The co-processor's witness of the run (a lying prover, which ignores it, may prove a trapping run)."""
     m = Machine(program, input=input_bytes)
     try:
         rows = m.trace(max_cycles)
     except GuestError as exc:
+        if lying:
+            return np.zeros((0, K), dtype=np.uint32), m
         raise Unprovable("execution", f"the guest stopped with {type(exc).__name__}: {exc}") from None
     if not m.halted or m.halt_reason != "exit":
         raise Unprovable("execution", f"no exit within {max_cycles} cycles (provable mode proves complete runs)")
-    return rows
+    return rows, m
+
+
+class _Memory:
+    """The builder's RAM: every word provable mode may hold, created on first touch with its kind."""
+
+    def __init__(self, program: Program, input_bytes: bytes) -> None:
+        base = memory_image(program, input_bytes)
+        self.value = {int(w): int(v) for w, v in zip(base.words.tolist(), base.init.tolist())}
+        self.kind = {int(w): int(k) for w, k in zip(base.words.tolist(), base.kind.tolist())}
+        self.ts = dict.fromkeys(self.value, 0)
+        start, brk_max = heap_bounds(program)
+        self.heap = ((start + 3) >> 2, heap_limit_word(brk_max))
+        self.out = (OUTPUT_BASE >> 2, (OUTPUT_BASE + (1 << 20)) >> 2)
+        self.heap_top = self.heap[0]
+
+    def touch(self, word: int) -> bool:
+        """Make ``word`` present if provable mode's memory has it; False if it does not."""
+        if word in self.value:
+            return True
+        if self.heap[0] <= word < self.heap[1]:
+            kind = KIND_HEAP
+            self.heap_top = max(self.heap_top, word + 1)
+        elif self.out[0] <= word < self.out[1]:
+            kind = KIND_VO
+        else:
+            return False
+        self.value[word], self.kind[word], self.ts[word] = 0, kind, 0
+        return True
+
+
+def _grow(cols: dict[str, NDArray[np.int64]]) -> None:
+    for name, arr in cols.items():
+        cols[name] = np.concatenate([arr, np.zeros_like(arr)])
 
 
 def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAULT_MAX_CYCLES,
@@ -118,24 +161,20 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
         raise Unprovable("max_cycles", f"{max_cycles} is outside 1..{DEFAULT_MAX_CYCLES}")
     program = load_elf(elf)
     table = build_table(program)
-    image = memory_image(program)
-    wit = _run(program, input_bytes, max_cycles)
+    wit, machine = _run(program, input_bytes, max_cycles, _lie is not None)
     cycles = int(wit.shape[0])
-    n = max(MIN_LOG_ROWS, cycles.bit_length(), image.log_size)  # 2^n > cycles: at least one padding row
-    if n > MAX_LOG_ROWS:
-        raise Unprovable("cycles", f"{cycles} cycles exceed 2^{MAX_LOG_ROWS} - 1")
-    size = 1 << n
+    memory = _Memory(program, input_bytes)
+    size = 1 << max(MIN_LOG_ROWS, cycles.bit_length())
     cols = {name: np.zeros(size, dtype=np.int64) for name in TRACE_COLUMNS}
-    c = {name: arr for name, arr in cols.items()}
-    regs = initial_registers(program)
-    last = [0] * 32
+    c = cols
+    init_regs = initial_registers(program, len(input_bytes))
+    regs = list(init_regs)
+    last = [0] * NREGS
     range_mult = np.zeros(1 << 16, dtype=np.int64)
     limb_mult = np.zeros(1 << 16, dtype=np.int64)
     and_mult = np.zeros(1 << 16, dtype=np.int64)
     pow_mult = np.zeros(1 << 16, dtype=np.int64)
-    mem = {int(w): int(v) for w, v in zip(image.words.tolist(), image.init.tolist())}
-    mem_ts = dict.fromkeys(mem, 0)
-    ro = {int(w): int(r) for w, r in zip(image.words.tolist(), image.ro.tolist())}
+    mem, mem_ts, kinds = memory.value, memory.ts, memory.kind
     maddr = wit[:, 10].tolist()
     bc_mult = np.zeros(1 << LOG_TABLE, dtype=np.int64)
     exit_code = 0
@@ -144,16 +183,31 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
     npcs = wit[:, 1].tolist()
     rdv = wit[:, 6].tolist()
     pc = program.entry
-    for t in range(size - 1 if _lie is not None else cycles):
-        if _lie is None and pc != pcs[t]:  # pragma: no cover - next pcs were compared one row earlier
-            raise Unprovable("execution", f"cycle {t}: pc {pcs[t]:#x} is not {pc:#x}")
+    hl0 = hl = heap_limit_word(heap_bounds(program)[0])
+    w = 0  # the witness row (the co-processor's cycle) of guest row t; the routine's rows share their ecall's
+    limit = (1 << MAX_LOG_ROWS) - 1 if _lie is None else max(4 * cycles, 1 << 12)
+    t = -1
+    while True:
+        t += 1
+        if t >= limit:
+            raise Unprovable("cycles", f"the run needs more than {limit} rows (cycles plus the syscall routine's "
+                             f"rows; at most 2^{MAX_LOG_ROWS} - 1)")
+        if t >= size - 1:
+            _grow(cols)
+            size *= 2
+        guest = pc < VBASE
+        if _lie is None and guest and pc != pcs[w]:  # pragma: no cover - next pcs were compared one row earlier
+            raise Unprovable("execution", f"cycle {w}: pc {pcs[w]:#x} is not {pc:#x}")
         ti = table.index.get(pc)
         if ti is None:
-            op = decode(int(wit[t, 2])).op if t < wit.shape[0] else "?"
-            raise Unprovable("instruction", f"cycle {t}: {op} at pc {pc:#x} is outside provable mode "
+            if pc == VDEAD:
+                raise Unprovable("syscall", f"cycle {w}: brk lowering the break is outside provable mode "
+                                 "(the break may only grow)")
+            op = decode(int(wit[w, 2])).op if w < wit.shape[0] else "?"
+            raise Unprovable("instruction", f"cycle {w}: {op} at pc {pc:#x} is outside provable mode "
                              "(it covers add sub addi slt sltu slti sltiu and or xor andi ori xori sll srl sra "
                              "slli srli srai mul mulh mulhsu mulhu div divu rem remu lui auipc jal jalr beq bne blt bge "
-                             "bltu bgeu fence lb lbu lh lhu lw sb sh sw ecall-exit)")
+                             "bltu bgeu fence lb lbu lh lhu lw sb sh sw, ecall read/write/brk/exit)")
         bc_mult[ti] += 1
         f = rows[ti].tolist()
         for name, v in zip(FIELDS, f):
@@ -228,18 +282,25 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
         for i in range(4):
             mv[f"e{i}"] = int(off == i)
         old = new = 0
+        kind = 0
         if mop:
             if mop in ("lw", "sw") and off or mop in ("lh", "lhu", "sh") and off & 1:
-                raise Unprovable("memory", f"cycle {t}: {mop} at {addr:#x} is misaligned")
-            if word not in mem and _lie is None:
-                raise Unprovable("memory", f"cycle {t}: {mop} at {addr:#x} is outside the ELF's segments "
-                                 "(provable mode's memory)")
-            if word not in mem:  # a lying prover's access outside the table: only RAM checking can catch it
-                mem[word], mem_ts[word], ro[word] = 0, 0, 0
-            if _lie is None and addr != maddr[t]:  # pragma: no cover - the adder computes the machine's address
-                raise Unprovable("execution", f"cycle {t}: address {maddr[t]:#x} is not {addr:#x}")
-            if mop[0] == "s" and ro[word] and _lie is None:
-                raise Unprovable("memory", f"cycle {t}: {mop} to {addr:#x} writes an executable segment")
+                raise Unprovable("memory", f"cycle {w}: {mop} at {addr:#x} is misaligned")
+            present = memory.touch(word)
+            if not present and _lie is None:
+                raise Unprovable("memory", f"cycle {w}: {mop} at {addr:#x} is outside provable mode's memory "
+                                 "(the ELF's segments, the heap, the I/O regions)")
+            if not present:  # a lying prover's access outside the table: only RAM checking can catch it
+                mem[word], mem_ts[word], kinds[word] = 0, 0, 0
+            kind = kinds[word]
+            if _lie is None and guest and addr != maddr[w]:  # pragma: no cover - the adder computes it
+                raise Unprovable("execution", f"cycle {w}: address {maddr[w]:#x} is not {addr:#x}")
+            if _lie is None and mop[0] == "s" and kind & KIND_RO:
+                raise Unprovable("memory", f"cycle {w}: {mop} to {addr:#x} writes a read-only word")
+            if _lie is None and guest and kind & KIND_VO:
+                raise Unprovable("memory", f"cycle {w}: {mop} at {addr:#x} touches provable mode's I/O regions")
+            if _lie is None and kind & KIND_HEAP and word >= hl:  # pragma: no cover - the machine traps first
+                raise Unprovable("memory", f"cycle {w}: {mop} at {addr:#x} is above the break")
             old = lie(t, "old", mem[word])
             tsm = lie(t, "tsm", mem_ts[word])
             sh8 = 8 * off
@@ -263,7 +324,10 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
             mv.update({"old_lo": old & 0xFFFF, "old_hi": old >> 16, "new_lo": new & 0xFFFF, "new_hi": new >> 16,
                        "tsm": tsm, "dlm": gap % TS_SHIFT, "dhm": gap // TS_SHIFT, "sg": sg,
                        "ld_lo": res & 0xFFFF if mop[0] == "l" else 0, "ld_hi": res >> 16 if mop[0] == "l" else 0,
-                       "ro": ro[word]})
+                       "ro": kind & KIND_RO, "vo": int(bool(kind & KIND_VO)), "hf": int(bool(kind & KIND_HEAP))})
+            if kind & KIND_HEAP:
+                hgap = (hl - word - 1) % P  # a lying prover's access above the break wraps (caught)
+                mv["hgl"], mv["hgh"] = hgap % TS_SHIFT, hgap // TS_SHIFT
         for i, limb in enumerate((old & 0xFFFF, old >> 16)):
             mv[f"B{2 * i}"], mv[f"B{2 * i + 1}"] = limb & 0xFF, limb >> 8
             mv[f"s{2 * i}"], mv[f"s{2 * i + 1}"] = (limb >> 7) & 1, limb >> 15
@@ -299,8 +363,9 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
         value = lie(t, "value", res if f[_F["wr"]] else 0)
         exiting = bool(flag["f_ecall"])
         if exiting:
-            if a not in EXIT_SYSCALLS:
-                raise Unprovable("syscall", f"cycle {t}: ecall {a} (provable mode covers exit, 93/94, only)")
+            if a not in EXIT_SYSCALLS and _lie is None:
+                raise Unprovable("syscall", f"cycle {w}: ecall {a} is outside provable mode (it covers read 63, "
+                                 "write 64, brk 214, exit 93/94)")
             exit_code = v2
             npc = 0  # the first padding row's pc
         elif flag["f_jalr"]:
@@ -312,10 +377,12 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
         else:
             npc = f[_F["ret_lo"]] | (f[_F["ret_hi"]] << 16)
         npc = lie(t, "npc", npc)
-        if _lie is None and not exiting and npc != npcs[t]:
-            raise Unprovable("execution", f"cycle {t}: next pc {npcs[t]:#x} is not {npc:#x} (a trap?)")
-        if _lie is None and rd and value != rdv[t]:
-            raise Unprovable("execution", f"cycle {t}: x{rd} = {rdv[t]:#x}, expected {value:#x}")
+        hl_next = a if f[_F["f_brk"]] else hl
+        entering = guest and npc == VBASE and rd == RET
+        if _lie is None and guest and not exiting and not entering and npc != npcs[w]:
+            raise Unprovable("execution", f"cycle {w}: next pc {npcs[w]:#x} is not {npc:#x} (a trap?)")
+        if _lie is None and guest and not entering and rd and value != rdv[w]:
+            raise Unprovable("execution", f"cycle {w}: x{rd} = {rdv[w]:#x}, expected {value:#x}")
         ts1 = lie(t, "ts1", last[rs1])
         last[rs1] = 3 * t + 1
         ts2 = lie(t, "ts2", last[rs2])
@@ -325,6 +392,13 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
         if rd:
             regs[rd] = value
         last[rd] = 3 * t + 3
+        if not guest and npc < VBASE and not exiting:  # the routine returns to the guest: the ecall's a0
+            if _lie is None and (npc != npcs[w] or regs[10] != rdv[w]):
+                raise Unprovable("execution", f"cycle {w}: the syscall routine returned a0 = {regs[10]:#x} to "
+                                 f"{npc:#x}; the co-processor has a0 = {rdv[w]:#x}, next pc {npcs[w]:#x}")
+            w += 1
+        elif guest and not entering and not exiting:
+            w += 1
         vals = {
             "active": 1, "active_next": int(not exiting), "npc_lo": npc & 0xFFFF, "npc_hi": npc >> 16,
             "v1_lo": a & 0xFFFF, "v1_hi": a >> 16, "v2_lo": v2 & 0xFFFF, "v2_hi": v2 >> 16,
@@ -333,8 +407,9 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
             "s_lo": s & 0xFFFF, "s_hi": (s >> 16) & 0xFFFF, "c0": ((a & 0xFFFF) + (b & 0xFFFF)) >> 16,
             "c1": s >> 32, "d_lo": d & 0xFFFF, "d_hi": d >> 16, "k0": ((d & 0xFFFF) + (b & 0xFFFF)) >> 16,
             "k1": k1, "sa": sa, "sb": sb, "lt": lt, "inv": pow(dz, P - 2, P) if dz else 0, "taken": taken,
-            "res_lo": res & 0xFFFF, "res_hi": res >> 16,
+            "res_lo": res & 0xFFFF, "res_hi": res >> 16, "hl": hl, "nhl": hl_next,
         }
+        hl = hl_next
         for k, ts in ((1, ts1), (2, ts2), (3, ts3)):
             gap = 3 * t + k - ts - 1
             vals[f"dl{k}"], vals[f"dh{k}"] = gap % TS_SHIFT, gap // TS_SHIFT
@@ -345,17 +420,36 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
                   2 * ((b >> 16) - (sb << 15)), vals["dl1"], vals["dh1"], vals["dl2"], vals["dh2"], vals["dl3"],
                   vals["dh3"], vals["ma_lo"], vals.get("dlm", 0), vals.get("dhm", 0),
                   *(vals[f"cm{k}"] for k in range(8)), 2 * ((xv >> 16) - (vals["sx"] << 15)), vals["r_lo"],
-                  vals["r_hi"], 2 * (vals["r_hi"] - (vals["sr"] << 15)), vals["u_lo"], vals["u_hi"]):
+                  vals["r_hi"], 2 * (vals["r_hi"] - (vals["sr"] << 15)), vals["u_lo"], vals["u_hi"],
+                  vals.get("hgl", 0), vals.get("hgh", 0)):
             if 0 <= v < 1 << 16:  # a lying prover's out-of-range value has no table row (the lookup fails)
                 range_mult[v] += 1
         if exiting:
             break
         pc = npc
-    else:
-        raise Unprovable("execution", "the trace does not end with exit")
-    if _lie is None and t != cycles - 1:  # pragma: no cover - the machine halts at the exit
+    if _lie is None and w != cycles - 1:  # pragma: no cover - the machine halts at the exit
         raise Unprovable("execution", "rows after the exit")
-    cycles = t + 1
+    active_rows = t + 1
+    out_len = (regs[OUTCUR] - OUTPUT_BASE) & M
+    padded = b"".join(mem.get((OUTPUT_BASE >> 2) + k, 0).to_bytes(4, "little") for k in range((out_len + 3) // 4))
+    output = padded[:out_len]
+    if _lie is None and output != bytes(machine.public_output):  # pragma: no cover - the routine copies it
+        raise Unprovable("execution", "the output region differs from the co-processor's public output")
+    base_words = len(memory_image(program, input_bytes, output).words)
+    heap_words = memory.heap_top - memory.heap[0]
+    n = max(MIN_LOG_ROWS, active_rows.bit_length(), (base_words + heap_words - 1).bit_length())
+    if n > MAX_LOG_ROWS or base_words + heap_words > 1 << MAX_LOG_WORDS:
+        raise Unprovable("cycles", f"{active_rows} rows ({cycles} cycles) and {base_words + heap_words} memory "
+                         f"words exceed 2^{MAX_LOG_ROWS} - 1 rows")
+    image = memory_image(program, input_bytes, output, n)
+    while size < 1 << n:
+        _grow(cols)
+        size *= 2
+    size = 1 << n
+    for name in list(cols):
+        cols[name] = cols[name][:size]
+    c = cols
+    cycles = active_rows
     # padding rows are all zero (15 zero range and 3 zero limb lookups each), except the cyclic wrap
     range_mult[0] += RANGE_VALUES * (size - cycles)
     limb_mult[0] += 3 * (size - cycles)
@@ -364,13 +458,17 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
     pow_mult[0] += size - cycles
     # offset 0 is one-hot e0 on the padding too; b = 0 looks up the pow row 0 (2^0, 2^32)
     c["e0"][cycles:] = c["P0"][cycles:] = c["Q4"][cycles:] = 1
-    for j, w in enumerate(image.words.tolist()):
-        c["fin_lo"][j], c["fin_hi"][j], c["fin_ts"][j] = mem[w] & 0xFFFF, mem[w] >> 16, mem_ts[w]
+    c["hl"][cycles:] = c["nhl"][cycles:] = hl
+    for j, word in enumerate(image.words.tolist()):
+        v = mem.get(word, int(image.init[j]))
+        c["fin_lo"][j], c["fin_hi"][j], c["fin_ts"][j] = v & 0xFFFF, v >> 16, mem_ts.get(word, 0)
     entry = program.entry
     c["npc_lo"][size - 1], c["npc_hi"][size - 1] = entry & 0xFFFF, entry >> 16
     c["active_next"][size - 1] = 1
+    c["nhl"][size - 1] = hl0
     columns = {name: (arr % P).astype(np.uint64) for name, arr in cols.items()}
-    finals = [(regs[r] & 0xFFFF, regs[r] >> 16, last[r]) for r in range(32)]
-    return Trace(program, table, n, cycles, exit_code, columns, range_mult.astype(np.uint64),
+    finals = [(regs[r] & 0xFFFF, regs[r] >> 16, last[r]) for r in range(NREGS)]
+    return Trace(program, table, n, int(wit.shape[0]), exit_code, output, init_regs, cycles, columns,
+                 range_mult.astype(np.uint64),
                  bc_mult.astype(np.uint64), finals, image, limb_mult.astype(np.uint64),
                  and_mult.astype(np.uint64), pow_mult.astype(np.uint64))

@@ -1,11 +1,11 @@
-"""The ``stele.vm-proof/2`` encoding: canonical CBOR, decoded strictly.
+"""The ``stele.vm-proof/3`` encoding: canonical CBOR, decoded strictly.
 
 A proof is a map with exactly these keys::
 
-    version        "stele.vm-proof/2" (proofs of the constraint system stele.vm-air/3)
+    version        "stele.vm-proof/3" (proofs of the constraint system stele.vm-air/4)
     statement      bytes: the canonical stele.vm-statement/1 encoding
     roots          [trace, multiplicities, helpers]: three 32-byte Merkle roots
-    final_regs     96 packed u32: (lo, hi, ts) for x0..x31
+    final_regs     123 packed u32: (lo, hi, ts) for x0..x40 (x32..x40: the syscall routine's)
     helper_sums    packed extension elements, one per LogUp helper
     claims         packed [constraint_sum, shift_sum]
     rounds         packed n * (d + 1) extension elements (the trace sum-check)
@@ -36,6 +36,7 @@ from stele.protocol import encode
 
 from ._air import HELPERS, TRACE_COLUMNS
 from ._air import AIR_VERSION
+from ._syscalls import NREGS
 from ._errors import MalformedStatement, MalformedVmProof, OutdatedVmProof
 from ._prove import HELPER_COLUMNS, KEEP, OUTDATED_PROTOCOLS, PROTOCOL, ROUND_DEGREE, VmProof, _params
 from ._statement import decode_statement, encode_statement
@@ -104,7 +105,7 @@ def _decode(data: bytes) -> VmProof:
         raise MalformedVmProof("statement.log_cycles", f"{n} is outside {MIN_LOG_ROWS}..{MAX_LOG_ROWS}")
     roots = read_list(m["roots"], 3, 3, "roots")
     r1, rm, r2 = (read_bytes(r, 32, f"roots[{i}]") for i, r in enumerate(roots))
-    regs = read_base_vector(m["final_regs"], 96, "final_regs").reshape(32, 3).tolist()
+    regs = read_base_vector(m["final_regs"], 3 * NREGS, "final_regs").reshape(NREGS, 3).tolist()
     finals = tuple((int(a), int(b), int(c)) for a, b, c in regs)
     sums = _tuples(read_ext_vector(m["helper_sums"], len(HELPERS), "helper_sums"))
     claims = _tuples(read_ext_vector(m["claims"], 2, "claims"))

@@ -52,8 +52,12 @@ def test_verify_exit_codes(made: tuple[Path, Path, Path, str], tmp_path: Path,
     _store, elf, receipt, _ = made
     other = tmp_path / "o.elf"
     other.write_bytes(counter(60))
-    assert main(["receipt", "verify", str(receipt), "--elf", str(elf)]) == 0
+    inp = tmp_path / "in"
+    inp.write_bytes(b"in")
+    assert main(["receipt", "verify", str(receipt), "--elf", str(elf), "--input", str(inp)]) == 0
     assert capsys.readouterr().out.startswith("verified: ")
+    assert main(["receipt", "verify", str(receipt), "--elf", str(elf)]) == 7  # the input is the initial memory's
+    assert "receipt rejected: input" in capsys.readouterr().err
     assert main(["receipt", "verify", str(receipt), "--elf", str(other)]) == 7
     assert "receipt rejected: code" in capsys.readouterr().err
     wrong_input = tmp_path / "x"

@@ -84,11 +84,15 @@ def test_wrong_elf_input_output_exit_code_are_named(receipt: Receipt) -> None:
 
 
 def test_a_cycle_count_that_does_not_fit_the_proof_is_rejected(receipt: Receipt) -> None:
-    for cycles in (receipt.cycles * 4, 3 if receipt.statement.log_cycles > 4 else 100):
+    """More cycles than the proof's rows is refused; the exact count below that is the prover's claim."""
+    for cycles in (receipt.cycles * 4, 1 << receipt.statement.log_cycles):
         forged = Receipt(receipt.statement, cycles, receipt.proof)
         with pytest.raises((ReceiptRejected, MalformedReceipt)) as info:
-            verify_receipt(forged.encode() if cycles < 1 << receipt.statement.log_cycles else forged, elf=ELF)
+            verify_receipt(forged.encode() if cycles < 1 << receipt.statement.log_cycles else forged, elf=ELF,
+                           input_bytes=b"in")
         assert getattr(info.value, "claim", getattr(info.value, "field", "")) == "cycles"
+    fewer = Receipt(receipt.statement, receipt.cycles - 1, receipt.proof)
+    assert verify_receipt(fewer.encode(), elf=ELF, input_bytes=b"in").cycles == receipt.cycles - 1
 
 
 def test_a_statement_swapped_under_a_proof_is_refused(receipt: Receipt, other: Receipt) -> None:

@@ -18,7 +18,7 @@ from stele.actors.zkvm._bytecode import MEM_FLAGS
 from stele.actors.zkvm._bytecode import FIELDS
 from stele.actors.zkvm._prove import _public_tables, pow_table
 from stele.actors.zkvm._statement import Statement
-from stele.actors.zkvm._trace import Trace, initial_registers
+from stele.actors.zkvm._trace import Trace
 
 
 def violations(trace: Trace, st: Statement) -> list[str]:
@@ -28,7 +28,7 @@ def violations(trace: Trace, st: Statement) -> list[str]:
     cols = dict(trace.columns)
     cols.update(_public_tables(n, trace.image))
     out: list[str] = []
-    for name, poly in constraints(st.entry, st.exit_code):
+    for name, poly in constraints(st.entry, st.exit_code, trace.image.heap_limit0):
         vals = poly.eval_vec(cols, size)
         if vals.any():
             out.append(f"constraint {name}")
@@ -55,8 +55,8 @@ def violations(trace: Trace, st: Statement) -> list[str]:
         rcount.update(int(v) for v in vals.tolist())
     if rcount != Counter({v: int(m) for v, m in enumerate(trace.range_mult.tolist()) if m}):
         out.append("range multiplicities")
-    init = initial_registers(trace.program)
-    left: Counter[tuple[int, ...]] = Counter((r, init[r] & 0xFFFF, init[r] >> 16, 0) for r in range(32))
+    init = trace.init_regs
+    left: Counter[tuple[int, ...]] = Counter((r, init[r] & 0xFFFF, init[r] >> 16, 0) for r in range(len(init)))
     right: Counter[tuple[int, ...]] = Counter((r, lo % P, hi % P, ts % P) for r, (lo, hi, ts) in
                                             enumerate(trace.final_regs))
     for t in active:
@@ -104,16 +104,17 @@ def _ram_violations(trace: Trace, cols: dict[str, np.ndarray], active: list[int]
     left: Counter[tuple[int, ...]] = Counter()
     right: Counter[tuple[int, ...]] = Counter()
     for j, w in enumerate(img.words.tolist()):
-        v, ro = int(img.init[j]), int(img.ro[j])
-        left[(w & 0x3FFF, w >> 14, v & 0xFFFF, v >> 16, 0, ro)] += 1
-        right[(w & 0x3FFF, w >> 14, int(cols["fin_lo"][j]), int(cols["fin_hi"][j]), int(cols["fin_ts"][j]), ro)] += 1
+        v, kind = int(img.init[j]), int(img.kind[j])
+        left[(w & 0x3FFF, w >> 14, v & 0xFFFF, v >> 16, 0, kind)] += 1
+        right[(w & 0x3FFF, w >> 14, int(cols["fin_lo"][j]), int(cols["fin_hi"][j]), int(cols["fin_ts"][j]),
+               kind)] += 1
     size = len(cols["idx"])
     for t in range(size):
         mult = sum(int(cols[f][t]) for f in MEM_FLAGS) % P
         if not mult:
             continue
         addr = (int(cols["ma_lo"][t]), int(cols["s_hi"][t]))
-        ro = int(cols["ro"][t])
+        ro = (int(cols["ro"][t]) + 2 * int(cols["vo"][t]) + 4 * int(cols["hf"][t])) % P
         for _ in range(mult if mult < 1 << 20 else 1):
             right[addr + (int(cols["old_lo"][t]), int(cols["old_hi"][t]), int(cols["tsm"][t]), ro)] += 1
             left[addr + (int(cols["new_lo"][t]), int(cols["new_hi"][t]), (t + 1) % P, ro)] += 1

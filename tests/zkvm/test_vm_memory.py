@@ -87,8 +87,8 @@ def test_bss_reads_zero_and_the_image_is_bound() -> None:
 @pytest.mark.parametrize("body, detail", [
     (li(5, DATA + 2) + [encode("lw", 6, 5, imm=0)], "Misaligned"),
     (li(5, DATA + 1) + [encode("sh", 0, 5, 6, imm=0)], "Misaligned"),
-    (li(5, 0x7FFE0000) + [encode("sw", 0, 5, 6, imm=0)], "outside the ELF's segments"),
-    (li(5, TEXT) + [encode("sw", 0, 5, 6, imm=0)], "executable segment"),
+    (li(5, 0x7FFE0000) + [encode("sw", 0, 5, 6, imm=0)], "outside provable mode's memory"),
+    (li(5, TEXT) + [encode("sw", 0, 5, 6, imm=0)], "read-only word"),
 ])
 def test_uncovered_memory_use_is_a_typed_refusal(body: list[int], detail: str) -> None:
     with pytest.raises(Unprovable, match=detail):

@@ -45,6 +45,18 @@ def test_public_columns_match_their_tables() -> None:
     assert set(got) == set(tabs)
     for name, tab in tabs.items():
         assert got[name] == evaluate(tab, r), name
+    # with an input, a public output and the heap window filling the 2^6 rows
+    prog = load_elf(make_elf([0x13, 0x13, 0x73], data=bytes(range(1, 10)), bss=30))
+    image = memory_image(prog, b"abcde", b"xyz", n)
+    assert image.size == 1 << n and image.log_size == n
+    assert image.kind.tolist() == [1] * 3 + [0] * 10 + [4] * 48 + [3, 3] + [2]
+    assert image.out.tolist()[-1] == 1 and image.fin[-1] == int.from_bytes(b"xyz", "little")
+    assert image.init[-3] == int.from_bytes(b"abcd", "little") and image.init[-2] == ord("e")
+    tabs = _public_tables(n, image)
+    got = public_eval(r)
+    got.update(image.public_eval(r))
+    for name, tab in tabs.items():
+        assert got[name] == evaluate(tab, r), name
 
 
 @settings(max_examples=25, deadline=None)
@@ -60,7 +72,7 @@ def test_poly_vector_and_point_evaluation_agree(seed: int) -> None:
 
 
 def test_constraint_degrees_and_round_degree() -> None:
-    zc, lnext, lcur = _batch(0x10000, 3, (1, 2, 3, 4), (5, 6, 7, 8), (9, 1, 1, 1), (2, 2, 2, 2))
+    zc, lnext, lcur = _batch(0x10000, 3, 0x4000, (1, 2, 3, 4), (5, 6, 7, 8), (9, 1, 1, 1), (2, 2, 2, 2))
     assert zc.degree == 3 and lnext.degree == lcur.degree == 1
     assert ROUND_DEGREE == zc.degree + 1
     for name, c in constraints(0x10000, 3):
