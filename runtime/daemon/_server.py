@@ -71,6 +71,8 @@ from ._messages import (DAEMON_PROTOCOL, TERMINAL_STATES, CancelRequest, DigestR
                         ServerStatusRequest, StatsReply, StatsRequest, StoreBlobRequest,
                         StoredNamesReply, StoreSourceRequest, SubmitRequest, TenantUsage,
                         WaitRequest, Welcome)
+from ._repo_handlers import REPO_HANDLERS
+from ._repo_view import RepoView
 from ._tenants import Tenant, TenantStore, namespace_of
 from ._wire import args_from_wire, limits_from_wire, outcome_of, raised_of
 
@@ -130,9 +132,20 @@ class Daemon:
         self.env = env
         self.store_file = store_file
         self.log = log
-        self.tenants = TenantStore(store_file, env)
-        self.jobs = JobStore(store_file, env)
-        self.kv_base = KVStore(store_file, env=env)
+        opened: list[Any] = []
+        try:  # the daemon's own connections to the store file, closed again if one fails
+            self.tenants = TenantStore(store_file, env)
+            opened.append(self.tenants)
+            self.jobs = JobStore(store_file, env)
+            opened.append(self.jobs)
+            self.kv_base = KVStore(store_file, env=env)
+            opened.append(self.kv_base)
+            self.view = RepoView(store_file, env)
+        except sqlite3.Error as exc:
+            for db in opened:
+                db.close()
+            raise StoreUnavailable(f"cannot open the daemon's tables in {store_file}: "
+                                   f"{exc}") from None
         self.started_ns = env.now_ns()
         self.addresses: list[str] = []
         self.connections = 0
@@ -163,6 +176,7 @@ class Daemon:
         self.tenants.close()
         self.jobs.close()
         self.kv_base.close()
+        self.view.close()
 
     # -- tenants ---------------------------------------------------------------
     def _usage(self, tenant: str) -> _Usage:
@@ -479,16 +493,16 @@ class Daemon:
         ns = namespace_of(tenant.name)
         inner = f"{ns}.{body.namespace}" if body.namespace else ns
         names = await self.rt.store(body.source, filename=body.filename, namespace=inner)
-        self._forget(tenant)
+        self.forget(tenant)
         self.tenants.own(tenant.name, sorted({str(d) for d in names.values()}))
         cut = len(ns) + 1
-        return StoredNamesReply({k[cut:] if k.startswith(ns + ".") else k: d
-                                 for k, d in names.items()})
+        shown = {k[cut:] if k.startswith(ns + ".") else k: d for k, d in names.items()}
+        return StoredNamesReply(shown, tuple(shown))
 
     async def _store_blob(self, tenant: Tenant, body: StoreBlobRequest) -> Message:
         name = None if body.name is None else f"{namespace_of(tenant.name)}.{body.name}"
         digest = await self.rt.store_blob(body.data, name=name)
-        self._forget(tenant)
+        self.forget(tenant)
         self.tenants.own(tenant.name, [str(digest)])
         return DigestReply(digest)
 
@@ -502,7 +516,8 @@ class Daemon:
         assert isinstance(record, ObjectRecord)
         return DigestReply(digest, record.kind)
 
-    def _forget(self, tenant: Tenant) -> None:
+    def forget(self, tenant: Tenant) -> None:
+        """Drop the tenant's cached resolutions (its names changed)."""
         for key in [k for k in self._resolved if k[0] == tenant.name]:
             del self._resolved[key]
 
@@ -601,6 +616,28 @@ class Daemon:
         if result.receipt is not None:  # the tenant may fetch its own receipts by digest
             self.tenants.own(tenant.name, [str(result.receipt.digest())])
         return outcome_of(result, target=body.target)
+
+    async def resume_durable(self, tenant: Tenant, ident: str) -> Message:
+        """Finish the tenant's durable execution ``ident`` (``stele resume --connect``)."""
+        from ..actors.sandbox._durable import UnknownExecution
+
+        usage = self._usage(tenant.name)
+        usage.executions += 1
+        usage.running += 1
+        outcome = "failed"
+        try:
+            try:
+                result = await self.rt.resume(durable_id(tenant.name, ident))
+            except UnknownExecution:  # named by the tenant's id, not the store's
+                raise UnknownExecution(ident) from None
+            except DurableMismatch as exc:
+                raise DurableMismatch(ident, exc.field, exc.journaled, exc.now) from None
+            outcome = "succeeded"
+        finally:
+            usage.ended(outcome)
+            self._finished(tenant.name, usage)
+        usage.fuel += result.cost
+        return outcome_of(result)
 
     async def _run(self, tenant: Tenant, target: str, args: tuple[Any, ...], limits: Any,
                    policy: Any, engine: str, memo: bool, kv: TxKV | None, *,
@@ -1010,6 +1047,7 @@ _HANDLERS: dict[type[Message], _Handler] = {
     WaitRequest: Daemon._wait,
     CancelRequest: Daemon._cancel,
     ServerStatusRequest: Daemon._server_status,
+    **REPO_HANDLERS,
 }
 
 

@@ -1,0 +1,128 @@
+"""The daemon's answers to the repository requests (:mod:`stele.daemon._repo_messages`).
+
+Each handler acts as one tenant: targets resolve among the tenant's own
+names and objects (:meth:`Daemon.resolve`), reads go through the tenant's
+:class:`~stele.daemon._repo_view.RepoView`, and writes (``rename``,
+``delete``) go through the repository actor -- the store's one writer of
+names -- under the tenant's namespace, recorded with the tenant's name as
+author.  Errors name what the tenant wrote, never the namespaced name.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..protocol import Digest, Message
+from ..store._errors import NameNotFound, UnknownTarget
+from ._repo_messages import (DeleteRequest, DependentsRequest, FetchRequest, HistoryRequest,
+                             NameChangeInfo, NamesRequest, RenameRequest, ResumeRequest,
+                             ShowRequest)
+from ._tenants import Tenant, namespace_of
+
+if TYPE_CHECKING:
+    from ._server import Daemon
+
+__all__ = ["REPO_HANDLERS"]
+
+
+async def _show(d: Daemon, tenant: Tenant, body: ShowRequest) -> Message:
+    digest = await d.resolve(tenant, body.target)
+    return await d.view.call(d.view.show, tenant.name, digest, body.closure)
+
+
+async def _names(d: Daemon, tenant: Tenant, body: NamesRequest) -> Message:
+    return await d.view.call(d.view.names, tenant.name, body.namespace)
+
+
+async def _history(d: Daemon, tenant: Tenant, body: HistoryRequest) -> Message:
+    return await d.view.call(d.view.history, tenant.name, body.name)
+
+
+async def _dependents(d: Daemon, tenant: Tenant, body: DependentsRequest) -> Message:
+    digest = await d.resolve(tenant, body.target)
+    return await d.view.call(d.view.dependents, tenant.name, digest, body.all)
+
+
+async def _lookup(d: Daemon, tenant: Tenant, name: str) -> Digest | None:
+    """The digest the tenant's ``name`` is bound to now, or ``None``."""
+    from ..actors.repository._messages import Resolved, Resolve
+
+    if not name or ":" in name or name.startswith("."):
+        return None
+    try:
+        reply = await d.rt._ask("repository", Resolve(f"{namespace_of(tenant.name)}.{name}"))
+    except (NameNotFound, UnknownTarget):
+        return None
+    assert isinstance(reply, Resolved)  # a dotted name is never a digest prefix: a binding
+    return reply.digest
+
+
+async def _changed(d: Daemon, tenant: Tenant, message: Any, name: str) -> NameChangeInfo:
+    """Send a name change to the repository actor; the executor forgets its name cache."""
+    from ..actors.executor import NamesChanged
+    from ..actors.repository._messages import NameChange
+
+    try:
+        event = await d.rt._ask("repository", message)
+    except NameNotFound:
+        raise NameNotFound(name) from None
+    assert isinstance(event, NameChange)
+    d.forget(tenant)
+    await d.rt._ref("executor").send(NamesChanged())
+    return NameChangeInfo(name, event.previous, event.digest, event.time_ns, event.author)
+
+
+async def _rename(d: Daemon, tenant: Tenant, body: RenameRequest) -> Message:
+    """As ``stele rename`` checks locally: OLD bound, NEW another name, NEW free or forced."""
+    from ..actors.repository._messages import RemoveName, SetName
+    from ._server import BadRequest
+
+    ns = namespace_of(tenant.name)
+    digest = await _lookup(d, tenant, body.old)
+    if digest is None:
+        raise NameNotFound(body.old)
+    if body.old == body.new:
+        raise BadRequest(f"{body.old!r} and {body.new!r} are the same name")
+    current = await _lookup(d, tenant, body.new)
+    if current is not None and not body.force:
+        raise BadRequest(f"{body.new!r} is already bound to {current.short()}; "
+                         "delete it first or pass --force")
+    info = await _changed(d, tenant, SetName(f"{ns}.{body.new}", str(digest), tenant.name),
+                          body.new)
+    await _changed(d, tenant, RemoveName(f"{ns}.{body.old}", tenant.name), body.old)
+    return info
+
+
+async def _delete(d: Daemon, tenant: Tenant, body: DeleteRequest) -> Message:
+    from ..actors.repository._messages import RemoveName
+
+    if await _lookup(d, tenant, body.name) is None:
+        raise NameNotFound(body.name)
+    return await _changed(d, tenant, RemoveName(f"{namespace_of(tenant.name)}.{body.name}",
+                                                tenant.name), body.name)
+
+
+async def _fetch(d: Daemon, tenant: Tenant, body: FetchRequest) -> Message:
+    roots = [await d.resolve(tenant, t) for t in body.targets]
+    for target in body.optional:
+        try:
+            roots.append(await d.resolve(tenant, target))
+        except UnknownTarget:
+            continue
+    return await d.view.call(d.view.fetch, tenant.name, list(dict.fromkeys(roots)))
+
+
+async def _resume(d: Daemon, tenant: Tenant, body: ResumeRequest) -> Message:
+    return await d.resume_durable(tenant, body.durable)
+
+
+REPO_HANDLERS: dict[type[Message], Any] = {
+    ShowRequest: _show,
+    NamesRequest: _names,
+    HistoryRequest: _history,
+    DependentsRequest: _dependents,
+    RenameRequest: _rename,
+    DeleteRequest: _delete,
+    FetchRequest: _fetch,
+    ResumeRequest: _resume,
+}

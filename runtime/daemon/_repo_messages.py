@@ -1,0 +1,201 @@
+"""The repository over the daemon: wire messages (protocol tags 640-659, version 3).
+
+These carry the store commands (``stele show``, ``names``, ``history``,
+``dependents``, ``rename``, ``delete``, ``diff``) and the code fetch behind
+the commands that run locally on code a daemon holds (``stele eval``,
+``compile``, ``profile``, ``debug`` with ``--connect``).  Every name in them
+is as the tenant sees it: the daemon maps it to and from the tenant's
+namespace, and never answers with another tenant's names or objects.
+
+A request whose target is unknown is answered :class:`~stele.daemon._messages.Raised`
+with the same typed error as the embedded repository (``UnknownTarget``,
+``NameNotFound``, ``AmbiguousPrefix``), so the CLI's exit codes agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..protocol import Digest, Message, message
+
+__all__ = [
+    "ShowRequest", "WireDependency", "ClosureEntry", "ShowOutcome", "NamesRequest", "NamesList",
+    "HistoryRequest", "NameChangeInfo", "HistoryList", "DependentsRequest", "DependentRow",
+    "DependentsList", "RenameRequest", "DeleteRequest", "FetchRequest", "WireObject",
+    "FetchReply", "ResumeRequest",
+]
+
+
+@message(640)
+@dataclass(frozen=True, slots=True)
+class ShowRequest(Message):
+    """``stele show TARGET``; ``closure`` asks for every transitive dependency too."""
+
+    target: str
+    closure: bool = False
+
+
+@message(641)
+@dataclass(frozen=True, slots=True)
+class WireDependency(Message):
+    """One direct dependency as ``show`` prints it (``identifier`` is how the text names it)."""
+
+    digest: Digest
+    kind: str
+    identifier: str
+    names: tuple[str, ...]
+
+
+@message(642)
+@dataclass(frozen=True, slots=True)
+class ClosureEntry(Message):
+    """One object of a closure (dependencies first) with the tenant's names for it."""
+
+    digest: Digest
+    kind: str
+    names: tuple[str, ...]
+
+
+@message(643)
+@dataclass(frozen=True, slots=True)
+class ShowOutcome(Message):
+    """A stored object made readable; ``closure`` is ``None`` unless it was asked for."""
+
+    digest: Digest
+    kind: str
+    names: tuple[str, ...]
+    text: str
+    dependencies: tuple[WireDependency, ...]
+    closure: tuple[ClosureEntry, ...] | None = None
+
+
+@message(644)
+@dataclass(frozen=True, slots=True)
+class NamesRequest(Message):
+    """The tenant's bound names (all, or ``namespace`` and below)."""
+
+    namespace: str | None = None
+
+
+@message(645)
+@dataclass(frozen=True, slots=True)
+class NamesList(Message):
+    """(name, digest) pairs sorted by name."""
+
+    names: tuple[tuple[str, Digest], ...]
+
+
+@message(646)
+@dataclass(frozen=True, slots=True)
+class HistoryRequest(Message):
+    """Every change of one of the tenant's names."""
+
+    name: str
+
+
+@message(647)
+@dataclass(frozen=True, slots=True)
+class NameChangeInfo(Message):
+    """One change of a name: ``previous`` -> ``digest`` (``None``: unbound) at ``time_ns``."""
+
+    name: str
+    previous: Digest | None
+    digest: Digest | None
+    time_ns: int
+    author: str
+
+
+@message(648)
+@dataclass(frozen=True, slots=True)
+class HistoryList(Message):
+    """A name's changes, oldest first (empty for a name never bound)."""
+
+    events: tuple[NameChangeInfo, ...]
+
+
+@message(649)
+@dataclass(frozen=True, slots=True)
+class DependentsRequest(Message):
+    """The tenant's stored objects that use ``target``'s object (``all``: transitively)."""
+
+    target: str
+    all: bool = False
+
+
+@message(650)
+@dataclass(frozen=True, slots=True)
+class DependentRow(Message):
+    """A dependent, how many steps away it is, and the tenant's names for it."""
+
+    digest: Digest
+    depth: int
+    names: tuple[str, ...]
+
+
+@message(651)
+@dataclass(frozen=True, slots=True)
+class DependentsList(Message):
+    """``target``'s digest and its dependents, nearest first then by digest."""
+
+    digest: Digest
+    rows: tuple[DependentRow, ...]
+
+
+@message(652)
+@dataclass(frozen=True, slots=True)
+class RenameRequest(Message):
+    """Bind ``new`` to ``old``'s object and unbind ``old``; answered :class:`NameChangeInfo`
+    (the binding of ``new``).  Without ``force`` a bound ``new`` is refused."""
+
+    old: str
+    new: str
+    force: bool = False
+
+
+@message(653)
+@dataclass(frozen=True, slots=True)
+class DeleteRequest(Message):
+    """Unbind one of the tenant's names; answered :class:`NameChangeInfo`."""
+
+    name: str
+
+
+@message(654)
+@dataclass(frozen=True, slots=True)
+class FetchRequest(Message):
+    """The closures of ``targets`` (each must resolve) and of ``optional`` (skipped when
+    unknown), to run locally: a scratch store is rebuilt from the answer."""
+
+    targets: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+
+
+@message(655)
+@dataclass(frozen=True, slots=True)
+class WireObject(Message):
+    """A stored object: its canonical payload (its digest is the payload's), its
+    dependencies, and its ``tel.source`` annotation (written names; ``None`` if none)."""
+
+    kind: str
+    payload: bytes
+    deps: tuple[Digest, ...]
+    source_meta: bytes | None = None
+
+
+@message(656)
+@dataclass(frozen=True, slots=True)
+class FetchReply(Message):
+    """The objects (dependencies first, each once) and the tenant's names that denote them:
+    ``names`` binds each requested target that resolved, and every name of a closure object."""
+
+    objects: tuple[WireObject, ...]
+    names: tuple[tuple[str, Digest], ...]
+
+
+@message(657)
+@dataclass(frozen=True, slots=True)
+class ResumeRequest(Message):
+    """Finish the tenant's durable execution ``durable`` from its journal
+    (``stele resume``); answered :class:`~stele.daemon._messages.ExecOutcome`."""
+
+    durable: str
