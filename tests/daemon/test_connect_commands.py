@@ -190,3 +190,39 @@ async def test_local_only_commands_refuse_connect_saying_why(
         assert await cli(*argv, *conn) == 2, argv
         err = capsys.readouterr().err
         assert why in err and err.count("\n") == 1, err
+
+
+async def test_guests_by_name_and_receipts_come_from_the_daemon(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from zkvm._programs import counter
+
+    root = tmp_path / "d"
+    alice, bob = add_tenant(root, "alice"), add_tenant(root, "bob")
+    elf = tmp_path / "c.elf"
+    elf.write_bytes(counter(30))
+    (tmp_path / "in").write_bytes(b"in")
+    local = ["--store", str(tmp_path / "local" / "store.sqlite")]
+    async with in_process(root) as d:
+        remote = ["--connect", d.address, "--token", alice]
+        for where in (local, remote):
+            assert await cli("store", "--blob", str(elf), "--name", "count", *where) == 0
+        lo, re_ = await _both(capsys, local, remote, "vm", "run", "count", "--input",
+                              str(tmp_path / "in"), "--json")
+        assert lo == re_, (lo, re_)
+        lo, re_ = await _both(capsys, local, remote, "show", "count")
+        assert lo == re_ and lo[0] == 0, (lo, re_)
+        capsys.readouterr()
+        code = await cli("run", "count", "in", "--prove", "--receipt",
+                         str(tmp_path / "r1.receipt"), "--json", *remote)
+        record = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        assert record["ok"] and code == record["exit_code"]
+        digest = str(record["receipt"])
+        out = tmp_path / "r2.receipt"
+        assert await cli("receipt", "get", digest, "-o", str(out), *remote) == 0
+        assert capsys.readouterr().out == f"{digest} -> {out}\n"
+        assert out.read_bytes() == (tmp_path / "r1.receipt").read_bytes()
+        # another tenant cannot fetch alice's receipt or run her guest by name
+        bconn = ["--connect", d.address, "--token", bob]
+        assert await cli("receipt", "get", digest, "-o", str(tmp_path / "b"), *bconn) == 5
+        assert await cli("vm", "run", "count", *bconn) == 5
+        assert not (tmp_path / "b").exists()
