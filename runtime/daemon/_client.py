@@ -45,10 +45,10 @@ from ._messages import (DAEMON_PROTOCOL, CancelRequest, DigestReply, ExecOutcome
                         ResolveRequest, ServerStatus, ServerStatusRequest, StatsReply,
                         StatsRequest, StoreBlobRequest, StoredNamesReply, StoreSourceRequest,
                         SubmitRequest, WaitRequest, Welcome)
+from ..actors.repository._messages import HistoryReply, NameChange, NamesReply
 from ._repo_messages import (DeleteRequest, DependentsList, DependentsRequest, FetchReply,
-                             FetchRequest, HistoryList, HistoryRequest, NameChangeInfo,
-                             NamesList, NamesRequest, RenameRequest, ResumeRequest, ShowOutcome,
-                             ShowRequest)
+                             FetchRequest, HistoryRequest, NamesRequest, RenameRequest,
+                             ResumeRequest, ShowOutcome, ShowRequest)
 from ._wire import args_to_wire, exception_of, limits_to_wire, result_of
 
 if TYPE_CHECKING:
@@ -295,12 +295,12 @@ class RemoteRuntime:
 
     async def names(self, namespace: str | None = None) -> list[tuple[str, Digest]]:
         """This tenant's bound names (all, or ``namespace`` and below), sorted."""
-        reply = await self._expect(NamesRequest(namespace), NamesList)
+        reply = await self._expect(NamesRequest(namespace), NamesReply)
         return list(reply.names)
 
-    async def history(self, name: str) -> list[NameChangeInfo]:
+    async def history(self, name: str) -> list[NameChange]:
         """Every change of ``name``, oldest first (``NameNotFound`` if never bound)."""
-        reply = await self._expect(HistoryRequest(name), HistoryList)
+        reply = await self._expect(HistoryRequest(name), HistoryReply)
         return list(reply.events)
 
     async def dependents(self, target: str | Digest, *, all: bool = False) -> DependentsList:
@@ -309,14 +309,14 @@ class RemoteRuntime:
                                                    DependentsList)
         return reply
 
-    async def rename(self, old: str, new: str, *, force: bool = False) -> NameChangeInfo:
+    async def rename(self, old: str, new: str, *, force: bool = False) -> NameChange:
         """Bind ``new`` to ``old``'s object and unbind ``old`` (history keeps both)."""
-        info: NameChangeInfo = await self._expect(RenameRequest(old, new, force), NameChangeInfo)
+        info: NameChange = await self._expect(RenameRequest(old, new, force), NameChange)
         return info
 
-    async def delete(self, name: str) -> NameChangeInfo:
+    async def delete(self, name: str) -> NameChange:
         """Unbind ``name``; its ``previous`` is the digest it was bound to."""
-        info: NameChangeInfo = await self._expect(DeleteRequest(name), NameChangeInfo)
+        info: NameChange = await self._expect(DeleteRequest(name), NameChange)
         return info
 
     async def fetch(self, targets: Sequence[str], optional: Sequence[str] = ()) -> FetchReply:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ..protocol import Digest
     from ..store import Shown
     from ._client import RemoteRuntime
-    from ._repo_messages import NameChangeInfo
+    from ..actors.repository._messages import NameChange
 
 __all__ = ["on_daemon", "remote_show", "remote_dependents", "remote_rename", "remote_delete",
            "remote_diff"]
@@ -49,10 +49,11 @@ def remote_show(ns: Any, address: str) -> tuple[Shown, list[tuple[Digest, str, l
     async def show(rt: RemoteRuntime) -> Any:
         return await rt.show(ns.target, closure=ns.closure)
 
-    s = on_daemon(ns, address, show)
+    got = on_daemon(ns, address, show)
+    s = got.shown
     shown = Shown(s.digest, s.kind, s.names, s.text, tuple(
         Dependency(d.digest, d.kind, d.identifier, d.names) for d in s.dependencies))
-    return shown, [(c.digest, c.kind, list(c.names)) for c in s.closure or ()]
+    return shown, [(c.digest, c.kind, list(c.names)) for c in got.closure or ()]
 
 
 def remote_dependents(ns: Any, address: str) -> tuple[Digest, list[tuple[Digest, int, list[str]]]]:
@@ -68,12 +69,12 @@ def _unbound(name: str) -> CliError:
     return CliError(f"{name!r} is not a bound name (see 'stele names')", NOT_FOUND)
 
 
-def remote_rename(ns: Any, address: str) -> NameChangeInfo:
+def remote_rename(ns: Any, address: str) -> NameChange:
     """``stele rename OLD NEW [--force]`` on the daemon; the new binding."""
     from ..store import NameNotFound
     from ._server import BadRequest
 
-    async def rename(rt: RemoteRuntime) -> NameChangeInfo:
+    async def rename(rt: RemoteRuntime) -> NameChange:
         return await rt.rename(ns.old, ns.new, force=ns.force)
 
     try:
@@ -84,11 +85,11 @@ def remote_rename(ns: Any, address: str) -> NameChangeInfo:
         raise CliError(str(exc), USAGE) from None
 
 
-def remote_delete(ns: Any, address: str) -> NameChangeInfo:
+def remote_delete(ns: Any, address: str) -> NameChange:
     """``stele delete NAME`` on the daemon; the change (``previous`` was the binding)."""
     from ..store import NameNotFound
 
-    async def delete(rt: RemoteRuntime) -> NameChangeInfo:
+    async def delete(rt: RemoteRuntime) -> NameChange:
         return await rt.delete(ns.name)
 
     try:
@@ -103,7 +104,7 @@ def remote_diff(ns: Any, address: str) -> tuple[Digest, Digest, tuple[str, str] 
         da, db = await _version(rt, ns.a), await _version(rt, ns.b)
         if da == db:
             return da, db, None
-        return da, db, ((await rt.show(da)).text, (await rt.show(db)).text)
+        return da, db, ((await rt.show(da)).shown.text, (await rt.show(db)).shown.text)
 
     return on_daemon(ns, address, diff)
 

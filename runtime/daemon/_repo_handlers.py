@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..protocol import Digest, Message
 from ..store._errors import NameNotFound, UnknownTarget
+from ..actors.repository._messages import NameChange
 from ._repo_messages import (DeleteRequest, DependentsRequest, FetchRequest, HistoryRequest,
-                             NameChangeInfo, NamesRequest, RenameRequest, ResumeRequest,
-                             ShowRequest)
+                             NamesRequest, RenameRequest, ResumeRequest, ShowRequest)
 from ._tenants import Tenant, namespace_of
 
 if TYPE_CHECKING:
@@ -57,10 +57,9 @@ async def _lookup(d: Daemon, tenant: Tenant, name: str) -> Digest | None:
     return reply.digest
 
 
-async def _changed(d: Daemon, tenant: Tenant, message: Any, name: str) -> NameChangeInfo:
+async def _changed(d: Daemon, tenant: Tenant, message: Any, name: str) -> NameChange:
     """Send a name change to the repository actor; the executor forgets its name cache."""
     from ..actors.executor import NamesChanged
-    from ..actors.repository._messages import NameChange
 
     try:
         event = await d.rt._ask("repository", message)
@@ -69,7 +68,7 @@ async def _changed(d: Daemon, tenant: Tenant, message: Any, name: str) -> NameCh
     assert isinstance(event, NameChange)
     d.forget(tenant)
     await d.rt._ref("executor").send(NamesChanged())
-    return NameChangeInfo(name, event.previous, event.digest, event.time_ns, event.author)
+    return NameChange(name, event.previous, event.digest, event.time_ns, event.author)
 
 
 async def _rename(d: Daemon, tenant: Tenant, body: RenameRequest) -> Message:

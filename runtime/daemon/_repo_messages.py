@@ -7,6 +7,12 @@ the commands that run locally on code a daemon holds (``stele eval``,
 is as the tenant sees it: the daemon maps it to and from the tenant's
 namespace, and never answers with another tenant's names or objects.
 
+Where the repository actor's messages already say it, they are the answers
+(they round-trip through canonical CBOR like these): ``NamesRequest`` is
+answered ``NamesReply``, ``HistoryRequest`` ``HistoryReply``, ``RenameRequest``
+and ``DeleteRequest`` ``NameChange``, and ``show``'s text and dependencies
+are a ``ShowReply`` (:mod:`stele.actors.repository`).
+
 A request whose target is unknown is answered :class:`~stele.daemon._messages.Raised`
 with the same typed error as the embedded repository (``UnknownTarget``,
 ``NameNotFound``, ``AmbiguousPrefix``), so the CLI's exit codes agree.
@@ -16,13 +22,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..actors.repository._messages import ShowReply
 from ..protocol import Digest, Message, message
 
 __all__ = [
-    "ShowRequest", "WireDependency", "ClosureEntry", "ShowOutcome", "NamesRequest", "NamesList",
-    "HistoryRequest", "NameChangeInfo", "HistoryList", "DependentsRequest", "DependentRow",
-    "DependentsList", "RenameRequest", "DeleteRequest", "FetchRequest", "WireObject",
-    "FetchReply", "ResumeRequest",
+    "ShowRequest", "ClosureEntry", "ShowOutcome", "NamesRequest", "HistoryRequest",
+    "DependentsRequest", "DependentRow", "DependentsList", "RenameRequest", "DeleteRequest",
+    "FetchRequest", "WireObject", "FetchReply", "ResumeRequest",
 ]
 
 
@@ -37,17 +43,6 @@ class ShowRequest(Message):
 
 @message(641)
 @dataclass(frozen=True, slots=True)
-class WireDependency(Message):
-    """One direct dependency as ``show`` prints it (``identifier`` is how the text names it)."""
-
-    digest: Digest
-    kind: str
-    identifier: str
-    names: tuple[str, ...]
-
-
-@message(642)
-@dataclass(frozen=True, slots=True)
 class ClosureEntry(Message):
     """One object of a closure (dependencies first) with the tenant's names for it."""
 
@@ -56,20 +51,17 @@ class ClosureEntry(Message):
     names: tuple[str, ...]
 
 
-@message(643)
+@message(642)
 @dataclass(frozen=True, slots=True)
 class ShowOutcome(Message):
-    """A stored object made readable; ``closure`` is ``None`` unless it was asked for."""
+    """A stored object made readable (``shown``, as the repository actor answers
+    ``ShowTarget``); ``closure`` is ``None`` unless it was asked for."""
 
-    digest: Digest
-    kind: str
-    names: tuple[str, ...]
-    text: str
-    dependencies: tuple[WireDependency, ...]
+    shown: ShowReply
     closure: tuple[ClosureEntry, ...] | None = None
 
 
-@message(644)
+@message(643)
 @dataclass(frozen=True, slots=True)
 class NamesRequest(Message):
     """The tenant's bound names (all, or ``namespace`` and below)."""
@@ -77,15 +69,7 @@ class NamesRequest(Message):
     namespace: str | None = None
 
 
-@message(645)
-@dataclass(frozen=True, slots=True)
-class NamesList(Message):
-    """(name, digest) pairs sorted by name."""
-
-    names: tuple[tuple[str, Digest], ...]
-
-
-@message(646)
+@message(644)
 @dataclass(frozen=True, slots=True)
 class HistoryRequest(Message):
     """Every change of one of the tenant's names."""
@@ -93,27 +77,7 @@ class HistoryRequest(Message):
     name: str
 
 
-@message(647)
-@dataclass(frozen=True, slots=True)
-class NameChangeInfo(Message):
-    """One change of a name: ``previous`` -> ``digest`` (``None``: unbound) at ``time_ns``."""
-
-    name: str
-    previous: Digest | None
-    digest: Digest | None
-    time_ns: int
-    author: str
-
-
-@message(648)
-@dataclass(frozen=True, slots=True)
-class HistoryList(Message):
-    """A name's changes, oldest first (empty for a name never bound)."""
-
-    events: tuple[NameChangeInfo, ...]
-
-
-@message(649)
+@message(645)
 @dataclass(frozen=True, slots=True)
 class DependentsRequest(Message):
     """The tenant's stored objects that use ``target``'s object (``all``: transitively)."""
@@ -122,7 +86,7 @@ class DependentsRequest(Message):
     all: bool = False
 
 
-@message(650)
+@message(646)
 @dataclass(frozen=True, slots=True)
 class DependentRow(Message):
     """A dependent, how many steps away it is, and the tenant's names for it."""
@@ -132,7 +96,7 @@ class DependentRow(Message):
     names: tuple[str, ...]
 
 
-@message(651)
+@message(647)
 @dataclass(frozen=True, slots=True)
 class DependentsList(Message):
     """``target``'s digest and its dependents, nearest first then by digest."""
@@ -141,10 +105,10 @@ class DependentsList(Message):
     rows: tuple[DependentRow, ...]
 
 
-@message(652)
+@message(648)
 @dataclass(frozen=True, slots=True)
 class RenameRequest(Message):
-    """Bind ``new`` to ``old``'s object and unbind ``old``; answered :class:`NameChangeInfo`
+    """Bind ``new`` to ``old``'s object and unbind ``old``; answered ``NameChange``
     (the binding of ``new``).  Without ``force`` a bound ``new`` is refused."""
 
     old: str
@@ -152,15 +116,15 @@ class RenameRequest(Message):
     force: bool = False
 
 
-@message(653)
+@message(649)
 @dataclass(frozen=True, slots=True)
 class DeleteRequest(Message):
-    """Unbind one of the tenant's names; answered :class:`NameChangeInfo`."""
+    """Unbind one of the tenant's names; answered ``NameChange``."""
 
     name: str
 
 
-@message(654)
+@message(650)
 @dataclass(frozen=True, slots=True)
 class FetchRequest(Message):
     """The closures of ``targets`` (each must resolve) and of ``optional`` (skipped when
@@ -170,7 +134,7 @@ class FetchRequest(Message):
     optional: tuple[str, ...] = ()
 
 
-@message(655)
+@message(651)
 @dataclass(frozen=True, slots=True)
 class WireObject(Message):
     """A stored object: its canonical payload (its digest is the payload's), its
@@ -182,7 +146,7 @@ class WireObject(Message):
     source_meta: bytes | None = None
 
 
-@message(656)
+@message(652)
 @dataclass(frozen=True, slots=True)
 class FetchReply(Message):
     """The objects (dependencies first, each once) and the tenant's names that denote them:
@@ -192,7 +156,7 @@ class FetchReply(Message):
     names: tuple[tuple[str, Digest], ...]
 
 
-@message(657)
+@message(653)
 @dataclass(frozen=True, slots=True)
 class ResumeRequest(Message):
     """Finish the tenant's durable execution ``durable`` from its journal

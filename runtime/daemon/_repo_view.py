@@ -30,8 +30,9 @@ from ..protocol import Digest
 from ..store import Repository
 from ..store._errors import NameNotFound
 from ..store._store import ObjectStore
-from ._repo_messages import (ClosureEntry, DependentRow, DependentsList, FetchReply, HistoryList,
-                             NameChangeInfo, NamesList, ShowOutcome, WireDependency, WireObject)
+from ..actors.repository._messages import HistoryReply, NameChange, NamesReply
+from ._repo_messages import (ClosureEntry, DependentRow, DependentsList, FetchReply, ShowOutcome,
+                             WireObject)
 from ._tenants import TenantStore, namespace_of
 
 __all__ = ["RepoView"]
@@ -98,33 +99,32 @@ class RepoView:
     # -- reads (each runs on a worker thread through :meth:`call`) --------------------
     def show(self, tenant: str, digest: Digest, closure: bool) -> ShowOutcome:
         """``stele show``: ``digest`` (already resolved for ``tenant``) made readable."""
+        from ..actors.repository._actor import show_reply
+
         view = self._view(tenant)
-        s = view.show(digest)
-        deps = tuple(WireDependency(d.digest, d.kind, d.identifier, d.names)
-                     for d in s.dependencies)
         entries = None
         if closure:
             objects = view.objects.closure([digest])
             named = view.objects.names_of_many([o.digest for o in objects])
             entries = tuple(ClosureEntry(o.digest, o.kind, tuple(named.get(o.digest, ())))
                             for o in objects)
-        return ShowOutcome(s.digest, s.kind, s.names, s.text, deps, entries)
+        return ShowOutcome(show_reply(view, digest), entries)
 
-    def names(self, tenant: str, namespace: str | None) -> NamesList:
+    def names(self, tenant: str, namespace: str | None) -> NamesReply:
         """``stele names [NAMESPACE]``: the tenant's names, sorted."""
         ns = namespace_of(tenant)
         inner = f"{ns}.{namespace}" if namespace else ns
         cut = len(ns) + 1
-        return NamesList(tuple((n[cut:], d) for n, d in self._repo.names(inner)))
+        return NamesReply(tuple((n[cut:], d) for n, d in self._repo.names(inner)))
 
-    def history(self, tenant: str, name: str) -> HistoryList:
+    def history(self, tenant: str, name: str) -> HistoryReply:
         """``stele history NAME``: ``NameNotFound`` (naming ``name``) if never bound."""
         try:
             events = self._repo.history(f"{namespace_of(tenant)}.{name}")
         except NameNotFound:
             raise NameNotFound(name) from None
-        return HistoryList(tuple(NameChangeInfo(name, e.previous, e.digest, e.time_ns, e.author)
-                                 for e in events))
+        return HistoryReply(tuple(NameChange(name, e.previous, e.digest, e.time_ns, e.author)
+                                  for e in events))
 
     def dependents(self, tenant: str, root: Digest, transitive: bool) -> DependentsList:
         """``stele dependents``: what of the tenant's uses ``root`` (nearest first)."""

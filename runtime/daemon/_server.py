@@ -590,20 +590,45 @@ class Daemon:
         limits = self._limits(tenant, body.limits)
         policy = self._policy(tenant, body.policy)
         args = args_from_wire(body.args)
+        result = await self._counted(tenant, body.durable, lambda: self._run(
+            tenant, str(digest), args, limits, policy, body.engine,
+            body.memo and durable is None, None, prove=body.prove, durable=durable))
+        if result.receipt is not None:  # the tenant may fetch its own receipts by digest
+            self.tenants.own(tenant.name, [str(result.receipt.digest())])
+        return outcome_of(result, target=body.target)
+
+    async def resume_durable(self, tenant: Tenant, ident: str) -> Message:
+        """Finish the tenant's durable execution ``ident`` (``stele resume --connect``)."""
+        return outcome_of(await self._counted(
+            tenant, ident, lambda: self.rt.resume(durable_id(tenant.name, ident))))
+
+    async def _counted(self, tenant: Tenant, durable: str | None,
+                       run: Callable[[], Awaitable[Any]]) -> Any:
+        """``run()``'s result, counted as one of the tenant's synchronous executions.
+
+        A durable execution's errors name the tenant's id (``durable``), not the
+        store's (which holds the tenant's namespace).
+        """
+        from ..actors.sandbox._durable import UnknownExecution
+
         usage = self._usage(tenant.name)
         usage.executions += 1
         usage.running += 1
         outcome = "cancelled"
         try:
             try:
-                result = await self._run(tenant, str(digest), args, limits, policy,
-                                         body.engine, body.memo and durable is None, None,
-                                         prove=body.prove, durable=durable)
+                result = await run()
                 outcome = "succeeded"
-            except DurableMismatch as exc:  # named by the tenant's id, not the store's
-                assert body.durable is not None
+            except UnknownExecution:
                 outcome = "failed"
-                raise DurableMismatch(body.durable, exc.field, exc.journaled, exc.now) from None
+                if durable is None:
+                    raise
+                raise UnknownExecution(durable) from None
+            except DurableMismatch as exc:
+                outcome = "failed"
+                if durable is None:
+                    raise
+                raise DurableMismatch(durable, exc.field, exc.journaled, exc.now) from None
             except Exception:
                 outcome = "failed"
                 raise
@@ -613,31 +638,7 @@ class Daemon:
             if not usage.connections:
                 await self.release_idle(tenant.name)
         usage.fuel += result.cost
-        if result.receipt is not None:  # the tenant may fetch its own receipts by digest
-            self.tenants.own(tenant.name, [str(result.receipt.digest())])
-        return outcome_of(result, target=body.target)
-
-    async def resume_durable(self, tenant: Tenant, ident: str) -> Message:
-        """Finish the tenant's durable execution ``ident`` (``stele resume --connect``)."""
-        from ..actors.sandbox._durable import UnknownExecution
-
-        usage = self._usage(tenant.name)
-        usage.executions += 1
-        usage.running += 1
-        outcome = "failed"
-        try:
-            try:
-                result = await self.rt.resume(durable_id(tenant.name, ident))
-            except UnknownExecution:  # named by the tenant's id, not the store's
-                raise UnknownExecution(ident) from None
-            except DurableMismatch as exc:
-                raise DurableMismatch(ident, exc.field, exc.journaled, exc.now) from None
-            outcome = "succeeded"
-        finally:
-            usage.ended(outcome)
-            self._finished(tenant.name, usage)
-        usage.fuel += result.cost
-        return outcome_of(result)
+        return result
 
     async def _run(self, tenant: Tenant, target: str, args: tuple[Any, ...], limits: Any,
                    policy: Any, engine: str, memo: bool, kv: TxKV | None, *,

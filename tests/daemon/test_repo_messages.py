@@ -10,33 +10,34 @@ from hypothesis import strategies as st
 
 from stele.daemon._fetch import write_scratch
 from stele.daemon._messages import ExecOutcome, StoredNamesReply
+from stele.actors.repository._messages import (DependencyInfo, HistoryReply, NameChange,
+                                               NamesReply, ShowReply)
 from stele.daemon._repo_messages import (ClosureEntry, DeleteRequest, DependentRow,
                                          DependentsList, DependentsRequest, FetchReply,
-                                         FetchRequest, HistoryList, HistoryRequest,
-                                         NameChangeInfo, NamesList, NamesRequest, RenameRequest,
-                                         ResumeRequest, ShowOutcome, ShowRequest,
-                                         WireDependency, WireObject)
+                                         FetchRequest, HistoryRequest, NamesRequest,
+                                         RenameRequest, ResumeRequest, ShowOutcome, ShowRequest,
+                                         WireObject)
 from stele.protocol import DecodeError, Digest, Message, decode_message, encode_message
 
 digests = st.binary(max_size=16).map(Digest.of)
 names = st.text(max_size=12)
 name_tuples = st.lists(names, max_size=3).map(tuple)
-deps = st.builds(WireDependency, digests, names, names, name_tuples)
+deps = st.builds(DependencyInfo, digests, names, names, name_tuples)
 objects = st.builds(WireObject, names, st.binary(max_size=40),
                     st.lists(digests, max_size=2).map(tuple), st.none() | st.binary(max_size=8))
-changes = st.builds(NameChangeInfo, names, st.none() | digests, st.none() | digests,
+changes = st.builds(NameChange, names, st.none() | digests, st.none() | digests,
                     st.integers(0, 2**63 - 1), names)
 
 MESSAGES = st.one_of(
     st.builds(ShowRequest, names, st.booleans()),
-    st.builds(ShowOutcome, digests, names, name_tuples, st.text(max_size=60),
-              st.lists(deps, max_size=3).map(tuple),
+    st.builds(ShowOutcome, st.builds(ShowReply, digests, names, name_tuples, st.text(max_size=60),
+                                     st.lists(deps, max_size=3).map(tuple)),
               st.none() | st.lists(st.builds(ClosureEntry, digests, names, name_tuples),
                                    max_size=3).map(tuple)),
     st.builds(NamesRequest, st.none() | names),
-    st.builds(NamesList, st.lists(st.tuples(names, digests), max_size=4).map(tuple)),
+    st.builds(NamesReply, st.lists(st.tuples(names, digests), max_size=4).map(tuple)),
     st.builds(HistoryRequest, names),
-    st.builds(HistoryList, st.lists(changes, max_size=3).map(tuple)),
+    st.builds(HistoryReply, st.lists(changes, max_size=3).map(tuple)),
     st.builds(DependentsRequest, names, st.booleans()),
     st.builds(DependentsList, digests, st.lists(st.builds(
         DependentRow, digests, st.integers(0, 100), name_tuples), max_size=3).map(tuple)),
@@ -72,7 +73,7 @@ def test_every_truncation_is_refused_typed(msg: Message, data: st.DataObject) ->
     (DependentRow(Digest.of(b"x"), 2, ()), 2, "deep", "depth"),
     (WireObject("k", b"p", ()), 2, "text", "payload"),
     (FetchRequest(("a",), ()), 1, 5, "targets"),
-    (NameChangeInfo("n", None, None, 1, ""), 2, "b2:zz", "previous"),
+    (NameChange("n", None, None, 1, ""), 2, "b2:zz", "previous"),
     (RenameRequest("a", "b", False), 3, 1, "force"),
 ])
 def test_ill_typed_fields_are_refused_naming_the_field(good: Message, index: int, value: object,
