@@ -149,8 +149,8 @@ class WireObject(Message):
 @message(652)
 @dataclass(frozen=True, slots=True)
 class FetchReply(Message):
-    """The objects (dependencies first, each once) and the tenant's names that denote them:
-    ``names`` binds each requested target that resolved, and every name of a closure object."""
+    """The objects (dependencies first, each once) and every name of the tenant's bound to
+    one of them (so a target given by name is bound in the scratch store too)."""
 
     objects: tuple[WireObject, ...]
     names: tuple[tuple[str, Digest], ...]

@@ -41,23 +41,29 @@ def _history(out: str) -> list[str]:
     return [line.split("  ", 2)[2] for line in out.splitlines()]
 
 
-async def test_store_commands_print_the_same_lines_locally_and_on_a_daemon(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def _setup(tmp_path: Path) -> tuple[Path, str, Path, list[str]]:
+    """A daemon root with tenant alice (her token), SOURCE in a file, and a local store's flag."""
     root = tmp_path / "d"
     alice = add_tenant(root, "alice")
     src = tmp_path / "m.tel"
     src.write_text(SOURCE)
+    return root, alice, src, ["--store", str(tmp_path / "local" / "store.sqlite")]
+
+
+async def test_store_commands_print_the_same_lines_locally_and_on_a_daemon(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root, alice, src, local = _setup(tmp_path)
     v2 = tmp_path / "v2.tel"
     v2.write_text(SQ2)
-    local = ["--store", str(tmp_path / "local" / "store.sqlite")]
     async with in_process(root) as d:
         remote = ["--connect", d.address, "--token", alice]
-        for f in (src, v2):
-            lo, re_ = await _both(capsys, local, remote, "store", str(f))
+        for argv in ((str(src),), (str(v2),), (str(v2), "--namespace", "lib")):
+            lo, re_ = await _both(capsys, local, remote, "store", *argv)
             assert lo == re_ and lo[0] == 0, (lo, re_)
         same = [
             ("show", "sq"), ("show", "sumsq", "--closure"), ("show", "is_odd", "--closure"),
-            ("show", "is_even", "--json", "--closure"), ("names",),
+            ("show", "is_even", "--json", "--closure"), ("names",), ("names", "lib"),
+            ("show", "lib.sq"),
             ("dependents", "sumsq"), ("dependents", "is_even", "--all"),
             ("dependents", "sumsq", "--all", "--json"),
             ("diff", "sq@1", "sq@2"), ("diff", "sq@2", "sq"), ("diff", "sumsq", "is_odd"),
@@ -103,11 +109,7 @@ async def test_store_commands_print_the_same_lines_locally_and_on_a_daemon(
 
 async def test_unknown_names_and_bad_digests_exit_as_locally(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    root = tmp_path / "d"
-    alice = add_tenant(root, "alice")
-    src = tmp_path / "m.tel"
-    src.write_text(SOURCE)
-    local = ["--store", str(tmp_path / "local" / "store.sqlite")]
+    root, alice, src, local = _setup(tmp_path)
     async with in_process(root) as d:
         remote = ["--connect", d.address, "--token", alice]
         for where in (local, remote):
