@@ -600,7 +600,7 @@ class Daemon:
     async def resume_durable(self, tenant: Tenant, ident: str) -> Message:
         """Finish the tenant's durable execution ``ident`` (``stele resume --connect``)."""
         return outcome_of(await self._counted(
-            tenant, ident, lambda: self.rt.resume(durable_id(tenant.name, ident))))
+            tenant, ident, lambda: self._resume(tenant, durable_id(tenant.name, ident))))
 
     async def _counted(self, tenant: Tenant, durable: str | None,
                        run: Callable[[], Awaitable[Any]]) -> Any:
@@ -644,20 +644,34 @@ class Daemon:
                    policy: Any, engine: str, memo: bool, kv: TxKV | None, *,
                    prove: bool = False, durable: str | None = None) -> Any:
         """One execution through the runtime's executor, under the tenant's KV namespace."""
-        from ..actors.executor import CancelHandle, Execute
+        from ..actors.executor import Execute
 
+        return await self._granted(tenant, lambda grant, handle: Execute(
+            target, args, limits, policy, engine, tenant.name, memo, handle, kv=kv,
+            namespace=namespace_of(tenant.name), prove=prove, durable=durable, grant=grant))
+
+    async def _resume(self, tenant: Tenant, ident: str) -> Any:
+        """The stored durable execution ``ident`` (the store's id), finished under the
+        tenant's grant as :meth:`stele.Runtime.resume` finishes it."""
+        from ..actors.executor._durable import request_of
+
+        stored, _entries = await self.rt.durable_journal(ident)  # UnknownExecution if none
+        again = request_of(ident, stored.header)
+        return await self._granted(
+            tenant, lambda grant, handle: replace(again, handle=handle, grant=grant))
+
+    async def _granted(self, tenant: Tenant, build: Callable[[str, Any], Any]) -> Any:
+        """Ask the executor for ``build(grant, handle)``, carved from the tenant's grant."""
         from ..actors.allocator import GrantReleased
+        from ..actors.executor import CancelHandle
 
         if self._executor is None:
             self._executor = self.rt.system.lookup("executor")
         for attempt in (1, 2):
             grant = await self.tenant_grant(tenant)
             handle = CancelHandle()
-            request = Execute(target, args, limits, policy, engine, tenant.name, memo, handle,
-                              kv=kv, namespace=namespace_of(tenant.name), prove=prove,
-                              durable=durable, grant=grant)
             try:
-                return await ask_execute(self._executor, request, handle)
+                return await ask_execute(self._executor, build(grant, handle), handle)
             except GrantReleased as exc:
                 # The allocator restarted (its grants went with it): carve a new one, once.
                 if attempt == 2 or exc.grant != grant:

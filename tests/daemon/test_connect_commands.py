@@ -161,6 +161,14 @@ async def test_a_tenant_cannot_see_rename_or_delete_another_tenants_names(
             assert "tenant" not in err and "alice" not in err, err
         assert await cli("names", *a) == 0
         assert capsys.readouterr().out.count("\n") == 4  # alice's names are all still there
+        # durable ids are per tenant: bob cannot finish (or learn of) alice's execution
+        assert await cli("run", "sumsq", "2", "--durable", "r9", *a) == 0
+        capsys.readouterr()
+        assert await cli("resume", "r9", *b) == 5
+        err = capsys.readouterr().err
+        assert "'r9'" in err and "tenant" not in err and err.count("\n") == 1, err
+        assert await cli("resume", "r9", *a) == 0
+        assert capsys.readouterr().out.startswith("5\n")
         # bob shares alice's sq object (same code) and builds on it: alice never sees that
         assert await cli("store", str(other), *b) == 0
         capsys.readouterr()
