@@ -22,7 +22,7 @@ from ._tenants import Tenant, namespace_of
 if TYPE_CHECKING:
     from ._server import Daemon
 
-__all__ = ["REPO_HANDLERS"]
+__all__ = ["REPO_HANDLERS", "tenant_source"]
 
 
 async def _show(d: Daemon, tenant: Tenant, body: ShowRequest) -> Message:
@@ -113,6 +113,31 @@ async def _fetch(d: Daemon, tenant: Tenant, body: FetchRequest) -> Message:
 
 async def _resume(d: Daemon, tenant: Tenant, body: ResumeRequest) -> Message:
     return await d.resume_durable(tenant, body.durable)
+
+
+async def tenant_source(d: Daemon, tenant: Tenant, source: str, filename: str) -> str:
+    """``source`` with each ``#use alias = TARGET`` pinned to what TARGET means *for the
+    tenant* (its own name, or a digest it stored), as ``#use alias = b2:...``.
+
+    The repository resolves an import among every name and object of the
+    store: left as written, ``#use s = tenant.alice.f`` or another tenant's
+    digest prefix would import that tenant's code.  An import the tenant
+    cannot resolve fails as a local store's does (``UnresolvedImport``).
+    """
+    from ..protocol._errors import AmbiguousPrefix
+    from ..store._errors import UnresolvedImport
+    from ..store._repository import _uses
+
+    lines = source.splitlines(keepends=True)
+    for use in _uses(source, filename):
+        try:
+            digest = await d.resolve(tenant, use.target)
+        except (UnknownTarget, AmbiguousPrefix) as exc:
+            raise UnresolvedImport(f"{filename}:{use.line}", use.alias, use.target,
+                                   str(exc)) from None
+        end = "\n" if lines[use.line - 1].endswith("\n") else ""
+        lines[use.line - 1] = f"#use {use.alias} = {digest}{end}"
+    return "".join(lines)
 
 
 REPO_HANDLERS: dict[type[Message], Any] = {

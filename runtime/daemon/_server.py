@@ -71,7 +71,7 @@ from ._messages import (DAEMON_PROTOCOL, TERMINAL_STATES, CancelRequest, DigestR
                         ServerStatusRequest, StatsReply, StatsRequest, StoreBlobRequest,
                         StoredNamesReply, StoreSourceRequest, SubmitRequest, TenantUsage,
                         WaitRequest, Welcome)
-from ._repo_handlers import REPO_HANDLERS
+from ._repo_handlers import REPO_HANDLERS, tenant_source
 from ._repo_view import RepoView
 from ._tenants import Tenant, TenantStore, namespace_of
 from ._wire import args_from_wire, limits_from_wire, outcome_of, raised_of
@@ -492,7 +492,8 @@ class Daemon:
     async def _store_source(self, tenant: Tenant, body: StoreSourceRequest) -> Message:
         ns = namespace_of(tenant.name)
         inner = f"{ns}.{body.namespace}" if body.namespace else ns
-        names = await self.rt.store(body.source, filename=body.filename, namespace=inner)
+        source = await tenant_source(self, tenant, body.source, body.filename)
+        names = await self.rt.store(source, filename=body.filename, namespace=inner)
         self.forget(tenant)
         self.tenants.own(tenant.name, sorted({str(d) for d in names.values()}))
         cut = len(ns) + 1

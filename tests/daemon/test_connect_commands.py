@@ -236,3 +236,36 @@ async def test_guests_by_name_and_receipts_come_from_the_daemon(
         assert await cli("receipt", "get", digest, "-o", str(tmp_path / "b"), *bconn) == 5
         assert await cli("vm", "run", "count", *bconn) == 5
         assert not (tmp_path / "b").exists()
+
+
+async def test_imports_resolve_among_the_tenants_own_names_and_objects(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root, alice, src, local = _setup(tmp_path)
+    bob = add_tenant(root, "bob")
+    async with in_process(root) as d:
+        a = ["--connect", d.address, "--token", alice]
+        b = ["--connect", d.address, "--token", bob]
+        for where in (local, a):
+            assert await cli("store", str(src), *where) == 0
+        capsys.readouterr()
+        assert await cli("show", "sumsq", "--json", *a) == 0
+        digest = json.loads(capsys.readouterr().out)["digest"]
+        # the tenant's own imports, by name and by digest prefix: as on a local store
+        user = tmp_path / "u.tel"
+        user.write_text(f"#use s = sumsq\n#use p = {digest[:16]}\n"
+                        "def both(n: Int) -> Int = s(n) + p(n)\n")
+        lo, re_ = await _both(capsys, local, a, "store", str(user))
+        assert lo == re_ and lo[0] == 0, (lo, re_)
+        lo, re_ = await _both(capsys, local, a, "show", "both")
+        assert lo == re_ and lo[0] == 0, (lo, re_)
+        # another tenant's code is not importable, by her digest nor by her namespaced name
+        for target in (digest[:16], digest, "tenant.alice.sumsq", "sumsq"):
+            thief = tmp_path / "t.tel"
+            thief.write_text(f"#use s = {target}\ndef g(n: Int) -> Int = s(n)\n")
+            lo, re_ = await _both(capsys, ["--store", str(tmp_path / "empty.sqlite")], b,
+                                  "store", str(thief))
+            assert re_[0] == lo[0] != 0 and re_[2] == lo[2], (target, lo, re_)
+            assert "cannot resolve" in re_[2] and "alice" not in re_[2].replace(target, "")
+        capsys.readouterr()
+        assert await cli("names", *b) == 0
+        assert capsys.readouterr().out == ""
