@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..protocol import Digest, Message
-from ..store._errors import NameNotFound, UnknownTarget
+from ..store._errors import InvalidName, NameNotFound, UnknownTarget
 from ..actors.repository._messages import NameChange
 from ._repo_messages import (DeleteRequest, DependentsRequest, FetchRequest, HistoryRequest,
                              NamesRequest, RenameRequest, ResumeRequest, ShowRequest)
@@ -65,6 +65,9 @@ async def _changed(d: Daemon, tenant: Tenant, message: Any, name: str) -> NameCh
         event = await d.rt._ask("repository", message)
     except NameNotFound:
         raise NameNotFound(name) from None
+    except InvalidName:  # worded as the store words it, of the name the tenant wrote
+        raise InvalidName(f"invalid name {name!r}: use dotted segments without "
+                          "whitespace") from None
     assert isinstance(event, NameChange)
     d.forget(tenant)
     await d.rt._ref("executor").send(NamesChanged())

@@ -117,7 +117,8 @@ async def test_unknown_names_and_bad_digests_exit_as_locally(
         bad = [("show", "nope"), ("show", "b2:zz"), ("show", "b2:" + "0" * 64),
                ("dependents", "nope"), ("history", "nope"), ("diff", "sq@9", "sq"),
                ("diff", "sq@x", "sq"), ("diff", "nope@1", "sq"), ("rename", "nope", "x"),
-               ("rename", "sq", "sq"), ("rename", "sq", "sumsq"), ("delete", "nope"),
+               ("rename", "sq", "sq"), ("rename", "sq", "sumsq"), ("rename", "sq", "a b"),
+               ("rename", "sq", "a..b"), ("delete", "nope"),
                ("eval", "nope(1)"), ("compile", "nope", "-o", str(tmp_path / "x.elf")),
                ("resume", "no-such-run")]
         for argv in bad:
