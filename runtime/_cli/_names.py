@@ -12,6 +12,9 @@ referred to the old name keeps working: it refers to digests).
 * ``stele diff A B``: a unified diff of two versions.  Each side is
   ``NAME`` (its current binding), ``NAME@N`` (the N-th binding in its
   history, 1 = the first) or a digest / unique prefix.
+
+Each takes ``--connect ADDRESS`` to act on a daemon's store as the token's
+tenant (:mod:`stele.daemon._remote_cli`), printing the same lines.
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 Every command takes ``--store PATH``; the default is ``$STELE_STORE`` if set,
 else ``./.stele/store.sqlite`` (``stele store`` creates the parent
 directories; the read-only commands refuse a store that does not exist
-rather than creating an empty one).
+rather than creating an empty one).  ``--connect ADDRESS`` (or
+``$STELE_CONNECT``) runs them on a daemon's store instead, as the token's
+tenant, printing the same lines (``stele._cli._connect``, ``docs/daemon.md``).
 
 * ``stele store FILE.tel [--namespace NS] [--author A]`` prints one
   ``name -> digest`` line per definition;
