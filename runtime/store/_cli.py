@@ -189,7 +189,7 @@ def store_main(argv: list[str]) -> int:
             data = Path(args.file).read_bytes()
         except OSError as exc:
             raise _Fail(f"cannot read {args.file}: {exc.strerror or exc}", USAGE) from None
-        connect = args.connect or os.environ.get("STELE_CONNECT")
+        connect = remote_address(args)  # an explicit --store beats $STELE_CONNECT
         if connect:  # see stele.daemon._cli.store_remote
             from ..daemon._cli import store_remote
             return store_remote(args, data, connect)

@@ -270,3 +270,24 @@ async def test_imports_resolve_among_the_tenants_own_names_and_objects(
         capsys.readouterr()
         assert await cli("names", *b) == 0
         assert capsys.readouterr().out == ""
+
+
+async def test_stele_connect_in_the_environment_and_an_explicit_store(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    root, alice, src, local = _setup(tmp_path)
+    assert await cli("store", str(src), *local) == 0
+    monkeypatch.setenv("STELE_TOKEN", alice)
+    async with in_process(root) as d:
+        monkeypatch.setenv("STELE_CONNECT", d.address)
+        assert await cli("store", str(src)) == 0  # the daemon's, from the environment
+        capsys.readouterr()
+        for argv in (("names",), ("run", "sumsq", "3"), ("show", "sq")):
+            lo, re_ = await _both(capsys, local, [], *argv)  # the same lines from both
+            assert lo == re_ and lo[0] == 0, (argv, lo, re_)
+        assert await cli("delete", "sq") == 0  # on the daemon only
+        capsys.readouterr()
+        assert await cli("names", *local) == 0  # an explicit --store beats $STELE_CONNECT
+        assert "sq ->" in capsys.readouterr().out
+        assert await cli("names") == 0
+        assert "\nsq ->" not in "\n" + capsys.readouterr().out
