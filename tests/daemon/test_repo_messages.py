@@ -109,3 +109,35 @@ def test_a_scratch_store_recomputes_digests_and_keeps_names(tmp_path: Path) -> N
     with Repository(path, clock=lambda: 0) as repo:
         assert repo.lookup("thing") == Digest.of(payload)
         assert repo.get("thing").payload == payload
+
+
+_SEGMENT = st.text("abcxyz_", min_size=1, max_size=4)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["alice", "bob"]),
+                          st.lists(_SEGMENT, min_size=1, max_size=3).map(".".join),
+                          st.integers(0, 3)), max_size=12))
+def test_a_tenant_view_lists_exactly_its_own_names(
+        tmp_path_factory: pytest.TempPathFactory, bindings: list[tuple[str, str, int]]) -> None:
+    import stele
+    from stele.daemon._repo_view import RepoView
+    from stele.store import Repository
+
+    path = str(tmp_path_factory.mktemp("view") / "store.sqlite")
+    expected: dict[str, dict[str, Digest]] = {"alice": {}, "bob": {}}
+    with Repository(path, clock=lambda: 0) as repo:
+        for tenant, name, blob in bindings:
+            digest = repo.put_blob(bytes([blob]), kind="blob.test",
+                                   name=f"tenant.{tenant}.{name}")
+            expected[tenant][name] = digest
+    view = RepoView(path, stele.RealEnv())
+    try:
+        for tenant, mine in expected.items():
+            assert dict(view.names(tenant, None).names) == mine
+            assert list(view.names(tenant, None).names) == sorted(mine.items())
+            for name, digest in mine.items():
+                names = view._view(tenant).objects.names_of(digest)
+                assert name in names and all(n in mine for n in names)
+    finally:
+        view.close()
