@@ -91,6 +91,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="the store holding named guests (default: $STELE_STORE or "
                           "./.stele/store.sqlite)")
     run.add_argument("--json", action="store_true", help="print one JSON record on stdout")
+    from ..._cli._connect import add_connect_args
+
+    add_connect_args(run)
     from ..zkvm._cli import add_commands  # prove / verify (the prover loads only when they run)
 
     add_commands(sub)
@@ -108,7 +111,7 @@ def main(argv: list[str]) -> int:
 
         return zk.run_prove(args) if args.command == "prove" else zk.run_verify(args)
     try:
-        data = _vm.guest_bytes(args.file, args.store)
+        data = _vm.guest_bytes(args.file, _vm.guest_store(args))
         stdin = args.input.read_bytes() if args.input else b""
     except OSError as exc:
         print(f"stele vm: error: {exc}", file=sys.stderr)

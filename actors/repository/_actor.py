@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from stele import Actor, RejectMessage, SteleError
+from stele.protocol import Digest
 from stele.store import Repository
 from stele.store._connect import unavailable
 
@@ -30,7 +31,7 @@ from ._messages import (
     ShowReply, ShowTarget, StoredNames, StoreSource,
 )
 
-__all__ = ["RepositoryActor", "load_reply"]
+__all__ = ["RepositoryActor", "load_reply", "show_reply"]
 
 T = TypeVar("T")
 
@@ -48,7 +49,8 @@ def load_reply(repo: Repository, target: str) -> LoadReply:
                      tuple(local_names))
 
 
-def _show(repo: Repository, target: str) -> ShowReply:
+def show_reply(repo: Repository, target: str | Digest) -> ShowReply:
+    """The `ShowReply` for `target` (synchronous, as `load_reply`)."""
     s = repo.show(target)
     deps = tuple(DependencyInfo(d.digest, d.kind, d.identifier, d.names) for d in s.dependencies)
     return ShowReply(s.digest, s.kind, s.names, s.text, deps)
@@ -111,7 +113,7 @@ class RepositoryActor(Actor):
         if isinstance(message, LoadTarget):
             return await self._call(load_reply, repo, message.target)
         if isinstance(message, ShowTarget):
-            return await self._call(_show, repo, message.target)
+            return await self._call(show_reply, repo, message.target)
         if isinstance(message, Resolve):
             return Resolved(await self._call(repo.resolve, message.target))
         if isinstance(message, GetObject):

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ._common import USAGE, CliParser, UsageError, count_arg
+from ._connect import add_connect_args
 
 __all__ = ["main", "default_ident", "open_replay", "run_script"]
 
@@ -68,6 +69,7 @@ def _parser() -> CliParser:
     p.add_argument("--depth", type=count_arg, default=d.depth, help="TEL call depth limit")
     p.add_argument("--store", metavar="PATH", default=None,
                    help="the store file (default: $STELE_STORE or ./.stele/store.sqlite)")
+    add_connect_args(p)
     return p
 
 
@@ -237,8 +239,13 @@ def main(argv: list[str]) -> int:
 
     from ._run import _kind, store_path
 
+    from ..daemon._fetch import store_or_fetched
+
     ns = _parser().parse_args(argv)
-    path = store_path(ns.store)
+    # --connect TARGET: record and replay here, on the daemon's code (docs/daemon.md)
+    path = store_path(store_or_fetched(ns, [ns.target] if ns.target else [], refuse=(
+        "--durable ID without a TARGET opens a stored execution, and a daemon's journals "
+        "stay in the daemon: give a TARGET to record one here from the daemon's code")))
     if ns.target is None:
         if ns.durable is None:
             raise UsageError("give a TARGET to record, or --durable ID to open a stored "

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from ._common import INTERNAL, CliError, CliParser, UsageError, count_arg, emit_json
+from ._connect import add_connect_args
 
 __all__ = ["main", "FORMATS"]
 
@@ -76,6 +77,7 @@ def _parser() -> CliParser:
     p.add_argument("--input", type=Path, default=None, help="a guest's input file (fd 0)")
     p.add_argument("--store", metavar="PATH", default=None,
                    help="the store file (default: $STELE_STORE or ./.stele/store.sqlite)")
+    add_connect_args(p)
     p.add_argument("--json", action="store_true", help="print one JSON summary object")
     return p
 
@@ -106,9 +108,10 @@ def main(argv: list[str]) -> int:
     target = Path(ns.target)
     if target.is_file():
         return _guest(ns, files, target.read_bytes(), target.name)
+    from ..daemon._fetch import store_or_fetched
     from ._run import _kind, store_path
 
-    path = store_path(ns.store)
+    path = store_path(store_or_fetched(ns, [ns.target]))  # --connect: profile its code here
     if _kind(path, ns.target) == "riscv.elf":
         from ._vm import guest_bytes
 

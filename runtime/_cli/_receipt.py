@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ._common import USAGE, CliError, CliParser, UsageError, emit_json
+from ._connect import add_connect_args
 
 __all__ = ["main"]
 
@@ -42,6 +43,7 @@ def _parser() -> CliParser:
     g.add_argument("-o", "--output", type=Path, required=True, help="where to write the receipt")
     g.add_argument("--store", metavar="PATH", default=None,
                    help="the store file (default: $STELE_STORE or ./.stele/store.sqlite)")
+    add_connect_args(g)
     return p
 
 
@@ -87,10 +89,12 @@ def main(argv: list[str]) -> int:
 def _get(ns: Any) -> int:
     from .. import RealEnv
     from ..actors.receipts import RECEIPT_KIND, decode_receipt
+    from ..daemon._fetch import store_or_fetched
     from ..store import Repository, WrongKind
     from ._run import store_path
 
-    with Repository(store_path(ns.store), clock=RealEnv(seed=0).wall_ns) as repo:
+    path = store_path(store_or_fetched(ns, [ns.digest]))  # --connect: the tenant's receipt
+    with Repository(path, clock=RealEnv(seed=0).wall_ns) as repo:
         obj = repo.get_blob(ns.digest)
     if obj.kind != RECEIPT_KIND:
         raise WrongKind(obj.digest, obj.kind, f"a {RECEIPT_KIND} blob")

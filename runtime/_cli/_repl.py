@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from ._common import CliParser
+from ._connect import add_connect_args, refuse_connect
 
 __all__ = ["main", "Session"]
 
@@ -183,7 +184,11 @@ def main(argv: list[str]) -> int:
     p.add_argument("--store", metavar="PATH", default=None,
                    help="the store (default: $STELE_STORE or ./.stele/store.sqlite)")
     p.add_argument("--fuel", type=int, default=10_000_000, help="cost limit per expression")
+    add_connect_args(p)
     ns = p.parse_args(argv)
+    refuse_connect(ns, "stele repl", "a session reads the store as you type and keeps "
+                   "definitions in memory; use 'stele eval EXPR --connect ADDRESS' for the "
+                   "daemon's names")
     session = Session(ns.store, ns.fuel, sys.stdout)
     if sys.stdin.isatty():
         try:

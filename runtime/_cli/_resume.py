@@ -3,7 +3,9 @@
 The execution's journaled effects are answered from the journal, never
 performed again; the program continues live from the first unjournaled
 effect.  A finished execution prints its stored result.  Output is that of
-``stele run`` (``--json``: the same record).
+``stele run`` (``--json``: the same record).  With ``--connect ADDRESS`` the
+daemon finishes the tenant's own durable execution (``stele run --durable ID
+--connect``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._common import CliParser, emit_json
+from ._connect import add_connect_args, remote_address
 from ._run import _print, result_record, store_path
 
 __all__ = ["main"]
@@ -24,6 +27,7 @@ def _parser() -> CliParser:
     p.add_argument("--store", metavar="PATH", default=None,
                    help="the store (default: $STELE_STORE or ./.stele)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_connect_args(p)
     return p
 
 
@@ -32,8 +36,13 @@ def main(argv: list[str]) -> int:
     import anyio
 
     ns = _parser().parse_args(argv)
-    path = store_path(ns.store)
-    result = anyio.run(_resume, path, ns.id, backend="trio")
+    address = remote_address(ns)
+    if address is not None:  # the tenant's durable execution, finished by the daemon
+        from ..daemon._remote_cli import on_daemon
+
+        result = on_daemon(ns, address, lambda rt: rt.resume(ns.id))
+    else:
+        result = anyio.run(_resume, store_path(ns.store), ns.id, backend="trio")
     if ns.json:
         emit_json(result_record(result))
     else:

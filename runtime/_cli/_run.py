@@ -149,8 +149,10 @@ def main(argv: list[str]) -> int:
     """Entry point of ``stele run``."""
     import anyio
 
+    from ._connect import remote_address
+
     ns = _parser().parse_args(argv)
-    connect = ns.connect or os.environ.get("STELE_CONNECT")
+    connect = remote_address(ns)  # an explicit --store beats $STELE_CONNECT
     if ns.receipt is not None and not ns.prove:
         raise UsageError("--receipt FILE needs --prove")
     if connect and ns.engine is not None:

@@ -2,7 +2,8 @@
 
 * :func:`guest_bytes`: FILE is a path, or else the name, digest or prefix of a
   stored ``riscv.elf`` blob (so ``stele vm run sha256`` works after
-  ``stele store --blob sha256.elf --name sha256``).
+  ``stele store --blob sha256.elf --name sha256``); :func:`guest_store` is the
+  store it is looked up in (with ``--connect``, fetched from a daemon).
 * :func:`no_grant`: the effect handler of a plain ``vm run``: the first
   effect call stops the run with :class:`NotGranted` (exit 4), naming the
   effect and the flag that grants it, instead of the guest seeing ``-ENOSYS``.
@@ -19,8 +20,8 @@ from typing import Any
 
 from ._common import DENIED, CliError, UsageError, emit_json, error_record, exit_code_for
 
-__all__ = ["NotGranted", "guest_bytes", "no_grant", "run_granted", "emit_success",
-           "emit_failure"]
+__all__ = ["NotGranted", "guest_bytes", "guest_store", "no_grant", "run_granted",
+           "emit_success", "emit_failure"]
 
 _EFFECTS = ("Log", "Clock", "Rand", "KV", "Exec")
 
@@ -53,6 +54,18 @@ def guest_bytes(file: Path, store: str | None) -> bytes:
         except UnknownTarget:
             raise CliError(f"{str(file)!r} is neither a file nor a stored guest "
                            "(see 'stele names')", 5) from None
+
+
+def guest_store(ns: Any) -> str | None:
+    """``vm run``'s store: ``--store``, or with ``--connect`` a scratch store holding the
+    daemon's guest of that name (a FILE spelled as a path is always read as a file)."""
+    file = Path(ns.file)
+    if file.exists() or len(file.parts) > 1 or file.suffix:
+        store: str | None = ns.store
+        return store
+    from ..daemon._fetch import store_or_fetched
+
+    return store_or_fetched(ns, [str(file)])
 
 
 def _default_store_exists() -> bool:

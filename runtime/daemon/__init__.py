@@ -2,8 +2,11 @@
 
 * :func:`connect` -- ``async with stele.connect("unix:PATH" | "tcp:HOST:PORT", token=...)
   as rt`` gives a :class:`RemoteRuntime` with the embedded runtime's methods
-  (``store``, ``store_blob``, ``resolve``, ``execute``, ``stats``) and jobs
-  (``submit``, ``status``, ``wait``, ``cancel``); remote typed errors are
+  (``store``, ``store_blob``, ``resolve``, ``execute``, ``stats``), jobs
+  (``submit``, ``status``, ``wait``, ``cancel``) and the repository as the
+  tenant sees it (``show``, ``names``, ``history``, ``dependents``,
+  ``rename``, ``delete``, ``fetch``, ``resume``: :class:`ShowOutcome`,
+  :class:`DependentsList`, :class:`FetchReply`); remote typed errors are
   raised as the same classes.
 * :func:`serve` / :class:`DaemonConfig` / :func:`load_config` -- the server
   behind ``stele serve`` (``docs/daemon.md``).
@@ -35,6 +38,12 @@ from ._messages import JOB_STATES as JOB_STATES
 from ._messages import JobInfo as JobInfo
 from ._messages import ServerStatus as ServerStatus
 from ._messages import TenantUsage as TenantUsage
+from ._repo_messages import ClosureEntry as ClosureEntry
+from ._repo_messages import DependentRow as DependentRow
+from ._repo_messages import DependentsList as DependentsList
+from ._repo_messages import FetchReply as FetchReply
+from ._repo_messages import ShowOutcome as ShowOutcome
+from ._repo_messages import WireObject as WireObject
 from ._server import BadRequest as BadRequest
 from ._server import serve as serve
 from ._tenants import Quota as Quota
@@ -43,10 +52,11 @@ from ._tenants import TenantStore as TenantStore
 from ._tenants import parse_quota as parse_quota
 
 __all__ = [
-    "Address", "AddressError", "AuthError", "BadRequest", "Busy", "ConfigError",
-    "DAEMON_PROTOCOL", "DaemonConfig", "DaemonError", "DaemonUnavailable", "JOB_STATES", "JobCancelled", "JobFailed", "JobInfo",
+    "Address", "AddressError", "AuthError", "BadRequest", "Busy", "ClosureEntry", "ConfigError",
+    "DAEMON_PROTOCOL", "DaemonConfig", "DaemonError", "DaemonUnavailable", "DependentRow",
+    "DependentsList", "FetchReply", "JOB_STATES", "JobCancelled", "JobFailed", "JobInfo",
     "JobNotFound", "ProtocolVersionError", "Quota", "RemoteFailure", "RemoteRuntime",
-    "ServerStatus", "Tenant",
-    "TenantError", "TenantStore", "TenantUsage", "connect", "load_config", "parse_address",
+    "ServerStatus", "ShowOutcome", "Tenant",
+    "TenantError", "TenantStore", "TenantUsage", "WireObject", "connect", "load_config", "parse_address",
     "parse_quota", "serve",
 ]

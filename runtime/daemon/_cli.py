@@ -12,12 +12,15 @@ given on the command line over it (see :mod:`stele.daemon._config`).
 
 from __future__ import annotations
 
+import argparse
 import os
+import sqlite3
 import sys
 from functools import partial
 from typing import Any
 
 from .._cli._common import CliParser, UsageError, count_arg, emit_json
+from .._cli._connect import refuse_connect
 from ._config import SOCKET_NAME, DaemonConfig, load_config
 from ._errors import AddressError, ConfigError, TenantError
 
@@ -25,8 +28,6 @@ __all__ = ["serve_main", "tenant_main", "status_main", "default_address", "store
 
 
 def _positive_float(text: str) -> float:
-    import argparse
-
     try:
         value = float(text)
     except ValueError:
@@ -119,9 +120,6 @@ def default_address(root: str | None = None) -> str:
 
 def tenant_main(argv: list[str]) -> int:
     """Entry point of ``stele tenant add|list|remove``."""
-    from .._core._realenv import RealEnv
-    from ._tenants import TenantStore, parse_quota
-
     p = CliParser(prog="stele tenant", description="Manage the daemon's tenants.")
     sub = p.add_subparsers(dest="action", required=True, parser_class=CliParser)
     add = sub.add_parser("add", help="create a tenant and print its token (once)")
@@ -136,7 +134,24 @@ def tenant_main(argv: list[str]) -> int:
         cmd.add_argument("--root", metavar="DIR", default=None,
                        help="store directory (default: $STELE_ROOT or ./.stele)")
         cmd.add_argument("--json", action="store_true", help="print JSON")
+        cmd.add_argument("--connect", metavar="ADDRESS", default=None, help=argparse.SUPPRESS)
     ns = p.parse_args(argv)
+    try:
+        return _tenant(ns)
+    except sqlite3.Error as exc:  # a failing disk or a damaged store file: typed, one line
+        from ..store import StoreUnavailable
+
+        raise StoreUnavailable(f"the tenants table in {store_file(ns.root)}: {exc}") from None
+
+
+def _tenant(ns: Any) -> int:
+    """``stele tenant ACTION`` on the parsed flags (see :func:`tenant_main`)."""
+    from .._core._realenv import RealEnv
+    from ._tenants import TenantStore, parse_quota
+
+    refuse_connect(ns, "stele tenant", "tenants are kept in the daemon's store file, and a "
+                   "token is shown only where it is made: run it on the daemon's host with "
+                   "--root DIR (a running daemon sees new tenants at once)")
     try:
         tenants = TenantStore(store_file(ns.root))
     except OSError as exc:

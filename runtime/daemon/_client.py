@@ -45,6 +45,10 @@ from ._messages import (DAEMON_PROTOCOL, CancelRequest, DigestReply, ExecOutcome
                         ResolveRequest, ServerStatus, ServerStatusRequest, StatsReply,
                         StatsRequest, StoreBlobRequest, StoredNamesReply, StoreSourceRequest,
                         SubmitRequest, WaitRequest, Welcome)
+from ..actors.repository._messages import HistoryReply, NameChange, NamesReply
+from ._repo_messages import (DeleteRequest, DependentsList, DependentsRequest, FetchReply,
+                             FetchRequest, HistoryRequest, NamesRequest, RenameRequest,
+                             ResumeRequest, ShowOutcome, ShowRequest)
 from ._wire import args_to_wire, exception_of, limits_to_wire, result_of
 
 if TYPE_CHECKING:
@@ -162,7 +166,9 @@ class RemoteRuntime:
         """Store TEL ``source`` under this tenant's names; returns name -> digest."""
         reply = await self._expect(StoreSourceRequest(source, filename, namespace),
                                    StoredNamesReply)
-        return dict(reply.names)
+        if sorted(reply.order) != sorted(reply.names):  # an older answer: no order given
+            return dict(reply.names)
+        return {name: reply.names[name] for name in reply.order}
 
     async def store_blob(self, data: bytes, *, name: str | None = None) -> Digest:
         """Store a RISC-V guest ELF, optionally naming it."""
@@ -280,6 +286,49 @@ class RemoteRuntime:
         """The daemon's status (what ``stele status`` prints)."""
         status: ServerStatus = await self._expect(ServerStatusRequest(), ServerStatus)
         return status
+
+    # -- the repository (names as this tenant sees them) --------------------------------
+    async def show(self, target: str | Digest, *, closure: bool = False) -> ShowOutcome:
+        """A stored definition made readable, its dependencies (and closure)."""
+        shown: ShowOutcome = await self._expect(ShowRequest(str(target), closure), ShowOutcome)
+        return shown
+
+    async def names(self, namespace: str | None = None) -> list[tuple[str, Digest]]:
+        """This tenant's bound names (all, or ``namespace`` and below), sorted."""
+        reply = await self._expect(NamesRequest(namespace), NamesReply)
+        return list(reply.names)
+
+    async def history(self, name: str) -> list[NameChange]:
+        """Every change of ``name``, oldest first (``NameNotFound`` if never bound)."""
+        reply = await self._expect(HistoryRequest(name), HistoryReply)
+        return list(reply.events)
+
+    async def dependents(self, target: str | Digest, *, all: bool = False) -> DependentsList:
+        """This tenant's objects that use ``target``'s (``all``: transitively)."""
+        reply: DependentsList = await self._expect(DependentsRequest(str(target), all),
+                                                   DependentsList)
+        return reply
+
+    async def rename(self, old: str, new: str, *, force: bool = False) -> NameChange:
+        """Bind ``new`` to ``old``'s object and unbind ``old`` (history keeps both)."""
+        info: NameChange = await self._expect(RenameRequest(old, new, force), NameChange)
+        return info
+
+    async def delete(self, name: str) -> NameChange:
+        """Unbind ``name``; its ``previous`` is the digest it was bound to."""
+        info: NameChange = await self._expect(DeleteRequest(name), NameChange)
+        return info
+
+    async def fetch(self, targets: Sequence[str], optional: Sequence[str] = ()) -> FetchReply:
+        """The closures of ``targets`` (and of those ``optional`` ones that resolve), to run
+        locally (see :func:`stele.daemon._fetch.scratch_store`)."""
+        reply: FetchReply = await self._expect(
+            FetchRequest(tuple(targets), tuple(optional)), FetchReply)
+        return reply
+
+    async def resume(self, ident: str) -> ExecResult:
+        """Finish this tenant's durable execution ``ident`` from its journal."""
+        return result_of(await self._expect(ResumeRequest(ident), ExecOutcome))
 
     async def aclose(self) -> None:
         """Close the connection (pending requests fail with :class:`DaemonUnavailable`)."""

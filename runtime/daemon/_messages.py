@@ -1,4 +1,4 @@
-"""The daemon's wire messages (protocol tags 600-639), carried in Request/Reply envelopes.
+"""The daemon's wire messages (protocol tags 600-659), carried in Request/Reply envelopes.
 
 Every request body names one operation; its reply body is the matching
 answer, or :class:`Raised` when the operation failed with a typed error
@@ -12,6 +12,10 @@ client that speaks another version with a typed
 Version 2 added ``prove`` and ``durable`` to :class:`ExecuteRequest`,
 ``receipt`` to :class:`ExecOutcome`, ``with_kind`` to :class:`ResolveRequest`
 ``kind`` to :class:`DigestReply` and ``grant_slots`` to :class:`TenantUsage`.
+Version 3 added the repository requests of :mod:`stele.daemon._repo_messages`
+(tags 640-659: show, names, history, dependents, rename, delete, fetch,
+resume), ``order`` to :class:`StoredNamesReply` and ``breakdown_order`` to
+:class:`ExecOutcome`.
 
 Limits travel as :class:`WireLimits` (integers only: canonical CBOR has no
 floats), policies as their canonical CBOR form
@@ -35,7 +39,7 @@ __all__ = [
 ]
 
 #: The version of this set of messages (see the module docstring).
-DAEMON_PROTOCOL = 2
+DAEMON_PROTOCOL = 3
 
 #: Every state a job can be in, in lifecycle order.
 JOB_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
@@ -91,9 +95,11 @@ class StoreSourceRequest(Message):
 @message(604)
 @dataclass(frozen=True, slots=True)
 class StoredNamesReply(Message):
-    """Bound name (as the tenant sees it) -> digest."""
+    """Bound name (as the tenant sees it) -> digest; ``order`` lists the names in the order
+    the source defines them (a CBOR map's keys are sorted: ``stele store`` prints this order)."""
 
     names: dict[str, Digest]
+    order: tuple[str, ...] = ()
 
 
 @message(605)
@@ -169,7 +175,9 @@ class ExecOutcome(Message):
 
     ``receipt`` is the encoded :class:`stele.actors.receipts.Receipt`
     (``stele.receipt/1`` bytes, as ``stele receipt verify`` reads them) of a
-    proven run, else ``None``.
+    proven run, else ``None``.  ``breakdown_order`` is the order of the
+    ``breakdown`` keys as the run counted them (a CBOR map's keys are sorted;
+    ``stele run`` prints ties in this order).
     """
 
     target: str
@@ -189,6 +197,7 @@ class ExecOutcome(Message):
     children: int
     events: tuple[str, ...]
     receipt: bytes | None = None
+    breakdown_order: tuple[str, ...] = ()
 
 
 @message(611)

@@ -71,6 +71,8 @@ from ._messages import (DAEMON_PROTOCOL, TERMINAL_STATES, CancelRequest, DigestR
                         ServerStatusRequest, StatsReply, StatsRequest, StoreBlobRequest,
                         StoredNamesReply, StoreSourceRequest, SubmitRequest, TenantUsage,
                         WaitRequest, Welcome)
+from ._repo_handlers import REPO_HANDLERS, tenant_source
+from ._repo_view import RepoView
 from ._tenants import Tenant, TenantStore, namespace_of
 from ._wire import args_from_wire, limits_from_wire, outcome_of, raised_of
 
@@ -130,9 +132,20 @@ class Daemon:
         self.env = env
         self.store_file = store_file
         self.log = log
-        self.tenants = TenantStore(store_file, env)
-        self.jobs = JobStore(store_file, env)
-        self.kv_base = KVStore(store_file, env=env)
+        opened: list[Any] = []
+        try:  # the daemon's own connections to the store file, closed again if one fails
+            self.tenants = TenantStore(store_file, env)
+            opened.append(self.tenants)
+            self.jobs = JobStore(store_file, env)
+            opened.append(self.jobs)
+            self.kv_base = KVStore(store_file, env=env)
+            opened.append(self.kv_base)
+            self.view = RepoView(store_file, env)
+        except sqlite3.Error as exc:
+            for db in opened:
+                db.close()
+            raise StoreUnavailable(f"cannot open the daemon's tables in {store_file}: "
+                                   f"{exc}") from None
         self.started_ns = env.now_ns()
         self.addresses: list[str] = []
         self.connections = 0
@@ -163,6 +176,7 @@ class Daemon:
         self.tenants.close()
         self.jobs.close()
         self.kv_base.close()
+        self.view.close()
 
     # -- tenants ---------------------------------------------------------------
     def _usage(self, tenant: str) -> _Usage:
@@ -478,17 +492,18 @@ class Daemon:
     async def _store_source(self, tenant: Tenant, body: StoreSourceRequest) -> Message:
         ns = namespace_of(tenant.name)
         inner = f"{ns}.{body.namespace}" if body.namespace else ns
-        names = await self.rt.store(body.source, filename=body.filename, namespace=inner)
-        self._forget(tenant)
+        source = await tenant_source(self, tenant, body.source, body.filename)
+        names = await self.rt.store(source, filename=body.filename, namespace=inner)
+        self.forget(tenant)
         self.tenants.own(tenant.name, sorted({str(d) for d in names.values()}))
         cut = len(ns) + 1
-        return StoredNamesReply({k[cut:] if k.startswith(ns + ".") else k: d
-                                 for k, d in names.items()})
+        shown = {k[cut:] if k.startswith(ns + ".") else k: d for k, d in names.items()}
+        return StoredNamesReply(shown, tuple(shown))
 
     async def _store_blob(self, tenant: Tenant, body: StoreBlobRequest) -> Message:
         name = None if body.name is None else f"{namespace_of(tenant.name)}.{body.name}"
         digest = await self.rt.store_blob(body.data, name=name)
-        self._forget(tenant)
+        self.forget(tenant)
         self.tenants.own(tenant.name, [str(digest)])
         return DigestReply(digest)
 
@@ -502,7 +517,8 @@ class Daemon:
         assert isinstance(record, ObjectRecord)
         return DigestReply(digest, record.kind)
 
-    def _forget(self, tenant: Tenant) -> None:
+    def forget(self, tenant: Tenant) -> None:
+        """Drop the tenant's cached resolutions (its names changed)."""
         for key in [k for k in self._resolved if k[0] == tenant.name]:
             del self._resolved[key]
 
@@ -575,20 +591,45 @@ class Daemon:
         limits = self._limits(tenant, body.limits)
         policy = self._policy(tenant, body.policy)
         args = args_from_wire(body.args)
+        result = await self._counted(tenant, body.durable, lambda: self._run(
+            tenant, str(digest), args, limits, policy, body.engine,
+            body.memo and durable is None, None, prove=body.prove, durable=durable))
+        if result.receipt is not None:  # the tenant may fetch its own receipts by digest
+            self.tenants.own(tenant.name, [str(result.receipt.digest())])
+        return outcome_of(result, target=body.target)
+
+    async def resume_durable(self, tenant: Tenant, ident: str) -> Message:
+        """Finish the tenant's durable execution ``ident`` (``stele resume --connect``)."""
+        return outcome_of(await self._counted(
+            tenant, ident, lambda: self._resume(tenant, durable_id(tenant.name, ident))))
+
+    async def _counted(self, tenant: Tenant, durable: str | None,
+                       run: Callable[[], Awaitable[Any]]) -> Any:
+        """``run()``'s result, counted as one of the tenant's synchronous executions.
+
+        A durable execution's errors name the tenant's id (``durable``), not the
+        store's (which holds the tenant's namespace).
+        """
+        from ..actors.sandbox._durable import UnknownExecution
+
         usage = self._usage(tenant.name)
         usage.executions += 1
         usage.running += 1
         outcome = "cancelled"
         try:
             try:
-                result = await self._run(tenant, str(digest), args, limits, policy,
-                                         body.engine, body.memo and durable is None, None,
-                                         prove=body.prove, durable=durable)
+                result = await run()
                 outcome = "succeeded"
-            except DurableMismatch as exc:  # named by the tenant's id, not the store's
-                assert body.durable is not None
+            except UnknownExecution:
                 outcome = "failed"
-                raise DurableMismatch(body.durable, exc.field, exc.journaled, exc.now) from None
+                if durable is None:
+                    raise
+                raise UnknownExecution(durable) from None
+            except DurableMismatch as exc:
+                outcome = "failed"
+                if durable is None:
+                    raise
+                raise DurableMismatch(durable, exc.field, exc.journaled, exc.now) from None
             except Exception:
                 outcome = "failed"
                 raise
@@ -598,28 +639,40 @@ class Daemon:
             if not usage.connections:
                 await self.release_idle(tenant.name)
         usage.fuel += result.cost
-        if result.receipt is not None:  # the tenant may fetch its own receipts by digest
-            self.tenants.own(tenant.name, [str(result.receipt.digest())])
-        return outcome_of(result, target=body.target)
+        return result
 
     async def _run(self, tenant: Tenant, target: str, args: tuple[Any, ...], limits: Any,
                    policy: Any, engine: str, memo: bool, kv: TxKV | None, *,
                    prove: bool = False, durable: str | None = None) -> Any:
         """One execution through the runtime's executor, under the tenant's KV namespace."""
-        from ..actors.executor import CancelHandle, Execute
+        from ..actors.executor import Execute
 
+        return await self._granted(tenant, lambda grant, handle: Execute(
+            target, args, limits, policy, engine, tenant.name, memo, handle, kv=kv,
+            namespace=namespace_of(tenant.name), prove=prove, durable=durable, grant=grant))
+
+    async def _resume(self, tenant: Tenant, ident: str) -> Any:
+        """The stored durable execution ``ident`` (the store's id), finished under the
+        tenant's grant as :meth:`stele.Runtime.resume` finishes it."""
+        from ..actors.executor._durable import request_of
+
+        stored, _entries = await self.rt.durable_journal(ident)  # UnknownExecution if none
+        again = request_of(ident, stored.header)
+        return await self._granted(
+            tenant, lambda grant, handle: replace(again, handle=handle, grant=grant))
+
+    async def _granted(self, tenant: Tenant, build: Callable[[str, Any], Any]) -> Any:
+        """Ask the executor for ``build(grant, handle)``, carved from the tenant's grant."""
         from ..actors.allocator import GrantReleased
+        from ..actors.executor import CancelHandle
 
         if self._executor is None:
             self._executor = self.rt.system.lookup("executor")
         for attempt in (1, 2):
             grant = await self.tenant_grant(tenant)
             handle = CancelHandle()
-            request = Execute(target, args, limits, policy, engine, tenant.name, memo, handle,
-                              kv=kv, namespace=namespace_of(tenant.name), prove=prove,
-                              durable=durable, grant=grant)
             try:
-                return await ask_execute(self._executor, request, handle)
+                return await ask_execute(self._executor, build(grant, handle), handle)
             except GrantReleased as exc:
                 # The allocator restarted (its grants went with it): carve a new one, once.
                 if attempt == 2 or exc.grant != grant:
@@ -1010,6 +1063,7 @@ _HANDLERS: dict[type[Message], _Handler] = {
     WaitRequest: Daemon._wait,
     CancelRequest: Daemon._cancel,
     ServerStatusRequest: Daemon._server_status,
+    **REPO_HANDLERS,
 }
 
 

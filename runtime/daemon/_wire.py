@@ -67,7 +67,8 @@ def outcome_of(r: ExecResult, target: str | None = None) -> ExecOutcome:
     return ExecOutcome(target if target is not None else r.target, r.digest, r.engine,
                        value_to_cbor(r.value), r.usage, r.cost, dict(r.breakdown),
                        r.journal_digest, r.effects, r.memo_hit, r.exit_code, r.stdout,
-                       r.public_output, tuple(r.logs), r.children, tuple(r.events), receipt)
+                       r.public_output, tuple(r.logs), r.children, tuple(r.events), receipt,
+                       tuple(r.breakdown))
 
 
 def result_of(o: ExecOutcome) -> ExecResult:
@@ -81,8 +82,11 @@ def result_of(o: ExecOutcome) -> ExecResult:
     from ..actors.sandbox import value_from_cbor
 
     receipt = None if o.receipt is None else decode_receipt(o.receipt)
+    breakdown = dict(o.breakdown)
+    if sorted(o.breakdown_order) == sorted(breakdown):  # the run's order, where given
+        breakdown = {k: breakdown[k] for k in o.breakdown_order}
     return ExecResult(o.target, o.digest, o.engine, value_from_cbor(o.value), o.usage, o.cost,
-                      dict(o.breakdown), o.journal_digest, o.effects, o.memo_hit, o.exit_code,
+                      breakdown, o.journal_digest, o.effects, o.memo_hit, o.exit_code,
                       o.stdout, o.public_output, tuple(o.logs), o.children, tuple(o.events),
                       receipt)
 

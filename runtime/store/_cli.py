@@ -3,7 +3,9 @@
 Every command takes ``--store PATH``; the default is ``$STELE_STORE`` if set,
 else ``./.stele/store.sqlite`` (``stele store`` creates the parent
 directories; the read-only commands refuse a store that does not exist
-rather than creating an empty one).
+rather than creating an empty one).  ``--connect ADDRESS`` (or
+``$STELE_CONNECT``) runs them on a daemon's store instead, as the token's
+tenant, printing the same lines (``stele._cli._connect``, ``docs/daemon.md``).
 
 * ``stele store FILE.tel [--namespace NS] [--author A]`` prints one
   ``name -> digest`` line per definition;
@@ -34,8 +36,10 @@ import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .._cli._common import (NOT_FOUND, STORE, USAGE, CliError, CliParser, emit_json, exit_code_for)
+from .._cli._connect import add_connect_args, remote_address
 from .._errors import SteleError
 from ..protocol import Digest
 from ._repository import ELF_KIND, Repository
@@ -64,10 +68,13 @@ class _Parser(CliParser):
         raise _Usage(status)
 
 
-def _parser(prog: str, description: str) -> _Parser:
+def _parser(prog: str, description: str, *, remote: bool = True) -> _Parser:
+    """A store command's parser: ``--store``, and ``--connect``/``--token`` if ``remote``."""
     ap = _Parser(prog=f"stele {prog}", description=description)
     ap.add_argument("--store", metavar="PATH", default=None,
                     help="the store file (default: $STELE_STORE or ./.stele/store.sqlite)")
+    if remote:
+        add_connect_args(ap)
     return ap
 
 
@@ -161,7 +168,7 @@ def store_main(argv: list[str]) -> int:
     """
     if argv and argv[0] == "check":
         return check_main(argv[1:])
-    ap = _parser("store", "Store the TEL definitions of a file (or a binary blob).")
+    ap = _parser("store", "Store the TEL definitions of a file (or a binary blob).", remote=False)
     ap.epilog = ("Names the file uses but does not define are looked up in the store "
                  "(NAMESPACE.name, then name); '#use alias = NAME|DIGEST|PREFIX' lines import "
                  "other namespaces or pin a version. Stored references never change meaning.")
@@ -182,7 +189,7 @@ def store_main(argv: list[str]) -> int:
             data = Path(args.file).read_bytes()
         except OSError as exc:
             raise _Fail(f"cannot read {args.file}: {exc.strerror or exc}", USAGE) from None
-        connect = args.connect or os.environ.get("STELE_CONNECT")
+        connect = remote_address(args)  # an explicit --store beats $STELE_CONNECT
         if connect:  # see stele.daemon._cli.store_remote
             from ..daemon._cli import store_remote
             return store_remote(args, data, connect)
@@ -222,38 +229,44 @@ def show_main(argv: list[str]) -> int:
 
     def body() -> int:
         args = ap.parse_args(argv)
-        with _open(args.store, create=False) as repo:
-            shown = repo.show(args.target)
-            closure = repo.objects.closure([shown.digest]) if args.closure else []
-            named = repo.objects.names_of_many([o.digest for o in closure]) if closure else {}
-            if args.json:
-                record: dict[str, object] = {
-                    "ok": True, "digest": str(shown.digest), "kind": shown.kind,
-                    "names": list(shown.names), "text": shown.text,
-                    "dependencies": [{"identifier": d.identifier, "digest": str(d.digest),
-                                      "kind": d.kind, "names": list(d.names)}
-                                     for d in shown.dependencies]}
-                if args.closure:
-                    record["closure"] = [{"digest": str(o.digest), "kind": o.kind,
-                                          "names": list(named.get(o.digest, ()))}
-                                         for o in closure]
-                emit_json(record)
-                return 0
-            print(f"# {', '.join(shown.names) or '(no name)'}")
-            print(f"# {shown.digest}  {shown.kind}")
-            print(shown.text)
-            if shown.dependencies:
-                print(f"\n# dependencies ({len(shown.dependencies)}):")
-                for d in shown.dependencies:
-                    names = f"  ({', '.join(d.names)})" if d.names else ""
-                    print(f"#   {d.identifier} -> {d.digest}{names}")
-            else:
-                print("\n# no dependencies")
+        address = remote_address(args)
+        if address is not None:
+            from ..daemon._remote_cli import remote_show
+
+            shown, closure = remote_show(args, address)
+        else:
+            with _open(args.store, create=False) as repo:
+                shown = repo.show(args.target)
+                objects = repo.objects.closure([shown.digest]) if args.closure else []
+                named = repo.objects.names_of_many([o.digest for o in objects]) if objects else {}
+                closure = [(o.digest, o.kind, named.get(o.digest, [])) for o in objects]
+        if args.json:
+            record: dict[str, object] = {
+                "ok": True, "digest": str(shown.digest), "kind": shown.kind,
+                "names": list(shown.names), "text": shown.text,
+                "dependencies": [{"identifier": d.identifier, "digest": str(d.digest),
+                                  "kind": d.kind, "names": list(d.names)}
+                                 for d in shown.dependencies]}
             if args.closure:
-                print(f"\n# closure ({len(closure)} objects, dependencies first):")
-                for o in closure:
-                    names = f"  ({', '.join(named[o.digest])})" if o.digest in named else ""
-                    print(f"#   {o.digest}  {o.kind}{names}")
+                record["closure"] = [{"digest": str(d), "kind": kind, "names": list(names)}
+                                     for d, kind, names in closure]
+            emit_json(record)
+            return 0
+        print(f"# {', '.join(shown.names) or '(no name)'}")
+        print(f"# {shown.digest}  {shown.kind}")
+        print(shown.text)
+        if shown.dependencies:
+            print(f"\n# dependencies ({len(shown.dependencies)}):")
+            for d in shown.dependencies:
+                names = f"  ({', '.join(d.names)})" if d.names else ""
+                print(f"#   {d.identifier} -> {d.digest}{names}")
+        else:
+            print("\n# no dependencies")
+        if args.closure:
+            print(f"\n# closure ({len(closure)} objects, dependencies first):")
+            for digest, kind, names_of in closure:
+                names = f"  ({', '.join(names_of)})" if names_of else ""
+                print(f"#   {digest}  {kind}{names}")
         return 0
 
     return _run("show", body)
@@ -267,9 +280,16 @@ def names_main(argv: list[str]) -> int:
 
     def body() -> int:
         args = ap.parse_args(argv)
-        with _open(args.store, create=False) as repo:
-            for name, digest in repo.names(args.namespace):
-                print(f"{name} -> {digest}")
+        address = remote_address(args)
+        if address is not None:
+            from ..daemon._remote_cli import on_daemon
+
+            names = on_daemon(args, address, lambda rt: rt.names(args.namespace))
+        else:
+            with _open(args.store, create=False) as repo:
+                names = repo.names(args.namespace)
+        for name, digest in names:
+            print(f"{name} -> {digest}")
         return 0
 
     return _run("names", body)
@@ -282,10 +302,18 @@ def history_main(argv: list[str]) -> int:
 
     def body() -> int:
         args = ap.parse_args(argv)
-        with _open(args.store, create=False) as repo:
-            for e in repo.history(args.name):
-                print(f"{_time(e.time_ns)}  {e.author or '-'}  "
-                      f"{_short(e.previous)} -> {_short(e.digest)}")
+        address = remote_address(args)
+        events: list[Any]
+        if address is not None:
+            from ..daemon._remote_cli import on_daemon
+
+            events = on_daemon(args, address, lambda rt: rt.history(args.name))
+        else:
+            with _open(args.store, create=False) as repo:
+                events = list(repo.history(args.name))
+        for e in events:
+            print(f"{_time(e.time_ns)}  {e.author or '-'}  "
+                  f"{_short(e.previous)} -> {_short(e.digest)}")
         return 0
 
     return _run("history", body)

@@ -44,6 +44,9 @@ def main(argv: list[str]) -> int:
                     help="the store whose names are in scope (default: $STELE_STORE or "
                          "./.stele/store.sqlite)")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
+    from .._cli._connect import add_connect_args
+
+    add_connect_args(ap)
     args = ap.parse_args(argv)
     if len(args.source) > 2:
         raise UsageError(f"expected [FILE] EXPR, got {len(args.source)} arguments "
@@ -58,7 +61,7 @@ def main(argv: list[str]) -> int:
     try:
         module = parse_module(source, file or "<none>")
         expr = parse_expr(expr_text, "<expr>")
-        module = _with_store(module, expr, source, file or "<none>", args.store)
+        module = _with_store(module, expr, source, file or "<none>", args.store, remote=args)
         checked = check_module(module, source)
         ty, _row = check_expr(checked, expr, source=expr_text)
         result = Program(checked).evaluate(
@@ -89,8 +92,13 @@ def show_type_text(t: object) -> str:
     return show_type(t)
 
 
-def _with_store(module: Any, expr: Any, source: str, filename: str, store: str | None) -> Any:
-    """`module` with the stored definitions it and `expr` use (when a store exists)."""
+def _with_store(module: Any, expr: Any, source: str, filename: str, store: str | None,
+                remote: Any = None) -> Any:
+    """`module` with the stored definitions it and `expr` use (when a store exists).
+
+    `remote` (the parsed flags) with `--connect`: the definitions come from
+    the daemon, fetched into a scratch store (`stele.daemon._fetch`).
+    """
     from .._cli._scope import free_names, link
     from ..store._cli import default_store_path
     from ..store._repository import _uses
@@ -99,6 +107,11 @@ def _with_store(module: Any, expr: Any, source: str, filename: str, store: str |
     wanted = free_names(module, expr if isinstance(expr, list) else [expr])
     if not wanted:
         return module
+    if remote is not None:
+        from ..daemon._fetch import store_or_fetched
+
+        store = store_or_fetched(remote, [uses[n] for n in wanted if n in uses],
+                                 [n for n in wanted if n not in uses])
     path = store or default_store_path()
     if not os.path.isfile(path):
         if store is not None or uses:

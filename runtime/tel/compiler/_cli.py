@@ -32,6 +32,9 @@ def main(argv: list[str]) -> int:
     def body() -> int:
         from ..._cli._common import USAGE, emit_json
         args = ap.parse_args(argv)
+        from ...daemon._fetch import store_or_fetched
+
+        args.store = store_or_fetched(args, [args.target])  # --connect: the daemon's code
         with _open(args.store, create=False) as repo:
             loaded = repo.load(args.target)
             digest = repo.resolve(args.target)
