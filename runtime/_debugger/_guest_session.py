@@ -318,6 +318,11 @@ class GuestSession:
             if ok:
                 q = max(ok) if reverse else min(ok)
                 return self._go(q, "\n".join(hits[q]))
+        if not reverse:  # the last position runs no row: a breakpoint on its pc (a fault's)
+            notes = [f"breakpoint {pt.describe()}" for pt in self.points
+                     if pt.kind == "address" and pt.value == self.replay.seek(self.last).pc]
+            if notes:
+                return self._go(self.last, "\n".join(notes))
         return self._go(0 if reverse else self.last, f"no breakpoint hit; at {edge}")
 
     def _hits(self, piece: Piece) -> dict[int, list[str]]:
