@@ -129,3 +129,36 @@ def test_a_file_that_is_not_an_elf(tmp_path: Path, capfd: pytest.CaptureFixture[
     bad.write_bytes(b"not an elf")
     code, _out, err = _call(capfd, "debug", str(bad), "--commands", _script(tmp_path, "step"))
     assert code == 2 and "bad ELF" in err and err.count("\n") == 1
+
+
+def _guest_transcript() -> list[str]:
+    import re
+    doc = (ROOT / "docs" / "debugger.md").read_text()
+    blocks = re.findall(r"```\n(.*?)```", doc, re.S)
+    block = next(b for b in blocks if b.startswith("$ stele debug examples/guests/bin/sort.elf"))
+    lines = block.splitlines()
+    assert lines[0] == '$ stele debug examples/guests/bin/sort.elf "40000 12345" --commands cmds.txt'
+    return lines[1:]
+
+
+def test_the_documented_guest_session_is_what_the_debugger_prints(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capfd: pytest.CaptureFixture[str]) -> None:
+    expected = _guest_transcript()
+    prompt = "(stele debug) "
+    commands = [line[len(prompt):] for line in expected if line.startswith(prompt)]
+    assert len(commands) > 10
+    script = tmp_path / "cmds.txt"
+    script.write_text("\n".join(commands) + "\n")
+    monkeypatch.chdir(ROOT)
+    code, out, err = _call(capfd, "debug", "examples/guests/bin/sort.elf", "40000 12345",
+                           "--commands", str(script))
+    assert code == 0, err
+    assert out.splitlines() == expected
+
+
+def test_every_guest_command_is_documented() -> None:
+    from stele._debugger._guest_session import GUEST_HELP
+    doc = (ROOT / "docs" / "debugger.md").read_text()
+    for line in GUEST_HELP.splitlines()[1:]:
+        assert f"`{line.split()[0]}" in doc, line
