@@ -34,6 +34,7 @@ def debug_guest(ns: Any, image: bytes, label: str, script: TextIO | None,
     """Record the guest ``image`` under the flags ``ns`` and run the session with ``drive``."""
     from ..actors.coprocessor import load_elf
     from .._debugger import GuestReplay, GuestSession
+    from ._run import guest_input
 
     if ns.allow:
         raise UsageError("--allow: stele debug does not serve guest effects yet (a guest's "
@@ -41,15 +42,7 @@ def debug_guest(ns: Any, image: bytes, label: str, script: TextIO | None,
     if ns.durable is not None:
         raise UsageError("--durable: a guest is not recorded as a durable execution; its run "
                          "is replayed from its image and input")
-    if ns.input is not None and ns.args:
-        raise UsageError("give a guest's input as --input FILE or as one ARG, not both")
-    if len(ns.args) > 1:
-        raise UsageError(f"a guest takes one input, got {len(ns.args)} arguments")
-    try:
-        data = ns.input.read_bytes() if ns.input is not None else (
-            ns.args[0].encode() if ns.args else b"")
-    except OSError as exc:
-        raise UsageError(f"--input {str(ns.input)!r}: {exc.strerror or exc}") from None
+    data = guest_input(ns)
     load_elf(image)  # a bad file is a typed ElfError (exit 2) before anything runs
     every = GUEST_CHECKPOINT_EVERY if ns.checkpoint_every is None else ns.checkpoint_every
     replay = GuestReplay(image, data, max_cycles=ns.cycles,

@@ -30,9 +30,10 @@ from ..actors.coprocessor import Machine, decode
 from ._guest import GuestReplay, Piece
 from ._guest_scan import (depth_deltas, depth_reaches, pc_changes, pc_hits, register_changes,
                           word_changes)
+from ._commands import (BadCommand, Break, Command, Continue, Finish, Goto, Locals, Next, Print,
+                        Reply, Watch)
+from ._core import SessionCore
 from ._rv import ABI, disassemble, hex_word, register_number, show_word
-from ._session import (BadCommand, Break, Command, Continue, Delete, Finish, Goto, Help, Info,
-                       Locals, Next, Print, Quit, Reply, Show, Step, Watch, Where, parse)
 
 __all__ = ["GuestSession", "GUEST_HELP"]
 
@@ -45,7 +46,7 @@ commands (short forms in brackets); a position is a cycle:
   finish (f)          to just after the current function returns
   rfinish (rf)        back to the call of the current function
   continue (c)        to the next breakpoint or watch hit (or the last cycle)
-  rcontinue (rc)      to the previous one (or cycle 0)
+  rcontinue (rc)      to the previous one (or the first cycle, 0)
   goto N (g)          to cycle N
   break SPEC (b)      break at a hex address (0x10074) or a function symbol (main)
   watch SPEC (w)      stop where a register (a0, x5, pc) or a word (0x20000, a symbol) changes
@@ -68,21 +69,31 @@ class _Point:
     value: int  # the address, the register's number (_PC for the pc) or the word's address
     label: str
 
+    def key(self) -> tuple[object, ...]:
+        return self.kind, self.value
+
     def describe(self) -> str:
         if self.kind == "address":
             return f"{self.number}: {self.label}"
         return f"{self.number}: changes of {self.label}"
 
 
-class GuestSession:
+class GuestSession(SessionCore[_Point]):
     """A debugging session over a recorded guest run, starting at cycle 0."""
 
+    unit = "cycle"
+    help_text = GUEST_HELP
+
     def __init__(self, replay: GuestReplay) -> None:
+        super().__init__()
         self.replay = replay
-        self.points: list[_Point] = []
-        self._next_number = 1
-        self.position = 0
+        self._position = 0
         replay.seek(0)
+
+    @property
+    def position(self) -> int:
+        """The current cycle."""
+        return self._position
 
     @property
     def last(self) -> int:
@@ -93,18 +104,11 @@ class GuestSession:
         return self.replay.seek(self.position)
 
     # -- entry points ----------------------------------------------------------
-    def handle(self, line: str) -> Reply:
-        """Parse and run ``line``; a bad command is a reply saying so (the session goes on)."""
-        try:
-            command = parse(line)
-            return Reply() if command is None else self.execute(command)
-        except BadCommand as exc:
-            return Reply((f"error: {exc}",))
-
     def execute(self, command: Command) -> Reply:
         """Run one command (raises :class:`BadCommand` when it does not apply)."""
-        if isinstance(command, Step):
-            return self._step(command)
+        shared = self._shared(command)
+        if shared is not None:
+            return shared
         if isinstance(command, Next):
             return self._move(self._next(command.reverse), "rnext" if command.reverse else "next",
                               command.reverse)
@@ -121,22 +125,10 @@ class GuestSession:
             return self._add(*self._breakpoint(command.spec))
         if isinstance(command, Watch):
             return self._add(*self._watchable(command.name, "watch"))
-        if isinstance(command, Delete):
-            return self._delete(command.number)
         if isinstance(command, Print):
             return Reply((self._print(command.name),))
         if isinstance(command, Locals):
             return Reply(tuple(self._registers()))
-        if isinstance(command, Where):
-            return Reply(tuple(self._where()))
-        if isinstance(command, Show):
-            return Reply((self.describe(),))
-        if isinstance(command, Info):
-            return Reply(tuple(self._info()))
-        if isinstance(command, Help):
-            return Reply(tuple(GUEST_HELP.splitlines()))
-        if isinstance(command, Quit):
-            return Reply(quit=True)
         raise BadCommand(f"not a command: {command!r}")  # pragma: no cover (typed union)
 
     # -- rendering -------------------------------------------------------------
@@ -249,27 +241,8 @@ class GuestSession:
     # -- moves -----------------------------------------------------------------
     def _go(self, target: int, note: str = "") -> Reply:
         self.replay.seek(target)
-        self.position = target
+        self._position = target
         return Reply(((note,) if note else ()) + (self.describe(),))
-
-    def _step(self, cmd: Step) -> Reply:
-        p = self.position
-        if cmd.reverse:
-            if p == 0:
-                return Reply(("already at cycle 0", self.describe()))
-            return self._go(max(0, p - cmd.count))
-        if p == self.last:
-            return Reply(("already at the last cycle", self.describe()))
-        return self._go(min(self.last, p + cmd.count))
-
-    def _move(self, target: int | None, what: str, reverse: bool) -> Reply:
-        if target is None:
-            edge = "first" if reverse else "last"
-            target = 0 if reverse else self.last
-            if target == self.position:
-                return Reply((f"{what}: already at the {edge} cycle", self.describe()))
-            return self._go(target, f"{what}: no such cycle; at the {edge} cycle")
-        return self._go(target)
 
     def _depth_search(self, start: int, stop: int, target: int, reverse: bool) -> int | None:
         """The row in ``start..stop-1`` where the call depth (0 at the scan's start) is ``target``."""
@@ -307,7 +280,7 @@ class GuestSession:
     # -- continue: breakpoints and watches, read from witness rows --------------
     def _continue(self, reverse: bool) -> Reply:
         p = self.position
-        edge = "cycle 0" if reverse else "the last cycle"
+        edge = "the first cycle" if reverse else "the last cycle"
         if p == (0 if reverse else self.last):
             return Reply((f"already at {edge}", self.describe()))
         start, stop = (0, p) if reverse else (p, self.last)
@@ -353,22 +326,4 @@ class GuestSession:
 
     # -- breakpoints -----------------------------------------------------------
     def _add(self, kind: str, value: int, label: str) -> Reply:
-        for p in self.points:
-            if p.kind == kind and p.value == value:
-                return Reply((f"already set: {p.describe()}",))
-        point = _Point(self._next_number, kind, value, label)
-        self._next_number += 1
-        self.points.append(point)
-        return Reply((f"breakpoint {point.describe()}",))
-
-    def _delete(self, number: int | None) -> Reply:
-        if number is None:
-            n = len(self.points)
-            self.points.clear()
-            return Reply((f"deleted {n} breakpoint(s)",))
-        for p in self.points:
-            if p.number == number:
-                self.points.remove(p)
-                return Reply((f"deleted {p.describe()}",))
-        raise BadCommand(f"delete {number}: no breakpoint {number} (see 'info')")
-
+        return self._add_point(lambda n: _Point(n, kind, value, label))

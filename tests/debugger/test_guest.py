@@ -261,8 +261,8 @@ def test_bad_input_is_one_clear_error(line: str, message: str) -> None:
 
 def test_edges_of_the_run() -> None:
     s = GuestSession(_replay(3))
-    assert s.handle("rstep").lines[0] == "already at cycle 0"
-    assert s.handle("rcontinue").lines[0] == "already at cycle 0"
+    assert s.handle("rstep").lines[0] == "already at the first cycle"
+    assert s.handle("rcontinue").lines[0] == "already at the first cycle"
     assert s.handle("rnext").lines[0] == "rnext: already at the first cycle"
     s.handle("goto 59")
     assert s.handle("step").lines[0] == "already at the last cycle"

@@ -10,6 +10,8 @@ import pytest
 
 from stele.cli import main
 
+from ._doc import DOC, commands, transcript
+
 ROOT = Path(__file__).resolve().parents[2]
 SORT = ROOT / "examples" / "guests" / "bin" / "sort.elf"
 
@@ -115,7 +117,7 @@ def test_a_bad_command_in_a_script_exits_2(tmp_path: Path, capfd: pytest.Capture
     (["--durable", "x"], "--durable: a guest is not recorded as a durable execution"),
     (["a", "b"], "a guest takes one input, got 2 arguments"),
     (["a", "--input", "f"], "give a guest's input as --input FILE or as one ARG, not both"),
-    (["--input", "/nonexistent/in"], "--input '/nonexistent/in': No such file or directory"),
+    (["--input", "/nonexistent/in"], "No such file or directory: /nonexistent/in"),
 ])
 def test_usage_errors_on_a_guest(capfd: pytest.CaptureFixture[str], extra: list[str],
                                  message: str) -> None:
@@ -131,25 +133,13 @@ def test_a_file_that_is_not_an_elf(tmp_path: Path, capfd: pytest.CaptureFixture[
     assert code == 2 and "bad ELF" in err and err.count("\n") == 1
 
 
-def _guest_transcript() -> list[str]:
-    import re
-    doc = (ROOT / "docs" / "debugger.md").read_text()
-    blocks = re.findall(r"```\n(.*?)```", doc, re.S)
-    block = next(b for b in blocks if b.startswith("$ stele debug examples/guests/bin/sort.elf"))
-    lines = block.splitlines()
-    assert lines[0] == '$ stele debug examples/guests/bin/sort.elf "40000 12345" --commands cmds.txt'
-    return lines[1:]
-
-
 def test_the_documented_guest_session_is_what_the_debugger_prints(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capfd: pytest.CaptureFixture[str]) -> None:
-    expected = _guest_transcript()
-    prompt = "(stele debug) "
-    commands = [line[len(prompt):] for line in expected if line.startswith(prompt)]
-    assert len(commands) > 10
+    first = '$ stele debug examples/guests/bin/sort.elf "40000 12345" --commands cmds.txt'
+    expected = transcript(first)
     script = tmp_path / "cmds.txt"
-    script.write_text("\n".join(commands) + "\n")
+    script.write_text(commands(expected))
     monkeypatch.chdir(ROOT)
     code, out, err = _call(capfd, "debug", "examples/guests/bin/sort.elf", "40000 12345",
                            "--commands", str(script))
@@ -159,6 +149,5 @@ def test_the_documented_guest_session_is_what_the_debugger_prints(
 
 def test_every_guest_command_is_documented() -> None:
     from stele._debugger._guest_session import GUEST_HELP
-    doc = (ROOT / "docs" / "debugger.md").read_text()
     for line in GUEST_HELP.splitlines()[1:]:
-        assert f"`{line.split()[0]}" in doc, line
+        assert f"`{line.split()[0]}" in DOC, line
