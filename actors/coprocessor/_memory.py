@@ -70,6 +70,9 @@ class Memory:
         #: bumped whenever the page set is replaced wholesale (:meth:`thaw`), so
         #: engines that mirror the pages (the native engine) know to reload.
         self.epoch = 0
+        #: bumped by :meth:`freeze`, which forgets which pages were written in
+        #: place (``wpages``): a mirroring engine rescans the pages by identity.
+        self.freezes = 0
 
     # -- regions -----------------------------------------------------------
     def map(self, start: int, end: int) -> tuple[int, int] | None:
@@ -221,6 +224,7 @@ class Memory:
     def freeze(self) -> dict[int, bytearray]:
         """Share every page with a snapshot: later writes copy first."""
         self.wpages.clear()
+        self.freezes += 1
         return dict(self.pages)
 
     def thaw(self, pages: dict[int, bytearray], regions: list[tuple[int, int]]) -> None:

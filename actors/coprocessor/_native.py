@@ -305,6 +305,7 @@ class NativeEngine:
         self.slot_of: dict[int, int] = {}
         self.epoch = -1
         self.known = -1                 # len(mem.pages) at the last return to Python
+        self.freezes = -1               # mem.freezes at the last full rescan
         self.watched: list[int] = []
         #: returns to Python, by status (a figure for ``--stats`` and the bench).
         self.exits = {"slow": 0, "page": 0, "decode": 0}
@@ -395,7 +396,10 @@ class NativeEngine:
             self._reset()
             self.epoch = mem.epoch
             self.known = -1
-        if self.known != len(pages) or mem.wpages:
+        # a page Python replaced since the last return (a syscall's write) is in
+        # wpages -- unless a snapshot froze the pages since, which empties it
+        if self.known != len(pages) or mem.wpages or mem.freezes != self.freezes:
+            self.freezes = mem.freezes
             objs = self.slot_obj
             for pn, pg in pages.items():
                 s = self.slot_of.get(pn)

@@ -6,6 +6,7 @@
     stele debug demo --allow KV --allow Log     # effects are performed once, when recorded
     stele debug --durable order-1234            # a stored durable execution (post-mortem)
     stele debug fib 10 --commands script.txt    # scripted: one command a line, for CI
+    stele debug sort "200 7" --commands cmds.txt   # a RISC-V guest: cycles (_debug_guest)
 
 ``stele debug TARGET ARGS`` first runs the target as a durable execution
 (``docs/durable.md``), so every effect is performed once and journaled; the
@@ -24,6 +25,10 @@ session), or from a readline prompt.  A bad command is one line ``error:
 ...``; in a script it stops the session with exit 2.  Ctrl-D or the end of
 the script leaves (exit 0); Ctrl-C leaves with exit 130, except during a
 command at the prompt, where it abandons that command.
+
+A RISC-V guest (a stored ``riscv.elf`` blob or an ELF file) is debugged by
+:mod:`._debug_guest` through the same command loop: its positions are
+cycles, reached from co-processor checkpoints.
 """
 
 from __future__ import annotations
@@ -36,8 +41,9 @@ from typing import Any, TextIO
 
 from ._common import USAGE, CliParser, UsageError, count_arg
 from ._connect import add_connect_args
+from ._debug_guest import GUEST_CHECKPOINT_EVERY
 
-__all__ = ["main", "default_ident", "open_replay", "run_script"]
+__all__ = ["main", "default_ident", "open_replay", "run_script", "drive"]
 
 PROMPT = "(stele debug) "
 #: events between two checkpoints (forked copies of the replay paused at an event)
@@ -50,23 +56,30 @@ def _parser() -> CliParser:
 
     d = ExecLimits()
     p = CliParser(prog="stele debug",
-                  description="Debug a TEL execution by deterministic replay of its journal: "
-                              "step, reverse-step, breakpoints, watches.")
+                  description="Debug a TEL execution by deterministic replay of its journal, "
+                              "or a RISC-V guest's run from checkpoints: step, reverse-step, "
+                              "breakpoints, watches.")
     p.add_argument("target", nargs="?", default=None,
-                   help="a stored name, digest or prefix (omit with --durable ID to open it)")
-    p.add_argument("args", nargs="*", help="TEL literals, as for `stele run`")
+                   help="a stored name, digest or prefix, or a RISC-V ELF file (omit with "
+                        "--durable ID to open a stored execution)")
+    p.add_argument("args", nargs="*", help="TEL literals, as for `stele run` (or a guest's "
+                                           "input as one ARG)")
     p.add_argument("--durable", metavar="ID", default=None,
                    help="record under this id, or (no TARGET) open this stored execution")
     p.add_argument("--commands", type=Path, default=None, metavar="FILE",
                    help="run the commands in FILE (one a line, # comments) and leave")
     p.add_argument("--allow", action="append", default=[], metavar="EFFECT",
                    help="grant an effect for the recording (Log, Clock, Rand, KV, Exec)")
-    p.add_argument("--checkpoint-every", type=count_arg, default=CHECKPOINT_EVERY, metavar="N",
-                   help="keep a paused copy of the run every N events, so a move replays "
-                        "from the nearest one (0: replay from the start; default %(default)s)")
+    p.add_argument("--checkpoint-every", type=count_arg, default=None, metavar="N",
+                   help="keep a checkpoint every N events (TEL, default "
+                        f"{CHECKPOINT_EVERY}) or N cycles (a guest, default "
+                        f"{GUEST_CHECKPOINT_EVERY}), so a move replays from the nearest one "
+                        "(0: replay from the start)")
     p.add_argument("--fuel", type=count_arg, default=d.fuel, help="TEL cost limit")
     p.add_argument("--memory", type=count_arg, default=d.memory, help="memory limit in bytes")
     p.add_argument("--depth", type=count_arg, default=d.depth, help="TEL call depth limit")
+    p.add_argument("--cycles", type=count_arg, default=d.cycles, help="guest cycle limit")
+    p.add_argument("--input", type=Path, default=None, help="a guest's input file (fd 0)")
     p.add_argument("--store", metavar="PATH", default=None,
                    help="the store file (default: $STELE_STORE or ./.stele/store.sqlite)")
     add_connect_args(p)
@@ -237,15 +250,31 @@ def main(argv: list[str]) -> int:
     """Entry point of ``stele debug``."""
     import anyio
 
-    from ._run import _kind, store_path
+    from ._run import store_path
 
     from ..daemon._fetch import store_or_fetched
 
     ns = _parser().parse_args(argv)
+    script = _script(ns.commands)
+    if ns.target is not None and Path(ns.target).is_file():  # an ELF file: no store is involved
+        from ._debug_guest import debug_guest, guest_image
+
+        local = guest_image(ns.target, None)
+        assert local is not None
+        return debug_guest(ns, local[0], local[1], script, drive)
     # --connect TARGET: record and replay here, on the daemon's code (docs/daemon.md)
-    path = store_path(store_or_fetched(ns, [ns.target] if ns.target else [], refuse=(
+    store = store_or_fetched(ns, [ns.target] if ns.target else [], refuse=(
         "--durable ID without a TARGET opens a stored execution, and a daemon's journals "
-        "stay in the daemon: give a TARGET to record one here from the daemon's code")))
+        "stay in the daemon: give a TARGET to record one here from the daemon's code"))
+    if ns.target is not None:
+        from ._debug_guest import debug_guest, guest_image
+
+        guest = guest_image(ns.target, store)
+        if guest is not None:
+            return debug_guest(ns, guest[0], guest[1], script, drive)
+    if ns.input is not None:
+        raise UsageError("--input is for RISC-V guests; a TEL entry takes ARGS")
+    path = store_path(store)
     if ns.target is None:
         if ns.durable is None:
             raise UsageError("give a TARGET to record, or --durable ID to open a stored "
@@ -255,21 +284,23 @@ def main(argv: list[str]) -> int:
                              "own grants")
         ident = ns.durable
     else:
-        if _kind(path, ns.target) == "riscv.elf":
-            raise UsageError(f"{ns.target!r} is a RISC-V guest: the debugger replays TEL "
-                             "executions only (guests are not supported yet)")
         ident = anyio.run(_record, path, ns, sys.stdout, backend="trio")
-    script: TextIO | None = None
-    if ns.commands is not None:
-        try:
-            script = ns.commands.open(encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"--commands {str(ns.commands)!r}: {exc.strerror or exc}") from None
-    replay = open_replay(path, ident, ns.checkpoint_every)
+    every = CHECKPOINT_EVERY if ns.checkpoint_every is None else ns.checkpoint_every
+    replay = open_replay(path, ident, every)
     try:
         return _session(replay, script)
     finally:
         replay.close()
+
+
+def _script(commands: Path | None) -> TextIO | None:
+    """The ``--commands`` file, opened (a file that cannot be read is a usage error)."""
+    if commands is None:
+        return None
+    try:
+        return commands.open(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--commands {str(commands)!r}: {exc.strerror or exc}") from None
 
 
 def _session(replay: Any, script: TextIO | None) -> int:
@@ -281,6 +312,11 @@ def _session(replay: Any, script: TextIO | None) -> int:
     print(f"{replay.ident}: {replay.length} events; the run {ending.get(out.kind, out.kind)} "
           f"{out.text} (cost {out.cost}); 'help' for commands")
     print(session.describe(), flush=True)
+    return drive(session, script)
+
+
+def drive(session: Any, script: TextIO | None) -> int:
+    """Run ``session`` from the script, from piped standard input, or at a readline prompt."""
     if script is not None:
         with script:
             return run_script(session, _lines(script), sys.stdout, sys.stderr)

@@ -209,17 +209,13 @@ def _guest(ns: Any, files: dict[str, Path], image: bytes, label: str) -> int:
     from .._profiler._perfetto import guest_trace
     from .._profiler._speedscope import to_speedscope
     from .._profiler._table import top_table
+    from ._run import guest_input
     from ._vm import no_grant
 
     if ns.allow:
         raise UsageError("--allow: stele profile does not serve guest effects yet "
                          "(a guest's effect ecall stops it, exit 4)")
-    if ns.input is not None and ns.args:
-        raise UsageError("give a guest's input as --input FILE or as one ARG, not both")
-    if len(ns.args) > 1:
-        raise UsageError(f"a guest takes one input, got {len(ns.args)} arguments")
-    data = ns.input.read_bytes() if ns.input is not None else (
-        ns.args[0].encode() if ns.args else b"")
+    data = guest_input(ns)
     load_elf(image)  # a bad file is a typed ElfError (exit 2) before anything runs
     memory = max(1 << 16, min(ns.memory, 1 << 32))
     if ns.sample is None:

@@ -34,7 +34,8 @@ from typing import Any
 
 from ._common import NOT_FOUND, USAGE, CliError, CliParser, UsageError, count_arg, emit_json
 
-__all__ = ["main", "parse_tel_arg", "plain_value", "result_record", "store_path", "write_receipt"]
+__all__ = ["main", "parse_tel_arg", "plain_value", "result_record", "store_path", "write_receipt",
+           "guest_input"]
 
 
 def _parser() -> CliParser:
@@ -105,6 +106,17 @@ def store_path(given: str | None) -> str:
     return path
 
 
+def guest_input(ns: Any) -> bytes:
+    """A guest's input: the ``--input`` file, or its one ARG as UTF-8 (else empty)."""
+    if ns.input is not None and ns.args:
+        raise UsageError("give a guest's input as --input FILE or as one ARG, not both")
+    if len(ns.args) > 1:
+        raise UsageError(f"a guest takes one input, got {len(ns.args)} arguments")
+    data: bytes = ns.input.read_bytes() if ns.input is not None else (
+        ns.args[0].encode() if ns.args else b"")
+    return data
+
+
 def _kind(path: str, target: str) -> str:
     from .. import RealEnv
     from ..store import Repository
@@ -168,12 +180,7 @@ def main(argv: list[str]) -> int:
     compiled = engine == "tel" and ns.engine == "riscv"  # TEL compiled to a guest
     args: Any
     if engine == "riscv":
-        if ns.input is not None and ns.args:
-            raise UsageError("give a guest's input as --input FILE or as one ARG, not both")
-        if len(ns.args) > 1:
-            raise UsageError(f"a guest takes one input, got {len(ns.args)} arguments")
-        args = ns.input.read_bytes() if ns.input is not None else (
-            ns.args[0].encode() if ns.args else b"")
+        args = guest_input(ns)
     else:
         if ns.prove:
             raise UsageError(f"--prove: {ns.target!r} is TEL code; only RISC-V guests can be proven yet")

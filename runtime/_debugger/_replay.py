@@ -36,7 +36,7 @@ event ``n`` the nearest checkpoint before it forks a worker that runs on to
 text, so it pickles); the checkpoint stays paused for the next request.  A
 move then costs a fork and at most N events.  ``tests/bench/debugger.py``
 measures both.  Guests, whose co-processor has checkpoints of its own, are
-not debugged yet.
+replayed by :mod:`._guest`.
 """
 
 from __future__ import annotations

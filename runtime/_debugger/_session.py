@@ -1,6 +1,6 @@
 """The debugger's session: a typed command set over a replayer, with no I/O of its own.
 
-:func:`parse` turns a line into a :class:`Command` (or raises
+:func:`parse` (from :mod:`._commands`) turns a line into a :class:`Command` (or raises
 :class:`BadCommand` saying what is wrong); :meth:`DebugSession.execute` runs
 it and returns a :class:`Reply` -- the lines to show, and whether the session
 ends.  The terminal front end (``stele debug``) only reads lines and prints
@@ -31,16 +31,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .._errors import SteleError
+from ._commands import (HELP, BadCommand, Break, Command, Continue, Delete, Finish, Goto, Help,
+                        Info, Locals, Next, Print, Quit, Reply, Show, Step, Watch, Where, parse)
+from ._core import SessionCore
 from ._replay import Outcome, State
 
 __all__ = ["BadCommand", "Command", "Step", "Next", "Finish", "Continue", "Goto", "Break",
            "Delete", "Watch", "Print", "Locals", "Where", "Show", "Info", "Help", "Quit",
            "Reply", "Replayer", "DebugSession", "parse", "HELP"]
-
-
-class BadCommand(SteleError):
-    """A debugger command that cannot be parsed or does not apply (the message says why)."""
 
 
 class Replayer(Protocol):
@@ -69,194 +67,6 @@ class Replayer(Protocol):
                      ) -> list[str | None]: ...
 
 
-# -- commands ------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Step:
-    """``step [N]`` / ``rstep [N]``: N events forwards (backwards)."""
-
-    count: int = 1
-    reverse: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Next:
-    """``next`` / ``rnext``: the next (previous) event not inside a call made from here."""
-
-    reverse: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Finish:
-    """``finish`` / ``rfinish``: the return (the call) of the current frame."""
-
-    reverse: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Continue:
-    """``continue`` / ``rcontinue``: to the next (previous) breakpoint or watch hit."""
-
-    reverse: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Goto:
-    """``goto N``: to event N."""
-
-    position: int
-
-
-@dataclass(frozen=True, slots=True)
-class Break:
-    """``break SPEC``: a function name, an effect (``Log``) or one operation (``KV.put``)."""
-
-    spec: str
-
-
-@dataclass(frozen=True, slots=True)
-class Watch:
-    """``watch NAME``: stop where the current activation's local NAME changes value."""
-
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class Delete:
-    """``delete [N]``: remove breakpoint/watch N (all of them without N)."""
-
-    number: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Print:
-    """``print [NAME]``: a local of the innermost frame (or ``$value``, ``$cost``...)."""
-
-    name: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Locals:
-    """``locals``: every assigned local of the innermost frame."""
-
-
-@dataclass(frozen=True, slots=True)
-class Where:
-    """``where``: the call stack, innermost last."""
-
-
-@dataclass(frozen=True, slots=True)
-class Show:
-    """``show``: the current event again."""
-
-
-@dataclass(frozen=True, slots=True)
-class Info:
-    """``info``: the execution's length, outcome and the breakpoints."""
-
-
-@dataclass(frozen=True, slots=True)
-class Help:
-    """``help``: the commands."""
-
-
-@dataclass(frozen=True, slots=True)
-class Quit:
-    """``quit``: end the session."""
-
-
-Command = (Step | Next | Finish | Continue | Goto | Break | Watch | Delete | Print | Locals
-           | Where | Show | Info | Help | Quit)
-
-HELP = """\
-commands (short forms in brackets):
-  step [N] (s)        N events forwards (default 1)
-  rstep [N] (rs)      N events backwards
-  next (n)            next event in this frame or an outer one (steps over calls)
-  rnext (rn)          the same, backwards
-  finish (f)          to the return of the current frame
-  rfinish (rf)        back to the call of the current frame
-  continue (c)        to the next breakpoint or watch hit (or the last event)
-  rcontinue (rc)      to the previous one (or the first event)
-  goto N (g)          to event N
-  break SPEC (b)      break on a function's calls, an effect (Log) or an operation (KV.put)
-  watch NAME (w)      stop where the local NAME of this activation changes value
-  delete [N] (d)      remove breakpoint N, or all
-  print [NAME] (p)    a local of the innermost frame; $value $cost $effects $position
-  locals (l)          the innermost frame's locals
-  where (bt)          the call stack, with the event that made each call
-  show                the current event
-  info (i)            the execution and its breakpoints
-  help (h, ?)         this text
-  quit (q)            leave (also Ctrl-D)"""
-
-_NO_ARG: dict[str, Command] = {
-    "next": Next(), "n": Next(), "rnext": Next(True), "rn": Next(True),
-    "finish": Finish(), "f": Finish(), "rfinish": Finish(True), "rf": Finish(True),
-    "continue": Continue(), "c": Continue(), "rcontinue": Continue(True),
-    "rc": Continue(True), "locals": Locals(), "l": Locals(), "where": Where(), "bt": Where(),
-    "backtrace": Where(), "show": Show(), "info": Info(), "i": Info(), "help": Help(),
-    "h": Help(), "?": Help(), "quit": Quit(), "q": Quit(), "exit": Quit(),
-}
-
-
-def _count(word: str, text: str) -> int:
-    try:
-        n = int(text, 10)
-    except ValueError:
-        raise BadCommand(f"{word}: {text!r} is not a number") from None
-    if n < 0:
-        raise BadCommand(f"{word}: {text!r} must not be negative")
-    return n
-
-
-def parse(line: str) -> Command | None:
-    """The command on ``line`` (None for a blank line or a ``#`` comment)."""
-    words = line.split()
-    if not words or words[0].startswith("#"):
-        return None
-    word, rest = words[0].lower(), words[1:]
-    if word in _NO_ARG:
-        if rest:
-            raise BadCommand(f"{word} takes no argument (got {' '.join(rest)!r})")
-        return _NO_ARG[word]
-    if len(rest) > 1:
-        raise BadCommand(f"{word}: one argument at most (got {' '.join(rest)!r})")
-    arg = rest[0] if rest else None
-    if word in ("step", "s", "rstep", "rs"):
-        count = 1 if arg is None else _count(word, arg)
-        return Step(count, reverse=word in ("rstep", "rs"))
-    if word in ("goto", "g"):
-        if arg is None:
-            raise BadCommand("goto: give an event number (goto N)")
-        return Goto(_count(word, arg))
-    if word in ("break", "b"):
-        if arg is None:
-            raise BadCommand("break: give a function, an effect or Effect.op (break fib)")
-        return Break(arg)
-    if word in ("watch", "w"):
-        if arg is None:
-            raise BadCommand("watch: give a local's name (watch acc)")
-        return Watch(arg)
-    if word in ("delete", "d"):
-        return Delete(None if arg is None else _count(word, arg))
-    if word in ("print", "p"):
-        return Print(arg)
-    raise BadCommand(f"unknown command {words[0]!r} (type 'help' for the commands)")
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """What a command produced: lines to show, and whether the session is over."""
-
-    lines: tuple[str, ...] = ()
-    quit: bool = False
-
-    @property
-    def text(self) -> str:
-        """The lines joined."""
-        return "\n".join(self.lines)
-
-
 @dataclass(frozen=True, slots=True)
 class _Point:
     number: int
@@ -264,6 +74,9 @@ class _Point:
     spec: str
     frame_at: int = -1  # a watch: the call event of the activation watched
     function: str = ""
+
+    def key(self) -> tuple[object, ...]:
+        return self.kind, self.spec, self.frame_at
 
     def describe(self) -> str:
         if self.kind == "watch":
@@ -273,15 +86,16 @@ class _Point:
         return f"{self.number}: {what} {self.spec}"
 
 
-class DebugSession:
+class DebugSession(SessionCore[_Point]):
     """A debugging session over ``replayer``, starting at event 0."""
+
+    help_text = HELP
 
     def __init__(self, replayer: Replayer) -> None:
         if replayer.length == 0:
             raise BadCommand("the execution has no events")
+        super().__init__()
         self.replayer = replayer
-        self.points: list[_Point] = []
-        self._next_number = 1
         self.state: State = replayer.state_at(0)
 
     @property
@@ -295,20 +109,11 @@ class DebugSession:
         return self.replayer.length - 1
 
     # -- entry points ----------------------------------------------------------
-    def handle(self, line: str) -> Reply:
-        """Parse and run ``line``; a bad command is a reply saying so (the session goes on)."""
-        try:
-            command = parse(line)
-            if command is None:
-                return Reply()
-            return self.execute(command)
-        except BadCommand as exc:
-            return Reply((f"error: {exc}",))
-
     def execute(self, command: Command) -> Reply:
         """Run one command (raises :class:`BadCommand` when it does not apply)."""
-        if isinstance(command, Step):
-            return self._step(command)
+        shared = self._shared(command)
+        if shared is not None:
+            return shared
         if isinstance(command, Next):
             return self._move(self._next(command.reverse), "next", command.reverse)
         if isinstance(command, Finish):
@@ -324,8 +129,6 @@ class DebugSession:
             return self._break(command.spec)
         if isinstance(command, Watch):
             return self._watch(command.name)
-        if isinstance(command, Delete):
-            return self._delete(command.number)
         if isinstance(command, Print):
             return self._print(command.name)
         if isinstance(command, Locals):
@@ -333,16 +136,6 @@ class DebugSession:
             if not top.locals:
                 return Reply((f"{top.function}: no locals assigned",))
             return Reply(tuple(f"{n} = {v}" for n, v in top.locals))
-        if isinstance(command, Where):
-            return Reply(tuple(self._where()))
-        if isinstance(command, Show):
-            return Reply((self.describe(),))
-        if isinstance(command, Info):
-            return Reply(tuple(self._info()))
-        if isinstance(command, Help):
-            return Reply(tuple(HELP.splitlines()))
-        if isinstance(command, Quit):
-            return Reply(quit=True)
         raise BadCommand(f"not a command: {command!r}")  # pragma: no cover (typed union)
 
     # -- rendering -------------------------------------------------------------
@@ -429,25 +222,6 @@ class DebugSession:
         self.state = self.replayer.state_at(target)
         return Reply(((note,) if note else ()) + (self.describe(),))
 
-    def _step(self, cmd: Step) -> Reply:
-        p = self.position
-        if cmd.reverse:
-            if p == 0:
-                return Reply(("already at the first event", self.describe()))
-            return self._go(max(0, p - cmd.count))
-        if p == self.last:
-            return Reply(("already at the last event", self.describe()))
-        return self._go(min(self.last, p + cmd.count))
-
-    def _move(self, target: int | None, what: str, reverse: bool) -> Reply:
-        if target is None:
-            edge = "first" if reverse else "last"
-            target = 0 if reverse else self.last
-            if target == self.position:
-                return Reply((f"{what}: already at the {edge} event", self.describe()))
-            return self._go(target, f"{what}: no such event; at the {edge} event")
-        return self._go(target)
-
     def _frame_depth(self) -> int:
         return self.replayer.depth(self.position)
 
@@ -524,13 +298,7 @@ class DebugSession:
 
     # -- breakpoints -----------------------------------------------------------
     def _add(self, kind: str, spec: str, frame_at: int = -1, function: str = "") -> Reply:
-        for p in self.points:
-            if p.kind == kind and p.spec == spec and p.frame_at == frame_at:
-                return Reply((f"already set: {p.describe()}",))
-        point = _Point(self._next_number, kind, spec, frame_at, function)
-        self._next_number += 1
-        self.points.append(point)
-        return Reply((f"breakpoint {point.describe()}",))
+        return self._add_point(lambda n: _Point(n, kind, spec, frame_at, function))
 
     def _break(self, spec: str) -> Reply:
         r = self.replayer
@@ -564,14 +332,3 @@ class DebugSession:
             raise BadCommand(f"watch {name}: {top.function} has no local {name!r} "
                              f"(locals: {', '.join(defined) or 'none'})")
         return self._add("watch", name, call, top.function)
-
-    def _delete(self, number: int | None) -> Reply:
-        if number is None:
-            n = len(self.points)
-            self.points.clear()
-            return Reply((f"deleted {n} breakpoint(s)",))
-        for p in self.points:
-            if p.number == number:
-                self.points.remove(p)
-                return Reply((f"deleted {p.describe()}",))
-        raise BadCommand(f"delete {number}: no breakpoint {number} (see 'info')")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -10,16 +9,15 @@ import pytest
 from stele._debugger._session import HELP
 from stele.cli import main
 
+from ._doc import DOC, commands, transcript
+
 ROOT = Path(__file__).resolve().parents[2]
-DOC = (ROOT / "docs" / "debugger.md").read_text()
 
 
 def _transcript() -> list[str]:
-    blocks = re.findall(r"```\n(.*?)```", DOC, re.S)
-    block = next(b for b in blocks if b.startswith("$ stele store examples/ledger.tel"))
-    lines = block.splitlines()
-    assert lines[1] == "$ stele debug demo --allow KV --allow Log --commands cmds.txt"
-    return lines[2:]
+    lines = transcript("$ stele store examples/ledger.tel")
+    assert lines[0] == "$ stele debug demo --allow KV --allow Log --commands cmds.txt"
+    return lines[1:]
 
 
 def test_the_documented_session_is_what_the_debugger_prints(
@@ -28,11 +26,8 @@ def test_the_documented_session_is_what_the_debugger_prints(
     monkeypatch.setenv("STELE_STORE", str(tmp_path / "s.sqlite"))
     assert main(["store", str(ROOT / "examples" / "ledger.tel")]) == 0
     expected = _transcript()
-    prompt = "(stele debug) "
-    commands = [line[len(prompt):] for line in expected if line.startswith(prompt)]
-    assert len(commands) > 10
     script = tmp_path / "cmds.txt"
-    script.write_text("\n".join(commands) + "\n")
+    script.write_text(commands(expected))
     capfd.readouterr()
     code = main(["debug", "demo", "--allow", "KV", "--allow", "Log", "--commands", str(script)])
     out, err = capfd.readouterr()
