@@ -344,7 +344,8 @@ class ExecutorActor(Actor):
                 raise ExecutionTimeout(request.target, limits.timeout, ctx.usage.fuel)
             assert result is not None
             if request.prove:  # after the run's own timeout: the proof is of a finished run
-                result = await prove_guest(self, request, digest, await self._guest(digest), result,
+                image, input_bytes = await self._provable(request, digest, limits)
+                result = await prove_guest(self, request, digest, image, input_bytes, result,
                                            min(limits.cycles, 1 << 48))
             result = replace(result, usage=result.usage + Resources(
                 wall_ns=self.env.now_ns() - start))
@@ -612,6 +613,15 @@ class ExecutorActor(Actor):
                 self._programs.pop(next(iter(self._programs)))
             self._programs[digest] = got
         return got
+
+    async def _provable(self, request: Execute, digest: Digest, limits: Any) -> tuple[bytes, bytes]:
+        """The ELF and input a ``prove=True`` run is proven as: the guest blob and its argument, or
+        a TEL target's compiled guest and its guest input (``_tel_riscv``)."""
+        from ._tel_riscv import is_tel_target, tel_guest
+
+        if await is_tel_target(self, digest):
+            return await tel_guest(self, request, digest, limits)
+        return await self._guest(digest), request.args[0]
 
     async def _guest(self, digest: Digest) -> bytes:
         """The ELF image of guest ``digest`` (parsed once here so a bad one fails early)."""

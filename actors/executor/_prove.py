@@ -8,10 +8,16 @@ disagrees with its result.  The receipt is stored in the repository as a
 ``stele.receipt`` blob, content-addressed, and its digest rides in the memo
 entry of the proven execution, so a memo hit returns the stored receipt.
 
+A TEL target run with ``engine="riscv"`` is proven as its compiled guest:
+the receipt is about the compiled ELF (``stele compile NAME -o F.elf``, the
+``tel-rv32.elf`` blob the executor stores) run on the canonical CBOR guest
+input ``[fuel, memory, depth, [args...]]`` (``stele.tel.compiler.guest_input``),
+and its public output is the guest's encoded outcome.
+
 What cannot be proven fails with :class:`stele.actors.receipts.NotProvable`
-before a result is returned: a TEL target (until TEL compiles to RISC-V),
-a guest that performed effects (provable mode has no syscalls but exit),
-and a guest outside the zkVM's covered subset.
+before a result is returned: a target on the ``tel`` engine (run it with
+``engine="riscv"``), a guest that performed effects (provable mode has no
+effects), and a guest outside the zkVM's covered subset.
 """
 
 from __future__ import annotations
@@ -33,16 +39,22 @@ PROVEN_ENGINE_SUFFIX = "+prove"
 
 
 def check_provable(request: Execute) -> None:
-    """Refuse ``prove=True`` on anything but a guest, before any work is done."""
+    """Refuse ``prove=True`` on anything but the ``riscv`` engine, before any work is done."""
     if request.prove and request.engine != "riscv":
         from ..receipts import NotProvable
         raise NotProvable(request.target, "engine",
-                          f"only RISC-V guests (engine='riscv') can be proven, not engine={request.engine!r}")
+                          f"only runs on the co-processor (engine='riscv': guests, and TEL compiled to a guest) "
+                          f"can be proven, not engine={request.engine!r}")
 
 
-async def prove_guest(executor: Any, request: Execute, digest: Digest, image: bytes,
+async def prove_guest(executor: Any, request: Execute, digest: Digest, image: bytes, input_bytes: bytes,
                       result: ExecResult, max_cycles: int) -> ExecResult:
-    """Prove the run that produced ``result``; the result with its stored receipt."""
+    """Prove the run of ``image`` on ``input_bytes`` that produced ``result``; the result with its stored receipt.
+
+    For a guest blob ``image`` is the blob (its digest is ``digest``) and the
+    input the execution's argument; for a TEL target, the compiled ELF and its
+    guest input.
+    """
     from ..prover import ExecutionProven, ProveExecution
     from ..receipts import RECEIPT_KIND, NotProvable, decode_receipt
     from ..repository._messages import PutBlob
@@ -54,16 +66,16 @@ async def prove_guest(executor: Any, request: Execute, digest: Digest, image: by
                           "without effects (its syscalls are read, write, brk and exit)")
     prover = executor.system.lookup("prover")
     reply = await prover.ask_unboxed(
-        ProveExecution(image, request.args[0], max_cycles, request.target), math.inf)
+        ProveExecution(image, input_bytes, max_cycles, request.target), math.inf)
     assert isinstance(reply, ExecutionProven)
     receipt = decode_receipt(reply.receipt)
     st = receipt.statement
     mismatch = [name for name, ok in (
         ("exit_code", st.exit_code == (int(result.exit_code or 0) & 0xFFFFFFFF)),
         ("output", st.output == result.public_output),
-        ("input", st.input_digest == zk_digest(request.args[0])),
+        ("input", st.input_digest == zk_digest(input_bytes)),
         ("cycles", receipt.cycles == result.usage.cycles),
-        ("code", receipt.code == digest)) if not ok]
+        ("code", receipt.code == Digest.of(image))) if not ok]
     if mismatch:  # the provable run is not the run that was metered: never hand out such a receipt
         raise NotProvable(request.target, "mismatch",
                           f"the proven run differs from the executed run in {', '.join(mismatch)}")

@@ -29,7 +29,7 @@ from ..coprocessor._messages import GuestFinished, GuestStopped, RunGuest
 from ._guest import guest_failure, output_limit, wait_for_deadline
 from ._types import ExecResult
 
-__all__ = ["CompiledCache", "COMPILED", "COMPILED_KIND", "compiled_name", "run_tel_on_riscv"]
+__all__ = ["CompiledCache", "COMPILED", "COMPILED_KIND", "compiled_name", "run_tel_on_riscv", "tel_guest"]
 
 
 class CompiledCache:
@@ -104,6 +104,13 @@ async def _stored(executor: Any, digest: Digest, checked: Any, entry: str) -> Co
     if not isinstance(reply, ObjectRecord) or reply.kind != COMPILED_KIND:
         return None
     return compiled_from_elf(reply.payload, checked, entry)
+
+
+async def tel_guest(executor: Any, request: Any, digest: Digest, limits: Any) -> tuple[bytes, bytes]:
+    """(compiled ELF, guest input) of a run of TEL target `digest`: what its proof is about."""
+    compiled = await compiled_for(executor, digest)
+    tel_limits = Limits(fuel=limits.fuel, memory=limits.memory, depth=limits.depth)
+    return compiled.elf, guest_input(compiled, list(request.args), tel_limits)
 
 
 async def run_tel_on_riscv(executor: Any, request: Any, digest: Digest, limits: Any, session: Any,

@@ -19,9 +19,8 @@ the receipt's: one receipt has exactly one encoding, so its digest
 What the proof binds and what it does not: the statement (code digest,
 entry and memory layout, input digest, public output, exit code) is bound
 into the proof's transcript.  Of the cost, the proof binds ``log_cycles``
-(the run took fewer than ``2**log_cycles`` cycles); the exact ``cycles`` is
-checked to be consistent with it (``max(4, cycles.bit_length()) ==
-log_cycles``) but is otherwise the prover's claim.
+(the run's rows fit ``2**log_cycles``) and proves the exact ``cycles`` (the
+proof's own cycle count, which the receipt's must equal).
 """
 
 from __future__ import annotations

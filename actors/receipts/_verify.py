@@ -73,6 +73,9 @@ def verify_receipt(receipt: Receipt | bytes, *, elf: bytes, input_bytes: bytes |
     if input_bytes is None and st.input_digest != digest(b""):
         raise ReceiptRejected("input", "the receipt's input is not empty: pass its bytes (the proven run's "
                               "initial memory holds the input)")
+    if proof.cycles != receipt.cycles:
+        raise ReceiptRejected("cycles", f"the receipt claims {receipt.cycles} cycles, its proof proves "
+                              f"{proof.cycles}")
     try:
         verify(st, proof, elf=elf, input_bytes=input_bytes)
     except ProofRejected as exc:

@@ -142,8 +142,12 @@ _TABLE_COLUMNS = ("fin_lo", "fin_hi", "fin_ts")
 #: first word past the mapped heap pages, carried row to row, set by the routine's ``f_brk`` row) and ``nhl``
 #: the next row's; ``hgl hgh`` the limbs of ``hl - word - 1`` on a heap access.
 _HEAP_COLUMNS = ("vo", "hf", "hl", "nhl", "hgl", "hgh")
+#: ``guest``: 1 on an active row of a guest instruction (not the syscall routine's); its sum, proven in the
+#: batched sum-check (``_prove``), is the exact cycle count.
+_COUNT_COLUMNS = ("guest",)
 TRACE_COLUMNS: tuple[str, ...] = ("active", "active_next", "npc_lo", "npc_hi") + FIELDS + _VALUE_COLUMNS \
-    + _ALU_COLUMNS + _MEM_COLUMNS + _LOGIC_COLUMNS + _MUL_COLUMNS + _DIV_COLUMNS + _TABLE_COLUMNS + _HEAP_COLUMNS
+    + _ALU_COLUMNS + _MEM_COLUMNS + _LOGIC_COLUMNS + _MUL_COLUMNS + _DIV_COLUMNS + _TABLE_COLUMNS + _HEAP_COLUMNS \
+    + _COUNT_COLUMNS
 #: the RAM table's public side (rows 0..D-1, zero beyond): word address limbs (addr >> 2 = lo + 2^14 hi),
 #: initial value limbs, ``mrow`` (1 on a real word), ``mkind`` (ro + 2 vo + 4 hf, see ``_memory``), ``mout``
 #: (1 on an output word) and ``mfin_lo/hi`` (an output word's final value: the public output).
@@ -331,6 +335,7 @@ def constraints(entry: int, exit_code: int, heap_limit0: int = 0) -> list[tuple[
                                                                     - _c("hgl") - TS_SHIFT * _c("hgh"))),
         ("heap limit carried", (1 - last) * (_c("nhl") - _c("hl") - f["f_brk"] * (v1l + _L * v1h - _c("hl")))),
         ("heap limit at start", first * (_c("hl") - heap_limit0)),
+        ("guest row", _c("guest") - a * (1 - f["f_virt"])),
         ("public output (lo)", _c("mout") * (_c("fin_lo") - _c("mfin_lo"))),
         ("public output (hi)", _c("mout") * (_c("fin_hi") - _c("mfin_hi"))),
         ("memory timestamp < now", (load + store) * (_c("idx") - m["tsm"] - m["dlm"] - TS_SHIFT * m["dhm"])),

@@ -99,5 +99,6 @@ def run_verify(args: argparse.Namespace) -> int:
         return 1
     print("verified")
     print(f"exit code {proof.statement.exit_code}, at most {(1 << proof.statement.log_cycles) - 1} cycles")
+    print(f"cycles: {proof.cycles} (proven)")
     print(f"public output: {len(proof.statement.output)} bytes")
     return 0

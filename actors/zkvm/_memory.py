@@ -7,11 +7,13 @@ from the ELF, the input and the statement, so they fix the initial image):
   zero-filled ``.bss`` and a guest's own stack included); words of an
   executable segment are read-only (a store to one is a constraint violation,
   so the fetched instructions are always the ELF's);
-* the *heap window*: zero words from the program break's start upwards,
-  filling the table to the trace domain's ``2^n`` rows (capped at the
-  co-processor's ``brk_max``).  A heap access is also checked against the
-  heap limit, the first word past the pages the break has mapped (``_air``),
-  so a word above the break is not readable even though it is in the table;
+* the *heap pages*: zero words of the 4 KiB pages from the program break's
+  start up to the co-processor's ``brk_max`` that the run touches, listed in
+  the proof (the prover's choice: a page it leaves out cannot be accessed at
+  all, so the list can only make a run unprovable, never prove a false
+  one).  A heap access is also checked against the heap limit, the first
+  word past the pages the break has mapped (``_air``), so a word above the
+  break is not readable even though it is in the table;
 * the *input region* at ``INPUT_BASE`` (read-only, the input bytes) and the
   *output region* at ``OUTPUT_BASE`` (zero at first; its final contents are
   the public output), both *virtual-only*: only the syscall routine's rows
@@ -42,7 +44,11 @@ from stele.actors.prover import EXT_ONE, Ext, evaluate, ext_mul, ext_sub
 
 from ._errors import Unprovable
 
-__all__ = ["MemoryImage", "memory_image", "MAX_LOG_WORDS", "heap_bounds", "KIND_RO", "KIND_VO", "KIND_HEAP"]
+__all__ = ["MemoryImage", "memory_image", "MAX_LOG_WORDS", "heap_bounds", "heap_page_range", "KIND_RO", "KIND_VO",
+           "KIND_HEAP", "PAGE_WORDS"]
+
+#: words per 4 KiB page (the co-processor maps the heap by pages).
+PAGE_WORDS = 1024
 
 KIND_RO, KIND_VO, KIND_HEAP = 1, 2, 4
 
@@ -56,7 +62,8 @@ class MemoryImage:
 
     ``out`` is 1 on the output region's words and ``fin`` their expected final
     values (the public output, zero-padded); ``heap_limit0`` is the heap limit
-    before any ``brk`` (the first word past the last segment's page).
+    before any ``brk`` (the first word past the last segment's page);
+    ``heap_pages`` the heap pages in the table.
     """
 
     words: NDArray[np.int64]
@@ -66,6 +73,7 @@ class MemoryImage:
     fin: NDArray[np.int64]
     index: dict[int, int]
     heap_limit0: int
+    heap_pages: tuple[int, ...] = ()
 
     @property
     def ro(self) -> NDArray[np.int64]:
@@ -130,12 +138,21 @@ def _words(data: bytes) -> list[int]:
     return [int.from_bytes(padded[i:i + 4], "little") for i in range(0, len(padded), 4)]
 
 
-def memory_image(program: Program, input_bytes: bytes = b"", output: bytes = b"", log_rows: int = 0) -> MemoryImage:
-    """The RAM table of ``program`` run on ``input_bytes`` with public ``output`` over ``2^log_rows`` rows.
+def heap_page_range(program: Program) -> tuple[int, int]:
+    """``[first, end)``: the page numbers a heap word of ``program`` may lie in."""
+    from ._syscalls import heap_limit_word
 
-    The heap window takes the rows the other words leave (none if they fill
-    the domain: then :attr:`MemoryImage.log_size` exceeds ``log_rows`` and the
-    caller needs a larger domain).
+    start, brk_max = heap_bounds(program)
+    return ((start + 3) >> 2) // PAGE_WORDS, heap_limit_word(brk_max) // PAGE_WORDS
+
+
+def memory_image(program: Program, input_bytes: bytes = b"", output: bytes = b"",
+                 heap_pages: tuple[int, ...] = ()) -> MemoryImage:
+    """The RAM table of ``program`` run on ``input_bytes`` with public ``output`` and these heap pages.
+
+    ``heap_pages`` must be strictly increasing page numbers in
+    :func:`heap_page_range` (``Unprovable`` otherwise); a page's words below
+    the break's start (the last segment's page) are not heap words.
     """
     from ._syscalls import INPUT_BASE, OUTPUT_BASE, heap_limit_word
 
@@ -157,11 +174,17 @@ def memory_image(program: Program, input_bytes: bytes = b"", output: bytes = b""
     if fixed > 1 << MAX_LOG_WORDS:
         raise Unprovable("memory", f"{fixed} words of segments, input and output exceed the limit "
                          f"2^{MAX_LOG_WORDS}")
-    start, brk_max = heap_bounds(program)
+    start, _ = heap_bounds(program)
     heap_lo = (start + 3) >> 2
-    heap_hi = min(heap_lo + max(0, (1 << log_rows) - fixed), heap_limit_word(brk_max))
-    heap_n = max(0, heap_hi - heap_lo)
-    words = np.concatenate([np.array(seg_words, dtype=np.int64), np.arange(heap_lo, heap_lo + heap_n, dtype=np.int64),
+    first, end = heap_page_range(program)
+    if any(not first <= p < end for p in heap_pages) or any(a >= b for a, b in zip(heap_pages, heap_pages[1:])):
+        raise Unprovable("memory", f"heap pages must be strictly increasing page numbers in {first:#x}..{end:#x}")
+    heap = [np.arange(max(heap_lo, p * PAGE_WORDS), (p + 1) * PAGE_WORDS, dtype=np.int64) for p in heap_pages]
+    heap_words = np.concatenate(heap) if heap else np.zeros(0, dtype=np.int64)
+    heap_n = int(heap_words.shape[0])
+    if fixed + heap_n > 1 << MAX_LOG_WORDS:
+        raise Unprovable("memory", f"{fixed + heap_n} words of memory exceed the limit 2^{MAX_LOG_WORDS}")
+    words = np.concatenate([np.array(seg_words, dtype=np.int64), heap_words,
                             np.arange(len(inputs), dtype=np.int64) + (INPUT_BASE >> 2),
                             np.arange(len(outputs), dtype=np.int64) + (OUTPUT_BASE >> 2)])
     init = np.concatenate([np.array([int.from_bytes(data[w], "little") for w in seg_words], dtype=np.int64),
@@ -177,4 +200,4 @@ def memory_image(program: Program, input_bytes: bytes = b"", output: bytes = b""
         out[-len(outputs):] = 1
         fin[-len(outputs):] = outputs
     index = {int(w): j for j, w in enumerate(words.tolist())}
-    return MemoryImage(words, init, kind, out, fin, index, heap_limit_word(start))
+    return MemoryImage(words, init, kind, out, fin, index, heap_limit_word(start), tuple(heap_pages))

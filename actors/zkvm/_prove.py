@@ -104,6 +104,11 @@ class VmProof:
     open_trace: EvalProof
     open_helpers: EvalProof
     open_mult: EvalProof
+    #: the heap pages in the RAM table (the prover's choice, absorbed before any challenge; see ``_memory``).
+    heap_pages: tuple[int, ...] = ()
+    #: the exact cycle count (guest instructions run, the exit's ecall included): proven, as the sum of
+    #: the ``guest`` column inside the batched trace sum-check.
+    cycles: int = 0
 
 
 def _params(n: int) -> tuple[CommitParams, CommitParams, CommitParams]:
@@ -136,11 +141,16 @@ def _batch(entry: int, exit_code: int, heap_limit0: int, alpha: Ext, gamma: Ext,
 
 
 def _helper_weights(rho: Ext) -> tuple[Poly, list[Ext]]:
-    """H = sum_k rho^(k+2) helper_k, and those weights."""
-    w = _powers(rho, len(HELPERS) + 2)[2:]
+    """H = sum_k rho^(k+2) helper_k + rho^(K+2) guest, and those weights (the last one the cycle count's).
+
+    ``guest`` is 1 on the rows of guest instructions (not the syscall
+    routine's), so its sum is the run's exact cycle count.
+    """
+    w = _powers(rho, len(HELPERS) + 3)[2:]
     h = Poly()
     for wk, name in zip(w, HELPERS):
         h = h + helper_poly(name) * wk
+    h = h + col("guest") * w[-1]
     return h, w
 
 
@@ -256,9 +266,12 @@ def _register_side(alpha: Ext, gamma: Ext, init: list[int], finals: tuple[tuple[
     return acc
 
 
-def _head(t: Transcript, st: Statement) -> None:
+def _head(t: Transcript, st: Statement, heap_pages: tuple[int, ...], cycles: int) -> None:
     st.absorb(t)
     t.absorb_bytes("vm.air", AIR_VERSION.encode() + bytes([st.log_cycles]))
+    t.absorb_bytes("vm.heap_pages", b"".join(p.to_bytes(4, "little") for p in heap_pages)
+                   + len(heap_pages).to_bytes(4, "little"))
+    t.absorb_bytes("vm.cycles", cycles.to_bytes(8, "little"))
 
 
 def _root(t: Transcript, label: str, c: Commitment) -> None:
@@ -311,7 +324,7 @@ def prove_trace(trace: Trace, st: Statement, *, _forge: bool = False) -> VmProof
     size = 1 << n
     p1, p2, pm = _params(n)
     t = Transcript(PROTOCOL)
-    _head(t, st)
+    _head(t, st, trace.image.heap_pages, trace.cycles)
     cols: dict[str, U64] = dict(trace.columns)
     cols.update(_public_tables(n, trace.image))
     c1 = commit_table(np.stack([cols[c] for c in TRACE_COLUMNS]), p1)
@@ -378,7 +391,7 @@ def prove_trace(trace: Trace, st: Statement, *, _forge: bool = False) -> VmProof
     _, open_mult = prove_evaluations(cm, np.array(r2, dtype=np.uint64).reshape(-1, 4), t)
     return VmProof(st, c1.commitment.root, cm.commitment.root, c2.commitment.root, finals, sums, constraint_sum,
                    shift_sum, tuple(rounds), tuple(fin[k] for k in KEEP), (t_range, t_bc, t_limb, t_and, t_pow), table_proof,
-                   open_trace, open_helpers, open_mult)
+                   open_trace, open_helpers, open_mult, trace.image.heap_pages, trace.cycles)
 
 
 def _scale_ext(a: Ext, b: Ext) -> Ext:
@@ -394,14 +407,15 @@ def _reject(claim: str, detail: str) -> ProofRejected:
 
 
 def verify(statement: Statement, proof: VmProof, *, elf: bytes, input_bytes: bytes | None = None,
-           output: bytes | None = None) -> None:
+           output: bytes | None = None, cycles: int | None = None) -> None:
     """Accept ``proof`` as a proof of ``statement`` about ``elf``, or raise :class:`ProofRejected`.
 
     ``statement`` is what the caller expects; the proof must be about exactly
     it.  The input is part of provable mode's initial memory, so the verifier
     needs ``input_bytes`` unless the input is empty (``None`` means empty);
     they must match the statement's digest.  With ``output`` the statement's
-    public output must match it.  The failing claim is named in the error.
+    public output must match it; with ``cycles``, the proven exact cycle
+    count (``proof.cycles``) must be it.  The failing claim is named in the error.
     """
     if not isinstance(proof, VmProof):
         raise _reject("proof", f"expected a VmProof, got {type(proof).__name__}")
@@ -421,6 +435,8 @@ def verify(statement: Statement, proof: VmProof, *, elf: bytes, input_bytes: byt
         raise _reject("statement", "the input's digest is not the statement's")
     if output is not None and output != st.output:
         raise _reject("statement", "the public output is not the statement's")
+    if cycles is not None and cycles != proof.cycles:
+        raise _reject("cycles", f"the proof is of {proof.cycles} cycles, not {cycles}")
     n = st.log_cycles
     if not MIN_LOG_ROWS <= n <= MAX_LOG_ROWS:
         raise _reject("statement", f"log_cycles {n} is outside {MIN_LOG_ROWS}..{MAX_LOG_ROWS}")
@@ -433,9 +449,9 @@ def verify(statement: Statement, proof: VmProof, *, elf: bytes, input_bytes: byt
     if program.entry != st.entry or layout != st.segments:
         raise _reject("statement", "entry point or memory layout differs from the ELF's")
     try:
-        image = memory_image(program, input_bytes, st.output, n)
-    except Exception as exc:  # Unprovable: the ELF's segments are too large
-        raise _reject("elf", str(exc)) from None
+        image = memory_image(program, input_bytes, st.output, tuple(proof.heap_pages))
+    except Exception as exc:  # Unprovable: segments, input and heap pages too large, or pages out of range
+        raise _reject("memory", str(exc)) from None
     if image.log_size > n:
         raise _reject("statement", f"log_cycles {n} is below the RAM table's 2^{image.log_size} words")
     try:
@@ -451,7 +467,7 @@ def _verify(st: Statement, pr: VmProof, table: Bytecode, init: list[int], image:
     cm = Commitment(pm, pr.root_mult, _MULTS)
     c2 = Commitment(p2, pr.root_helpers, len(HELPER_COLUMNS))
     t = Transcript(PROTOCOL)
-    _head(t, st)
+    _head(t, st, image.heap_pages, pr.cycles)
     _root(t, "vm.trace", c1)
     _root(t, "vm.mult", cm)
     if len(pr.final_regs) != NREGS:
@@ -478,7 +494,9 @@ def _verify(st: Statement, pr: VmProof, table: Bytecode, init: list[int], image:
     z = zc + Expr.of(lnext * rho)
     y = lcur * ext_sub(EXT_ZERO, rho)
     hpoly, weights = _helper_weights(rho)
-    claimed = EXT_ZERO
+    if not 0 < pr.cycles < 1 << n:
+        raise _reject("cycles", f"{pr.cycles} cycles do not fit 2^{n} rows")
+    claimed = ext_mul(weights[-1], (pr.cycles, 0, 0, 0))
     for wk, sk in zip(weights, pr.helper_sums):
         claimed = ext_add(claimed, ext_mul(wk, sk))
     if len(pr.values) != len(KEEP):

@@ -27,7 +27,7 @@ from stele.actors.prover import P
 from ._air import _DIV_COLUMNS, EXIT_SYSCALLS, TRACE_COLUMNS, TS_SHIFT, range_values
 from ._bytecode import FIELDS, LOG_TABLE, MEM_FLAGS, Bytecode, build_table
 from ._errors import Unprovable
-from ._memory import KIND_HEAP, KIND_RO, KIND_VO, MAX_LOG_WORDS, MemoryImage, heap_bounds, memory_image
+from ._memory import KIND_HEAP, KIND_RO, KIND_VO, PAGE_WORDS, MemoryImage, heap_bounds, memory_image
 from ._syscalls import NREGS, OUTCUR, OUTPUT_BASE, RET, VBASE, VDEAD, heap_limit_word, virtual_initial
 
 __all__ = ["Trace", "build_trace", "initial_registers", "MIN_LOG_ROWS", "MAX_LOG_ROWS", "DEFAULT_MAX_CYCLES"]
@@ -115,7 +115,7 @@ class _Memory:
         start, brk_max = heap_bounds(program)
         self.heap = ((start + 3) >> 2, heap_limit_word(brk_max))
         self.out = (OUTPUT_BASE >> 2, (OUTPUT_BASE + (1 << 20)) >> 2)
-        self.heap_top = self.heap[0]
+        self.pages: set[int] = set()
 
     def touch(self, word: int) -> bool:
         """Make ``word`` present if provable mode's memory has it; False if it does not."""
@@ -123,7 +123,7 @@ class _Memory:
             return True
         if self.heap[0] <= word < self.heap[1]:
             kind = KIND_HEAP
-            self.heap_top = max(self.heap_top, word + 1)
+            self.pages.add(word // PAGE_WORDS)
         elif self.out[0] <= word < self.out[1]:
             kind = KIND_VO
         else:
@@ -407,7 +407,7 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
             "s_lo": s & 0xFFFF, "s_hi": (s >> 16) & 0xFFFF, "c0": ((a & 0xFFFF) + (b & 0xFFFF)) >> 16,
             "c1": s >> 32, "d_lo": d & 0xFFFF, "d_hi": d >> 16, "k0": ((d & 0xFFFF) + (b & 0xFFFF)) >> 16,
             "k1": k1, "sa": sa, "sb": sb, "lt": lt, "inv": pow(dz, P - 2, P) if dz else 0, "taken": taken,
-            "res_lo": res & 0xFFFF, "res_hi": res >> 16, "hl": hl, "nhl": hl_next,
+            "res_lo": res & 0xFFFF, "res_hi": res >> 16, "hl": hl, "nhl": hl_next, "guest": int(not f[_F["f_virt"]]),
         }
         hl = hl_next
         for k, ts in ((1, ts1), (2, ts2), (3, ts3)):
@@ -435,13 +435,11 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
     output = padded[:out_len]
     if _lie is None and output != bytes(machine.public_output):  # pragma: no cover - the routine copies it
         raise Unprovable("execution", "the output region differs from the co-processor's public output")
-    base_words = len(memory_image(program, input_bytes, output).words)
-    heap_words = memory.heap_top - memory.heap[0]
-    n = max(MIN_LOG_ROWS, active_rows.bit_length(), (base_words + heap_words - 1).bit_length())
-    if n > MAX_LOG_ROWS or base_words + heap_words > 1 << MAX_LOG_WORDS:
-        raise Unprovable("cycles", f"{active_rows} rows ({cycles} cycles) and {base_words + heap_words} memory "
+    image = memory_image(program, input_bytes, output, tuple(sorted(memory.pages)))
+    n = max(MIN_LOG_ROWS, active_rows.bit_length(), image.log_size)
+    if n > MAX_LOG_ROWS:
+        raise Unprovable("cycles", f"{active_rows} rows ({cycles} cycles) and {image.size} memory "
                          f"words exceed 2^{MAX_LOG_ROWS} - 1 rows")
-    image = memory_image(program, input_bytes, output, n)
     while size < 1 << n:
         _grow(cols)
         size *= 2
@@ -468,7 +466,10 @@ def build_trace(elf: bytes, input_bytes: bytes = b"", *, max_cycles: int = DEFAU
     c["nhl"][size - 1] = hl0
     columns = {name: (arr % P).astype(np.uint64) for name, arr in cols.items()}
     finals = [(regs[r] & 0xFFFF, regs[r] >> 16, last[r]) for r in range(NREGS)]
-    return Trace(program, table, n, int(wit.shape[0]), exit_code, output, init_regs, cycles, columns,
+    guest_rows = int(c["guest"].sum())
+    if _lie is None and guest_rows != wit.shape[0]:  # pragma: no cover - one guest row per witness row
+        raise Unprovable("execution", f"{guest_rows} guest rows for {wit.shape[0]} cycles")
+    return Trace(program, table, n, guest_rows, exit_code, output, init_regs, cycles, columns,
                  range_mult.astype(np.uint64),
                  bc_mult.astype(np.uint64), finals, image, limb_mult.astype(np.uint64),
                  and_mult.astype(np.uint64), pow_mult.astype(np.uint64))

@@ -46,7 +46,9 @@ __all__ = ["encode_proof", "decode_proof", "MAX_VM_PROOF_BYTES"]
 
 MAX_VM_PROOF_BYTES = 64 * 1024 * 1024
 _KEYS = frozenset({"version", "statement", "roots", "final_regs", "helper_sums", "claims", "rounds", "values",
-                   "table_sums", "table_sumcheck", "open_trace", "open_helpers", "open_mult"})
+                   "table_sums", "table_sumcheck", "open_trace", "open_helpers", "open_mult", "heap_pages", "cycles"})
+#: at most this many heap pages (2^20 words of memory in all).
+_MAX_HEAP_PAGES = 1 << 10
 
 
 def _ext_list(values: object) -> bytes:
@@ -69,8 +71,28 @@ def encode_proof(proof: VmProof) -> bytes:
         "open_trace": _eval_proof_fields(proof.open_trace),
         "open_helpers": _eval_proof_fields(proof.open_helpers),
         "open_mult": _eval_proof_fields(proof.open_mult),
+        "heap_pages": list(proof.heap_pages),
+        "cycles": proof.cycles,
     }
     return encode(obj)
+
+
+def _cycles(value: object, n: int) -> int:
+    if type(value) is not int or not 0 < value < 1 << n:
+        raise MalformedVmProof("cycles", f"expected a cycle count in 1..2^{n} - 1")
+    return value
+
+
+def _heap_pages(value: object) -> tuple[int, ...]:
+    pages = read_list(value, 0, _MAX_HEAP_PAGES, "heap_pages")
+    out: list[int] = []
+    for i, p in enumerate(pages):
+        if type(p) is not int or not 0 <= p < 1 << 20:
+            raise MalformedVmProof(f"heap_pages[{i}]", "expected a page number below 2^20")
+        if out and p <= out[-1]:
+            raise MalformedVmProof(f"heap_pages[{i}]", "heap pages must be strictly increasing")
+        out.append(p)
+    return tuple(out)
 
 
 def _tuples(arr: np.ndarray) -> list[tuple[int, int, int, int]]:
@@ -122,7 +144,8 @@ def _decode(data: bytes) -> VmProof:
     openings = [_eval_proof_from(read_map(m[k], keys, k), c, k)
                 for k, c in (("open_trace", c1), ("open_helpers", c2), ("open_mult", cm))]
     proof = VmProof(st, r1, rm, r2, finals, tuple(sums), claims[0], claims[1], rounds, values,
-                    (tsums[0], tsums[1], tsums[2], tsums[3], tsums[4]), table_sc, openings[0], openings[1], openings[2])
+                    (tsums[0], tsums[1], tsums[2], tsums[3], tsums[4]), table_sc, openings[0], openings[1], openings[2],
+                    _heap_pages(m["heap_pages"]), _cycles(m["cycles"], n))
     if encode_proof(proof) != bytes(data):
         raise MalformedVmProof("bytes", "not the canonical encoding")
     return proof

@@ -58,7 +58,8 @@ def _parser() -> CliParser:
                         "on the co-processor (riscv)")
     p.add_argument("--no-memo", action="store_true", help="do not use the memo cache")
     p.add_argument("--prove", action="store_true",
-                   help="a guest only: prove the run and store its receipt (docs/receipts.md)")
+                   help="prove the run and store its receipt: a guest, or TEL with --engine riscv "
+                        "(docs/receipts.md)")
     p.add_argument("--receipt", type=Path, default=None, metavar="FILE",
                    help="with --prove: also write the receipt to FILE")
     p.add_argument("--durable", metavar="ID", default=None,
@@ -182,8 +183,9 @@ def main(argv: list[str]) -> int:
     if engine == "riscv":
         args = guest_input(ns)
     else:
-        if ns.prove:
-            raise UsageError(f"--prove: {ns.target!r} is TEL code; only RISC-V guests can be proven yet")
+        if ns.prove and ns.engine != "riscv":
+            raise UsageError(f"--prove: {ns.target!r} is TEL code, which is proven as its compiled guest: "
+                             "add --engine riscv")
         if ns.input is not None:
             raise UsageError("--input is for RISC-V guests; a TEL entry takes ARGS")
         args = [parse_tel_arg(a) for a in ns.args]
@@ -262,3 +264,5 @@ def _print(r: Any, compiled: bool = False) -> None:
     top = ", ".join(f"{k}={v}" for k, v in sorted(r.breakdown.items(), key=lambda kv: -kv[1])[:6])
     print(f"cost={r.cost}" + (f" ({top})" if top else ""), file=meta)
     print(f"memo_hit={'yes' if r.memo_hit else 'no'} digest={r.digest}", file=meta)
+    if compiled and getattr(r, "receipt", None) is not None:  # on stderr, as a guest's receipt line
+        print(f"receipt={r.receipt.digest()} ({len(r.receipt.proof)} proof bytes)", file=sys.stderr)

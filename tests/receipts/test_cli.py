@@ -98,7 +98,10 @@ def test_run_prove_usage_errors(made: tuple[Path, Path, Path, str], capsys: pyte
     assert main(["store", str(tel), "--store", str(store)]) == 0
     capsys.readouterr()
     assert main(["run", "one", "--prove", "--store", str(store)]) == 2
-    assert "only RISC-V guests can be proven" in capsys.readouterr().err
+    assert "add --engine riscv" in capsys.readouterr().err
+    receipt = store.parent / "one.receipt"
+    assert main(["run", "one", "--engine", "riscv", "--prove", "--receipt", str(receipt), "--store", str(store)]) == 0
+    assert "receipt=" in capsys.readouterr().err and receipt.stat().st_size > 0
     assert main(["run", "count", "--prove", "--connect", "unix:/nonexistent", "--store", str(store)]) == 2
     assert "--connect" in capsys.readouterr().err
 

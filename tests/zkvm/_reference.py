@@ -67,6 +67,8 @@ def violations(trace: Trace, st: Statement) -> list[str]:
     if left != right:
         out.append("register multisets")
     out += _ram_violations(trace, cols, active)
+    if int(cols["guest"].astype(np.int64).sum()) != trace.cycles:
+        out.append("cycle count")
     lcount: Counter[tuple[int, ...]] = Counter()
     for t in range(size):
         for names in limb_tuples():

@@ -231,7 +231,7 @@ def _edit(elf: bytes, inp: bytes, cheat: Callable[[Trace], None]) -> tuple[str, 
 def _claim(tr: Trace, output: bytes) -> None:
     """Make the trace claim ``output`` (the prover's public columns follow the claim)."""
     tr.output = output
-    tr.image = memory_image(tr.program, b"hello", output, tr.log_rows)
+    tr.image = memory_image(tr.program, b"hello", output, tr.image.heap_pages)
 
 
 def test_a_claimed_output_the_run_did_not_write_is_rejected() -> None:
@@ -330,3 +330,67 @@ def test_honest_syscall_traces_satisfy_the_reference_checker() -> None:
     for elf, inp in ((echo(), b"hello"), (reads(), b"abcdefgh"), (bad_fds(), b""), (heap(), b"")):
         trace = build_trace(elf, inp)
         assert violations(trace, statement_of(trace, elf, inp)) == []
+
+
+def test_a_touched_heap_page_left_out_of_the_table_is_rejected() -> None:
+    """The heap pages are the prover's list; leaving a touched one out leaves its access unmatched."""
+    def drop_last_page(tr: Trace) -> None:
+        tr.image = memory_image(tr.program, b"", b"", tr.image.heap_pages[:-1])
+        tr.columns["fin_lo"][:] = 0  # the table's final side follows the smaller table
+        tr.columns["fin_hi"][:] = 0
+        tr.columns["fin_ts"][:] = 0
+        for j, w in enumerate(tr.image.words.tolist()):
+            tr.columns["fin_lo"][j] = int(tr.image.init[j]) & 0xFFFF
+            tr.columns["fin_hi"][j] = int(tr.image.init[j]) >> 16
+    claim, broken = _edit(heap(), b"", drop_last_page)
+    assert claim == "ram memory check" and "ram multisets" in broken
+
+
+def test_heap_pages_out_of_range_or_unordered_are_refused() -> None:
+    elf = heap()
+    st, pr = prove(elf)
+    assert len(pr.heap_pages) >= 2
+    for pages in (pr.heap_pages[::-1], (pr.heap_pages[0],) * 2, (0,), (1 << 19,)):
+        with pytest.raises(ProofRejected) as info:
+            verify(st, dataclasses.replace(pr, heap_pages=pages), elf=elf)
+        assert info.value.claim == "memory"
+    with pytest.raises(ProofRejected):  # an extra page: the transcript and the table differ
+        verify(st, dataclasses.replace(pr, heap_pages=pr.heap_pages + (pr.heap_pages[-1] + 1,)), elf=elf)
+    from stele.actors.zkvm import MalformedVmProof, decode_proof, encode_proof
+    from stele.actors.prover._proof import decode_cbor
+    from stele.protocol import encode as cbor
+
+    obj = decode_cbor(encode_proof(pr), max_size=1 << 26)
+    for bad in (list(pr.heap_pages)[::-1], [-1], ["x"], [1 << 20]):
+        with pytest.raises(MalformedVmProof) as bad_info:
+            decode_proof(cbor({**obj, "heap_pages": bad}))
+        assert bad_info.value.field.startswith("heap_pages")
+
+
+# ---------------------------------------------------------------- the exact cycle count
+
+
+def test_the_exact_cycle_count_is_proven() -> None:
+    elf, inp = echo(), b"hello"
+    st, pr = prove(elf, inp)
+    assert pr.cycles == Machine(load_elf(elf), input=inp).run(10 ** 6).cycles
+    verify(st, pr, elf=elf, input_bytes=inp, cycles=pr.cycles)
+    with pytest.raises(ProofRejected) as info:
+        verify(st, pr, elf=elf, input_bytes=inp, cycles=pr.cycles + 1)
+    assert info.value.claim == "cycles"
+    with pytest.raises(ProofRejected):  # the count swapped in the proof object: the transcript differs
+        verify(st, dataclasses.replace(pr, cycles=pr.cycles - 1), elf=elf, input_bytes=inp)
+
+
+def test_a_prover_claiming_fewer_cycles_is_rejected() -> None:
+    """A lie about the count alone fails the sum-check; hiding a guest row fails its constraint."""
+    def fewer(tr: Trace) -> None:
+        tr.cycles -= 1
+    claim, broken = _edit(echo(), b"hello", fewer)
+    assert claim == "trace sum-check" and broken == ["cycle count"]  # the witness is valid, the claimed sum false
+
+    def and_a_row(tr: Trace) -> None:
+        tr.cycles -= 1
+        tr.columns["guest"][3] = 0
+    claim, broken = _edit(echo(), b"hello", and_a_row)
+    assert claim == "constraints" and "constraint guest row" in broken
