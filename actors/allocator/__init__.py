@@ -7,6 +7,7 @@ The engine (:class:`Allocator`) is a plain deterministic library; policies
 from ._actor import AllocatorActor as AllocatorActor
 from ._actor import allocate as allocate
 from ._actor import release as release
+from ._actor import resize as resize
 from ._allocator import Allocator as Allocator
 from ._allocator import Grant as Grant
 from ._errors import AllocatorError as AllocatorError
@@ -25,6 +26,8 @@ from ._messages import Granted as Granted
 from ._messages import RecordUsage as RecordUsage
 from ._messages import Release as Release
 from ._messages import Released as Released
+from ._messages import Resize as Resize
+from ._messages import Resized as Resized
 from ._messages import Status as Status
 from ._messages import Subdivide as Subdivide
 from ._messages import Subdivided as Subdivided
@@ -41,11 +44,14 @@ __all__ = [
     "RecordUsage",
     "Release",
     "Released",
+    "Resize",
+    "Resized",
     "Status",
     "Subdivide",
     "Subdivided",
     "allocate",
     "release",
+    "resize",
     "Allocator",
     "AllocationPolicy",
     "AllocatorError",

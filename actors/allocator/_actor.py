@@ -20,13 +20,13 @@ from ..._errors import SteleError
 from ._allocator import Allocator, Grant
 from ._errors import InsufficientResources
 from ._messages import (
-    Allocate, AllocatorStatus, CheckUsage, Granted, RecordUsage, Release, Released, Status,
+    Allocate, AllocatorStatus, CheckUsage, Granted, RecordUsage, Release, Released, Resize, Resized, Status,
     Subdivide, Subdivided, UsageReport,
 )
 from ._policy import AllocationPolicy
 from ._resources import Resources
 
-__all__ = ["AllocatorActor", "allocate", "release", "FOREVER_MS"]
+__all__ = ["AllocatorActor", "allocate", "release", "resize", "FOREVER_MS"]
 
 #: ``wait_ms`` of a request that waits until there is room (about 285 million years).
 FOREVER_MS = 1 << 53
@@ -76,6 +76,12 @@ class AllocatorActor(Actor):
             capacity = engine.release(g)
             self._pump()
             return Released(message.grant, capacity, total)
+        if isinstance(message, Resize):
+            g = engine.grant(message.grant)
+            delta = engine.resize(g, message.capacity)
+            if not delta.is_nonnegative():  # a shrink gives the parent room a waiter may take
+                self._pump()
+            return Resized(message.grant, g.capacity)
         if isinstance(message, RecordUsage):
             engine.record_usage(engine.grant(message.grant), message.amount)
             if self.env.buggify("allocator.spurious_wakeup"):  # BUGGIFY: pump with no release
@@ -173,6 +179,13 @@ async def allocate(ref: ActorRef, request: Resources, *, parent: str | None = No
         finally:
             del cause
     assert isinstance(reply, Granted)
+    return reply
+
+
+async def resize(ref: ActorRef, grant: str, capacity: Resources) -> Resized:
+    """Resize ``grant`` to ``capacity``; raise the allocator's typed error if it cannot."""
+    reply = await ref.ask_unboxed(Resize(grant, capacity))
+    assert isinstance(reply, Resized)
     return reply
 
 

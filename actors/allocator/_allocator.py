@@ -12,7 +12,9 @@ the rest is ``available``.  The invariants, checked by
 * releasing a grant releases its whole subtree and returns its capacity to
   its parent (usage is *accounted*, not destroyed: a released child's total
   usage is added to its parent's ``released_usage``);
-* recorded usage never decreases.
+* recorded usage never decreases;
+* a resize (:meth:`Allocator.resize`) never takes a grant below what it holds
+  (its use plus its children) nor past its parent's available balance.
 
 Requests that do not fit either fail fast (:meth:`Allocator.allocate`) or
 wait (:meth:`Allocator.enqueue`, served by :meth:`Allocator.pump` after each
@@ -191,6 +193,31 @@ class Allocator:
         parent._reserved = parent._reserved - grant.capacity
         parent.released_usage = parent.released_usage + usage
         return grant.capacity
+
+    def resize(self, grant: Grant, capacity: Resources) -> Resources:
+        """Give ``grant`` exactly ``capacity``; returns the change (new - old, componentwise).
+
+        Growing takes from the parent's available balance and shrinking gives
+        back to it; a grant never shrinks below what it holds (its own use
+        plus its live children): :class:`InsufficientResources` for either
+        shortfall, and nothing changes.  Used to rebalance fair shares (the
+        daemon's tenants) without releasing a grant its children run under.
+        """
+        self._check_live(grant)
+        _require_nonnegative("capacity", capacity)
+        parent = grant.parent
+        if parent is None:
+            raise InvalidRequest("the root grant cannot be resized")
+        held = grant.used + grant.reserved
+        if not held <= capacity:
+            raise InsufficientResources(grant.id, held.shortfall(capacity), "shrink below what it holds")
+        delta = capacity - grant.capacity
+        grow = Resources(*(max(0, v) for v in delta.as_tuple()))
+        if not grow <= parent.available:
+            raise InsufficientResources(parent.id, grow.shortfall(parent.available), "grow")
+        grant.capacity = capacity
+        parent._reserved = parent._reserved + delta
+        return delta
 
     # -- usage -----------------------------------------------------------------
     def record_usage(self, grant: Grant, amount: Resources) -> None:

@@ -27,7 +27,7 @@ from ._resources import Resources
 
 __all__ = [
     "Allocate", "Granted", "Release", "Released", "RecordUsage", "CheckUsage", "UsageReport",
-    "Subdivide", "Subdivided", "AllocatorStatus", "Status",
+    "Subdivide", "Subdivided", "AllocatorStatus", "Status", "Resize", "Resized",
 ]
 
 
@@ -144,3 +144,21 @@ class Status(Message):
     available: Resources
     live_grants: int
     waiting: int
+
+
+@message(512)
+@dataclass(frozen=True, slots=True)
+class Resize(Message):
+    """Give ``grant`` exactly ``capacity`` (grow from its parent's balance, or shrink back to it)."""
+
+    grant: str
+    capacity: Resources
+
+
+@message(513)
+@dataclass(frozen=True, slots=True)
+class Resized(Message):
+    """The grant's capacity now."""
+
+    grant: str
+    capacity: Resources

@@ -153,6 +153,9 @@ class Daemon:
         self.capacity = root_capacity(config)
         self.grants: dict[str, str] = {}  # tenant -> its grant under the root allocator
         self.grant_slots: dict[str, int] = {}  # tenant -> the slots its grant holds
+        self.grant_quota: dict[str, int] = {}  # tenant -> the slots its quota asks for
+        #: some grant is above or below its fair share or quota: settle() rebalances (else it costs nothing)
+        self._unbalanced = False
         self._grant_lock = anyio.Lock()
         self._allocator: Any = None
         self.request_counts: dict[str, int] = {}  # by message type, since start
@@ -193,9 +196,78 @@ class Daemon:
     def share(self, tenant: Tenant) -> Resources:
         """What ``tenant``'s grant holds: its ``slots`` quota, and that fraction of every
         other amount of the root's capacity."""
-        slots = max(1, self._quota(tenant, "slots"))
+        return self._of_slots(max(1, self._quota(tenant, "slots")))
+
+    def _of_slots(self, slots: int) -> Resources:
+        """A grant of ``slots`` slots and that fraction of every other amount of the root's capacity."""
         cap = self.capacity
         return replace(cap.scale(min(slots, cap.slots), cap.slots), slots=slots)
+
+    def fair_slots(self, active: int) -> int:
+        """Each of ``active`` tenants' fair share of the root's slots (at least one)."""
+        return max(1, self.capacity.slots // max(1, active))
+
+    async def _resize_grant(self, name: str, slots: int) -> bool:
+        """Resize ``name``'s grant to ``slots``; False if the allocator refuses (it holds more)."""
+        from ..actors.allocator import AllocatorError, resize
+
+        grant = self.grants.get(name)
+        if grant is None or slots == self.grant_slots.get(name):
+            return False
+        try:
+            await resize(self._allocator_ref(), grant, self._of_slots(slots))
+        except (AllocatorError, SteleError):  # below what its executions hold, or no room to grow
+            return False
+        self.log("tenant_grant_resized", tenant=name, grant=grant, slots=slots,
+                 was=self.grant_slots.get(name, 0))
+        self.grant_slots[name] = slots
+        return True
+
+    async def _rebalance(self, newcomers: int = 0) -> None:
+        """Move the active tenants' grants toward their fair shares (called under ``_grant_lock``).
+
+        With ``n`` active tenants (plus ``newcomers`` about to ask) a tenant's
+        fair share is ``slots // n``, or its quota if smaller.  When some tenant
+        holds less than that, the grants above the fair share shrink to it, as
+        far as their running executions allow (the rest is taken back as they
+        finish: this runs again after every execution); the slots freed go to
+        the tenants below.  Slots nobody needs go to tenants still below their
+        quota, so a lone tenant can use its whole quota.
+        """
+        from ..actors.allocator import AllocatorStatus
+
+        self._unbalanced = False
+        if not self.grants:
+            return
+        fair = self.fair_slots(len(self.grants) + newcomers)
+        want = {n: min(self.grant_quota.get(n, fair), fair) for n in self.grants}
+        needy = newcomers > 0 or any(self.grant_slots.get(n, 0) < want[n] for n in self.grants)
+        if needy:
+            for name, slots in sorted(self.grant_slots.items(), key=lambda kv: (-kv[1], kv[0])):
+                if slots > fair and not await self._resize_grant(name, fair):
+                    running = self._usage(name).running
+                    if fair < running < slots:
+                        await self._resize_grant(name, running)
+        status = await self._allocator_ref().ask(AllocatorStatus())
+        free = int(status.available.slots) - (fair * newcomers if newcomers else 0)
+        for stage in (want, self.grant_quota):  # first up to the fair share, then (if room) the quota
+            for name in sorted(self.grants):
+                have, cap = self.grant_slots.get(name, 0), stage.get(name, 0)
+                if free > 0 and have < cap:
+                    grow = min(cap - have, free)
+                    if await self._resize_grant(name, have + grow):
+                        free -= grow
+        self._unbalanced = any(self.grant_slots.get(n, 0) < want.get(n, 0) for n in self.grants)
+
+    async def settle(self, name: str) -> None:
+        """After one of ``name``'s executions ended: give its grant back if idle, else rebalance."""
+        u = self.usage.get(name)
+        if u is not None and not (u.running or u.connections or self.live.get(name, 0)):
+            await self.release_idle(name)
+            return
+        if self.grants and self._unbalanced:
+            async with self._grant_lock:
+                await self._rebalance()
 
     def _allocator_ref(self) -> Any:
         if self._allocator is None:
@@ -206,11 +278,16 @@ class Daemon:
         """The tenant's grant under the root allocator, carved when it first needs one.
 
         Every top-level execution of the tenant is carved from (and waits under)
-        this grant, so a tenant never runs more than its ``slots`` at once and
-        never takes what another tenant's grant holds.  When the root has fewer
-        slots free than the quota the grant gets what is free; with none free
-        the answer is :class:`Busy`.  A grant is given back once its tenant is
-        idle (nothing running or queued, no connection).
+        this grant, so a tenant never runs more than its grant's slots at once
+        and never takes what another tenant's grant holds.  When the root has
+        fewer slots free than the quota, the grants above the fair share
+        (``slots // active tenants``) first shrink to it as far as their running
+        executions allow (:meth:`_rebalance`), and the newcomer gets its fair
+        share or what is free; with nothing free the answer is :class:`Busy`
+        (a retry finds the slots the over-share tenants' finished executions
+        gave back).  Grants grow back toward their quotas as tenants leave.  A
+        grant is given back once its tenant is idle (nothing running or
+        queued, no connection).
         """
         from ..actors.allocator import AllocatorStatus, InsufficientResources, allocate
 
@@ -222,10 +299,16 @@ class Daemon:
             if found is not None:
                 return found
             want = self.share(tenant)
+            quota = want.slots
             status = await self._allocator_ref().ask(AllocatorStatus())
             free = int(status.available.slots)
-            if 0 < free < want.slots:  # a smaller share now beats none (given back when idle)
-                want = replace(self.capacity.scale(free, self.capacity.slots), slots=free)
+            if free < quota and self.grants:  # make room: shrink the grants above the fair share
+                await self._rebalance(newcomers=1)
+                status = await self._allocator_ref().ask(AllocatorStatus())
+                free = min(int(status.available.slots), self.fair_slots(len(self.grants) + 1))
+            if 0 < free < quota:  # its fair share, or what is free: it grows when room appears
+                want = self._of_slots(free)
+                self._unbalanced = True
             try:
                 granted = await allocate(self._allocator_ref(), want,
                                          owner=f"tenant:{tenant.name}")
@@ -235,6 +318,7 @@ class Daemon:
                     f"daemon's {self.capacity.slots}") from None
             self.grants[tenant.name] = granted.grant
             self.grant_slots[tenant.name] = want.slots
+            self.grant_quota[tenant.name] = quota
             self.log("tenant_grant", tenant=tenant.name, grant=granted.grant, slots=want.slots)
             return granted.grant
 
@@ -247,6 +331,7 @@ class Daemon:
             return
         grant = self.grants.pop(name, None)
         self.grant_slots.pop(name, None)
+        self.grant_quota.pop(name, None)
         if grant is None:
             return
         with anyio.CancelScope(shield=True):
@@ -254,6 +339,9 @@ class Daemon:
                 await release(self._allocator_ref(), grant)
             except (AllocatorError, SteleError):  # already gone (the allocator restarted)
                 pass
+            if self.grants:  # the slots given back go to the tenants below their share
+                async with self._grant_lock:
+                    await self._rebalance()
 
     def _finished(self, name: str, usage: _Usage) -> None:
         """One of the tenant's executions ended: a worker may now take its next job."""
@@ -636,8 +724,8 @@ class Daemon:
         finally:
             usage.ended(outcome)
             self._finished(tenant.name, usage)
-            if not usage.connections:
-                await self.release_idle(tenant.name)
+            with anyio.CancelScope(shield=True):
+                await self.settle(tenant.name)
         usage.fuel += result.cost
         return result
 
@@ -831,8 +919,7 @@ class Daemon:
                 await self.env.sleep(self.cfg.retry_after)
                 continue
             self._job_done(started.tenant, seq)
-            if not usage.connections:
-                await self.release_idle(started.tenant)
+            await self.settle(started.tenant)
 
     async def _disk_trouble(self, seq: int, tenant: str | None, exc: sqlite3.Error) -> None:
         """A job's row could not be read or updated (a failing disk): try it again later.

@@ -134,3 +134,35 @@ def test_subdivide_and_check() -> None:
 def test_messages_round_trip() -> None:
     msg = Subdivide("root/1", (Resources(fuel=1), Resources(memory=2)), owner="x")
     assert decode_message(encode_message(msg)) == msg
+
+
+def test_resize_grows_shrinks_and_wakes_a_waiter() -> None:
+    """Over the actor: a shrink gives the root room a waiting request then gets; refusals are typed."""
+    from stele.actors.allocator import resize
+
+    async def body(system: stele.ActorSystem) -> None:
+        ref = await system.spawn("alloc", AllocatorActor, Resources(fuel=100, slots=4))
+        a = await allocate(ref, Resources(slots=4))
+        assert (await resize(ref, a.grant, Resources(slots=3))).capacity == Resources(slots=3)
+        with pytest.raises(InsufficientResources):
+            await resize(ref, a.grant, Resources(slots=5))  # more than the root has
+        child = await allocate(ref, Resources(slots=2), parent=a.grant)
+        with pytest.raises(InsufficientResources):
+            await resize(ref, a.grant, Resources(slots=1))  # below what its child holds
+        await allocate(ref, Resources(slots=1))
+        got: list[str] = []
+
+        async def waiter() -> None:
+            g = await allocate(ref, Resources(slots=1), wait=10.0)
+            got.append(g.grant)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(waiter)
+            await anyio.sleep(1)
+            assert got == [] and (await status(ref)).waiting == 1
+            await resize(ref, a.grant, Resources(slots=2))  # one slot back to the root: the waiter's
+        assert len(got) == 1
+        await release(ref, child.grant)
+        assert (await status(ref)).available == Resources(fuel=100)
+
+    simulate(body)

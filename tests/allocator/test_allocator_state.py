@@ -91,6 +91,27 @@ class AllocatorMachine(RuleBasedStateMachine):
         except UsageExceedsGrant:
             assert not amount <= grant.available
 
+    @rule(grant=grants, capacity=amounts)
+    def resize(self, grant: Grant | None, capacity: Resources) -> None:
+        """Resize exactly, or refuse and change nothing: never below what it holds, never past the parent."""
+        if grant is None or grant.released:
+            return
+        parent = grant.parent
+        assert parent is not None
+        old, parent_available = grant.capacity, parent.available
+        held = grant.used + grant.reserved
+        try:
+            delta = self.alloc.resize(grant, capacity)
+        except InsufficientResources as exc:
+            grow = Resources(*(max(0, v) for v in (capacity - old).as_tuple()))
+            assert not held <= capacity or not grow <= parent_available
+            assert exc.shortfall
+            assert (grant.capacity, parent.available) == (old, parent_available)
+            return
+        assert held <= capacity and grant.capacity == capacity and delta == capacity - old
+        assert parent.available == parent_available - delta
+        assert grant.available == capacity - held
+
     @rule(grant=consumes(grants))
     def release(self, grant: Grant | None) -> None:
         if grant is None or grant.released:

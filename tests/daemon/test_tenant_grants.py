@@ -89,15 +89,44 @@ async def test_grants_fit_the_root_and_are_given_back_when_idle(tmp_path: Path) 
                 assert (await b.server_status()).tenants["bob"].grant_slots == 1
                 async with stele.connect(d.address, token=carol) as c:
                     await c.store(FIB)
-                    with pytest.raises(Busy, match="hold all"):
-                        await c.execute("fib", [10])
-            # bob disconnected: his grant is back in the root, carol gets it
+                    # the root is full, but alice holds more than her fair share (3 // 3): she
+                    # shrinks to it and carol gets the slot, instead of Busy until someone leaves
+                    assert (await c.execute("fib", [10])).value == 55
+                    assert d.daemon.grant_slots == {"alice": 1, "bob": 1, "carol": 1}
+            # bob and carol disconnected: their slots go back, alice grows to her quota again
             with trio.fail_after(300):
-                while "bob" in d.daemon.grants:
+                while "bob" in d.daemon.grants or "carol" in d.daemon.grants:
                     await trio.sleep(0.005)
-            async with stele.connect(d.address, token=carol) as c:
-                assert (await c.execute("fib", [10])).value == 55
-                assert d.daemon.grant_slots["carol"] == 1
+            assert d.daemon.grant_slots == {"alice": 2}
+
+
+async def test_a_tenant_arriving_at_a_full_root_is_served_once_busy_slots_free(tmp_path: Path) -> None:
+    """Every slot held by running executions: the newcomer is Busy, and a retry after one of the
+    over-share tenant's executions ends gets a slot (the grant shrank as it finished)."""
+    mallory, alice = add_tenant(tmp_path, "mallory"), add_tenant(tmp_path, "alice")
+    async with in_process(tmp_path, slots=2, tenant_slots=2) as d:
+        async with stele.connect(d.address, token=mallory) as m, \
+                stele.connect(d.address, token=alice) as a:
+            await m.store(FIB)
+            await a.store(FIB)
+            await m.execute("fib", [27], memo=False, limits=HEAVY)  # warm
+            async with trio.open_nursery() as nursery:
+                for _ in range(2):
+                    nursery.start_soon(lambda: m.execute("fib", [27], memo=False, limits=HEAVY))
+                with trio.fail_after(300):
+                    while d.daemon.usage["mallory"].running < 2:
+                        await trio.sleep(0.005)
+                with pytest.raises(Busy, match="hold all"):
+                    await a.execute("fib", [5])
+                with trio.fail_after(300):
+                    while True:  # the client's retry loop: the slot comes back when one ends
+                        try:
+                            r = await a.execute("fib", [5])
+                            break
+                        except Busy:
+                            await trio.sleep(0.01)
+                assert r.value == 5
+                assert d.daemon.grant_slots == {"mallory": 1, "alice": 1}
 
 
 async def test_concurrent_misses_resolve_once(tmp_path: Path,
