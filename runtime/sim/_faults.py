@@ -45,6 +45,8 @@ class Ratio:
 
     def hit(self, rng: SeededRandom) -> bool:
         """Draw: True with probability exactly ``num/den``."""
+        if not self.num:  # chance(0, d) draws nothing either: the stream is unchanged
+            return False
         return rng.chance(self.num, self.den)
 
     def __str__(self) -> str:

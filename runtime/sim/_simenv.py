@@ -215,20 +215,26 @@ class SimEnv(Env):
         await self.sleep_ns(seconds_to_ns(seconds))
 
     async def sleep_ns(self, ns: int) -> None:
-        """Sleep exactly ``ns`` virtual nanoseconds (an event-queue timer)."""
+        """Sleep exactly ``ns`` virtual nanoseconds (an event-queue timer).
+
+        The task parks itself and the timer reschedules it directly: the same
+        wake-up an ``Event`` gives (one ``reschedule`` when the timer fires),
+        without an Event and its parking lot per sleep.
+        """
         if ns <= 0:
             await trio.lowlevel.checkpoint()
             return
-        event = trio.Event()
-        handle = self.call_later(ns, self._timer_fired, event)
-        try:
-            await event.wait()
-        finally:
-            handle.cancel()
+        handle = self.call_later(ns, self._timer_fired, trio.lowlevel.current_task())
 
-    def _timer_fired(self, event: trio.Event) -> None:
+        def abort(_: object) -> trio.lowlevel.Abort:  # cancelled before the timer fired
+            handle.cancel()
+            return trio.lowlevel.Abort.SUCCEEDED
+
+        await trio.lowlevel.wait_task_rescheduled(abort)
+
+    def _timer_fired(self, task: trio.lowlevel.Task) -> None:
         self.trace.record("timer")
-        event.set()
+        trio.lowlevel.reschedule(task)
 
     # -- the event queue ------------------------------------------------------
     def call_later(self, delay_ns: int, fn: Callable[..., None], *args: Any) -> TimerHandle:
