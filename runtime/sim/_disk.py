@@ -60,12 +60,6 @@ def check_disk_path(path: str, *, allow_root: bool = False) -> str:
             _CHECKED.clear()
         _CHECKED[path] = p
     return p
-    p = _check_disk_path(path, allow_root=allow_root)
-    if not allow_root and type(path) is str:
-        if len(_CHECKED) >= 4096:
-            _CHECKED.clear()
-        _CHECKED[path] = p
-    return p
 
 
 class SimDisk(Disk):
