@@ -193,31 +193,32 @@ class DaemonWorkload:
         from ._log import EventLog
 
         rng = ctx.env.rng.fork("daemon.crash")
-        while True:
-            self.lives += 1
-            ctx.env.trace.record("daemon.start", self.lives)
-            log = EventLog(stream=_Discard())
-            crash_at = 0.0
-            if self.crash_every and not ctx.healed:
-                crash_at = rng.randrange(100, 2 * 1000 * self.crash_every) / 1000
-            async with anyio.create_task_group() as life:
-                if crash_at:
-                    life.start_soon(self._crash_after, ctx, crash_at, life.cancel_scope)
-                try:
-                    await serve(self.config, env=ctx.env, log=log, stop=self.stop)
-                except (StoreError, sqlite3.Error) as exc:  # the disk failed it: restarted
-                    ctx.bump("daemon_store_errors")
-                    ctx.env.trace.record("daemon.store_error", type(exc).__name__)
-                life.cancel_scope.cancel()
-            if self.stop.is_set():
-                return
-            # The process died: the OS closes its socket and resets its connections.
-            ctx.env.streams.kill("unix", _SOCKET)
-            if self.crashed:
-                self.crashed = False
-                ctx.bump("daemon_crashes")
-                ctx.env.trace.record("daemon.crash", self.lives)
-            await ctx.env.sleep(rng.randrange(1, 500) / 1000)  # until it is restarted
+        with ctx.env.node("daemon"):  # its own wall clock (drift, steps), not the setup's
+            while True:
+                self.lives += 1
+                ctx.env.trace.record("daemon.start", self.lives)
+                log = EventLog(stream=_Discard())
+                crash_at = 0.0
+                if self.crash_every and not ctx.healed:
+                    crash_at = rng.randrange(100, 2 * 1000 * self.crash_every) / 1000
+                async with anyio.create_task_group() as life:
+                    if crash_at:
+                        life.start_soon(self._crash_after, ctx, crash_at, life.cancel_scope)
+                    try:
+                        await serve(self.config, env=ctx.env, log=log, stop=self.stop)
+                    except (StoreError, sqlite3.Error) as exc:  # the disk failed it: restarted
+                        ctx.bump("daemon_store_errors")
+                        ctx.env.trace.record("daemon.store_error", type(exc).__name__)
+                    life.cancel_scope.cancel()
+                if self.stop.is_set():
+                    return
+                # The process died: the OS closes its socket and resets its connections.
+                ctx.env.streams.kill("unix", _SOCKET)
+                if self.crashed:
+                    self.crashed = False
+                    ctx.bump("daemon_crashes")
+                    ctx.env.trace.record("daemon.crash", self.lives)
+                await ctx.env.sleep(rng.randrange(1, 500) / 1000)  # until it is restarted
 
     async def _crash_after(self, ctx: SimContext, seconds: float,
                            scope: anyio.CancelScope) -> None:

@@ -33,7 +33,7 @@ import trio
 
 from .._core._env import Disk
 from .._core._random import SeededRandom
-from .._core._realenv import check_disk_path
+from .._core._realenv import check_disk_path as _check_disk_path
 from ._faults import DiskFaults
 
 if TYPE_CHECKING:
@@ -43,6 +43,23 @@ __all__ = ["SimDisk", "SECTOR"]
 
 #: The sector size of sector faults (and of the SQLite VFS).
 SECTOR = 512
+
+#: Paths already validated, mapped to their normal form (SQLite's VFS names the
+#: same few files on every page read and write).
+_CHECKED: dict[str, str] = {}
+
+
+def check_disk_path(path: str, *, allow_root: bool = False) -> str:
+    """:func:`stele._core._realenv.check_disk_path`, memoised for valid file paths."""
+    if allow_root or type(path) is not str:
+        return _check_disk_path(path, allow_root=allow_root)
+    p = _CHECKED.get(path)
+    if p is None:
+        p = _check_disk_path(path)
+        if len(_CHECKED) >= 4096:
+            _CHECKED.clear()
+        _CHECKED[path] = p
+    return p
 
 
 class SimDisk(Disk):

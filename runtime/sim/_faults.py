@@ -45,6 +45,8 @@ class Ratio:
 
     def hit(self, rng: SeededRandom) -> bool:
         """Draw: True with probability exactly ``num/den``."""
+        if not self.num:  # chance(0, d) draws nothing either: the stream is unchanged
+            return False
         return rng.chance(self.num, self.den)
 
     def __str__(self) -> str:
@@ -128,6 +130,8 @@ class Faults:
     #: Wall-clock drift bound: each run's rate is drawn in [-ppm, +ppm] and
     #: changes now and then (a slewing NTP daemon); 0 = no drift.
     clock_drift_ppm: int = 0
+    #: Per node, every 100 ms: with this ratio its wall clock steps by 1-9 ms/s/min/h.
+    clock_step: Ratio = ZERO
 
     def options(self) -> list[tuple[str, str]]:
         """``(name, value)`` pairs of every knob, for printing a run's options."""
@@ -138,6 +142,7 @@ class Faults:
         out.append(("crash", str(self.crash)))
         out.append(("clock-jump", str(self.clock_jump)))
         out.append(("clock-drift-ppm", str(self.clock_drift_ppm)))
+        out.append(("clock-step", str(self.clock_step)))
         return out
 
 
@@ -151,6 +156,7 @@ FAULT_OPTIONS: dict[str, str] = {name: kind for name, kind in (
     ("disk-read-fail", "ratio"), ("disk-full", "ratio"),
     ("disk-misdirect", "ratio"), ("disk-misread", "ratio"), ("disk-sector-error", "ratio"),
     ("crash", "ratio"), ("clock-jump", "ratio"), ("clock-drift-ppm", "int"),
+    ("clock-step", "ratio"),
 )}
 
 
@@ -200,6 +206,7 @@ def draw_faults(
         "disk-sector-error": _maybe(rng, SECTOR_FAULTS_ON if enabled else ZERO,
                                     (Ratio(1, 200), Ratio(1, 50))),
         "clock-drift-ppm": rng.choice((0, 0, 100, 1_000, 50_000)) if enabled else 0,
+        "clock-step": _maybe(rng, half, (Ratio(1, 100), Ratio(1, 20))),
     }
     for name, text in ov.items():
         if FAULT_OPTIONS[name] == "int":
@@ -244,4 +251,5 @@ def draw_faults(
         crash=r("crash"),
         clock_jump=r("clock-jump"),
         clock_drift_ppm=min(n("clock-drift-ppm"), 999_999),
+        clock_step=r("clock-step"),
     )

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .._core._random import SeededRandom
+from ._clockfaults import install_clock_faults
 from ._errors import InvariantViolation, SimError
 from ._faults import Faults, Ratio, draw_faults
 from ._simenv import SimEnv
@@ -26,8 +27,6 @@ __all__ = ["TICK_NS", "RunConfig", "RunResult", "run_simulation", "plan_options"
 
 #: One tick = 1 ms of virtual time.
 TICK_NS = 1_000_000
-#: The virtual period of clock-jump fault draws.
-_CLOCK_JUMP_EVERY_NS = 100 * TICK_NS
 #: The virtual period of network-partition draws.
 _PARTITION_EVERY_NS = 100 * TICK_NS
 
@@ -214,33 +213,7 @@ def run_simulation(
 
         env.call_later(every, report)
 
-    if faults.clock_jump:
-        jump_rng = env.rng.fork("clock")
-        ratio: Ratio = faults.clock_jump
-
-        def maybe_jump() -> None:
-            if ratio.hit(jump_rng):
-                # Up to +-10 s; the monotonic clock never jumps.
-                env.jump_wall_clock(jump_rng.randrange(-10_000, 10_001) * TICK_NS)
-                ctx.bump("clock_jumps")
-            if env.now_ns() + _CLOCK_JUMP_EVERY_NS < end_ns:
-                env.call_later(_CLOCK_JUMP_EVERY_NS, maybe_jump)
-
-        env.call_later(_CLOCK_JUMP_EVERY_NS, maybe_jump)
-
-    if faults.clock_drift_ppm:
-        drift_rng = env.rng.fork("clock.drift")
-        bound = faults.clock_drift_ppm
-
-        def redraw_drift() -> None:
-            # A new rate every so often: NTP slewing, a thermal change of the oscillator.
-            env.set_wall_drift(drift_rng.randrange(-bound, bound + 1))
-            ctx.bump("clock_drift_changes")
-            delay = drift_rng.randrange(1, 11) * 1_000_000_000
-            if env.now_ns() + delay < end_ns:
-                env.call_later(delay, redraw_drift)
-
-        redraw_drift()
+    install_clock_faults(ctx, faults)
 
     if faults.net.partition:
         part_rng = env.rng.fork("partition")
@@ -294,5 +267,6 @@ def run_simulation(
         recent=recent,
         all_events=env.trace.all,
         buggify_fired=dict(env.buggify_fired),
-        stats={**ctx.stats, **{f"disk.{k}": v for k, v in env.disk.range_ops.items()}},
+        stats={**ctx.stats, **{f"disk.{k}": v for k, v in env.disk.range_ops.items()},
+               **{f"wall_reads.{node or 'default'}": v for node, v in env.wall_reads.items()}},
     )

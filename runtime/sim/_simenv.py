@@ -35,9 +35,11 @@ Where nondeterminism hides, and what removes it
 
 from __future__ import annotations
 
+import contextvars
 import heapq
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import anyio.abc
@@ -60,6 +62,32 @@ T = TypeVar("T")
 DEFAULT_WALL_EPOCH_NS = 1_767_225_600 * 1_000_000_000
 _MAX_IDLE_SPINS = 10_000
 _DEADLOCK_SPINS = 50
+
+#: The simulated node the running task belongs to ("" = the default node).
+#: Tasks inherit it from the task that started them (trio copies the context).
+_NODE: contextvars.ContextVar[str] = contextvars.ContextVar("stele_sim_node", default="")
+
+
+class _WallClock:
+    """One node's wall clock: the shared virtual time, plus a step offset and a drift rate.
+
+    ``wall = epoch + now + skew + now * drift_ppm // 10**6``; a rate change
+    adjusts ``skew`` so that the clock does not jump, a step adds to it.
+    Integer arithmetic only, so every reading replays exactly.
+    """
+
+    __slots__ = ("skew", "drift_ppm")
+
+    def __init__(self) -> None:
+        self.skew = 0
+        self.drift_ppm = 0
+
+    def read(self, epoch: int, now: int) -> int:
+        return epoch + now + self.skew + now * self.drift_ppm // 1_000_000
+
+    def set_drift(self, now: int, ppm: int) -> None:
+        self.skew += now * self.drift_ppm // 1_000_000 - now * ppm // 1_000_000
+        self.drift_ppm = ppm
 
 
 def _ceil_ns(deadline: float) -> int:
@@ -134,8 +162,13 @@ class SimEnv(Env):
         self._seq = 0
         self._queue: list[tuple[int, int, TimerHandle]] = []
         self._wall_epoch = wall_epoch_ns
-        self._wall_skew = 0
-        self._drift_ppm = 0
+        self._clock = _WallClock()  # the default node's
+        self._clocks: dict[str, _WallClock] = {"": self._clock}
+        #: Called with a node's name when :meth:`node` first enters it (the
+        #: runner starts that node's clock faults from here).
+        self.on_new_node: list[Callable[[str], None]] = []
+        #: ``wall_ns()`` readings per node (which clocks the code under test used).
+        self.wall_reads: dict[str, int] = {}
         self._rng = SeededRandom(seed)
         self.trace = TraceRecorder(self.now_ns, keep=trace_keep, keep_all=trace_all)
         #: BUGGIFY on: each fault point is enabled or not per seed (see buggify).
@@ -163,8 +196,60 @@ class SimEnv(Env):
         return self._now
 
     def wall_ns(self) -> int:
-        return (self._wall_epoch + self._now + self._wall_skew
-                + self._now * self._drift_ppm // 1_000_000)
+        """The wall clock of the running task's node (see :meth:`node`)."""
+        name = _NODE.get()
+        clock = self._clocks.get(name)
+        if clock is None:  # a node of another SimEnv: this one's default clock
+            name, clock = "", self._clock
+        self.wall_reads[name] = self.wall_reads.get(name, 0) + 1
+        return clock.read(self._wall_epoch, self._now)
+
+    # -- nodes: one wall clock each -----------------------------------------------
+    @contextmanager
+    def node(self, name: str) -> Iterator[None]:
+        """Run the body, and every task it starts, on simulated node ``name``.
+
+        A node is a machine of the simulated system: it has its own wall
+        clock (its own drift and steps, see :meth:`set_wall_drift` and
+        :meth:`jump_wall_clock`); monotonic time (:meth:`now_ns`, timers,
+        deadlines) is the simulator's and is the same on every node.  Code
+        outside any node runs on the default node ``""``.  The first entry
+        of a name creates the node (traced as ``clock.node``) and calls
+        :attr:`on_new_node`; nodes may be nested (the innermost wins).
+        """
+        if not isinstance(name, str) or not name:
+            raise SimError(f"node name must be a non-empty str, got {name!r}")
+        if name not in self._clocks:
+            self._clocks[name] = _WallClock()
+            self.trace.record("clock.node", name)
+            for hook in self.on_new_node:
+                hook(name)
+        token = _NODE.set(name)
+        try:
+            yield
+        finally:
+            _NODE.reset(token)
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        """The named nodes, in the order they were first entered."""
+        return tuple(n for n in self._clocks if n)
+
+    @property
+    def current_node(self) -> str:
+        """The running task's node (``""``: the default node)."""
+        name = _NODE.get()
+        return name if name in self._clocks else ""
+
+    def node_wall_ns(self, node: str = "") -> int:
+        """Node ``node``'s wall clock now (not counted as a reading of the code under test)."""
+        return self._node_clock(node).read(self._wall_epoch, self._now)
+
+    def _node_clock(self, node: str) -> _WallClock:
+        clock = self._clocks.get(node)
+        if clock is None:
+            raise SimError(f"no simulated node {node!r}; nodes: {list(self.nodes)}")
+        return clock
 
     def buggify(self, name: str) -> bool:
         """BUGGIFY: whether fault point ``name`` fires now.
@@ -186,49 +271,63 @@ class SimEnv(Env):
         self.trace.record("buggify", name)
         return True
 
-    def jump_wall_clock(self, delta_ns: int) -> None:
-        """Fault: the wall clock jumps by ``delta_ns`` (monotonic time does not)."""
-        self._wall_skew += delta_ns
-        self.trace.record("clock.jump", delta_ns)
+    def jump_wall_clock(self, delta_ns: int, node: str = "") -> None:
+        """Fault: node ``node``'s wall clock steps by ``delta_ns`` (monotonic time does not).
 
-    def set_wall_drift(self, ppm: int) -> None:
-        """Fault: from now on the wall clock runs ``ppm`` parts per million fast (or slow).
+        Traced as ``clock.jump`` with the delta (and the node's name, for a named node).
+        """
+        self._node_clock(node).skew += delta_ns
+        if node:
+            self.trace.record("clock.jump", delta_ns, node)
+        else:
+            self.trace.record("clock.jump", delta_ns)
+
+    def set_wall_drift(self, ppm: int, node: str = "") -> None:
+        """Fault: from now on node ``node``'s wall clock runs ``ppm`` parts per million fast (or slow).
 
         The change is continuous (the wall clock does not jump when the rate
         changes); monotonic time is the simulator's own and never drifts.
-        Integer arithmetic only, so a drifted run replays exactly.
+        Integer arithmetic only, so a drifted run replays exactly.  Traced as
+        ``clock.drift`` with the rate (and the node's name, for a named node).
         """
         if (not isinstance(ppm, int) or isinstance(ppm, bool)
                 or not -1_000_000 < ppm <= 1_000_000):
             raise SimError(f"clock drift must be an int in (-1000000, 1000000] ppm, got {ppm!r}")
-        self._wall_skew += (self._now * self._drift_ppm // 1_000_000
-                            - self._now * ppm // 1_000_000)
-        self._drift_ppm = ppm
-        self.trace.record("clock.drift", ppm)
+        self._node_clock(node).set_drift(self._now, ppm)
+        if node:
+            self.trace.record("clock.drift", ppm, node)
+        else:
+            self.trace.record("clock.drift", ppm)
 
     @property
     def wall_drift_ppm(self) -> int:
-        """The wall clock's current drift rate, in parts per million."""
-        return self._drift_ppm
+        """The running task's node's wall-clock drift rate, in parts per million."""
+        return self._node_clock(self.current_node).drift_ppm
 
     async def sleep(self, seconds: float) -> None:
         await self.sleep_ns(seconds_to_ns(seconds))
 
     async def sleep_ns(self, ns: int) -> None:
-        """Sleep exactly ``ns`` virtual nanoseconds (an event-queue timer)."""
+        """Sleep exactly ``ns`` virtual nanoseconds (an event-queue timer).
+
+        The task parks itself and the timer reschedules it directly: the same
+        wake-up an ``Event`` gives (one ``reschedule`` when the timer fires),
+        without an Event and its parking lot per sleep.
+        """
         if ns <= 0:
             await trio.lowlevel.checkpoint()
             return
-        event = trio.Event()
-        handle = self.call_later(ns, self._timer_fired, event)
-        try:
-            await event.wait()
-        finally:
-            handle.cancel()
+        handle = self.call_later(ns, self._timer_fired, trio.lowlevel.current_task())
 
-    def _timer_fired(self, event: trio.Event) -> None:
+        def abort(_: object) -> trio.lowlevel.Abort:  # cancelled before the timer fired
+            handle.cancel()
+            return trio.lowlevel.Abort.SUCCEEDED
+
+        await trio.lowlevel.wait_task_rescheduled(abort)
+
+    def _timer_fired(self, task: trio.lowlevel.Task) -> None:
         self.trace.record("timer")
-        event.set()
+        trio.lowlevel.reschedule(task)
 
     # -- the event queue ------------------------------------------------------
     def call_later(self, delay_ns: int, fn: Callable[..., None], *args: Any) -> TimerHandle:

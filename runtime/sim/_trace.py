@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import hashlib
+import struct
 from collections import deque
 from collections.abc import Callable
 
@@ -24,6 +25,27 @@ TraceEvent = tuple[int, str, tuple[object, ...]]
 
 
 _DC_CACHE: dict[type, tuple[bytes, tuple[str, ...]]] = {}
+
+#: ``b"q"`` and a signed 64-bit big-endian int: the small-int leaf, packed in one call.
+_Q = struct.Struct(">cq").pack
+#: Encoded str leaves and event-kind prefixes (the same names recur on every event),
+#: bounded so that a run with many distinct strings cannot grow them without end.
+_STR_CACHE: dict[str, bytes] = {}
+_KIND_CACHE: dict[str, bytes] = {}
+_CACHE_MAX = 1 << 14
+_SMALL = 1 << 62
+#: ``len(fields)`` as four big-endian bytes, for the usual few fields.
+_LEN4 = tuple(n.to_bytes(4, "big") for n in range(64))
+
+
+def _str_leaf(s: str) -> bytes:
+    raw = s.encode("utf-8")
+    enc = b"s" + len(raw).to_bytes(4, "big") + raw
+    if len(raw) <= 256:
+        if len(_STR_CACHE) >= _CACHE_MAX:
+            _STR_CACHE.clear()
+        _STR_CACHE[s] = enc
+    return enc
 
 
 def _dataclass_info(t: type) -> tuple[bytes, tuple[str, ...]]:
@@ -39,12 +61,11 @@ def _dataclass_info(t: type) -> tuple[bytes, tuple[str, ...]]:
 def _encode(obj: object, out: list[bytes]) -> None:
     t = type(obj)
     if t is str:
-        raw = obj.encode("utf-8")  # type: ignore[attr-defined]
-        out.append(b"s" + len(raw).to_bytes(4, "big") + raw)
+        out.append(_STR_CACHE.get(obj) or _str_leaf(obj))  # type: ignore[call-overload, arg-type]
     elif t is int:
         n: int = obj  # type: ignore[assignment]
-        if -(1 << 62) <= n < (1 << 62):
-            out.append(b"q" + n.to_bytes(8, "big", signed=True))
+        if -_SMALL <= n < _SMALL:
+            out.append(_Q(b"q", n))
         else:
             raw = n.to_bytes((n.bit_length() + 8) // 8, "big", signed=True)
             out.append(b"i" + len(raw).to_bytes(4, "big") + raw)
@@ -85,13 +106,13 @@ def _encode(obj: object, out: list[bytes]) -> None:
 def _encode_items(items: tuple[object, ...] | list[object], out: list[bytes]) -> None:
     """Encode a sequence; str and small-int leaves inline (same bytes as _encode)."""
     append = out.append
+    strs = _STR_CACHE
     for item in items:
         t = type(item)
         if t is str:
-            raw = item.encode("utf-8")  # type: ignore[attr-defined]
-            append(b"s" + len(raw).to_bytes(4, "big") + raw)
-        elif t is int and -(1 << 62) <= item < (1 << 62):  # type: ignore[operator]
-            append(b"q" + item.to_bytes(8, "big", signed=True))  # type: ignore[attr-defined]
+            append(strs.get(item) or _str_leaf(item))  # type: ignore[call-overload, arg-type]
+        elif t is int and -_SMALL <= item < _SMALL:  # type: ignore[operator]
+            append(_Q(b"q", item))
         else:
             _encode(item, out)
 
@@ -129,15 +150,23 @@ class TraceRecorder:
     def record(self, kind: str, *fields: object) -> None:
         """Append one event (``kind`` and canonical-encodable ``fields``)."""
         now = self._now_ns()
-        out: list[bytes] = [
-            now.to_bytes(8, "big"), kind.encode("utf-8"), b"\x00l", len(fields).to_bytes(4, "big")
-        ]
-        _encode_items(fields, out)
+        head = _KIND_CACHE.get(kind)
+        if head is None:
+            head = kind.encode("utf-8") + b"\x00l"
+            if len(_KIND_CACHE) < _CACHE_MAX:
+                _KIND_CACHE[kind] = head
+        n = len(fields)
+        out: list[bytes] = [now.to_bytes(8, "big"), head,
+                            _LEN4[n] if n < 64 else n.to_bytes(4, "big")]
+        if n:
+            _encode_items(fields, out)
         self._hash.update(b"".join(out))
-        self._recent.append((now, kind, fields))
+        event = (now, kind, fields)
+        self._recent.append(event)
         if self.all is not None:
-            self.all.append((now, kind, fields))
-        self.counts[kind] = self.counts.get(kind, 0) + 1
+            self.all.append(event)
+        counts = self.counts
+        counts[kind] = counts.get(kind, 0) + 1
         self.events += 1
 
     def count(self, kind: str) -> int:

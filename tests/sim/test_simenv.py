@@ -244,3 +244,17 @@ def test_a_simenv_runs_once() -> None:
     env.run(main)
     with pytest.raises(SimError, match="runs once"):
         env.run(main)
+
+
+@pytest.mark.parametrize("bad", ["", "/abs", "a/../b", "a//b", "./a", 7])
+def test_the_sim_disks_memoised_path_check_still_refuses_bad_paths(bad: object) -> None:
+    from stele._core._realenv import DiskPathError
+    from stele.sim._disk import check_disk_path
+
+    assert check_disk_path("a/b/") == check_disk_path("a/b/") == "a/b"  # memoised, normalised
+    for _ in range(2):  # a refused path is never memoised
+        with pytest.raises(DiskPathError):
+            check_disk_path(bad)  # type: ignore[arg-type]
+    env = SimEnv(0)
+    with pytest.raises(DiskPathError):
+        env.disk.file_exists(bad)  # type: ignore[arg-type]
