@@ -18,7 +18,8 @@ Conventions
 The transform is an iterative radix-2 Cooley–Tukey: inputs are permuted into
 bit-reversed order once, then each of the ``k`` stages is a handful of numpy
 operations over the whole array (butterflies ``u ± t·v`` with a twiddle row
-broadcast across blocks).
+broadcast across blocks).  The numba backend (``_kernels``) runs the same
+stages in one compiled loop (``_kernels_jit.ntt_rows``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import numpy as np
 
 from ._errors import InvalidParameters
 from ._field import GENERATOR, P, TWO_ADICITY, U64, inv, vadd, vmul, vsub
+from ._kernels import backend
 
 __all__ = [
     "root_of_unity",
@@ -97,6 +99,11 @@ def _transform(values: U64, inverse: bool) -> U64:
     tw_all = _twiddles(k, inverse)
     rows = a.shape[0]
     half = 1
+    if backend() == "numba":
+        from ._kernels_jit import ntt_rows
+
+        ntt_rows(a, tw_all)  # the same stages in place (a is a fresh contiguous copy)
+        half = n
     while half < n:
         # Stage with butterflies of span 2*half: twiddles are w_{2half}^j = w_n^(j * n/(2half)).
         tw = tw_all[:: n // (2 * half)][:half]
