@@ -17,7 +17,7 @@ import numpy as np
 
 from ._field import EXT_W, P, U64
 
-__all__ = ["U", "njit", "emul", "ntt_rows"]
+__all__ = ["U", "njit", "emul", "emul_w", "ntt_rows", "ntt_padded"]
 
 U = np.uint64
 """One canonical field value (the scalar type of the kernels)."""
@@ -44,6 +44,13 @@ def emul(a0: U, a1: U, a2: U, a3: U, b0: U, b1: U, b2: U, b3: U) -> tuple[U, U, 
 
 
 @njit
+def emul_w(a0: U, a1: U, a2: U, a3: U, b0: U, b1: U, b2: U, b3: U, w1: U, w2: U, w3: U) -> tuple[U, U, U, U]:
+    """:func:`emul` given ``w_i = 11 * b_i mod P`` too: every output sums four products, one reduction."""
+    return ((a0 * b0 + a1 * w3 + a2 * w2 + a3 * w1) % _P, (a0 * b1 + a1 * b0 + a2 * w3 + a3 * w2) % _P,
+            (a0 * b2 + a1 * b1 + a2 * b0 + a3 * w3) % _P, (a0 * b3 + a1 * b2 + a2 * b1 + a3 * b0) % _P)
+
+
+@njit
 def ntt_rows(a: U64, tw: U64) -> None:
     """In place: the radix-2 stages of ``_ntt._transform`` on bit-reversed rows ``a`` (rows, n).
 
@@ -64,3 +71,20 @@ def ntt_rows(a: U64, tw: U64) -> None:
                     s = u + _P - t
                     a[r, start + j + half] = s - _P if s >= _P else s
             half *= 2
+
+
+@njit
+def ntt_padded(a: U64, rev: U64, tw: U64) -> U64:
+    """The transform of each row of ``a`` (rows, n) zero-padded to ``len(rev)``, as a new array.
+
+    ``rev`` is the bit-reversal permutation of the padded length and ``tw``
+    its twiddles (reference: ``_ntt.ntt(_ntt._pad(a, len(rev)))``).
+    """
+    rows, n = a.shape
+    m = rev.shape[0]
+    out = np.zeros((rows, m), dtype=np.uint64)
+    for r in range(rows):
+        for i in range(n):
+            out[r, rev[i]] = a[r, i]
+    ntt_rows(out, tw)
+    return out

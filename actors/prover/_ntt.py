@@ -95,15 +95,16 @@ def _transform(values: U64, inverse: bool) -> U64:
     n = arr.shape[-1]
     k = _log2_exact(n, "len")
     lead = arr.shape[:-1]
-    a = np.ascontiguousarray(arr.reshape(-1, n)[:, _bitrev(k).astype(np.intp)])
     tw_all = _twiddles(k, inverse)
-    rows = a.shape[0]
-    half = 1
     if backend() == "numba":
-        from ._kernels_jit import ntt_rows
+        from ._kernels_jit import ntt_padded
 
-        ntt_rows(a, tw_all)  # the same stages in place (a is a fresh contiguous copy)
+        a = ntt_padded(np.ascontiguousarray(arr.reshape(-1, n)), _bitrev(k), tw_all)  # the same stages
         half = n
+    else:
+        a = np.ascontiguousarray(arr.reshape(-1, n)[:, _bitrev(k).astype(np.intp)])
+        half = 1
+    rows = a.shape[0]
     while half < n:
         # Stage with butterflies of span 2*half: twiddles are w_{2half}^j = w_n^(j * n/(2half)).
         tw = tw_all[:: n // (2 * half)][:half]
@@ -175,7 +176,14 @@ def rs_encode(message: U64, blowup: int) -> U64:
     on the subgroup of size ``len·blowup`` (rate 1/blowup)."""
     _log2_exact(blowup, "blowup")
     arr = np.asarray(message, dtype=np.uint64)
-    return ntt(_pad(arr, arr.shape[-1] * blowup))
+    m = arr.shape[-1] * blowup
+    if backend() == "numba":  # padding fused into the kernel's bit-reversed copy
+        from ._kernels_jit import ntt_padded
+
+        k = _log2_exact(m, "len")
+        rows = np.ascontiguousarray(arr.reshape(-1, arr.shape[-1]))
+        return ntt_padded(rows, _bitrev(k), _twiddles(k, False)).reshape(*arr.shape[:-1], m)
+    return ntt(_pad(arr, m))
 
 
 def ntt_reference(coeffs: list[int]) -> list[int]:

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from stele.actors.prover._field import P, U64
-from stele.actors.prover._kernels_jit import U, emul, njit
+from stele.actors.prover._field import EXT_W, P, U64
+from stele.actors.prover._kernels_jit import U, emul, emul_w, njit
 
 __all__ = ["eval_point", "round_evals", "fold_rows", "expr_rows"]
 
 _P = np.uint64(P)
+_W = np.uint64(EXT_W)
 _Z = np.uint64(0)
 _I64 = np.ndarray
 
@@ -26,7 +27,11 @@ _I64 = np.ndarray
 @njit
 def eval_point(v: U64, base: bool, mc: U64, mo: _I64, mf: _I64, po: _I64, tc: U64, to: _I64, tp: _I64,
                pv: U64) -> tuple[U, U, U, U]:
-    """The expression at one point: column ``j``'s value is ``v[j]`` (only ``v[j, 0]`` if ``base``)."""
+    """The expression at one point: column ``j``'s value is ``v[j]`` (only ``v[j, 0]`` if ``base``).
+
+    ``v[j, 4:7]`` must hold ``11 * v[j, 1:4] mod P`` when not ``base`` (for :func:`emul_w`);
+    ``pv`` is ``(polynomials, 7)`` scratch.
+    """
     for p in range(po.shape[0] - 1):
         a0 = a1 = a2 = a3 = _Z
         for m in range(po[p], po[p + 1]):
@@ -42,7 +47,8 @@ def eval_point(v: U64, base: bool, mc: U64, mo: _I64, mf: _I64, po: _I64, tc: U6
                 c0, c1, c2, c3 = mc[m, 0], mc[m, 1], mc[m, 2], mc[m, 3]
                 for f in range(mo[m], mo[m + 1]):
                     k = mf[f]
-                    c0, c1, c2, c3 = emul(c0, c1, c2, c3, v[k, 0], v[k, 1], v[k, 2], v[k, 3])
+                    c0, c1, c2, c3 = emul_w(c0, c1, c2, c3, v[k, 0], v[k, 1], v[k, 2], v[k, 3], v[k, 4], v[k, 5],
+                                            v[k, 6])
                 a0 += c0
                 a1 += c1
                 a2 += c2
@@ -51,12 +57,16 @@ def eval_point(v: U64, base: bool, mc: U64, mo: _I64, mf: _I64, po: _I64, tc: U6
         pv[p, 1] = a1 % _P
         pv[p, 2] = a2 % _P
         pv[p, 3] = a3 % _P
+        pv[p, 4] = (pv[p, 1] * _W) % _P
+        pv[p, 5] = (pv[p, 2] * _W) % _P
+        pv[p, 6] = (pv[p, 3] * _W) % _P
     z0 = z1 = z2 = z3 = _Z
     for t in range(to.shape[0] - 1):
         c0, c1, c2, c3 = tc[t, 0], tc[t, 1], tc[t, 2], tc[t, 3]
         for q in range(to[t], to[t + 1]):
             k = tp[q]
-            c0, c1, c2, c3 = emul(c0, c1, c2, c3, pv[k, 0], pv[k, 1], pv[k, 2], pv[k, 3])
+            c0, c1, c2, c3 = emul_w(c0, c1, c2, c3, pv[k, 0], pv[k, 1], pv[k, 2], pv[k, 3], pv[k, 4], pv[k, 5],
+                                    pv[k, 6])
         z0 += c0
         z1 += c1
         z2 += c2
@@ -79,11 +89,11 @@ def round_evals(tab: U64, aux: U64, cols: _I64, npts: int, mc: U64, mo: _I64, mf
     nz = cols.shape[0]
     lo = np.zeros((nz, 4), dtype=np.uint64)
     df = np.zeros((nz, 4), dtype=np.uint64)
-    v = np.zeros((nz, 4), dtype=np.uint64)
+    v = np.zeros((nz, 7), dtype=np.uint64)
     alo = np.zeros((4, 4), dtype=np.uint64)
     adf = np.zeros((4, 4), dtype=np.uint64)
     ax = np.zeros((4, 4), dtype=np.uint64)
-    pv = np.zeros((po.shape[0] - 1, 4), dtype=np.uint64)
+    pv = np.zeros((po.shape[0] - 1, 7), dtype=np.uint64)
     for i in range(half):
         for j in range(nz):
             c = cols[j]
@@ -101,6 +111,9 @@ def round_evals(tab: U64, aux: U64, cols: _I64, npts: int, mc: U64, mo: _I64, mf
             for j in range(nz):
                 for ln in range(lanes):
                     v[j, ln] = (lo[j, ln] + xu * df[j, ln]) % _P
+                if not base:
+                    for ln in range(1, 4):
+                        v[j, 3 + ln] = (v[j, ln] * _W) % _P
             for j in range(4):
                 for ln in range(4):
                     ax[j, ln] = (alo[j, ln] + xu * adf[j, ln]) % _P
@@ -145,12 +158,15 @@ def expr_rows(tab: U64, cols: _I64, mc: U64, mo: _I64, mf: _I64, po: _I64, tc: U
     """``out[i]`` = the expression on row ``i`` of ``tab`` (reference: ``Expr.eval_vec``)."""
     lanes = tab.shape[2]
     nz = cols.shape[0]
-    v = np.zeros((nz, 4), dtype=np.uint64)
-    pv = np.zeros((po.shape[0] - 1, 4), dtype=np.uint64)
+    v = np.zeros((nz, 7), dtype=np.uint64)
+    pv = np.zeros((po.shape[0] - 1, 7), dtype=np.uint64)
     for i in range(tab.shape[0]):
         for j in range(nz):
             for ln in range(lanes):
                 v[j, ln] = tab[i, cols[j], ln]
+            if lanes == 4:
+                for ln in range(1, 4):
+                    v[j, 3 + ln] = (v[j, ln] * _W) % _P
         z0, z1, z2, z3 = eval_point(v, lanes == 1, mc, mo, mf, po, tc, to, tp, pv)
         out[i, 0] = z0
         out[i, 1] = z1

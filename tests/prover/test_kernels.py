@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stele.actors.prover import P, InvalidParameters, ext_mul, intt, ntt
+from stele.actors.prover import P, InvalidParameters, ext_mul, intt, ntt, rs_encode
 from stele.actors.prover import _kernels
 from stele.actors.prover._kernels import BACKENDS, ENV_VAR, backend, numba_available, use_backend
 
@@ -50,10 +50,13 @@ def test_use_backend_restores_the_previous_one() -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.lists(element, min_size=8, max_size=8))
 def test_emul_is_ext_mul(xs: list[int]) -> None:
-    from stele.actors.prover._kernels_jit import emul
+    from stele.actors.prover._kernels_jit import emul, emul_w
 
     a, b = (xs[0], xs[1], xs[2], xs[3]), (xs[4], xs[5], xs[6], xs[7])
-    assert tuple(int(v) for v in emul(*[np.uint64(x) for x in xs])) == ext_mul(a, b)
+    u = [np.uint64(x) for x in xs]
+    assert tuple(int(v) for v in emul(*u)) == ext_mul(a, b)
+    w = [np.uint64(11 * x % P) for x in xs[5:]]
+    assert tuple(int(v) for v in emul_w(*u, *w)) == ext_mul(a, b)
 
 
 @needs_numba
@@ -68,3 +71,16 @@ def test_numba_ntt_equals_the_numpy_ntt(log_n: int, rows: int, data: st.DataObje
         got, got_inv = ntt(a), intt(a)
     assert np.array_equal(got, want) and np.array_equal(got_inv, want_inv)
     assert got.dtype == np.uint64 and got.shape == a.shape
+
+
+@needs_numba
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 5), st.sampled_from([1, 2, 4]), st.integers(1, 3), st.data())
+def test_numba_rs_encode_equals_the_numpy_encoding(log_n: int, blowup: int, rows: int, data: st.DataObject) -> None:
+    vals = data.draw(st.lists(element, min_size=rows << log_n, max_size=rows << log_n))
+    a = np.array(vals, dtype=np.uint64).reshape(rows, 1 << log_n)
+    with use_backend("numpy"):
+        want = rs_encode(a, blowup)
+    with use_backend("numba"):
+        got = rs_encode(a, blowup)
+    assert np.array_equal(got, want) and got.shape == (rows, blowup << log_n)
