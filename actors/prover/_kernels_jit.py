@@ -17,7 +17,7 @@ import numpy as np
 
 from ._field import EXT_W, P, U64
 
-__all__ = ["U", "njit", "emul", "emul_w", "ntt_rows", "ntt_padded"]
+__all__ = ["U", "njit", "emul", "emul_w", "vext_mul_rows", "ntt_rows", "ntt_padded"]
 
 U = np.uint64
 """One canonical field value (the scalar type of the kernels)."""
@@ -48,6 +48,16 @@ def emul_w(a0: U, a1: U, a2: U, a3: U, b0: U, b1: U, b2: U, b3: U, w1: U, w2: U,
     """:func:`emul` given ``w_i = 11 * b_i mod P`` too: every output sums four products, one reduction."""
     return ((a0 * b0 + a1 * w3 + a2 * w2 + a3 * w1) % _P, (a0 * b1 + a1 * b0 + a2 * w3 + a3 * w2) % _P,
             (a0 * b2 + a1 * b1 + a2 * b0 + a3 * w3) % _P, (a0 * b3 + a1 * b2 + a2 * b1 + a3 * b0) % _P)
+
+
+@njit
+def vext_mul_rows(a: U64, b: U64) -> U64:
+    """Row-wise products of two ``(n, 4)`` extension arrays (reference: ``_field.vext_mul``)."""
+    out = np.empty(a.shape, dtype=np.uint64)
+    for i in range(a.shape[0]):
+        out[i, 0], out[i, 1], out[i, 2], out[i, 3] = emul(a[i, 0], a[i, 1], a[i, 2], a[i, 3],
+                                                          b[i, 0], b[i, 1], b[i, 2], b[i, 3])
+    return out
 
 
 @njit

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stele.actors.prover import P, InvalidParameters, ext_mul, intt, ntt, rs_encode
+from stele.actors.prover import P, InvalidParameters, ext_mul, intt, ntt, rs_encode, vext_mul
 from stele.actors.prover import _kernels
 from stele.actors.prover._kernels import BACKENDS, ENV_VAR, backend, numba_available, use_backend
 
@@ -84,3 +84,16 @@ def test_numba_rs_encode_equals_the_numpy_encoding(log_n: int, blowup: int, rows
     with use_backend("numba"):
         got = rs_encode(a, blowup)
     assert np.array_equal(got, want) and got.shape == (rows, blowup << log_n)
+
+
+@needs_numba
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 20), st.data())
+def test_numba_vext_mul_equals_the_numpy_product(n: int, data: st.DataObject) -> None:
+    a, b = (np.array(data.draw(st.lists(element, min_size=4 * n, max_size=4 * n)), dtype=np.uint64).reshape(n, 4)
+            for _ in range(2))
+    with use_backend("numpy"):
+        want = vext_mul(a, b)
+    with use_backend("numba"):
+        got = vext_mul(a, b)
+    assert np.array_equal(got, want) and got.shape == (n, 4)
