@@ -25,6 +25,16 @@ _I64 = np.ndarray
 
 
 @njit
+def _chain(c0: U, c1: U, c2: U, c3: U, start: int, stop: int, idx: _I64, vals: U64) -> tuple[U, U, U, U]:
+    """``c * prod(vals[idx[q]] for start <= q < stop)``; ``vals`` rows are ``(value, 11 * value[1:4])``."""
+    for q in range(start, stop):
+        k = idx[q]
+        c0, c1, c2, c3 = emul_w(c0, c1, c2, c3, vals[k, 0], vals[k, 1], vals[k, 2], vals[k, 3], vals[k, 4],
+                                vals[k, 5], vals[k, 6])
+    return c0, c1, c2, c3
+
+
+@njit
 def eval_point(v: U64, base: bool, mc: U64, mo: _I64, mf: _I64, po: _I64, tc: U64, to: _I64, tp: _I64,
                pv: U64) -> tuple[U, U, U, U]:
     """The expression at one point: column ``j``'s value is ``v[j]`` (only ``v[j, 0]`` if ``base``).
@@ -44,11 +54,7 @@ def eval_point(v: U64, base: bool, mc: U64, mo: _I64, mf: _I64, po: _I64, tc: U6
                 a2 += (mc[m, 2] * s) % _P
                 a3 += (mc[m, 3] * s) % _P
             else:
-                c0, c1, c2, c3 = mc[m, 0], mc[m, 1], mc[m, 2], mc[m, 3]
-                for f in range(mo[m], mo[m + 1]):
-                    k = mf[f]
-                    c0, c1, c2, c3 = emul_w(c0, c1, c2, c3, v[k, 0], v[k, 1], v[k, 2], v[k, 3], v[k, 4], v[k, 5],
-                                            v[k, 6])
+                c0, c1, c2, c3 = _chain(mc[m, 0], mc[m, 1], mc[m, 2], mc[m, 3], mo[m], mo[m + 1], mf, v)
                 a0 += c0
                 a1 += c1
                 a2 += c2
@@ -62,11 +68,7 @@ def eval_point(v: U64, base: bool, mc: U64, mo: _I64, mf: _I64, po: _I64, tc: U6
         pv[p, 6] = (pv[p, 3] * _W) % _P
     z0 = z1 = z2 = z3 = _Z
     for t in range(to.shape[0] - 1):
-        c0, c1, c2, c3 = tc[t, 0], tc[t, 1], tc[t, 2], tc[t, 3]
-        for q in range(to[t], to[t + 1]):
-            k = tp[q]
-            c0, c1, c2, c3 = emul_w(c0, c1, c2, c3, pv[k, 0], pv[k, 1], pv[k, 2], pv[k, 3], pv[k, 4], pv[k, 5],
-                                    pv[k, 6])
+        c0, c1, c2, c3 = _chain(tc[t, 0], tc[t, 1], tc[t, 2], tc[t, 3], to[t], to[t + 1], tp, pv)
         z0 += c0
         z1 += c1
         z2 += c2

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -18,7 +23,7 @@ from stele.actors.zkvm._trace import build_trace
 
 from ._programs import all_classes
 
-pytestmark = pytest.mark.skipif(not numba_available(), reason="numba (the fast extra) not installed")
+needs_numba = pytest.mark.skipif(not numba_available(), reason="numba (the fast extra) not installed")
 
 NAMES = ("a", "b", "c", "d")
 element = st.one_of(st.sampled_from([0, 1, P - 1]), st.integers(0, P - 1))
@@ -43,6 +48,7 @@ def _tables(seed: int, rows: int, ext: frozenset[str], edges: bool) -> dict[str,
     return out
 
 
+@needs_numba
 @settings(max_examples=40, deadline=None)
 @given(expr, st.integers(0, 255), st.integers(1, 40), st.frozensets(st.sampled_from(NAMES)), st.booleans())
 def test_expression_rows_equal_the_numpy_evaluation(z: Expr, seed: int, rows: int, ext: frozenset[str],
@@ -58,6 +64,7 @@ def test_expression_rows_equal_the_numpy_evaluation(z: Expr, seed: int, rows: in
         assert np.array_equal(poly_got, z.terms[0][1][0].eval_vec(tabs, rows))
 
 
+@needs_numba
 def test_program_shares_a_repeated_polynomial() -> None:
     p = col("a") * col("b") + 3
     prog = compile_expr(Expr([((1, 0, 0, 0), (p, p)), ((2, 0, 0, 0), (p, col("c")))]))
@@ -66,6 +73,7 @@ def test_program_shares_a_repeated_polynomial() -> None:
     assert prog.term_poly.tolist() == [0, 0, 0, 1]
 
 
+@needs_numba
 @settings(max_examples=25, deadline=None)
 @given(expr, st.integers(0, 255), st.integers(1, 6), st.frozensets(st.sampled_from(NAMES)), st.booleans())
 def test_batched_sumcheck_rounds_equal_the_numpy_rounds(z: Expr, seed: int, n: int, ext: frozenset[str],
@@ -84,6 +92,7 @@ def test_batched_sumcheck_rounds_equal_the_numpy_rounds(z: Expr, seed: int, n: i
     assert results[0] == results[1]
 
 
+@needs_numba
 def test_a_proof_is_byte_identical_on_both_backends() -> None:
     elf = all_classes()
     trace = build_trace(elf)
@@ -95,3 +104,27 @@ def test_a_proof_is_byte_identical_on_both_backends() -> None:
     assert encode_proof(proofs["numba"]) == encode_proof(proofs["numpy"])
     with use_backend("numpy"):
         verify(st_, proofs["numba"], elf=elf)
+
+
+def test_everything_proves_and_verifies_when_numba_cannot_be_imported() -> None:
+    """A fresh interpreter in which ``import numba`` fails picks the numpy backend and still proves."""
+    code = textwrap.dedent("""
+        import sys
+        sys.modules["numba"] = None  # import numba now raises ImportError; find_spec says missing
+        sys.path.insert(0, "tests")
+        from stele.actors.prover._kernels import backend
+        from stele.actors.zkvm import prove, verify
+        from zkvm._programs import all_classes
+        assert backend() == "numpy", backend()
+        elf = all_classes()
+        st, pr = prove(elf)
+        verify(st, pr, elf=elf)
+        assert "numba" not in {m.split(".")[0] for m, mod in sys.modules.items() if mod is not None}
+        print("ok")
+    """)
+    env = {k: v for k, v in os.environ.items() if k != "STELE_PROVER_KERNELS"}
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
