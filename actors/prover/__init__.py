@@ -22,6 +22,8 @@ The math layer (each module's docstring documents its conventions)::
 * ``_oracle``: the ``PolynomialOracle`` Protocol the co-processor implements.
 * ``_sumcheck``: dense and streaming provers, verifier, zero-check.
 * ``_transcript``: Fiat–Shamir over BLAKE2b or SHA-256, unbiased challenges.
+* ``_kernels``: numba or numpy for the hot loops (``$STELE_PROVER_KERNELS``);
+  ``_kernels_jit`` holds the numba kernels, each tested against its numpy reference.
 
 The commitment layer (a Ligero-style, hash-based multilinear commitment) and
 complete arguments over committed polynomials::

@@ -440,20 +440,18 @@ def prove_evaluations(
     _bind_statement(transcript, committed.commitment, pt)
     gammas = np.array(transcript.challenge_exts("ligero.gamma", m * params.rows), dtype=np.uint64)
     # One pass: w and every u_k.  Row s = i * m + k of a stacked block gets
-    # weight gamma_s for w and eq_row[i] in u_k's four columns.
+    # weight gamma_s for w and eq_row[i] for u_k; u_k's product touches only
+    # its own rows, so all of them are one (4, b) @ (b, m * cols) product.
     w = np.zeros((params.cols, 4), dtype=np.uint64)
     us = np.zeros((params.cols, 4 * m), dtype=np.uint64)
     start = 0
     for block in committed.source():
         stacked = _stacked_block(block, params, m, start)
         b = stacked.shape[0] // m
-        coeffs = np.zeros((b * m, 4 + 4 * m), dtype=np.uint64)
-        coeffs[:, :4] = gammas[start * m : (start + b) * m]
-        for k in range(m):
-            coeffs[k::m, 4 + 4 * k : 8 + 4 * k] = eq_row[start : start + b]
-        both = _combine(coeffs, stacked)
-        w = (w + both[:, :4]) % _P64
-        us = (us + both[:, 4:]) % _P64
+        w = (w + _combine(gammas[start * m : (start + b) * m], stacked)) % _P64
+        eq_t = np.ascontiguousarray(eq_row[start : start + b].T)
+        prod = _matmul_mod(eq_t, stacked.reshape(b, m * params.cols))  # [j, k * cols + c]
+        us = (us + prod.reshape(4, m, params.cols).transpose(2, 1, 0).reshape(params.cols, 4 * m)) % _P64
         start += b
     u_k = us.reshape(params.cols, m, 4).transpose(1, 0, 2)  # (m, cols, 4)
     values = tuple(vext_sum(vext_mul(u_k[k], eq_col)) for k in range(m))

@@ -34,6 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._errors import InvalidParameters, ProverError
+from ._kernels import backend
 
 __all__ = [
     "P",
@@ -458,7 +459,13 @@ def vext_mul(a: U64, b: U64) -> U64:
 
     Low sums hold at most four products (< 4·P^2 < 2^64); the high sums
     (coefficients of X^4..X^6) are reduced before the ×11 and added once.
+    The numba backend (``_kernels``) multiplies equal-shape ``(n, 4)`` arrays in one loop.
     """
+    if a.ndim == 2 and a.shape == b.shape and a.shape[1] == 4 and backend() == "numba":
+        from ._kernels_jit import vext_mul_rows
+
+        out_rows: U64 = vext_mul_rows(np.asarray(a, dtype=np.uint64), np.asarray(b, dtype=np.uint64))
+        return out_rows
     if a.ndim == 2 and a.shape == b.shape:
         # Columns are strided in the (n, 4) layout; one transposing copy of
         # each operand makes every column contiguous and pays for itself ~1.7x.

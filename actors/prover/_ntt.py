@@ -18,7 +18,8 @@ Conventions
 The transform is an iterative radix-2 Cooley–Tukey: inputs are permuted into
 bit-reversed order once, then each of the ``k`` stages is a handful of numpy
 operations over the whole array (butterflies ``u ± t·v`` with a twiddle row
-broadcast across blocks).
+broadcast across blocks).  The numba backend (``_kernels``) runs the same
+stages in one compiled loop (``_kernels_jit.ntt_rows``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import numpy as np
 
 from ._errors import InvalidParameters
 from ._field import GENERATOR, P, TWO_ADICITY, U64, inv, vadd, vmul, vsub
+from ._kernels import backend
 
 __all__ = [
     "root_of_unity",
@@ -93,10 +95,16 @@ def _transform(values: U64, inverse: bool) -> U64:
     n = arr.shape[-1]
     k = _log2_exact(n, "len")
     lead = arr.shape[:-1]
-    a = np.ascontiguousarray(arr.reshape(-1, n)[:, _bitrev(k).astype(np.intp)])
     tw_all = _twiddles(k, inverse)
+    if backend() == "numba":
+        from ._kernels_jit import ntt_padded
+
+        a = ntt_padded(np.ascontiguousarray(arr.reshape(-1, n)), _bitrev(k), tw_all)  # the same stages
+        half = n
+    else:
+        a = np.ascontiguousarray(arr.reshape(-1, n)[:, _bitrev(k).astype(np.intp)])
+        half = 1
     rows = a.shape[0]
-    half = 1
     while half < n:
         # Stage with butterflies of span 2*half: twiddles are w_{2half}^j = w_n^(j * n/(2half)).
         tw = tw_all[:: n // (2 * half)][:half]
@@ -168,7 +176,14 @@ def rs_encode(message: U64, blowup: int) -> U64:
     on the subgroup of size ``len·blowup`` (rate 1/blowup)."""
     _log2_exact(blowup, "blowup")
     arr = np.asarray(message, dtype=np.uint64)
-    return ntt(_pad(arr, arr.shape[-1] * blowup))
+    m = arr.shape[-1] * blowup
+    if backend() == "numba":  # padding fused into the kernel's bit-reversed copy
+        from ._kernels_jit import ntt_padded
+
+        k = _log2_exact(m, "len")
+        rows = np.ascontiguousarray(arr.reshape(-1, arr.shape[-1]))
+        return ntt_padded(rows, _bitrev(k), _twiddles(k, False)).reshape(*arr.shape[:-1], m)
+    return ntt(_pad(arr, m))
 
 
 def ntt_reference(coeffs: list[int]) -> list[int]:

@@ -24,7 +24,8 @@ import numpy as np
 
 from stele.actors.prover import EXT_ONE, EXT_ZERO, P, Ext, Transcript, ext_add, ext_mul, ext_sub, interpolate_at
 from stele.actors.prover import eq_eval, fold
-from stele.actors.prover._field import U64, vext_mul, vext_sum
+from stele.actors.prover._field import U64, lift, vext_mul, vext_sum
+from stele.actors.prover._kernels import backend
 
 from ._errors import ProofRejected
 from ._expr import Expr, Poly, table_lerp
@@ -45,6 +46,11 @@ def prove_batched(cols: dict[str, U64], z: Expr, eq_tab: U64, w_tab: U64, y_tab:
     """Run the prover; returns the round polynomials, the point and ``keep``'s columns' values there."""
     d = z.degree + 1
     _absorb_head(transcript, n, d)
+    if backend() == "numba" and n >= 1:
+        from ._fast import prove_rounds
+
+        aux = np.stack([t if t.ndim == 2 else lift(t) for t in (eq_tab, w_tab, y_tab, h_tab)], axis=1)
+        return prove_rounds(cols, z, aux, keep, transcript, n, d)
     zcols = sorted(z.columns)
     tabs = {name: cols[name] for name in set(zcols) | set(keep)}
     eqt, wt, yt, ht = eq_tab, w_tab, y_tab, h_tab

@@ -24,6 +24,7 @@ import numpy as np
 from stele.actors.prover import EXT_ONE, EXT_ZERO, P, Ext, ext_add, ext_mul, ext_neg, vext_mul, vext_mul_scalar
 from stele.actors.prover._commit import _matmul_mod
 from stele.actors.prover._field import U64, _mul_matrix
+from stele.actors.prover._kernels import backend
 
 __all__ = ["Poly", "Expr", "col", "const", "table_lerp", "table_mul"]
 
@@ -112,7 +113,10 @@ class Poly:
 
         Monomial products are computed table by table; the contraction with the
         (extension) coefficients is one exact matrix product per field kind.
+        The numba backend evaluates it row by row instead (``_fast``).
         """
+        if backend() == "numba":
+            return Expr.of(self).eval_vec(tables, length)
         acc = np.zeros((length, 4), dtype=np.uint64)
         base_p: list[U64] = []
         base_c: list[Ext] = []
@@ -188,7 +192,11 @@ class Expr:
         return acc
 
     def eval_vec(self, tables: Mapping[str, U64], length: int) -> U64:
-        """The value on every row, as an ``(length, 4)`` extension table."""
+        """The value on every row, as an ``(length, 4)`` extension table (numba: ``_fast.eval_rows``)."""
+        if backend() == "numba":
+            from ._fast import eval_rows
+
+            return eval_rows(self, tables, length)
         acc = np.zeros((length, 4), dtype=np.uint64)
         for c, fs in self.terms:
             prod = fs[0].eval_vec(tables, length)
