@@ -345,7 +345,7 @@ class ExecutorActor(Actor):
             assert result is not None
             if request.prove:  # after the run's own timeout: the proof is of a finished run
                 image, input_bytes = await self._provable(request, digest, limits)
-                result = await prove_guest(self, request, digest, image, input_bytes, result,
+                result = await prove_guest(self, request, image, input_bytes, result,
                                            min(limits.cycles, 1 << 48))
             result = replace(result, usage=result.usage + Resources(
                 wall_ns=self.env.now_ns() - start))

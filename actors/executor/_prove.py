@@ -47,12 +47,12 @@ def check_provable(request: Execute) -> None:
                           f"can be proven, not engine={request.engine!r}")
 
 
-async def prove_guest(executor: Any, request: Execute, digest: Digest, image: bytes, input_bytes: bytes,
+async def prove_guest(executor: Any, request: Execute, image: bytes, input_bytes: bytes,
                       result: ExecResult, max_cycles: int) -> ExecResult:
     """Prove the run of ``image`` on ``input_bytes`` that produced ``result``; the result with its stored receipt.
 
-    For a guest blob ``image`` is the blob (its digest is ``digest``) and the
-    input the execution's argument; for a TEL target, the compiled ELF and its
+    For a guest blob ``image`` is the blob and the input the execution's
+    argument; for a TEL target, the compiled ELF and its
     guest input.
     """
     from ..prover import ExecutionProven, ProveExecution

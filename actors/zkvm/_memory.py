@@ -40,15 +40,16 @@ from numpy.typing import NDArray
 
 from stele.actors.coprocessor._elf import Program
 from stele.actors.coprocessor._machine import MachineConfig
+from stele.actors.coprocessor._memory import PAGE_SIZE
 from stele.actors.prover import EXT_ONE, Ext, evaluate, ext_mul, ext_sub
 
 from ._errors import Unprovable
 
-__all__ = ["MemoryImage", "memory_image", "MAX_LOG_WORDS", "heap_bounds", "heap_page_range", "KIND_RO", "KIND_VO",
-           "KIND_HEAP", "PAGE_WORDS"]
+__all__ = ["MemoryImage", "memory_image", "MAX_LOG_WORDS", "heap_bounds", "heap_word_range", "heap_page_range",
+           "KIND_RO", "KIND_VO", "KIND_HEAP", "PAGE_WORDS"]
 
 #: words per 4 KiB page (the co-processor maps the heap by pages).
-PAGE_WORDS = 1024
+PAGE_WORDS = PAGE_SIZE // 4
 
 KIND_RO, KIND_VO, KIND_HEAP = 1, 2, 4
 
@@ -138,12 +139,19 @@ def _words(data: bytes) -> list[int]:
     return [int.from_bytes(padded[i:i + 4], "little") for i in range(0, len(padded), 4)]
 
 
-def heap_page_range(program: Program) -> tuple[int, int]:
-    """``[first, end)``: the page numbers a heap word of ``program`` may lie in."""
+def heap_word_range(program: Program) -> tuple[int, int]:
+    """``[lo, hi)``: the word addresses a heap word of ``program`` may have (past the segments, below
+    the first page the break can never map)."""
     from ._syscalls import heap_limit_word
 
     start, brk_max = heap_bounds(program)
-    return ((start + 3) >> 2) // PAGE_WORDS, heap_limit_word(brk_max) // PAGE_WORDS
+    return (start + 3) >> 2, heap_limit_word(brk_max)
+
+
+def heap_page_range(program: Program) -> tuple[int, int]:
+    """``[first, end)``: the page numbers a heap word of ``program`` may lie in."""
+    lo, hi = heap_word_range(program)
+    return lo // PAGE_WORDS, hi // PAGE_WORDS
 
 
 def memory_image(program: Program, input_bytes: bytes = b"", output: bytes = b"",
@@ -175,7 +183,7 @@ def memory_image(program: Program, input_bytes: bytes = b"", output: bytes = b""
         raise Unprovable("memory", f"{fixed} words of segments, input and output exceed the limit "
                          f"2^{MAX_LOG_WORDS}")
     start, _ = heap_bounds(program)
-    heap_lo = (start + 3) >> 2
+    heap_lo, _ = heap_word_range(program)
     first, end = heap_page_range(program)
     if any(not first <= p < end for p in heap_pages) or any(a >= b for a, b in zip(heap_pages, heap_pages[1:])):
         raise Unprovable("memory", f"heap pages must be strictly increasing page numbers in {first:#x}..{end:#x}")

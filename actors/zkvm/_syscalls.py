@@ -41,6 +41,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from stele.actors.coprocessor._isa import Instr
+from stele.actors.coprocessor._memory import PAGE_BITS, PAGE_SIZE
 
 __all__ = ["VBASE", "VDEAD", "INPUT_BASE", "OUTPUT_BASE", "NREGS", "RET", "INCUR", "INEND", "OUTCUR", "BRK",
            "routine", "VirtualInstr", "virtual_initial", "SYSCALLS", "EBADF", "PAGE", "heap_limit_word"]
@@ -57,7 +58,8 @@ OUTPUT_BASE = 0xE0000000
 #: the syscall numbers the routine handles (exit and exit_group end the run).
 SYSCALLS: dict[int, str] = {63: "read", 64: "write", 214: "brk", 93: "exit", 94: "exit_group"}
 EBADF = -9
-PAGE = 4096
+#: the co-processor maps memory by pages of this many bytes.
+PAGE = PAGE_SIZE
 
 # virtual registers (x32..x40)
 RET, T0, T1, T2, INCUR, INEND, OUTCUR, BRK, NUM = range(32, 41)
@@ -161,8 +163,8 @@ def routine(brk_start: int, brk_max: int) -> list[VirtualInstr]:
     op("bne", 0, T1, 0, target="DEAD")
     op("add", BRK, _A0, 0)
     op("addi", T0, _A0, imm=PAGE - 1)      # the heap limit: the first word of the first unmapped page
-    op("srli", T0, T0, imm=12)
-    op("slli", T0, T0, imm=10)
+    op("srli", T0, T0, imm=PAGE_BITS)
+    op("slli", T0, T0, imm=PAGE_BITS - 2)
     op("brk", 0, T0)
     ret()
     op("add", _A0, BRK, 0, label="BFAIL")

@@ -27,7 +27,8 @@ from stele.actors.prover import P
 from ._air import _DIV_COLUMNS, EXIT_SYSCALLS, TRACE_COLUMNS, TS_SHIFT, range_values
 from ._bytecode import FIELDS, LOG_TABLE, MEM_FLAGS, Bytecode, build_table
 from ._errors import Unprovable
-from ._memory import KIND_HEAP, KIND_RO, KIND_VO, PAGE_WORDS, MemoryImage, heap_bounds, memory_image
+from ._memory import (KIND_HEAP, KIND_RO, KIND_VO, PAGE_WORDS, MemoryImage, heap_bounds, heap_word_range,
+                      memory_image)
 from ._syscalls import NREGS, OUTCUR, OUTPUT_BASE, RET, VBASE, VDEAD, heap_limit_word, virtual_initial
 
 __all__ = ["Trace", "build_trace", "initial_registers", "MIN_LOG_ROWS", "MAX_LOG_ROWS", "DEFAULT_MAX_CYCLES"]
@@ -112,8 +113,7 @@ class _Memory:
         self.value = {int(w): int(v) for w, v in zip(base.words.tolist(), base.init.tolist())}
         self.kind = {int(w): int(k) for w, k in zip(base.words.tolist(), base.kind.tolist())}
         self.ts = dict.fromkeys(self.value, 0)
-        start, brk_max = heap_bounds(program)
-        self.heap = ((start + 3) >> 2, heap_limit_word(brk_max))
+        self.heap = heap_word_range(program)
         self.out = (OUTPUT_BASE >> 2, (OUTPUT_BASE + (1 << 20)) >> 2)
         self.pages: set[int] = set()
 
